@@ -1,0 +1,609 @@
+/* linz: Wing & Gong / Lowe linearizability search with memoization. */
+#include "sim/linz.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+
+/* The history is turned into one doubly linked list of call and return
+ * entries in time order. The search (Lowe 2017, "just-in-time"
+ * linearization) walks the list from its head: at a call it tries to
+ * linearize that op now (apply it to the model; an ok op must reproduce its
+ * reply), and on success lifts the op's entries out of the list and starts
+ * again from the head. Reaching a return means the op returning there was
+ * not linearized before it returned: undo the last choice and try the next
+ * call after it. Unknown commands have no return entry, so they never force
+ * a backtrack. The history is linearizable once no return entry is left.
+ *
+ * A configuration is (set of linearized ops, model state). Two paths that
+ * reach the same configuration have the same futures, so each is explored
+ * once: the memo keys it by a Zobrist hash of the set and the model digest,
+ * and stores the set exactly, compactly (see memo_key_build). */
+
+typedef struct linz_op {
+    const rf_op *src;
+    size_t src_index;
+    uint64_t zob; /* this op's Zobrist value */
+} linz_op;
+
+typedef struct linz_entry {
+    int32_t prev, next;
+    int32_t op;    /* index into ops */
+    int32_t match; /* call: its return entry or -1 (unknown); return: its call */
+    bool is_call;
+} linz_entry;
+
+typedef struct linz_frame {
+    int32_t entry;    /* the call entry that was lifted */
+    int32_t max_prev; /* the highest linearized op before this one */
+    void *state;      /* the state before a command; NULL for a query */
+    uint64_t digest;  /* its digest */
+} linz_frame;
+
+typedef struct memo_slot {
+    uint64_t hash;
+    uint64_t digest;
+    size_t off; /* into keys; SIZE_MAX when the slot is empty */
+} memo_slot;
+
+typedef struct linz_memo {
+    memo_slot *slots;
+    size_t slots_len, used;
+    uint32_t *keys;
+    size_t keys_len, keys_cap;
+    size_t bytes_max;
+    bool full;
+} linz_memo;
+
+typedef struct linz_search {
+    const rf_model *m;
+    linz_op *ops;
+    size_t n;
+    linz_entry *e;
+    int32_t head, tail;
+    uint64_t *bits; /* linearized ops */
+    linz_frame *stack;
+    size_t depth;
+    int32_t max_op; /* highest linearized op index, -1 when none */
+    uint64_t set_hash;
+    void *cur;
+    uint64_t cur_digest;
+    size_t returns_left;
+    uint8_t *scratch; /* encode buffer for cloning states */
+    size_t scratch_cap;
+    uint8_t *reply;
+    linz_memo memo;
+    uint64_t steps_max;
+    size_t stable; /* stack[0..stable) equals out->prefix[0..stable) */
+    rf_linz_result *out;
+} linz_search;
+
+static uint64_t splitmix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static bool bit_get(const uint64_t *b, size_t i) { return (b[i / 64] >> (i % 64)) & 1u; }
+static void bit_flip(uint64_t *b, size_t i) { b[i / 64] ^= (uint64_t)1 << (i % 64); }
+
+/* ---- memo ---------------------------------------------------------------- */
+
+/* A set S of linearized ops is stored as hi = max(S) + 1 followed by the
+ * indices below hi that are NOT in S. The search linearizes ops roughly in
+ * call order, so that list is short (the ops pending at the frontier and
+ * unknown ops never applied) where a bitset would take n bits. */
+static bool memo_key_equal(const linz_search *s, size_t off, size_t set_size)
+{
+    const uint32_t *k = &s->memo.keys[off];
+    if ((int64_t)k[0] != (int64_t)s->max_op + 1 || k[0] - k[1] != set_size)
+        return false;
+    /* Same max, same size: equal when no listed index is in the set. */
+    for (uint32_t i = 0; i < k[1]; i++)
+        if (bit_get(s->bits, k[2 + i]))
+            return false;
+    return true;
+}
+
+static bool memo_reserve(linz_memo *mm, size_t more)
+{
+    if (mm->keys_len + more <= mm->keys_cap)
+        return true;
+    size_t cap = mm->keys_cap == 0 ? 4096 : mm->keys_cap;
+    while (cap < mm->keys_len + more)
+        cap *= 2;
+    if (mm->slots_len * sizeof(memo_slot) + cap * sizeof(uint32_t) > mm->bytes_max)
+        return false;
+    uint32_t *k = realloc(mm->keys, cap * sizeof *k);
+    if (k == NULL)
+        return false;
+    mm->keys = k;
+    mm->keys_cap = cap;
+    return true;
+}
+
+/* Appends the key of the current set; SIZE_MAX when memory is refused. */
+static size_t memo_key_build(linz_search *s)
+{
+    linz_memo *mm = &s->memo;
+    uint32_t hi = (uint32_t)(s->max_op + 1);
+    size_t off = mm->keys_len;
+    size_t missing_max = hi - (s->depth + 1);
+    if (!memo_reserve(mm, 2 + missing_max))
+        return SIZE_MAX;
+    uint32_t *k = &mm->keys[off];
+    k[0] = hi;
+    k[1] = 0;
+    for (size_t w = 0; w * 64 < hi; w++) {
+        uint64_t inv = ~s->bits[w];
+        if ((w + 1) * 64 > hi)
+            inv &= ((uint64_t)1 << (hi % 64)) - 1;
+        while (inv != 0) {
+            k[2 + k[1]++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(inv));
+            inv &= inv - 1;
+        }
+    }
+    ASSERT(k[1] == missing_max);
+    mm->keys_len += 2 + k[1];
+    return off;
+}
+
+static void memo_grow(linz_memo *mm)
+{
+    size_t len = mm->slots_len == 0 ? 1024 : mm->slots_len * 2;
+    if (len * sizeof(memo_slot) + mm->keys_cap * sizeof(uint32_t) > mm->bytes_max) {
+        mm->full = true;
+        return;
+    }
+    memo_slot *slots = malloc(len * sizeof *slots);
+    if (slots == NULL) {
+        mm->full = true;
+        return;
+    }
+    for (size_t i = 0; i < len; i++)
+        slots[i].off = SIZE_MAX;
+    for (size_t i = 0; i < mm->slots_len; i++) {
+        if (mm->slots[i].off == SIZE_MAX)
+            continue;
+        size_t j = mm->slots[i].hash & (len - 1);
+        while (slots[j].off != SIZE_MAX)
+            j = (j + 1) & (len - 1);
+        slots[j] = mm->slots[i];
+    }
+    free(mm->slots);
+    mm->slots = slots;
+    mm->slots_len = len;
+}
+
+/* True when the configuration (current set, digest) was seen before;
+ * otherwise records it (unless the memo is full) and returns false. The
+ * caller has already added the candidate op to bits and max_op. */
+static bool memo_seen_or_add(linz_search *s, uint64_t set_hash, uint64_t digest)
+{
+    linz_memo *mm = &s->memo;
+    uint64_t h = splitmix64(set_hash ^ splitmix64(digest));
+    if (mm->slots_len == 0) {
+        memo_grow(mm);
+        if (mm->slots_len == 0)
+            return false;
+    }
+    size_t i = h & (mm->slots_len - 1);
+    for (; mm->slots[i].off != SIZE_MAX; i = (i + 1) & (mm->slots_len - 1)) {
+        const memo_slot *sl = &mm->slots[i];
+        if (sl->hash == h && sl->digest == digest && memo_key_equal(s, sl->off, s->depth + 1))
+            return true;
+    }
+    if (mm->full)
+        return false;
+    size_t off = memo_key_build(s);
+    if (off == SIZE_MAX) {
+        mm->full = true;
+        return false;
+    }
+    mm->slots[i] = (memo_slot){.hash = h, .digest = digest, .off = off};
+    mm->used++;
+    if (mm->used * 2 > mm->slots_len)
+        memo_grow(mm);
+    return false;
+}
+
+/* ---- the list of entries ------------------------------------------------- */
+
+static void entry_unlink(linz_entry *e, int32_t i)
+{
+    e[e[i].prev].next = e[i].next;
+    e[e[i].next].prev = e[i].prev;
+}
+
+static void entry_relink(linz_entry *e, int32_t i)
+{
+    e[e[i].prev].next = i;
+    e[e[i].next].prev = i;
+}
+
+/* Dancing links: lift removes call then return; unlift restores in reverse. */
+static void linz_lift(linz_search *s, int32_t call)
+{
+    entry_unlink(s->e, call);
+    if (s->e[call].match >= 0) {
+        entry_unlink(s->e, s->e[call].match);
+        s->returns_left--;
+    }
+}
+
+static void linz_unlift(linz_search *s, int32_t call)
+{
+    if (s->e[call].match >= 0) {
+        entry_relink(s->e, s->e[call].match);
+        s->returns_left++;
+    }
+    entry_relink(s->e, call);
+}
+
+/* ---- model states -------------------------------------------------------- */
+
+/* A copy of st through the model's own encoding (the vtable has no clone). */
+static int linz_clone(linz_search *s, const void *st, void **copy)
+{
+    size_t len = 0;
+    int rc = s->m->encode(st, s->scratch, s->scratch_cap, &len);
+    if (rc == RF_ETOOBIG && len > s->scratch_cap) {
+        size_t cap = len * 2;
+        uint8_t *buf = realloc(s->scratch, cap);
+        if (buf == NULL)
+            return RF_ENOMEM;
+        s->scratch = buf;
+        s->scratch_cap = cap;
+        rc = s->m->encode(st, s->scratch, s->scratch_cap, &len);
+    }
+    if (rc != RF_OK)
+        return rc;
+    *copy = s->m->decode(s->scratch, len);
+    return *copy == NULL ? RF_ENOMEM : RF_OK;
+}
+
+static bool linz_reply_matches(const rf_op *src, const uint8_t *reply, size_t len)
+{
+    if (src->status == RF_OP_UNKNOWN)
+        return true;
+    return len == src->reply_len && (len == 0 || memcmp(reply, src->reply, len) == 0);
+}
+
+/* ---- the search ---------------------------------------------------------- */
+
+static void linz_push(linz_search *s, int32_t call, void *next, uint64_t digest,
+                      uint64_t set_hash, int32_t max_prev)
+{
+    linz_frame *f = &s->stack[s->depth++];
+    ASSERT(s->depth <= s->n);
+    f->entry = call;
+    f->max_prev = max_prev;
+    f->state = next == NULL ? NULL : s->cur;
+    f->digest = s->cur_digest;
+    if (next != NULL)
+        s->cur = next;
+    s->cur_digest = digest;
+    s->set_hash = set_hash;
+    linz_lift(s, call);
+}
+
+/* Tries to linearize the op of call entry ci now; *pushed tells whether it
+ * was (it matched and its configuration is new). */
+static int linz_try(linz_search *s, int32_t ci, bool *pushed)
+{
+    const linz_entry *en = &s->e[ci];
+    const rf_op *src = s->ops[en->op].src;
+    void *next = NULL;
+    uint64_t digest = s->cur_digest;
+    size_t rlen = 0;
+    *pushed = false;
+    if (src->kind == RF_OP_QUERY) {
+        s->m->query(s->cur, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    } else {
+        int rc = linz_clone(s, s->cur, &next);
+        if (rc != RF_OK)
+            return rc;
+        s->m->command(next, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+        digest = s->m->digest(next);
+    }
+    if (rlen <= RF_MODEL_REPLY_MAX && linz_reply_matches(src, s->reply, rlen)) {
+        int32_t max_prev = s->max_op;
+        uint64_t set_hash = s->set_hash ^ s->ops[en->op].zob;
+        bit_flip(s->bits, (size_t)en->op);
+        if (en->op > s->max_op)
+            s->max_op = en->op;
+        if (!memo_seen_or_add(s, set_hash, digest)) {
+            linz_push(s, ci, next, digest, set_hash, max_prev);
+            *pushed = true;
+            return RF_OK;
+        }
+        bit_flip(s->bits, (size_t)en->op);
+        s->max_op = max_prev;
+    }
+    if (next != NULL)
+        s->m->destroy(next);
+    return RF_OK;
+}
+
+/* Undoes the last linearization; returns the entry to try next. */
+static int32_t linz_pop(linz_search *s)
+{
+    ASSERT(s->depth > 0);
+    linz_frame *f = &s->stack[--s->depth];
+    int32_t op = s->e[f->entry].op;
+    linz_unlift(s, f->entry);
+    bit_flip(s->bits, (size_t)op);
+    ASSERT(!bit_get(s->bits, (size_t)op));
+    s->set_hash ^= s->ops[op].zob;
+    s->max_op = f->max_prev;
+    if (f->state != NULL) {
+        s->m->destroy(s->cur);
+        s->cur = f->state;
+    }
+    s->cur_digest = f->digest;
+    if (s->depth < s->stable)
+        s->stable = s->depth;
+    return s->e[f->entry].next;
+}
+
+/* At a return entry ri: remembers the deepest point reached so far, so a
+ * violation can be explained by the longest linearizable prefix. Copies
+ * only the part of the stack that changed since the last time. */
+static void linz_note_best(linz_search *s, int32_t ri)
+{
+    rf_linz_result *out = s->out;
+    if (out->has_blocking && s->depth <= out->prefix_len)
+        return;
+    for (size_t i = s->stable; i < s->depth; i++)
+        out->prefix[i] = s->ops[s->e[s->stack[i].entry].op].src_index;
+    out->prefix_len = s->depth;
+    s->stable = s->depth;
+    out->has_blocking = true;
+    out->blocking = s->ops[s->e[ri].op].src_index;
+    out->candidates_len = 0;
+    for (int32_t i = s->e[s->head].next; i != ri && out->candidates_len < RF_LINZ_CANDIDATES_MAX;
+         i = s->e[i].next)
+        if (s->e[i].is_call)
+            out->candidates[out->candidates_len++] = s->ops[s->e[i].op].src_index;
+}
+
+static int linz_run(linz_search *s)
+{
+    int32_t ei = s->e[s->head].next;
+    for (;;) {
+        if (s->returns_left == 0) {
+            s->out->verdict = RF_LINZ_LINEARIZABLE;
+            return RF_OK;
+        }
+        if (s->out->steps >= s->steps_max) {
+            s->out->verdict = RF_LINZ_UNKNOWN;
+            return RF_OK;
+        }
+        s->out->steps++;
+        /* A return entry is left, and the walk never passes one. */
+        ASSERT(ei != s->tail);
+        if (s->e[ei].is_call) {
+            bool pushed = false;
+            int rc = linz_try(s, ei, &pushed);
+            if (rc != RF_OK)
+                return rc;
+            ei = pushed ? s->e[s->head].next : s->e[ei].next;
+        } else {
+            linz_note_best(s, ei);
+            if (s->depth == 0) {
+                s->out->verdict = RF_LINZ_VIOLATION;
+                return RF_OK;
+            }
+            ei = linz_pop(s);
+        }
+    }
+}
+
+/* ---- setting up ---------------------------------------------------------- */
+
+typedef struct linz_event {
+    uint64_t time;
+    uint32_t is_return; /* calls sort before returns at equal times */
+    uint32_t op;
+} linz_event;
+
+static int linz_event_cmp(const void *a, const void *b)
+{
+    const linz_event *x = a, *y = b;
+    if (x->time != y->time)
+        return x->time < y->time ? -1 : 1;
+    if (x->is_return != y->is_return)
+        return x->is_return < y->is_return ? -1 : 1;
+    return x->op < y->op ? -1 : x->op > y->op ? 1 : 0;
+}
+
+static int linz_op_cmp(const void *a, const void *b)
+{
+    const linz_op *x = a, *y = b;
+    if (x->src->call_ns != y->src->call_ns)
+        return x->src->call_ns < y->src->call_ns ? -1 : 1;
+    return x->src_index < y->src_index ? -1 : x->src_index > y->src_index ? 1 : 0;
+}
+
+/* Keeps the ops that constrain the search (ok ops and unknown commands),
+ * in call order, and checks the record is well formed. */
+static int linz_select(linz_search *s, const rf_history *h)
+{
+    if (h->count > RF_HISTORY_OPS_MAX)
+        return RF_EINVAL;
+    s->ops = malloc((h->count + 1) * sizeof *s->ops);
+    if (s->ops == NULL)
+        return RF_ENOMEM;
+    for (size_t i = 0; i < h->count; i++) {
+        const rf_op *op = &h->ops[i];
+        if (op->call_ns == RF_HISTORY_NO_RETURN)
+            return RF_EINVAL;
+        if (op->status == RF_OP_OK &&
+            (op->return_ns == RF_HISTORY_NO_RETURN || op->return_ns < op->call_ns))
+            return RF_EINVAL;
+        if (op->status == RF_OP_FAIL || (op->status == RF_OP_UNKNOWN && op->kind == RF_OP_QUERY))
+            continue;
+        if (op->status != RF_OP_OK && op->status != RF_OP_UNKNOWN)
+            return RF_EINVAL;
+        s->ops[s->n++] = (linz_op){.src = op, .src_index = i};
+    }
+    /* Call order, ties by history position, so that bit indices follow
+     * the order in which the search mostly linearizes. */
+    qsort(s->ops, s->n, sizeof *s->ops, linz_op_cmp);
+    for (size_t i = 0; i < s->n; i++)
+        s->ops[i].zob = splitmix64(0x6c696e7aull * 0x10000u + i);
+    return RF_OK;
+}
+
+/* Builds the entry list: head sentinel, entries in event order, tail. */
+static int linz_build_list(linz_search *s)
+{
+    size_t nev = 0;
+    linz_event *ev = malloc((2 * s->n + 1) * sizeof *ev);
+    s->e = malloc((2 * s->n + 2) * sizeof *s->e);
+    if (ev == NULL || s->e == NULL) {
+        free(ev);
+        return RF_ENOMEM;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        ev[nev++] = (linz_event){s->ops[i].src->call_ns, 0, (uint32_t)i};
+        if (s->ops[i].src->status == RF_OP_OK)
+            ev[nev++] = (linz_event){s->ops[i].src->return_ns, 1, (uint32_t)i};
+    }
+    qsort(ev, nev, sizeof *ev, linz_event_cmp);
+    int32_t *call_of = malloc((s->n + 1) * sizeof *call_of);
+    if (call_of == NULL) {
+        free(ev);
+        return RF_ENOMEM;
+    }
+    s->head = 0;
+    s->tail = (int32_t)nev + 1;
+    for (size_t k = 0; k <= nev + 1; k++)
+        s->e[k] = (linz_entry){.prev = (int32_t)k - 1, .next = (int32_t)k + 1, .op = -1, .match = -1};
+    for (size_t k = 0; k < nev; k++) {
+        linz_entry *en = &s->e[k + 1];
+        en->op = (int32_t)ev[k].op;
+        en->is_call = ev[k].is_return == 0;
+        if (en->is_call) {
+            call_of[ev[k].op] = (int32_t)k + 1;
+        } else {
+            en->match = call_of[ev[k].op];
+            s->e[en->match].match = (int32_t)k + 1;
+            s->returns_left++;
+        }
+    }
+    free(call_of);
+    free(ev);
+    return RF_OK;
+}
+
+/* The model's reply to the blocking op after the best prefix: replays the
+ * prefix on a fresh state. Best effort: nothing is set on failure. */
+static void linz_expected(const rf_model *m, const rf_history *h, rf_linz_result *out,
+                          uint8_t *reply)
+{
+    void *st = m->create();
+    if (st == NULL)
+        return;
+    size_t rlen = 0;
+    for (size_t i = 0; i < out->prefix_len; i++) {
+        const rf_op *op = &h->ops[out->prefix[i]];
+        if (op->kind == RF_OP_COMMAND)
+            m->command(st, op->input, op->input_len, reply, RF_MODEL_REPLY_MAX, &rlen);
+    }
+    const rf_op *b = &h->ops[out->blocking];
+    if (b->kind == RF_OP_COMMAND)
+        out->expected_rc = m->command(st, b->input, b->input_len, reply, RF_MODEL_REPLY_MAX, &rlen);
+    else
+        out->expected_rc = m->query(st, b->input, b->input_len, reply, RF_MODEL_REPLY_MAX, &rlen);
+    m->destroy(st);
+    if (rlen > RF_MODEL_REPLY_MAX)
+        return;
+    out->expected = malloc(rlen == 0 ? 1 : rlen);
+    if (out->expected == NULL)
+        return;
+    if (rlen > 0)
+        memcpy(out->expected, reply, rlen);
+    out->expected_len = rlen;
+    out->has_expected = true;
+}
+
+static void linz_free(linz_search *s)
+{
+    while (s->depth > 0) {
+        linz_frame *f = &s->stack[--s->depth];
+        if (f->state != NULL) {
+            s->m->destroy(s->cur);
+            s->cur = f->state;
+        }
+    }
+    if (s->cur != NULL)
+        s->m->destroy(s->cur);
+    free(s->ops);
+    free(s->e);
+    free(s->bits);
+    free(s->stack);
+    free(s->scratch);
+    free(s->reply);
+    free(s->memo.slots);
+    free(s->memo.keys);
+}
+
+static int linz_prepare(linz_search *s, const rf_history *h)
+{
+    int rc = linz_select(s, h);
+    if (rc != RF_OK)
+        return rc;
+    rc = linz_build_list(s);
+    if (rc != RF_OK)
+        return rc;
+    s->bits = calloc(s->n / 64 + 1, sizeof *s->bits);
+    s->stack = malloc((s->n + 1) * sizeof *s->stack);
+    s->reply = malloc(RF_MODEL_REPLY_MAX);
+    s->out->prefix = malloc((s->n + 1) * sizeof *s->out->prefix);
+    s->cur = s->m->create();
+    if (s->bits == NULL || s->stack == NULL || s->reply == NULL || s->out->prefix == NULL ||
+        s->cur == NULL)
+        return RF_ENOMEM;
+    s->cur_digest = s->m->digest(s->cur);
+    s->max_op = -1;
+    return RF_OK;
+}
+
+int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                  rf_linz_result *out)
+{
+    linz_search s;
+    memset(out, 0, sizeof *out);
+    memset(&s, 0, sizeof s);
+    ASSERT(model != NULL);
+    ASSERT(h != NULL);
+    s.m = model;
+    s.out = out;
+    s.steps_max = cfg != NULL && cfg->steps_max != 0 ? cfg->steps_max : RF_LINZ_STEPS_DEFAULT;
+    s.memo.bytes_max = cfg != NULL && cfg->memo_bytes_max != 0 ? cfg->memo_bytes_max
+                                                               : RF_LINZ_MEMO_BYTES_DEFAULT;
+    out->verdict = RF_LINZ_UNKNOWN;
+    int rc = linz_prepare(&s, h);
+    if (rc == RF_OK)
+        rc = linz_run(&s);
+    out->ops_checked = s.n;
+    out->memo_entries = s.memo.used;
+    if (rc == RF_OK && out->verdict == RF_LINZ_VIOLATION)
+        linz_expected(model, h, out, s.reply);
+    if (rc != RF_OK)
+        out->verdict = RF_LINZ_UNKNOWN;
+    linz_free(&s);
+    return rc;
+}
+
+void rf_linz_result_close(rf_linz_result *r)
+{
+    free(r->prefix);
+    free(r->expected);
+    memset(r, 0, sizeof *r);
+}
