@@ -6,6 +6,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/linz_memo.h"
 
 /* The history is turned into one doubly linked list of call and return
  * entries in time order. The search (Lowe 2017, "just-in-time"
@@ -20,7 +21,7 @@
  * A configuration is (set of linearized ops, model state). Two paths that
  * reach the same configuration have the same futures, so each is explored
  * once: the memo keys it by a Zobrist hash of the set and the model digest,
- * and stores the set exactly, compactly (see memo_key_build). */
+ * and stores the set exactly, compactly (see sim/linz_memo.c). */
 
 typedef struct linz_op {
     const rf_op *src;
@@ -41,21 +42,6 @@ typedef struct linz_frame {
     void *state;      /* the state before a command; NULL for a query */
     uint64_t digest;  /* its digest */
 } linz_frame;
-
-typedef struct memo_slot {
-    uint64_t hash;
-    uint64_t digest;
-    size_t off; /* into keys; SIZE_MAX when the slot is empty */
-} memo_slot;
-
-typedef struct linz_memo {
-    memo_slot *slots;
-    size_t slots_len, used;
-    uint32_t *keys;
-    size_t keys_len, keys_cap;
-    size_t bytes_max;
-    bool full;
-} linz_memo;
 
 typedef struct linz_search {
     const rf_model *m;
@@ -88,128 +74,7 @@ static uint64_t splitmix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static bool bit_get(const uint64_t *b, size_t i) { return (b[i / 64] >> (i % 64)) & 1u; }
 static void bit_flip(uint64_t *b, size_t i) { b[i / 64] ^= (uint64_t)1 << (i % 64); }
-
-/* ---- memo ---------------------------------------------------------------- */
-
-/* A set S of linearized ops is stored as hi = max(S) + 1 followed by the
- * indices below hi that are NOT in S. The search linearizes ops roughly in
- * call order, so that list is short (the ops pending at the frontier and
- * unknown ops never applied) where a bitset would take n bits. */
-static bool memo_key_equal(const linz_search *s, size_t off, size_t set_size)
-{
-    const uint32_t *k = &s->memo.keys[off];
-    if ((int64_t)k[0] != (int64_t)s->max_op + 1 || k[0] - k[1] != set_size)
-        return false;
-    /* Same max, same size: equal when no listed index is in the set. */
-    for (uint32_t i = 0; i < k[1]; i++)
-        if (bit_get(s->bits, k[2 + i]))
-            return false;
-    return true;
-}
-
-static bool memo_reserve(linz_memo *mm, size_t more)
-{
-    if (mm->keys_len + more <= mm->keys_cap)
-        return true;
-    size_t cap = mm->keys_cap == 0 ? 4096 : mm->keys_cap;
-    while (cap < mm->keys_len + more)
-        cap *= 2;
-    if (mm->slots_len * sizeof(memo_slot) + cap * sizeof(uint32_t) > mm->bytes_max)
-        return false;
-    uint32_t *k = realloc(mm->keys, cap * sizeof *k);
-    if (k == NULL)
-        return false;
-    mm->keys = k;
-    mm->keys_cap = cap;
-    return true;
-}
-
-/* Appends the key of the current set; SIZE_MAX when memory is refused. */
-static size_t memo_key_build(linz_search *s)
-{
-    linz_memo *mm = &s->memo;
-    uint32_t hi = (uint32_t)(s->max_op + 1);
-    size_t off = mm->keys_len;
-    size_t missing_max = hi - (s->depth + 1);
-    if (!memo_reserve(mm, 2 + missing_max))
-        return SIZE_MAX;
-    uint32_t *k = &mm->keys[off];
-    k[0] = hi;
-    k[1] = 0;
-    for (size_t w = 0; w * 64 < hi; w++) {
-        uint64_t inv = ~s->bits[w];
-        if ((w + 1) * 64 > hi)
-            inv &= ((uint64_t)1 << (hi % 64)) - 1;
-        while (inv != 0) {
-            k[2 + k[1]++] = (uint32_t)(w * 64 + (size_t)__builtin_ctzll(inv));
-            inv &= inv - 1;
-        }
-    }
-    ASSERT(k[1] == missing_max);
-    mm->keys_len += 2 + k[1];
-    return off;
-}
-
-static void memo_grow(linz_memo *mm)
-{
-    size_t len = mm->slots_len == 0 ? 1024 : mm->slots_len * 2;
-    if (len * sizeof(memo_slot) + mm->keys_cap * sizeof(uint32_t) > mm->bytes_max) {
-        mm->full = true;
-        return;
-    }
-    memo_slot *slots = malloc(len * sizeof *slots);
-    if (slots == NULL) {
-        mm->full = true;
-        return;
-    }
-    for (size_t i = 0; i < len; i++)
-        slots[i].off = SIZE_MAX;
-    for (size_t i = 0; i < mm->slots_len; i++) {
-        if (mm->slots[i].off == SIZE_MAX)
-            continue;
-        size_t j = mm->slots[i].hash & (len - 1);
-        while (slots[j].off != SIZE_MAX)
-            j = (j + 1) & (len - 1);
-        slots[j] = mm->slots[i];
-    }
-    free(mm->slots);
-    mm->slots = slots;
-    mm->slots_len = len;
-}
-
-/* True when the configuration (current set, digest) was seen before;
- * otherwise records it (unless the memo is full) and returns false. The
- * caller has already added the candidate op to bits and max_op. */
-static bool memo_seen_or_add(linz_search *s, uint64_t set_hash, uint64_t digest)
-{
-    linz_memo *mm = &s->memo;
-    uint64_t h = splitmix64(set_hash ^ splitmix64(digest));
-    if (mm->slots_len == 0) {
-        memo_grow(mm);
-        if (mm->slots_len == 0)
-            return false;
-    }
-    size_t i = h & (mm->slots_len - 1);
-    for (; mm->slots[i].off != SIZE_MAX; i = (i + 1) & (mm->slots_len - 1)) {
-        const memo_slot *sl = &mm->slots[i];
-        if (sl->hash == h && sl->digest == digest && memo_key_equal(s, sl->off, s->depth + 1))
-            return true;
-    }
-    if (mm->full)
-        return false;
-    size_t off = memo_key_build(s);
-    if (off == SIZE_MAX) {
-        mm->full = true;
-        return false;
-    }
-    mm->slots[i] = (memo_slot){.hash = h, .digest = digest, .off = off};
-    mm->used++;
-    if (mm->used * 2 > mm->slots_len)
-        memo_grow(mm);
-    return false;
-}
 
 /* ---- the list of entries ------------------------------------------------- */
 
@@ -316,7 +181,7 @@ static int linz_try(linz_search *s, int32_t ci, bool *pushed)
         bit_flip(s->bits, (size_t)en->op);
         if (en->op > s->max_op)
             s->max_op = en->op;
-        if (!memo_seen_or_add(s, set_hash, digest)) {
+        if (!linz_memo_seen_or_add(&s->memo, s->bits, s->max_op, s->depth + 1, set_hash, digest)) {
             linz_push(s, ci, next, digest, set_hash, max_prev);
             *pushed = true;
             return RF_OK;
@@ -337,7 +202,7 @@ static int32_t linz_pop(linz_search *s)
     int32_t op = s->e[f->entry].op;
     linz_unlift(s, f->entry);
     bit_flip(s->bits, (size_t)op);
-    ASSERT(!bit_get(s->bits, (size_t)op));
+    ASSERT(!linz_bit_get(s->bits, (size_t)op));
     s->set_hash ^= s->ops[op].zob;
     s->max_op = f->max_prev;
     if (f->state != NULL) {
@@ -549,8 +414,7 @@ static void linz_free(linz_search *s)
     free(s->stack);
     free(s->scratch);
     free(s->reply);
-    free(s->memo.slots);
-    free(s->memo.keys);
+    linz_memo_close(&s->memo);
 }
 
 static int linz_prepare(linz_search *s, const rf_history *h)
