@@ -8,45 +8,68 @@
 #include "base/rf_err.h"
 #include "sim/linz_memo.h"
 
-/* The history is turned into one doubly linked list of call and return
- * entries in time order. The search (Lowe 2017, "just-in-time"
- * linearization) walks the list from its head: at a call it tries to
- * linearize that op now (apply it to the model; an ok op must reproduce its
- * reply), and on success lifts the op's entries out of the list and starts
- * again from the head. Reaching a return means the op returning there was
- * not linearized before it returned: undo the last choice and try the next
- * call after it. Unknown commands have no return entry, so they never force
- * a backtrack. The history is linearizable once no return entry is left.
+/* Ok ops form one doubly linked list of call and return entries in time
+ * order. The search (Lowe 2017, "just-in-time" linearization) walks it from
+ * its head: at a call it tries to linearize that op now (apply it to the
+ * model; it must reproduce its recorded reply), and on success lifts the
+ * op's entries out of the list and starts again from the head. Reaching a
+ * return entry (the frontier) means that op was not linearized before it
+ * returned: before giving up on this configuration, the pending unknown
+ * commands called before the frontier are tried, since one of them may be
+ * what the next ok op needs; then the last choice is undone and the next
+ * candidate after it is tried. The history is linearizable once no return
+ * entry is left: the unknown ops still pending never took effect.
  *
  * A configuration is (set of linearized ops, model state). Two paths that
  * reach the same configuration have the same futures, so each is explored
  * once: the memo keys it by a Zobrist hash of the set and the model digest,
- * and stores the set exactly, compactly (see sim/linz_memo.c). */
+ * and stores the set exactly, compactly (see sim/linz_memo.c).
+ *
+ * Unknown commands make the search exponential in the number pending, so
+ * two reductions keep it small, both sound because an unknown op may also
+ * never take effect:
+ *  - an unknown op that leaves the state as it is is not applied (the
+ *    configuration without it, being explored, allows everything it does);
+ *  - unknown ops with identical input are interchangeable, so they are
+ *    applied in call order only (one pending "inc" of many stands for all). */
 
 typedef struct linz_op {
     const rf_op *src;
     size_t src_index;
-    uint64_t zob; /* this op's Zobrist value */
+    uint64_t zob;       /* this op's Zobrist value */
+    int32_t same_prev;  /* unknown ops: the previous unknown op with the same input, or -1 */
 } linz_op;
 
 typedef struct linz_entry {
     int32_t prev, next;
     int32_t op;    /* index into ops */
-    int32_t match; /* call: its return entry or -1 (unknown); return: its call */
+    int32_t match; /* call: its return entry; return: its call */
     bool is_call;
 } linz_entry;
 
+/* Where the walk is: at an entry of the list, or (past the frontier return
+ * entry) at position unk of the unknown ops. */
+typedef struct linz_pos {
+    int32_t entry;
+    int32_t frontier; /* -1 while walking the list */
+    size_t unk;
+} linz_pos;
+
 typedef struct linz_frame {
-    int32_t entry;    /* the call entry that was lifted */
-    int32_t max_prev; /* the highest linearized op before this one */
+    int32_t op;       /* the op linearized */
+    linz_pos from;    /* where it was chosen, to resume after it is undone */
+    int32_t max_prev; /* the highest linearized op before it */
     void *state;      /* the state before a command; NULL for a query */
     uint64_t digest;  /* its digest */
 } linz_frame;
 
 typedef struct linz_search {
     const rf_model *m;
-    linz_op *ops;
+    linz_op *ops; /* in call order */
     size_t n;
+    int32_t *unk; /* the unknown ops, in call order */
+    size_t unk_len;
+    int32_t *call_entry; /* per op: its call entry, -1 for unknown ops */
     linz_entry *e;
     int32_t head, tail;
     uint64_t *bits; /* linearized ops */
@@ -94,18 +117,14 @@ static void entry_relink(linz_entry *e, int32_t i)
 static void linz_lift(linz_search *s, int32_t call)
 {
     entry_unlink(s->e, call);
-    if (s->e[call].match >= 0) {
-        entry_unlink(s->e, s->e[call].match);
-        s->returns_left--;
-    }
+    entry_unlink(s->e, s->e[call].match);
+    s->returns_left--;
 }
 
 static void linz_unlift(linz_search *s, int32_t call)
 {
-    if (s->e[call].match >= 0) {
-        entry_relink(s->e, s->e[call].match);
-        s->returns_left++;
-    }
+    entry_relink(s->e, s->e[call].match);
+    s->returns_left++;
     entry_relink(s->e, call);
 }
 
@@ -135,17 +154,19 @@ static bool linz_reply_matches(const rf_op *src, const uint8_t *reply, size_t le
 {
     if (src->status == RF_OP_UNKNOWN)
         return true;
-    return len == src->reply_len && (len == 0 || memcmp(reply, src->reply, len) == 0);
+    return len <= RF_MODEL_REPLY_MAX && len == src->reply_len &&
+           (len == 0 || memcmp(reply, src->reply, len) == 0);
 }
 
 /* ---- the search ---------------------------------------------------------- */
 
-static void linz_push(linz_search *s, int32_t call, void *next, uint64_t digest,
+static void linz_push(linz_search *s, int32_t op, linz_pos from, void *next, uint64_t digest,
                       uint64_t set_hash, int32_t max_prev)
 {
     linz_frame *f = &s->stack[s->depth++];
     ASSERT(s->depth <= s->n);
-    f->entry = call;
+    f->op = op;
+    f->from = from;
     f->max_prev = max_prev;
     f->state = next == NULL ? NULL : s->cur;
     f->digest = s->cur_digest;
@@ -153,15 +174,15 @@ static void linz_push(linz_search *s, int32_t call, void *next, uint64_t digest,
         s->cur = next;
     s->cur_digest = digest;
     s->set_hash = set_hash;
-    linz_lift(s, call);
+    if (s->call_entry[op] >= 0)
+        linz_lift(s, s->call_entry[op]);
 }
 
-/* Tries to linearize the op of call entry ci now; *pushed tells whether it
- * was (it matched and its configuration is new). */
-static int linz_try(linz_search *s, int32_t ci, bool *pushed)
+/* Tries to linearize op now (chosen at position from); *pushed tells
+ * whether it was: it matched, and its configuration is new. */
+static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
 {
-    const linz_entry *en = &s->e[ci];
-    const rf_op *src = s->ops[en->op].src;
+    const rf_op *src = s->ops[op].src;
     void *next = NULL;
     uint64_t digest = s->cur_digest;
     size_t rlen = 0;
@@ -175,18 +196,20 @@ static int linz_try(linz_search *s, int32_t ci, bool *pushed)
         s->m->command(next, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
         digest = s->m->digest(next);
     }
-    if (rlen <= RF_MODEL_REPLY_MAX && linz_reply_matches(src, s->reply, rlen)) {
+    bool useful = src->status != RF_OP_UNKNOWN || digest != s->cur_digest;
+    if (useful && linz_reply_matches(src, s->reply, rlen)) {
         int32_t max_prev = s->max_op;
-        uint64_t set_hash = s->set_hash ^ s->ops[en->op].zob;
-        bit_flip(s->bits, (size_t)en->op);
-        if (en->op > s->max_op)
-            s->max_op = en->op;
-        if (!linz_memo_seen_or_add(&s->memo, s->bits, s->max_op, s->depth + 1, set_hash, digest)) {
-            linz_push(s, ci, next, digest, set_hash, max_prev);
+        uint64_t set_hash = s->set_hash ^ s->ops[op].zob;
+        bit_flip(s->bits, (size_t)op);
+        if (op > s->max_op)
+            s->max_op = op;
+        if (!linz_memo_seen_or_add(&s->memo, s->bits, s->max_op, s->depth + 1, set_hash,
+                                   digest)) {
+            linz_push(s, op, from, next, digest, set_hash, max_prev);
             *pushed = true;
             return RF_OK;
         }
-        bit_flip(s->bits, (size_t)en->op);
+        bit_flip(s->bits, (size_t)op);
         s->max_op = max_prev;
     }
     if (next != NULL)
@@ -194,16 +217,16 @@ static int linz_try(linz_search *s, int32_t ci, bool *pushed)
     return RF_OK;
 }
 
-/* Undoes the last linearization; returns the entry to try next. */
-static int32_t linz_pop(linz_search *s)
+/* Undoes the last linearization; returns the position after its choice. */
+static linz_pos linz_pop(linz_search *s)
 {
     ASSERT(s->depth > 0);
     linz_frame *f = &s->stack[--s->depth];
-    int32_t op = s->e[f->entry].op;
-    linz_unlift(s, f->entry);
-    bit_flip(s->bits, (size_t)op);
-    ASSERT(!linz_bit_get(s->bits, (size_t)op));
-    s->set_hash ^= s->ops[op].zob;
+    if (s->call_entry[f->op] >= 0)
+        linz_unlift(s, s->call_entry[f->op]);
+    bit_flip(s->bits, (size_t)f->op);
+    ASSERT(!linz_bit_get(s->bits, (size_t)f->op));
+    s->set_hash ^= s->ops[f->op].zob;
     s->max_op = f->max_prev;
     if (f->state != NULL) {
         s->m->destroy(s->cur);
@@ -212,19 +235,24 @@ static int32_t linz_pop(linz_search *s)
     s->cur_digest = f->digest;
     if (s->depth < s->stable)
         s->stable = s->depth;
-    return s->e[f->entry].next;
+    linz_pos p = f->from;
+    if (p.frontier < 0)
+        p.entry = s->e[p.entry].next;
+    else
+        p.unk++;
+    return p;
 }
 
-/* At a return entry ri: remembers the deepest point reached so far, so a
- * violation can be explained by the longest linearizable prefix. Copies
- * only the part of the stack that changed since the last time. */
+/* At a dead end before return entry ri: remembers the deepest point reached
+ * so far, so a violation can be explained by the longest linearizable
+ * prefix. Copies only the part of the stack that changed since last time. */
 static void linz_note_best(linz_search *s, int32_t ri)
 {
     rf_linz_result *out = s->out;
     if (out->has_blocking && s->depth <= out->prefix_len)
         return;
     for (size_t i = s->stable; i < s->depth; i++)
-        out->prefix[i] = s->ops[s->e[s->stack[i].entry].op].src_index;
+        out->prefix[i] = s->ops[s->stack[i].op].src_index;
     out->prefix_len = s->depth;
     s->stable = s->depth;
     out->has_blocking = true;
@@ -236,9 +264,27 @@ static void linz_note_best(linz_search *s, int32_t ri)
             out->candidates[out->candidates_len++] = s->ops[s->e[i].op].src_index;
 }
 
+/* The next unknown op at or after p->unk that may be applied before the
+ * frontier: pending, called by then, and first of its identical pending
+ * ops. Returns -1 when there is none. */
+static int32_t linz_next_unknown(const linz_search *s, linz_pos *p)
+{
+    uint64_t limit = s->ops[s->e[p->frontier].op].src->return_ns;
+    for (; p->unk < s->unk_len; p->unk++) {
+        int32_t op = s->unk[p->unk];
+        if (s->ops[op].src->call_ns > limit)
+            return -1;
+        int32_t prev = s->ops[op].same_prev;
+        if (!linz_bit_get(s->bits, (size_t)op) &&
+            (prev < 0 || linz_bit_get(s->bits, (size_t)prev)))
+            return op;
+    }
+    return -1;
+}
+
 static int linz_run(linz_search *s)
 {
-    int32_t ei = s->e[s->head].next;
+    linz_pos p = {s->e[s->head].next, -1, 0};
     for (;;) {
         if (s->returns_left == 0) {
             s->out->verdict = RF_LINZ_LINEARIZABLE;
@@ -250,21 +296,32 @@ static int linz_run(linz_search *s)
         }
         s->out->steps++;
         /* A return entry is left, and the walk never passes one. */
-        ASSERT(ei != s->tail);
-        if (s->e[ei].is_call) {
+        ASSERT(p.entry != s->tail);
+        int32_t op = -1;
+        if (p.frontier < 0 && !s->e[p.entry].is_call) {
+            p.frontier = p.entry; /* reached a return: now the unknown ops */
+            p.unk = 0;
+        }
+        op = p.frontier < 0 ? s->e[p.entry].op : linz_next_unknown(s, &p);
+        if (op >= 0) {
             bool pushed = false;
-            int rc = linz_try(s, ei, &pushed);
+            int rc = linz_try(s, op, p, &pushed);
             if (rc != RF_OK)
                 return rc;
-            ei = pushed ? s->e[s->head].next : s->e[ei].next;
-        } else {
-            linz_note_best(s, ei);
-            if (s->depth == 0) {
-                s->out->verdict = RF_LINZ_VIOLATION;
-                return RF_OK;
-            }
-            ei = linz_pop(s);
+            if (pushed)
+                p = (linz_pos){s->e[s->head].next, -1, 0};
+            else if (p.frontier < 0)
+                p.entry = s->e[p.entry].next;
+            else
+                p.unk++;
+            continue;
         }
+        linz_note_best(s, p.frontier);
+        if (s->depth == 0) {
+            s->out->verdict = RF_LINZ_VIOLATION;
+            return RF_OK;
+        }
+        p = linz_pop(s);
     }
 }
 
@@ -314,7 +371,7 @@ static int linz_select(linz_search *s, const rf_history *h)
             continue;
         if (op->status != RF_OP_OK && op->status != RF_OP_UNKNOWN)
             return RF_EINVAL;
-        s->ops[s->n++] = (linz_op){.src = op, .src_index = i};
+        s->ops[s->n++] = (linz_op){.src = op, .src_index = i, .same_prev = -1};
     }
     /* Call order, ties by history position, so that bit indices follow
      * the order in which the search mostly linearizes. */
@@ -324,27 +381,68 @@ static int linz_select(linz_search *s, const rf_history *h)
     return RF_OK;
 }
 
-/* Builds the entry list: head sentinel, entries in event order, tail. */
+static const linz_op *linz_sort_ops; /* qsort has no context argument */
+
+/* Unknown ops by input bytes, then call order. */
+static int linz_unk_cmp(const void *a, const void *b)
+{
+    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+    const rf_op *ox = linz_sort_ops[x].src, *oy = linz_sort_ops[y].src;
+    size_t n = ox->input_len < oy->input_len ? ox->input_len : oy->input_len;
+    int c = memcmp(ox->input, oy->input, n);
+    if (c != 0)
+        return c;
+    if (ox->input_len != oy->input_len)
+        return ox->input_len < oy->input_len ? -1 : 1;
+    return x < y ? -1 : x > y ? 1 : 0;
+}
+
+/* Lists the unknown ops in call order and links each to the previous one
+ * with the same input (for the interchangeability reduction). */
+static int linz_index_unknown(linz_search *s)
+{
+    s->unk = malloc((s->n + 1) * sizeof *s->unk);
+    int32_t *sorted = malloc((s->n + 1) * sizeof *sorted);
+    if (s->unk == NULL || sorted == NULL) {
+        free(sorted);
+        return RF_ENOMEM;
+    }
+    for (size_t i = 0; i < s->n; i++)
+        if (s->ops[i].src->status == RF_OP_UNKNOWN)
+            s->unk[s->unk_len++] = (int32_t)i;
+    memcpy(sorted, s->unk, s->unk_len * sizeof *sorted);
+    linz_sort_ops = s->ops;
+    qsort(sorted, s->unk_len, sizeof *sorted, linz_unk_cmp);
+    linz_sort_ops = NULL;
+    for (size_t i = 1; i < s->unk_len; i++) {
+        const rf_op *a = s->ops[sorted[i - 1]].src, *b = s->ops[sorted[i]].src;
+        if (a->input_len == b->input_len && memcmp(a->input, b->input, a->input_len) == 0)
+            s->ops[sorted[i]].same_prev = sorted[i - 1];
+    }
+    free(sorted);
+    return RF_OK;
+}
+
+/* Builds the entry list of the ok ops: head sentinel, entries in event
+ * order, tail sentinel. */
 static int linz_build_list(linz_search *s)
 {
     size_t nev = 0;
     linz_event *ev = malloc((2 * s->n + 1) * sizeof *ev);
     s->e = malloc((2 * s->n + 2) * sizeof *s->e);
-    if (ev == NULL || s->e == NULL) {
+    s->call_entry = malloc((s->n + 1) * sizeof *s->call_entry);
+    if (ev == NULL || s->e == NULL || s->call_entry == NULL) {
         free(ev);
         return RF_ENOMEM;
     }
     for (size_t i = 0; i < s->n; i++) {
+        s->call_entry[i] = -1;
+        if (s->ops[i].src->status != RF_OP_OK)
+            continue;
         ev[nev++] = (linz_event){s->ops[i].src->call_ns, 0, (uint32_t)i};
-        if (s->ops[i].src->status == RF_OP_OK)
-            ev[nev++] = (linz_event){s->ops[i].src->return_ns, 1, (uint32_t)i};
+        ev[nev++] = (linz_event){s->ops[i].src->return_ns, 1, (uint32_t)i};
     }
     qsort(ev, nev, sizeof *ev, linz_event_cmp);
-    int32_t *call_of = malloc((s->n + 1) * sizeof *call_of);
-    if (call_of == NULL) {
-        free(ev);
-        return RF_ENOMEM;
-    }
     s->head = 0;
     s->tail = (int32_t)nev + 1;
     for (size_t k = 0; k <= nev + 1; k++)
@@ -354,14 +452,13 @@ static int linz_build_list(linz_search *s)
         en->op = (int32_t)ev[k].op;
         en->is_call = ev[k].is_return == 0;
         if (en->is_call) {
-            call_of[ev[k].op] = (int32_t)k + 1;
-        } else {
-            en->match = call_of[ev[k].op];
+            s->call_entry[en->op] = (int32_t)k + 1;
+        } else { /* a call sorts before its return */
+            en->match = s->call_entry[en->op];
             s->e[en->match].match = (int32_t)k + 1;
             s->returns_left++;
         }
     }
-    free(call_of);
     free(ev);
     return RF_OK;
 }
@@ -410,6 +507,8 @@ static void linz_free(linz_search *s)
         s->m->destroy(s->cur);
     free(s->ops);
     free(s->e);
+    free(s->unk);
+    free(s->call_entry);
     free(s->bits);
     free(s->stack);
     free(s->scratch);
@@ -423,6 +522,8 @@ static int linz_prepare(linz_search *s, const rf_history *h)
     if (rc != RF_OK)
         return rc;
     rc = linz_build_list(s);
+    if (rc == RF_OK)
+        rc = linz_index_unknown(s);
     if (rc != RF_OK)
         return rc;
     s->bits = calloc(s->n / 64 + 1, sizeof *s->bits);
