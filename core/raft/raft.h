@@ -108,7 +108,9 @@ typedef enum rf_msg_type {
     RF_MSG_VOTE = 3,           /* last_index/last_term; flags TRANSFER */
     RF_MSG_VOTE_RESP = 4,      /* reject */
     RF_MSG_APPEND = 5,         /* prev_index/prev_term, commit, entries, ctx */
-    RF_MSG_APPEND_RESP = 6,    /* reject; index = match or hint; hint_term; ctx */
+    RF_MSG_APPEND_RESP = 6,    /* reject; index = match (ok) or the rejected
+                                * prev index; on reject log_term/offset = the
+                                * conflict term / its first index (hint); ctx */
     RF_MSG_HEARTBEAT = 7,      /* commit, ctx */
     RF_MSG_HEARTBEAT_RESP = 8, /* ctx, index = follower's last index */
     RF_MSG_SNAPSHOT = 9,       /* snapshot index/term, membership, offset, chunk */
@@ -237,8 +239,17 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
  * RF_ETRANSFER during a transfer, RF_ETOOBIG, ...). */
 
 /* Proposes a command (leader only in effect). (client_id, sequence)
- * de-duplicates retries: a command whose sequence the group applied
- * already is never applied again and gets its original reply. */
+ * de-duplicates retries (Raft thesis §6.3): each client issues increasing
+ * sequences, one command at a time. The group remembers, per client, the
+ * last applied sequence and its reply, for at most dedup_clients_max
+ * clients (memory: that many times the largest reply, at most
+ * RF_MODEL_REPLY_MAX bytes each); the client least recently applied is
+ * evicted first. A retry of the last applied sequence is not applied again
+ * and gets its original reply; an older sequence gets RF_ESESSION. A client
+ * evicted from the table starts afresh, so a retry that arrives after more
+ * than dedup_clients_max other clients were applied may apply twice: size
+ * the table above the number of concurrently active clients. client_id 0
+ * turns de-duplication off for that command. len <= RF_ENTRY_BYTES_MAX. */
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
                     const uint8_t *cmd, size_t len);
 
