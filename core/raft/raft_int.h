@@ -12,6 +12,7 @@
 
 #define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
+#define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
 /* ---- memory ------------------------------------------------------------ */
 
@@ -249,6 +250,7 @@ struct rf_raft {
     rf_applied *out_appl;
     size_t out_appl_cap;
     size_t out_msgs_n; /* messages handed out in the current rf_ready */
+    uint32_t idle_batches;
     rf_entry *decode_ents; /* rf_raft_receive_bytes */
     size_t decode_cap;
 

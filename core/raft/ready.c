@@ -125,6 +125,29 @@ void rf_raft_ready(rf_raft *r, rf_ready *rd)
     ready_client_outputs(r, rd);
 }
 
+static void release(rf_raft *r, void **p, size_t *cap, size_t used)
+{
+    if (used == 0 && *cap) {
+        raft_free(r->a, *p);
+        *p = NULL;
+        *cap = 0;
+    }
+}
+
+/* Frees the output arrays of an idle group; they grow back on demand. */
+static void release_buffers(rf_raft *r)
+{
+    release(r, (void **)&r->out_ents, &r->out_ents_cap, 0);
+    release(r, (void **)&r->msgs, &r->msgs_cap, r->msgs_n);
+    release(r, (void **)&r->replies, &r->replies_cap, 0);
+    release(r, (void **)&r->appl, &r->appl_cap, 0);
+    release(r, (void **)&r->obs, &r->obs_cap, 0);
+    release(r, (void **)&r->out_replies, &r->out_replies_cap, 0);
+    release(r, (void **)&r->out_appl, &r->out_appl_cap, 0);
+    release(r, (void **)&r->decode_ents, &r->decode_cap, 0);
+    release(r, (void **)&r->held, &r->held_cap, r->held_n);
+}
+
 void rf_raft_advance(rf_raft *r)
 {
     ASSERT(r->in_ready);
@@ -139,17 +162,17 @@ void rf_raft_advance(rf_raft *r)
     r->appl_n = 0;
     r->obs_n = 0;
     r->arena_len = 0;
-    /* An idle group keeps no output buffers (memory per idle group). */
-    if (!busy || r->arena_cap > (1u << 20)) {
+    /* A group idle for a while keeps no output buffers (memory per idle
+     * group); a busy one keeps them (no allocation per batch). */
+    r->idle_batches = busy ? 0 : r->idle_batches + 1;
+    bool idle = r->idle_batches >= RAFT_IDLE_BATCHES;
+    if (idle || r->arena_cap > (1u << 20)) {
         raft_free(r->a, r->arena);
         r->arena = NULL;
         r->arena_cap = 0;
     }
-    if (!busy && r->out_ents_cap > 64) {
-        raft_free(r->a, r->out_ents);
-        r->out_ents = NULL;
-        r->out_ents_cap = 0;
-    }
+    if (idle)
+        release_buffers(r);
     snap_maybe_take(r);
 }
 
