@@ -24,17 +24,17 @@ static void ready_persist(rf_raft *r, rf_ready *rd, size_t *n_ents)
         rd->snapshot.data = r->snap_data;
         rd->snapshot.len = r->snap_len;
     }
-    uint64_t last = log_last(&r->log);
+    uint64_t last = rf_rft_log_last(&r->log);
     if (r->truncated)
         rd->truncate_from = r->persist_from;
     if (r->persist_from <= r->log.snap_index)
         r->persist_from = r->log.snap_index + 1;
     if (r->persist_from != UINT64_MAX && r->persist_from <= last) {
         size_t n = (size_t)(last - r->persist_from + 1);
-        int rc = raft_reserve(r->a, (void **)&r->out_ents, &r->out_ents_cap, n, sizeof(rf_entry));
+        int rc = rf_rft_reserve(r->a, (void **)&r->out_ents, &r->out_ents_cap, n, sizeof(rf_entry));
         ASSERT(rc == RF_OK);
         for (size_t i = 0; i < n; i++)
-            log_get(&r->log, r->persist_from + i, &r->out_ents[i]);
+            rf_rft_log_get(&r->log, r->persist_from + i, &r->out_ents[i]);
         *n_ents = n;
         rd->n_entries = n;
     }
@@ -45,7 +45,7 @@ static void ready_persist(rf_raft *r, rf_ready *rd, size_t *n_ents)
         r->hs_term = r->term;
         r->hs_vote = r->vote;
     }
-    int rc = raft_reserve(r->a, (void **)&r->marks, &r->marks_cap, r->marks_n + 1,
+    int rc = rf_rft_reserve(r->a, (void **)&r->marks, &r->marks_cap, r->marks_n + 1,
                           sizeof(token_mark));
     ASSERT(rc == RF_OK);
     r->marks[r->marks_n].token = rd->persist_token;
@@ -65,7 +65,7 @@ static void ready_materialize(rf_raft *r, size_t n_ents)
     for (size_t i = 0; i < r->msgs_n; i++)
         if (r->msgs[i].msg.type == RF_MSG_APPEND)
             need += r->msgs[i].msg.n_entries;
-    int rc = raft_reserve(r->a, (void **)&r->out_ents, &r->out_ents_cap, need, sizeof(rf_entry));
+    int rc = rf_rft_reserve(r->a, (void **)&r->out_ents, &r->out_ents_cap, need, sizeof(rf_entry));
     ASSERT(rc == RF_OK);
     size_t at = n_ents;
     for (size_t i = 0; i < r->msgs_n; i++) {
@@ -73,7 +73,7 @@ static void ready_materialize(rf_raft *r, size_t n_ents)
         if (m->type != RF_MSG_APPEND || m->n_entries == 0)
             continue;
         for (uint32_t k = 0; k < m->n_entries; k++)
-            log_get(&r->log, m->index + 1 + k, &r->out_ents[at + k]);
+            rf_rft_log_get(&r->log, m->index + 1 + k, &r->out_ents[at + k]);
         m->entries = &r->out_ents[at];
         at += m->n_entries;
     }
@@ -81,7 +81,7 @@ static void ready_materialize(rf_raft *r, size_t n_ents)
 
 static void ready_client_outputs(rf_raft *r, rf_ready *rd)
 {
-    int rc = raft_reserve(r->a, (void **)&r->out_replies, &r->out_replies_cap, r->replies_n,
+    int rc = rf_rft_reserve(r->a, (void **)&r->out_replies, &r->out_replies_cap, r->replies_n,
                           sizeof(rf_reply));
     ASSERT(rc == RF_OK);
     for (size_t i = 0; i < r->replies_n; i++) {
@@ -93,7 +93,7 @@ static void ready_client_outputs(rf_raft *r, rf_ready *rd)
         p->data = o->len ? r->arena + o->off : NULL;
         p->len = o->len;
     }
-    rc = raft_reserve(r->a, (void **)&r->out_appl, &r->out_appl_cap, r->appl_n, sizeof(rf_applied));
+    rc = rf_rft_reserve(r->a, (void **)&r->out_appl, &r->out_appl_cap, r->appl_n, sizeof(rf_applied));
     ASSERT(rc == RF_OK);
     for (size_t i = 0; i < r->appl_n; i++) {
         r->out_appl[i] = r->appl[i].a;
@@ -112,7 +112,7 @@ void rf_raft_ready(rf_raft *r, rf_ready *rd)
     ASSERT(!r->in_ready);
     memset(rd, 0, sizeof(*rd));
     if (r->role == RF_ROLE_LEADER)
-        repl_flush(r);
+        rf_rft_repl_flush(r);
     r->in_ready = true;
     r->round_fresh = 0;
     size_t n_ents = 0;
@@ -128,7 +128,7 @@ void rf_raft_ready(rf_raft *r, rf_ready *rd)
 static void release(rf_raft *r, void **p, size_t *cap, size_t used)
 {
     if (used == 0 && *cap) {
-        raft_free(r->a, *p);
+        rf_rft_free(r->a, *p);
         *p = NULL;
         *cap = 0;
     }
@@ -167,13 +167,13 @@ void rf_raft_advance(rf_raft *r)
     r->idle_batches = busy ? 0 : r->idle_batches + 1;
     bool idle = r->idle_batches >= RAFT_IDLE_BATCHES;
     if (idle || r->arena_cap > (1u << 20)) {
-        raft_free(r->a, r->arena);
+        rf_rft_free(r->a, r->arena);
         r->arena = NULL;
         r->arena_cap = 0;
     }
     if (idle)
         release_buffers(r);
-    snap_maybe_take(r);
+    rf_rft_snap_maybe_take(r);
 }
 
 void rf_raft_persisted(rf_raft *r, uint64_t token)
@@ -187,7 +187,7 @@ void rf_raft_persisted(rf_raft *r, uint64_t token)
     size_t keep = 0;
     for (size_t i = 0; i < r->held_n; i++) {
         if (r->held[i].token <= token)
-            raft_send(r, &r->held[i].send.msg);
+            rf_rft_send(r, &r->held[i].send.msg);
         else
             r->held[keep++] = r->held[i];
     }
@@ -199,12 +199,12 @@ void rf_raft_persisted(rf_raft *r, uint64_t token)
     }
     memmove(r->marks, r->marks + k, (r->marks_n - k) * sizeof(token_mark));
     r->marks_n -= k;
-    if (r->durable_index > log_last(&r->log))
-        r->durable_index = log_last(&r->log);
+    if (r->durable_index > rf_rft_log_last(&r->log))
+        r->durable_index = rf_rft_log_last(&r->log);
     if (r->role == RF_ROLE_CANDIDATE && !r->self_vote_counted && r->self_vote_token <= token)
-        election_self_vote_durable(r);
+        rf_rft_election_self_vote_durable(r);
     if (r->role == RF_ROLE_LEADER) {
-        repl_maybe_commit(r);
-        apply_committed(r);
+        rf_rft_repl_maybe_commit(r);
+        rf_rft_apply_committed(r);
     }
 }
