@@ -261,41 +261,30 @@ bool rf_sim_check_append(rf_sim_check *c, uint32_t node, uint64_t from_index,
     return true;
 }
 
-bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term,
-                           bool keep_suffix)
+bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term)
 {
     ASSERT(node < c->nodes);
     rf_sim_check_node *n = &c->node[node];
     if (index <= n->base_index)
         return true;
-    const rf_sim_check_entry *e = node_entry(n, index);
-    if (keep_suffix) {
-        if (e == NULL || e->term != term) {
-            rf_sim_check_fail(c, RF_SIM_V_HARNESS,
-                              "n%u compacts at %" PRIu64 "/%" PRIu64 ", not in its log", node + 1,
-                              index, term);
-            return false;
-        }
-        uint64_t drop = index - n->base_index;
-        n->base_chain = e->chain;
-        memmove(n->log, n->log + drop, (size_t)(n->len - drop) * sizeof(*n->log));
-        n->len -= drop;
-        n->base_index = index;
-        n->base_term = term;
-        return true;
-    }
     const rf_sim_committed *cm = committed_at(c, index);
     if (cm == NULL || cm->term != term) {
         rf_sim_check_fail(c, RF_SIM_V_COMMITTED_CHANGED,
-                          "n%u installs a snapshot at %" PRIu64 "/%" PRIu64
-                          " that is not a committed entry",
+                          "n%u snapshots at %" PRIu64 "/%" PRIu64 ", not a committed entry",
                           node + 1, index, term);
         return false;
+    }
+    const rf_sim_check_entry *e = node_entry(n, index);
+    if (e != NULL && e->term == term) {
+        uint64_t drop = index - n->base_index;
+        memmove(n->log, n->log + drop, (size_t)(n->len - drop) * sizeof(*n->log));
+        n->len -= drop;
+    } else {
+        n->len = 0;
     }
     n->base_index = index;
     n->base_term = term;
     n->base_chain = cm->chain;
-    n->len = 0;
     if (n->commit < index)
         n->commit = index;
     if (n->applied < index)

@@ -103,10 +103,11 @@ bool rf_sim_check_node_reset(rf_sim_check *c, uint32_t node, uint64_t base_index
  * appended from from_index on (terms[i], phash[i]). */
 bool rf_sim_check_append(rf_sim_check *c, uint32_t node, uint64_t from_index,
                          const uint64_t *terms, const uint64_t *phashes, uint64_t n);
-/* The node's log now starts after a snapshot at (index, term): a local
- * compaction (keep_suffix) or an installed snapshot (the log is replaced). */
-bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term,
-                           bool keep_suffix);
+/* The node's log now starts after a snapshot at (index, term), which must
+ * be a committed entry. When the log holds that entry (a local compaction,
+ * or an installed snapshot the log agrees with) the entries after it stay;
+ * otherwise the log is replaced by the snapshot. */
+bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term);
 /* The node's commit index is now commit. */
 bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit);
 /* The node applied the entry at index (a command from (client, seq) when
