@@ -292,7 +292,7 @@ bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint6
     return true;
 }
 
-static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index)
+static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term)
 {
     const rf_sim_check_entry *e = node_entry(&c->node[node], index);
     ASSERT(e != NULL);
@@ -320,11 +320,11 @@ static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index)
         c->committed_cap = cap;
     }
     c->committed[c->committed_len++] =
-        (rf_sim_committed){.term = e->term, .phash = e->phash, .chain = e->chain};
+        (rf_sim_committed){.term = e->term, .phash = e->phash, .chain = e->chain, .commit_term = term};
     return true;
 }
 
-bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit)
+bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term)
 {
     ASSERT(node < c->nodes);
     rf_sim_check_node *n = &c->node[node];
@@ -342,7 +342,7 @@ bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit)
     }
     uint64_t from = n->commit > n->base_index ? n->commit : n->base_index;
     for (uint64_t i = from + 1; i <= commit; i++)
-        if (!commit_one(c, node, i))
+        if (!commit_one(c, node, i, term))
             return false;
     n->commit = commit;
     return true;
@@ -445,6 +445,8 @@ bool rf_sim_check_leader(rf_sim_check *c, uint32_t node, uint64_t term)
      * every entry committed before its term. Chains make it one compare. */
     const rf_sim_check_node *n = &c->node[node];
     uint64_t top = c->committed_len;
+    while (top > 0 && c->committed[top - 1].commit_term >= term)
+        top--;
     if (top == 0 || top < n->base_index)
         return true;
     if (top > node_last(n) || node_chain(n, top) != c->committed[top - 1].chain) {

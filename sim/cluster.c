@@ -188,7 +188,8 @@ void sim_node_drain(rf_sim_cluster *c, sim_node *n)
         mirror_log(c, n, &rd);
         if (sim_disk_submit(c, n, &rd) != RF_OK)
             rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
-        rf_sim_check_commit(&c->check, n->index, rf_raft_commit_index(n->raft));
+        rf_sim_check_commit(&c->check, n->index, rf_raft_commit_index(n->raft),
+                            rf_raft_term(n->raft));
         send_msgs(c, n, &rd);
         apply_checks(c, n, &rd);
         observe(c, n, &rd);

@@ -133,6 +133,8 @@ const rf_raft *rf_sim_cluster_raft(const rf_sim_cluster *c, uint32_t node);
 /* Durable state of a node's member: its last durable log index and term. */
 uint64_t rf_sim_cluster_durable_last(const rf_sim_cluster *c, uint32_t node);
 uint64_t rf_sim_cluster_durable_term(const rf_sim_cluster *c, uint32_t node);
+/* Writes the node's disk has not made durable yet. */
+uint32_t rf_sim_cluster_writes_in_flight(const rf_sim_cluster *c, uint32_t node);
 void rf_sim_cluster_stats_get(const rf_sim_cluster *c, rf_sim_cluster_stats *out);
 
 /* ---- clients ---- */

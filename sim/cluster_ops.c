@@ -198,6 +198,15 @@ uint64_t rf_sim_cluster_durable_term(const rf_sim_cluster *c, uint32_t node)
     return c->nodes[node].durable.term;
 }
 
+uint32_t rf_sim_cluster_writes_in_flight(const rf_sim_cluster *c, uint32_t node)
+{
+    ASSERT(node < c->cfg.nodes);
+    uint32_t k = 0;
+    for (const sim_write *w = c->nodes[node].wq_head; w != NULL; w = w->next)
+        k++;
+    return k;
+}
+
 void rf_sim_cluster_stats_get(const rf_sim_cluster *c, rf_sim_cluster_stats *out)
 {
     *out = c->stats;

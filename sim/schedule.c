@@ -100,6 +100,21 @@ static void net_action(sched *s, action a, rf_sim_net *net)
     later(s, hold, A_HEAL_NET, 0);
 }
 
+/* Half the crashes hit a node with writes in flight (when there is one),
+ * so lost and torn unsynced writes are common, not luck. */
+static uint32_t crash_target(sched *s)
+{
+    uint32_t node = (uint32_t)draw(s, 0, s->nodes - 1);
+    if (draw(s, 0, 1) == 0)
+        return node;
+    for (uint32_t k = 0; k < s->nodes; k++) {
+        uint32_t i = (node + k) % s->nodes;
+        if (rf_sim_cluster_writes_in_flight(s->c, i) > 0)
+            return i;
+    }
+    return node;
+}
+
 static void do_action(sched *s, action a, uint32_t node)
 {
     rf_sim_cluster *c = s->c;
@@ -110,7 +125,7 @@ static void do_action(sched *s, action a, uint32_t node)
         net_action(s, a, net);
         break;
     case A_CRASH:
-        node = (uint32_t)draw(s, 0, s->nodes - 1);
+        node = crash_target(s);
         rf_sim_cluster_crash(c, node);
         later(s, draw(s, 50 * MS, 1500 * MS), A_RESTART, node);
         break;
@@ -211,7 +226,7 @@ static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cf
     cfg->net.tail_ns_max = 50 * MS;
     cfg->net.loss_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
     cfg->net.dup_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
-    cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 5 * MS);
+    cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 20 * MS);
     cfg->torn_ppm = rf_pcg32_bounded(r, 1000001);
     /* Small snapshot thresholds and chunks exercise compaction, install
      * and chunking in short runs. */
@@ -221,12 +236,34 @@ static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cf
     cfg->raft.append_entries_max = 1 + rf_pcg32_bounded(r, 64);
 }
 
+/* How often each action is drawn, relative to the others: crashes and
+ * partitions find the most bugs, so they come most often. */
+static const uint8_t action_weight[A_COUNT] = {
+    [A_PARTITION] = 3, [A_ONEWAY] = 2, [A_ISOLATE] = 2, [A_ZONE] = 1, [A_FLAP] = 1,
+    [A_CLOG] = 1, [A_CRASH] = 4, [A_PAUSE] = 2, [A_DRIFT] = 1, [A_NETCFG] = 1,
+    [A_ADD] = 2, [A_PROMOTE] = 2, [A_REMOVE] = 2, [A_TRANSFER] = 2,
+};
+
+static action draw_action(sched *s)
+{
+    uint32_t total = 0;
+    for (int a = 0; a < A_COUNT; a++)
+        total += action_weight[a];
+    uint32_t r = (uint32_t)draw(s, 0, total - 1);
+    for (int a = 0; a < A_COUNT; a++) {
+        if (r < action_weight[a])
+            return (action)a;
+        r -= action_weight[a];
+    }
+    UNREACHABLE();
+}
+
 static void schedule_faults(sched *s)
 {
-    uint32_t k = (uint32_t)draw(s, 3, 14);
+    uint32_t k = (uint32_t)draw(s, 3, 16);
     for (uint32_t i = 0; i < k; i++) {
         uint64_t at = draw(s, 300 * MS, s->heal_ns - 1);
-        action a = (action)draw(s, 0, A_COUNT - 1);
+        action a = draw_action(s);
         if (rf_sim_engine_at(s->e, at, K_ACTION, 0, a, NULL) != RF_OK)
             rf_sim_cluster_fail(s->c, RF_SIM_V_HARNESS, "event queue full");
     }
