@@ -195,7 +195,10 @@ void sim_node_drain(rf_sim_cluster *c, sim_node *n)
         observe(c, n, &rd);
         for (size_t i = 0; i < rd.n_replies; i++)
             sim_clients_reply(c, n, &rd.replies[i]);
+        uint64_t token = rd.persist_token;
         rf_raft_advance(n->raft);
+        if (c->cfg.disk_acks_early && token != 0)
+            rf_raft_persisted(n->raft, token);
     }
     rf_sim_check_digest(&c->check, n->index, rf_raft_applied_index(n->raft),
                         rf_raft_digest(n->raft));

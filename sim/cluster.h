@@ -55,6 +55,8 @@ typedef struct rf_sim_cluster_config {
     uint64_t client_think_ns_max;      /* pause between two ops */
     uint32_t query_ppm;                /* share of ops that are queries */
     uint32_t events_max;               /* bound on pending events */
+    bool disk_acks_early; /* a broken disk for testing the checkers: reports
+                           * writes durable when submitted, loses them on crash */
     FILE *log;                         /* event log (faults, leaders, violations); NULL: quiet */
 } rf_sim_cluster_config;
 

@@ -282,6 +282,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_sim_cluster_config_defaults(&cfg);
     cfg.seed = opts->seed;
     cfg.log = opts->log;
+    cfg.disk_acks_early = opts->broken_disk;
     rf_pcg32 shape;
     rf_pcg32_derive(&shape, opts->seed, "shape", 0);
     draw_config(&shape, members, &cfg);

@@ -32,6 +32,8 @@ typedef struct rf_sim_schedule_opts {
     uint64_t seed;
     uint32_t members; /* 0: drawn from the seed */
     FILE *log;        /* the event log (--verbose); NULL: quiet */
+    bool broken_disk; /* the disk acknowledges writes before they are durable
+                       * (tests that the checkers catch what follows) */
 } rf_sim_schedule_opts;
 
 typedef struct rf_sim_schedule_result {
