@@ -154,7 +154,8 @@ void rf_raft_advance(rf_raft *r)
     r->in_ready = false;
     /* Messages released by rf_raft_persisted during the batch stay queued. */
     ASSERT(r->msgs_n >= r->out_msgs_n);
-    memmove(r->msgs, r->msgs + r->out_msgs_n, (r->msgs_n - r->out_msgs_n) * sizeof(rf_send));
+    if (r->msgs_n > r->out_msgs_n)
+        memmove(r->msgs, r->msgs + r->out_msgs_n, (r->msgs_n - r->out_msgs_n) * sizeof(rf_send));
     r->msgs_n -= r->out_msgs_n;
     r->out_msgs_n = 0;
     bool busy = r->appl_n > 0;
@@ -197,7 +198,8 @@ void rf_raft_persisted(rf_raft *r, uint64_t token)
         r->durable_index = r->marks[k].last_index;
         k++;
     }
-    memmove(r->marks, r->marks + k, (r->marks_n - k) * sizeof(token_mark));
+    if (k > 0 && k < r->marks_n)
+        memmove(r->marks, r->marks + k, (r->marks_n - k) * sizeof(token_mark));
     r->marks_n -= k;
     if (r->durable_index > rf_rft_log_last(&r->log))
         r->durable_index = rf_rft_log_last(&r->log);

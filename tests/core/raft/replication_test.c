@@ -259,6 +259,36 @@ START_TEST(test_follower_reject_hints_first_index_of_conflicting_term)
 }
 END_TEST
 
+START_TEST(test_snapshot_covering_own_log_keeps_later_entries)
+{
+    /* Raft paper Figure 13 step 6: a follower whose log holds the
+     * snapshot's last entry keeps the entries after it (it may have
+     * acknowledged them already). */
+    static const uint64_t log1[] = {1, 1, 1, 1, 1};
+    hand h = {.r = member_with_log(log1, 5, 1, 3)};
+    static const uint8_t junk[4] = {1, 2, 3, 4};
+    rf_msg m = msg_from(2, RF_MSG_SNAPSHOT, 1);
+    m.index = 3;
+    m.log_term = 1;
+    m.total = 4;
+    m.data = junk;
+    m.len = 4;
+    m.flags = RF_MSG_FLAG_DONE;
+    m.membership.count = 3;
+    for (uint32_t i = 0; i < 3; i++)
+        m.membership.members[i] = (rf_member){i + 1, 1};
+    ck_assert_int_eq(rf_raft_receive(h.r, &m), RF_OK);
+    hand_drain(&h, true);
+    ck_assert_uint_eq(rf_raft_last_index(h.r), 5);
+    ck_assert_uint_eq(rf_raft_commit_index(h.r), 3);
+    const rf_msg *resp = hand_find(&h, RF_MSG_SNAPSHOT_RESP, 2);
+    ck_assert_ptr_nonnull(resp);
+    ck_assert_uint_eq(resp->reject, 0);
+    ck_assert_uint_eq(resp->offset, 4);
+    rf_raft_close(h.r);
+}
+END_TEST
+
 START_TEST(test_replication_commits_many_commands_on_all_members)
 {
     tnet t;
@@ -289,6 +319,7 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_follower_truncates_conflict_and_commit_stops_at_last_new_entry);
     tcase_add_test(tc, test_follower_reject_hints_first_index_of_conflicting_term);
     tcase_add_test(tc, test_replication_commits_many_commands_on_all_members);
+    tcase_add_test(tc, test_snapshot_covering_own_log_keeps_later_entries);
     suite_add_tcase(s, tc);
     return s;
 }
