@@ -23,7 +23,9 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
     case RF_SIM_V_COMMITTED_CHANGED: return "committed entry lost or changed";
     case RF_SIM_V_STATE_MACHINE: return "state machine safety";
     case RF_SIM_V_ACK: return "acknowledged result lost or changed";
+    case RF_SIM_V_DURABILITY: return "durability before acknowledgement";
     case RF_SIM_V_LIVENESS: return "liveness";
+    case RF_SIM_V_LINEARIZABILITY: return "linearizability";
     case RF_SIM_V_HARNESS: return "harness bookkeeping";
     }
     return "unknown";

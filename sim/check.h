@@ -37,7 +37,9 @@ typedef enum rf_sim_violation_kind {
     RF_SIM_V_COMMITTED_CHANGED,
     RF_SIM_V_STATE_MACHINE,
     RF_SIM_V_ACK,
+    RF_SIM_V_DURABILITY, /* a vote or an ack left before its write was durable */
     RF_SIM_V_LIVENESS,
+    RF_SIM_V_LINEARIZABILITY, /* the clients' history has no linearization */
     RF_SIM_V_HARNESS, /* the harness's own bookkeeping failed (a table bound...) */
 } rf_sim_violation_kind;
 

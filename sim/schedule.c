@@ -31,6 +31,7 @@ typedef struct sched {
     uint64_t heal_ns;
     bool healed;
     uint32_t faults;
+    rf_sim_linz linz;
 } sched;
 
 static uint64_t draw(sched *s, uint64_t lo, uint64_t hi)
@@ -201,7 +202,11 @@ static void on_phase(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
         rf_sim_cluster_heal_all(s->c);
         break;
     case P_DRAIN: rf_sim_cluster_clients_drain(s->c, true); break;
-    case P_CHECK: liveness(s); break;
+    case P_CHECK:
+        liveness(s);
+        if (rf_sim_cluster_violations(s->c) == 0)
+            s->linz = rf_sim_cluster_check_linearizable(s->c);
+        break;
     default: UNREACHABLE();
     }
 }
@@ -290,7 +295,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     int rc = rf_sim_cluster_create(&cfg, &c);
     if (rc != RF_OK)
         return rc;
-    sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members};
+    sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members, .linz = RF_SIM_LINZ_OK};
     rf_sim_engine_stream(s.e, &s.rng, "faults", 0);
     rf_sim_net *net = rf_sim_cluster_net(c);
     for (uint32_t i = 0; i < members; i++)
@@ -312,6 +317,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     res->events = s.e->events_run;
     res->sim_ns = s.e->now_ns;
     res->faults = s.faults;
+    res->linz_unknown = s.linz == RF_SIM_LINZ_UNKNOWN;
     rf_sim_cluster_stats_get(c, &res->stats);
     rf_sim_cluster_close(c);
     return RF_OK;
