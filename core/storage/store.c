@@ -12,7 +12,7 @@
 #define SEGMENT_BYTES_DEFAULT (64ull << 20)
 #define GROUPS_MAX_DEFAULT 65536u
 
-void st_msg(rf_store *st, const char *fmt, ...)
+void rf_st_msg(rf_store *st, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -56,7 +56,7 @@ int rf_store_open(rf_store **out, const rf_fs *fs, const rf_store_config *config
         rf_store_close(st);
         return RF_ENOMEM;
     }
-    int rc = st_recover(st, info);
+    int rc = rf_st_recover(st, info);
     if (rc != RF_OK) {
         if (info->message[0] == '\0')
             snprintf(info->message, sizeof info->message, "%s", st->message);
@@ -86,7 +86,7 @@ void rf_store_close(rf_store *st)
     rd_close_all(st);
     if (st->active != NULL)
         st->fs.ops->close(st->fs.ctx, st->active);
-    st_groups_free(st);
+    rf_st_groups_free(st);
     free(st->segs);
     free(st->snapdel);
     free(st->cache);
@@ -124,7 +124,7 @@ static void plan_snapshot_deletes(rf_store *st)
     size_t k = 0;
     for (size_t i = 0; i < st->nsnapdel; i++) {
         struct st_snapdel d = st->snapdel[i];
-        const st_group *g = st_group_find(st, d.group);
+        const st_group *g = rf_st_group_find(st, d.group);
         if (g != NULL && g->snap.bytes > 0 && g->snap_index == d.index)
             continue;
         if (io->ndeletes < RF_STORE_DELETES_MAX) {
@@ -141,9 +141,9 @@ static int check_batch(rf_store *st, const rf_batch *b)
 {
     st->gen++;
     for (size_t i = 0; i < b->nrecs; i++) {
-        int rc = st_check(st, &b->recs[i]);
+        int rc = rf_st_check(st, &b->recs[i]);
         if (rc != RF_OK) {
-            st_msg(st, "batch record %zu (group %llu, index %llu): %s", i,
+            rf_st_msg(st, "batch record %zu (group %llu, index %llu): %s", i,
                    (unsigned long long)b->recs[i].group, (unsigned long long)b->recs[i].index,
                    rf_strerror(rc));
             st->gen++; /* forget the scratch of the refused batch */
@@ -163,7 +163,7 @@ static void stamp(rf_store *st, rf_batch *b)
     rf_rec_seal(h, RF_REC_BATCH, RF_REC_BATCH_BYTES);
 }
 
-int st_begin(rf_store *st, const rf_batch *b)
+int rf_st_begin(rf_store *st, const rf_batch *b)
 {
     if (st->busy)
         return RF_EBUSY;
@@ -204,7 +204,7 @@ int st_begin(rf_store *st, const rf_batch *b)
 int rf_store_commit_begin(rf_store *st, rf_batch *b)
 {
     ASSERT(b != NULL);
-    return st_begin(st, b);
+    return rf_st_begin(st, b);
 }
 
 /* Snapshot files: a temporary name, synced, renamed into place; the
@@ -348,7 +348,7 @@ static int push_segment(rf_store *st, uint64_t seq)
  * snapshot file becomes garbage once this batch is durable. */
 static int note_old_snapshot(rf_store *st, const rf_batch_rec *r)
 {
-    const st_group *g = st_group_find(st, r->group);
+    const st_group *g = rf_st_group_find(st, r->group);
     if (g == NULL || g->snap.bytes == 0)
         return RF_OK;
     if (r->type == RF_REC_SNAPSHOT && r->index == g->snap_index)
@@ -376,7 +376,7 @@ static int apply_batch(rf_store *st, const rf_batch *b)
         if (r->type == RF_REC_SNAPSHOT || r->type == RF_REC_DROP)
             rc = note_old_snapshot(st, r);
         if (rc == RF_OK)
-            rc = st_apply(st, r, seq, base + r->off, b->buf + r->off + RF_REC_HDR_BYTES, false);
+            rc = rf_st_apply(st, r, seq, base + r->off, b->buf + r->off + RF_REC_HDR_BYTES, false);
         if (rc != RF_OK)
             return rc;
     }
@@ -415,7 +415,7 @@ int rf_store_commit_end(rf_store *st)
     io->new_file = NULL;
     if (rc != RF_OK) {
         st->failed = true;
-        st_msg(st, "commit failed, store refuses writes until reopened: %s", io->message);
+        rf_st_msg(st, "commit failed, store refuses writes until reopened: %s", io->message);
         for (size_t i = 0; i < st->nsegs; i++)
             st->segs[i].deleting = false;
     }

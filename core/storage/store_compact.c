@@ -65,7 +65,7 @@ static int fill_rewrite(rf_store *st, uint32_t oldest, rf_batch *b)
         uint64_t need = live_bytes_of(g);
         if (rf_batch_bytes(b) + need > room) {
             if (rf_batch_empty(b))
-                st_msg(st, "group %llu: %llu live bytes exceed a segment, it pins the log",
+                rf_st_msg(st, "group %llu: %llu live bytes exceed a segment, it pins the log",
                        (unsigned long long)g->id, (unsigned long long)need);
             continue;
         }
@@ -99,7 +99,7 @@ int rf_store_compact_begin(rf_store *st, bool *started)
     }
     if (rf_batch_empty(b) && !reclaim)
         return RF_OK;
-    int rc = st_begin(st, rf_batch_empty(b) ? NULL : b);
+    int rc = rf_st_begin(st, rf_batch_empty(b) ? NULL : b);
     *started = rc == RF_OK;
     return rc;
 }

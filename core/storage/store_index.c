@@ -19,13 +19,13 @@ static size_t group_pos(const rf_store *st, uint64_t id)
     return lo;
 }
 
-st_group *st_group_find(const rf_store *st, uint64_t id)
+st_group *rf_st_group_find(const rf_store *st, uint64_t id)
 {
     size_t pos = group_pos(st, id);
     return pos < st->ngroups && st->groups[pos]->id == id ? st->groups[pos] : NULL;
 }
 
-int st_group_get(rf_store *st, uint64_t id, st_group **out)
+int rf_st_group_get(rf_store *st, uint64_t id, st_group **out)
 {
     size_t pos = group_pos(st, id);
     if (pos < st->ngroups && st->groups[pos]->id == id) {
@@ -54,7 +54,7 @@ int st_group_get(rf_store *st, uint64_t id, st_group **out)
     return RF_OK;
 }
 
-void st_groups_free(rf_store *st)
+void rf_st_groups_free(rf_store *st)
 {
     for (size_t i = 0; i < st->ngroups; i++) {
         free(st->groups[i]->ents);
@@ -66,7 +66,7 @@ void st_groups_free(rf_store *st)
     st->ngroups = st->capgroups = 0;
 }
 
-st_seg *st_seg_find(rf_store *st, uint64_t seq)
+st_seg *rf_st_seg_find(rf_store *st, uint64_t seq)
 {
     size_t lo = 0, hi = st->nsegs;
     while (lo < hi) {
@@ -81,7 +81,7 @@ st_seg *st_seg_find(rf_store *st, uint64_t seq)
 
 static void live_add(rf_store *st, uint32_t seg, uint32_t bytes)
 {
-    st_seg *s = st_seg_find(st, seg);
+    st_seg *s = rf_st_seg_find(st, seg);
     ASSERT(s != NULL);
     s->live += bytes;
     st->live_bytes += bytes;
@@ -89,7 +89,7 @@ static void live_add(rf_store *st, uint32_t seg, uint32_t bytes)
 
 static void live_sub(rf_store *st, uint32_t seg, uint32_t bytes)
 {
-    st_seg *s = st_seg_find(st, seg);
+    st_seg *s = rf_st_seg_find(st, seg);
     ASSERT(s != NULL);
     ASSERT(s->live >= bytes);
     ASSERT(st->live_bytes >= bytes);
@@ -232,11 +232,11 @@ static int set_membership(st_group *g, const rf_batch_rec *r, const unsigned cha
     return RF_OK;
 }
 
-int st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
+int rf_st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
              const unsigned char *payload, bool replay)
 {
     st_group *g;
-    int rc = st_group_get(st, r->group, &g);
+    int rc = rf_st_group_get(st, r->group, &g);
     if (rc != RF_OK)
         return rc;
     uint32_t bytes = RF_REC_HDR_BYTES + (uint32_t)rf_rec_fixed_bytes(r->type) + r->data_bytes;
@@ -304,10 +304,10 @@ static int chk_snapshot(const st_group *g, const rf_batch_rec *r, uint64_t *last
     return RF_OK;
 }
 
-int st_check(rf_store *st, const rf_batch_rec *r)
+int rf_st_check(rf_store *st, const rf_batch_rec *r)
 {
     st_group *g;
-    int rc = st_group_get(st, r->group, &g);
+    int rc = rf_st_group_get(st, r->group, &g);
     if (rc != RF_OK)
         return rc;
     chk_init(st, g);

@@ -118,10 +118,10 @@ struct rf_store {
 };
 
 /* store_index.c */
-st_group *st_group_find(const rf_store *st, uint64_t id);
-int st_group_get(rf_store *st, uint64_t id, st_group **out);
-void st_groups_free(rf_store *st);
-st_seg *st_seg_find(rf_store *st, uint64_t seq);
+st_group *rf_st_group_find(const rf_store *st, uint64_t id);
+int rf_st_group_get(rf_store *st, uint64_t id, st_group **out);
+void rf_st_groups_free(rf_store *st);
+st_seg *rf_st_seg_find(rf_store *st, uint64_t seq);
 static inline uint64_t st_last(const st_group *g)
 {
     return g->first + g->n - 1;
@@ -137,17 +137,17 @@ static inline uint32_t st_ent_bytes(const st_ent *e)
 /* Applies one durable record at (seg, off); data is the record's payload.
  * With replay, tolerates what a deleted older segment would explain;
  * returns RF_ECORRUPT for a sequence that no valid history produces. */
-int st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
+int rf_st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
              const unsigned char *payload, bool replay);
 /* commit_begin's checks of one record against the store and the batch. */
-int st_check(rf_store *st, const rf_batch_rec *r);
+int rf_st_check(rf_store *st, const rf_batch_rec *r);
 
 /* store_recover.c */
-int st_recover(rf_store *st, rf_store_recovery *info);
+int rf_st_recover(rf_store *st, rf_store_recovery *info);
 
 /* store.c */
-void st_msg(rf_store *st, const char *fmt, ...);
-int st_begin(rf_store *st, const rf_batch *b);
-int st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len);
+void rf_st_msg(rf_store *st, const char *fmt, ...);
+int rf_st_begin(rf_store *st, const rf_batch *b);
+int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len);
 
 #endif

@@ -29,7 +29,7 @@ static int rd_handle(rf_store *st, uint32_t seq, rf_fs_file **out)
     int rc = st->fs.ops->open(st->fs.ctx, name, false, &victim->f);
     if (rc != RF_OK) {
         victim->f = NULL;
-        st_msg(st, "%s: open for reading: %s", name, rf_strerror(rc));
+        rf_st_msg(st, "%s: open for reading: %s", name, rf_strerror(rc));
         return rc;
     }
     victim->seg = seq;
@@ -38,7 +38,7 @@ static int rd_handle(rf_store *st, uint32_t seq, rf_fs_file **out)
     return RF_OK;
 }
 
-int st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len)
+int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len)
 {
     if (seg == st->cache_seg && off >= st->cache_off &&
         off + len <= st->cache_off + st->cache_len) {
@@ -56,7 +56,7 @@ int st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len)
     if (rc != RF_OK) {
         char name[RF_NAME_BYTES];
         rf_seg_name(name, seg);
-        st_msg(st, "%s offset %llu: read of %zu bytes: %s", name, (unsigned long long)off, len,
+        rf_st_msg(st, "%s offset %llu: read of %zu bytes: %s", name, (unsigned long long)off, len,
                rf_strerror(rc));
     }
     return rc;
@@ -64,7 +64,7 @@ int st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len)
 
 static const st_group *live_group(const rf_store *st, uint64_t id)
 {
-    const st_group *g = st_group_find(st, id);
+    const st_group *g = rf_st_group_find(st, id);
     return g != NULL && g->exists ? g : NULL;
 }
 
@@ -133,9 +133,9 @@ int rf_store_entry(rf_store *st, uint64_t group, uint64_t index, uint64_t *term,
     if (cap < e.len)
         return RF_ETOOBIG;
     unsigned char hdr[RF_REC_HDR_BYTES + RF_REC_ENTRY_FIXED_BYTES];
-    int rc = st_read_at(st, e.seg, e.off, hdr, sizeof hdr);
+    int rc = rf_st_read_at(st, e.seg, e.off, hdr, sizeof hdr);
     if (rc == RF_OK && e.len > 0)
-        rc = st_read_at(st, e.seg, e.off + sizeof hdr, buf, e.len);
+        rc = rf_st_read_at(st, e.seg, e.off + sizeof hdr, buf, e.len);
     if (rc != RF_OK)
         return rc;
     /* The record must be the one the index points at, intact. */
@@ -146,7 +146,7 @@ int rf_store_entry(rf_store *st, uint64_t group, uint64_t index, uint64_t *term,
         rf_get64(hdr + 28) != e.term) {
         char name[RF_NAME_BYTES];
         rf_seg_name(name, e.seg);
-        st_msg(st, "%s offset %u: entry %llu of group %llu fails its checksum", name, e.off,
+        rf_st_msg(st, "%s offset %u: entry %llu of group %llu fails its checksum", name, e.off,
                (unsigned long long)index, (unsigned long long)group);
         return RF_ECHECKSUM;
     }
@@ -164,7 +164,7 @@ int rf_store_snapshot_read(rf_store *st, uint64_t group, void *buf, size_t cap,
     rf_fs_file *f;
     int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
     if (rc != RF_OK) {
-        st_msg(st, "%s: %s", name, rf_strerror(rc));
+        rf_st_msg(st, "%s: %s", name, rf_strerror(rc));
         return rc == RF_ENOTFOUND ? RF_ECORRUPT : rc;
     }
     unsigned char hdr[RF_SNAP_HDR_BYTES];
@@ -187,7 +187,7 @@ int rf_store_snapshot_read(rf_store *st, uint64_t group, void *buf, size_t cap,
         rc = RF_ECHECKSUM;
     st->fs.ops->close(st->fs.ctx, f);
     if (rc != RF_OK && rc != RF_ETOOBIG)
-        st_msg(st, "%s: %s", name, rf_strerror(rc));
+        rf_st_msg(st, "%s: %s", name, rf_strerror(rc));
     return rc;
 }
 

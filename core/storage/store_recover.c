@@ -130,7 +130,7 @@ static int apply_verified(rf_store *st, const unsigned char *p, uint32_t seg, ui
         rf_batch_rec r;
         int rc = decode(p + off, len, &r);
         if (rc == RF_OK)
-            rc = st_apply(st, &r, seg, base + off, p + off + RF_REC_HDR_BYTES, true);
+            rc = rf_st_apply(st, &r, seg, base + off, p + off + RF_REC_HDR_BYTES, true);
         if (rc != RF_OK) {
             char name[RF_NAME_BYTES];
             rf_seg_name(name, seg);
@@ -285,7 +285,7 @@ static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *i
     bool removed = false;
     for (size_t i = 0; i < sc->nsnaps; i++) {
         const rc_snapfile *s = &sc->snaps[i];
-        const st_group *g = st_group_find(st, s->group);
+        const st_group *g = rf_st_group_find(st, s->group);
         if (!s->tmp && g != NULL && g->snap.bytes > 0 && g->snap_index == s->index)
             continue;
         char name[RF_NAME_BYTES];
@@ -323,7 +323,7 @@ static int open_active(rf_store *st)
     return rc;
 }
 
-int st_recover(rf_store *st, rf_store_recovery *info)
+int rf_st_recover(rf_store *st, rf_store_recovery *info)
 {
     rc_scan sc = {0};
     int rc = st->fs.ops->list(st->fs.ctx, list_one, &sc);
