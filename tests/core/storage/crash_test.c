@@ -82,7 +82,7 @@ static void crash_everywhere(uint64_t seed, const sm_params *p)
 
 START_TEST(test_crash_at_every_operation_recovers_an_acknowledged_prefix)
 {
-    sm_params p = {.groups = 4, .batches = 40, .ops_per_batch_max = 6, .payload_bytes_max = 48,
+    sm_params p = {.groups = 4, .batches = 80, .ops_per_batch_max = 6, .payload_bytes_max = 48,
                    .with_drops = false};
     crash_everywhere(1000 + (uint64_t)_i, &p);
 }
@@ -134,8 +134,8 @@ Suite *storage_crash_suite(void)
     Suite *s = suite_create("storage_crash");
     TCase *tc = tcase_create("crash");
     tcase_set_timeout(tc, 60);
-    tcase_add_loop_test(tc, test_crash_at_every_operation_recovers_an_acknowledged_prefix, 0, 4);
-    tcase_add_loop_test(tc, test_crash_at_every_operation_with_dropped_groups, 0, 3);
+    tcase_add_loop_test(tc, test_crash_at_every_operation_recovers_an_acknowledged_prefix, 0, 12);
+    tcase_add_loop_test(tc, test_crash_at_every_operation_with_dropped_groups, 0, 8);
     tcase_add_test(tc, test_crash_during_recovery_still_recovers);
     suite_add_tcase(s, tc);
     return s;
