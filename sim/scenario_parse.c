@@ -291,6 +291,7 @@ static bool once(scn_parser *p, uint32_t bit, const char *name)
 static bool parse_raft(scn_parser *p)
 {
     rf_scenario *s = p->s;
+    uint32_t election_col = p->toks[0].col;
     if (scn_at_end(p))
         return scn_fail(p, "expected `heartbeat DURATION` or `election MIN..MAX`");
     while (!scn_at_end(p)) {
@@ -299,6 +300,7 @@ static bool parse_raft(scn_parser *p)
                 return false;
         } else if (scn_accept(p, "election")) {
             const scn_tok *t = scn_peek(p);
+            election_col = t != NULL ? t->col : p->eol_col;
             bool one = true;
             for (uint32_t i = 0; t != NULL && i + 1 < t->len; i++)
                 one = one && !(t->s[i] == '.' && t->s[i + 1] == '.');
@@ -311,7 +313,7 @@ static bool parse_raft(scn_parser *p)
         }
     }
     if (s->election.lo <= s->heartbeat_ns)
-        return scn_fail_col(p, p->toks[0].col,
+        return scn_fail_col(p, election_col,
                             "expected an election timeout longer than the heartbeat");
     return true;
 }

@@ -428,38 +428,37 @@ bool scn_parse_expect(scn_parser *p)
         ok = true;
     } else if (scn_accept(p, "leader")) {
         x->kind = RF_SCN_EXP_LEADERS;
-        ok = scn_expect_word(p, "in", "every group within DURATION") &&
-             scn_expect_word(p, "every", "group within DURATION") &&
-             scn_expect_word(p, "group", "within DURATION") &&
-             scn_expect_word(p, "within", "and a duration") &&
+        static const char form[] = "(expect leader in every group within DURATION [after X])";
+        ok = scn_expect_word(p, "in", form) && scn_expect_word(p, "every", form) &&
+             scn_expect_word(p, "group", form) && scn_expect_word(p, "within", form) &&
              scn_read_duration(p, &x->within_ns, false) && read_after(p, x);
     } else if (scn_accept(p, "placement")) {
         x->kind = RF_SCN_EXP_CONVERGED;
-        ok = scn_expect_word(p, "converged", "within DURATION") &&
-             scn_expect_word(p, "within", "and a duration") &&
+        static const char form[] = "(expect placement converged within DURATION [after X])";
+        ok = scn_expect_word(p, "converged", form) && scn_expect_word(p, "within", form) &&
              scn_read_duration(p, &x->within_ns, false) && read_after(p, x);
     } else if (scn_accept(p, "moves")) {
         x->kind = RF_SCN_EXP_MOVES;
         uint64_t v = 0;
-        ok = scn_expect_word(p, "at", "most N [over minimal] after LABEL") &&
-             scn_expect_word(p, "most", "N [over minimal] after LABEL") &&
+        static const char form[] = "(expect moves at most N [over minimal] after LABEL)";
+        ok = scn_expect_word(p, "at", form) && scn_expect_word(p, "most", form) &&
              scn_read_uint(p, 0, 1000000000, &v);
         x->moves = (uint32_t)v;
         if (ok && scn_accept(p, "over")) {
             x->over_minimal = true;
-            ok = scn_expect_word(p, "minimal", "");
+            ok = scn_expect_word(p, "minimal", form);
         }
-        ok = ok && scn_expect_word(p, "after", "and the label of a node change") && (p->pos--, true);
+        ok = ok && scn_expect_word(p, "after", form) && (p->pos--, true);
         ok = ok && read_after(p, x);
         if (ok && x->after != RF_SCN_AFTER_LABEL)
             ok = scn_fail_col(p, p->toks[p->pos - 1].col,
                               "expected the label of an add, remove, activate or deactivate line");
     } else if (scn_accept(p, "unavailability")) {
         x->kind = RF_SCN_EXP_UNAVAILABLE;
-        ok = scn_expect_word(p, "at", "most DURATION per group") &&
-             scn_expect_word(p, "most", "DURATION per group") &&
-             scn_read_duration(p, &x->unavailable_ns, true) &&
-             scn_expect_word(p, "per", "group") && scn_expect_word(p, "group", "");
+        static const char form[] = "(expect unavailability at most DURATION per group)";
+        ok = scn_expect_word(p, "at", form) && scn_expect_word(p, "most", form) &&
+             scn_read_duration(p, &x->unavailable_ns, true) && scn_expect_word(p, "per", form) &&
+             scn_expect_word(p, "group", form);
     } else {
         ok = scn_fail(p, "expected an expectation: linearizable, safety, leader, placement, moves "
                          "or unavailability");

@@ -17,7 +17,7 @@ static double now_s(void)
 int main(void)
 {
     rf_placement_node nodes[NODES];
-    char names[NODES][8];
+    char names[NODES][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < NODES; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);

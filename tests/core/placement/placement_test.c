@@ -112,8 +112,8 @@ END_TEST
 /* A random cluster of n nodes over z zones; names live in the buffers. */
 typedef struct cluster {
     rf_placement_node nodes[64];
-    char names[64][16];
-    char zones[8][16];
+    char names[64][32];
+    char zones[8][32];
     size_t n;
 } cluster;
 
@@ -233,7 +233,7 @@ static void check_add_moves_only_into_new_node(const rf_placement_node *nodes, s
 START_TEST(test_adding_node_to_one_zone_moves_its_fair_share_only_into_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
         nodes[i].name = names[i];
@@ -247,7 +247,7 @@ END_TEST
 START_TEST(test_adding_node_to_three_zones_moves_its_fair_share_only_into_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -263,7 +263,7 @@ END_TEST
 START_TEST(test_removing_node_moves_members_only_out_of_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -368,7 +368,7 @@ END_TEST
 START_TEST(test_balance_1000_groups_of_3_over_10_nodes_in_3_zones)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
