@@ -169,7 +169,8 @@ static bool grow(scn_parser *p, void **arr, uint32_t count, size_t size, uint32_
 {
     if (count == max)
         return scn_fail_col(p, 1, "expected at most %u %s", max, what);
-    if ((count & (count - 1)) == 0) { /* at 0, 1, 2, 4, ...: double */
+    /* Capacity is 4, then doubles each time it fills: 4, 8, 16, ... */
+    if (count == 0 || (count >= 4 && (count & (count - 1)) == 0)) {
         size_t cap = count == 0 ? 4 : (size_t)count * 2;
         void *n = realloc(*arr, cap * size);
         if (n == NULL)

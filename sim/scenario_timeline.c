@@ -199,7 +199,7 @@ static bool read_remove(scn_parser *p, rf_scn_event *e)
 {
     if (scn_accept(p, "node")) {
         e->kind = RF_SCN_EV_REMOVE_NODE;
-        return scn_read_node_ref(p, &e->node, true);
+        return read_target(p, e, &e->node);
     }
     if (scn_accept(p, "group")) {
         e->kind = RF_SCN_EV_REMOVE_GROUP;
@@ -208,6 +208,33 @@ static bool read_remove(scn_parser *p, rf_scn_event *e)
                scn_add_ref(p, &e->group.names, false, col);
     }
     return scn_fail(p, "expected `node` or `group` after `remove`");
+}
+
+/* cut SENDERS -> RECEIVERS */
+static bool read_cut(scn_parser *p, rf_scn_event *e)
+{
+    e->kind = RF_SCN_EV_CUT;
+    rf_scn_nodeset used;
+    memset(&used, 0, sizeof used);
+    e->part.set_count = 2;
+    return read_node_set(p, &e->part.sets[0], &used, "->") &&
+           scn_expect_word(p, "->", "between the senders and the receivers") &&
+           read_node_set(p, &e->part.sets[1], &used, "->");
+}
+
+/* clog A [->] B */
+static bool read_clog(scn_parser *p, rf_scn_event *e)
+{
+    e->kind = RF_SCN_EV_CLOG;
+    if (!scn_read_node_ref(p, &e->node, false))
+        return false;
+    e->one_way = scn_accept(p, "->");
+    uint32_t col = cur_col(p);
+    if (!scn_read_node_ref(p, &e->node2, false))
+        return false;
+    if (e->node2 == e->node)
+        return scn_fail_col(p, col, "expected a second, different node");
+    return true;
 }
 
 /* Node actions that take one node (or `random`). */
@@ -237,33 +264,16 @@ static bool read_action(scn_parser *p, rf_scn_event *e)
         e->part.kind = RF_SCN_PART_NODE;
         return read_target(p, e, &e->part.node);
     }
-    if (scn_accept(p, "cut")) {
-        e->kind = RF_SCN_EV_CUT;
-        rf_scn_nodeset used;
-        memset(&used, 0, sizeof used);
-        e->part.set_count = 2;
-        return read_node_set(p, &e->part.sets[0], &used, "->") &&
-               scn_expect_word(p, "->", "between the senders and the receivers") &&
-               read_node_set(p, &e->part.sets[1], &used, "->");
-    }
+    if (scn_accept(p, "cut"))
+        return read_cut(p, e);
     if (scn_accept(p, "flap")) {
         e->kind = RF_SCN_EV_FLAP;
         return read_partition(p, &e->part) &&
                scn_expect_word(p, "every", "and how often the partition flips, such as every 2s") &&
                scn_read_range(p, &e->flap_period, false);
     }
-    if (scn_accept(p, "clog")) {
-        e->kind = RF_SCN_EV_CLOG;
-        if (!scn_read_node_ref(p, &e->node, false))
-            return false;
-        e->one_way = scn_accept(p, "->");
-        uint32_t col = cur_col(p);
-        if (!scn_read_node_ref(p, &e->node2, false))
-            return false;
-        if (e->node2 == e->node)
-            return scn_fail_col(p, col, "expected a second, different node");
-        return true;
-    }
+    if (scn_accept(p, "clog"))
+        return read_clog(p, e);
     if (scn_accept(p, "heal")) {
         e->kind = RF_SCN_EV_HEAL;
         return true;

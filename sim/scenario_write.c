@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "sim/scenario_int.h"
 
@@ -236,6 +237,8 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put_range(b, e->flap_period, false);
         break;
     case RF_SCN_EV_CLOG:
+        ASSERT(e->node >= 0 && (uint32_t)e->node < s->node_count);
+        ASSERT(e->node2 >= 0 && (uint32_t)e->node2 < s->node_count);
         put(b, "clog %s%s %s", s->nodes[e->node].name, e->one_way ? " ->" : "",
             s->nodes[e->node2].name);
         break;
@@ -262,7 +265,9 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put(b, " %+dppm", (int)e->drift_ppm);
         break;
     case RF_SCN_EV_ADD_NODE: {
+        ASSERT(e->node >= 0 && (uint32_t)e->node < s->node_count);
         const rf_scn_node *n = &s->nodes[e->node];
+        ASSERT(n->added);
         put(b, "add node %s zone %s%s", n->name, s->zones[n->zone], n->inactive ? " inactive" : "");
         break;
     }
