@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "sim/scenario_int.h"
 
@@ -70,21 +71,10 @@ bool scn_declare_node(scn_parser *p, const char *name, uint32_t name_col, const 
         return scn_fail_col(p, name_col, "expected a new node name: %s is already declared", name);
     if (s->node_count == RF_SCN_NODES_MAX)
         return scn_fail_col(p, name_col, "expected at most %u nodes", RF_SCN_NODES_MAX);
-    int32_t z = scn_zone_index(s, zone);
-    if (z < 0) {
-        if (s->zone_count == RF_SCN_ZONES_MAX)
-            return scn_fail_col(p, zone_col, "expected at most %u zones", RF_SCN_ZONES_MAX);
-        z = (int32_t)s->zone_count++;
-        memset(s->zones[z], 0, sizeof s->zones[z]);
-        memcpy(s->zones[z], zone, strlen(zone));
-    }
-    rf_scn_node *n = &s->nodes[s->node_count];
-    memset(n, 0, sizeof *n);
-    memcpy(n->name, name, strlen(name));
-    n->zone = (uint32_t)z;
-    n->inactive = inactive;
-    n->added = added;
-    *index = (int32_t)s->node_count++;
+    int rc = rf_scenario_add_node(s, name, zone, inactive, added, index);
+    if (rc == RF_EFULL)
+        return scn_fail_col(p, zone_col, "expected at most %u zones", RF_SCN_ZONES_MAX);
+    ASSERT(rc == RF_OK); /* the names were read with the same rule */
     return true;
 }
 
@@ -164,31 +154,14 @@ static bool parse_nodes(scn_parser *p)
 
 /* ---- groups and workloads ---- */
 
-static bool grow(scn_parser *p, void **arr, uint32_t count, size_t size, uint32_t max,
-                 const char *what)
-{
-    if (count == max)
-        return scn_fail_col(p, 1, "expected at most %u %s", max, what);
-    /* Capacity is 4, then doubles each time it fills: 4, 8, 16, ... */
-    if (count == 0 || (count >= 4 && (count & (count - 1)) == 0)) {
-        size_t cap = count == 0 ? 4 : (size_t)count * 2;
-        void *n = realloc(*arr, cap * size);
-        if (n == NULL)
-            return scn_fail_col(p, 1, "out of memory");
-        *arr = n;
-    }
-    memset((char *)*arr + (size_t)count * size, 0, size);
-    return true;
-}
-
 /* group NAME | groups NAME{lo..hi}, then [replicas N] [model M]. */
 static bool parse_group(scn_parser *p, bool bulk)
 {
     rf_scenario *s = p->s;
-    if (!grow(p, (void **)&s->groups, s->group_count, sizeof *s->groups, RF_SCN_GROUP_ITEMS_MAX,
-              "group lines"))
-        return false;
-    rf_scn_group *g = &s->groups[s->group_count];
+    rf_scn_group *g = scn_reserve((void **)&s->groups, &s->group_cap, s->group_count,
+                                  sizeof *s->groups, RF_SCN_GROUP_ITEMS_MAX);
+    if (g == NULL)
+        return scn_fail_col(p, 1, "expected at most %u group lines", RF_SCN_GROUP_ITEMS_MAX);
     const scn_tok *t = scn_peek(p);
     if (!scn_read_pattern(p, &g->names, bulk))
         return false;
@@ -249,10 +222,10 @@ static bool parse_mix(scn_parser *p, rf_scn_workload *w)
 static bool parse_workload(scn_parser *p)
 {
     rf_scenario *s = p->s;
-    if (!grow(p, (void **)&s->workloads, s->workload_count, sizeof *s->workloads,
-              RF_SCN_WORKLOADS_MAX, "workloads"))
-        return false;
-    rf_scn_workload *w = &s->workloads[s->workload_count];
+    rf_scn_workload *w = scn_reserve((void **)&s->workloads, &s->workload_cap,
+                                     s->workload_count, sizeof *s->workloads, RF_SCN_WORKLOADS_MAX);
+    if (w == NULL)
+        return scn_fail_col(p, 1, "expected at most %u workloads", RF_SCN_WORKLOADS_MAX);
     if (scn_accept(p, "all")) {
         w->all_groups = true;
     } else {

@@ -345,26 +345,23 @@ static bool label_taken(const rf_scenario *s, const char *label)
 bool scn_parse_timeline(scn_parser *p, bool repeat)
 {
     rf_scenario *s = p->s;
-    if (s->event_count == RF_SCN_EVENTS_MAX)
+    rf_scn_event *e = scn_reserve((void **)&s->events, &s->event_cap, s->event_count,
+                                  sizeof *s->events, RF_SCN_EVENTS_MAX);
+    if (e == NULL)
         return scn_fail_col(p, 1, "expected at most %u timeline lines", RF_SCN_EVENTS_MAX);
-    if ((s->event_count & (s->event_count + 1)) == 0 || s->events == NULL) {
-        size_t cap = (size_t)(s->event_count + 1) * 2;
-        rf_scn_event *n = realloc(s->events, cap * sizeof *n);
-        uint32_t *l = realloc(p->event_line, cap * sizeof *l);
+    if (s->event_count == p->event_pos_cap) {
+        uint32_t cap = p->event_pos_cap == 0 ? 16 : p->event_pos_cap * 2;
+        uint32_t *l = realloc(p->event_line, (size_t)cap * sizeof *l);
         if (l != NULL)
             p->event_line = l;
-        uint32_t *c = realloc(p->event_col, cap * sizeof *c);
-        if (c != NULL)
-            p->event_col = c;
-        if (n != NULL)
-            s->events = n;
-        if (n == NULL || l == NULL || c == NULL)
+        uint32_t *c = l != NULL ? realloc(p->event_col, (size_t)cap * sizeof *c) : NULL;
+        if (c == NULL)
             return scn_fail_col(p, 1, "out of memory");
+        p->event_col = c;
+        p->event_pos_cap = cap;
     }
-    rf_scn_event *e = &s->events[s->event_count];
-    memset(e, 0, sizeof *e);
+    rf_scn_event_init(e, RF_SCN_EV_HEAL);
     e->repeat = repeat;
-    e->node = e->node2 = e->part.node = RF_SCN_NO_NODE;
     p->event_line[s->event_count] = p->line;
     p->event_col[s->event_count] = cur_col(p);
     if (!read_when(p, e))
