@@ -328,6 +328,20 @@ uint32_t rf_scn_pattern_count(const rf_scn_pattern *p);
 void rf_scn_pattern_name(const rf_scn_pattern *p, uint32_t i, char *buf, size_t cap);
 uint64_t rf_scenario_group_total(const rf_scenario *s);
 
+/* Lines that count as faults for `after faults`: all but client
+ * operations and group additions and removals. */
+bool rf_scn_event_is_fault(rf_scn_event_kind kind);
+
+/* The latest time the last fault can end, taking the top of every range
+ * (the simulator knows the drawn values; this is the bound), at most the
+ * run's length; 0 without faults. A flap without `for` counts to the run's
+ * end (a `heal` line ends it earlier at run time). */
+uint64_t rf_scenario_faults_end_max_ns(const rf_scenario *s);
+
+/* Client operations per simulated second that the workloads ask for
+ * (groups added on the timeline not counted). */
+double rf_scenario_ops_per_s(const rf_scenario *s);
+
 /* Set helpers. */
 static inline bool rf_scn_nodeset_has(const rf_scn_nodeset *s, uint32_t i)
 {

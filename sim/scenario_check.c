@@ -289,3 +289,40 @@ void rf_scenario_canonicalize(rf_scenario *s)
             remap_set(map, &e->part.sets[k], s->node_count);
     }
 }
+
+/* ---- figures the simulator and the tests read off a tree ---- */
+
+bool rf_scn_event_is_fault(rf_scn_event_kind kind)
+{
+    return kind != RF_SCN_EV_COMMAND && kind != RF_SCN_EV_QUERY &&
+           kind != RF_SCN_EV_ADD_GROUP && kind != RF_SCN_EV_REMOVE_GROUP;
+}
+
+uint64_t rf_scenario_faults_end_max_ns(const rf_scenario *s)
+{
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        const rf_scn_event *e = &s->events[i];
+        if (!rf_scn_event_is_fault(e->kind))
+            continue;
+        /* an `every` line's last start is before its `until` */
+        uint64_t last = e->repeat ? (e->at.hi != 0 ? e->at.hi : s->run_ns) : e->at.hi;
+        uint64_t t = last + e->lasts.hi;
+        if (e->kind == RF_SCN_EV_FLAP && e->lasts.hi == 0)
+            t = s->run_ns; /* flaps until healed: the heal line bounds it */
+        end = t > end ? t : end;
+    }
+    return end < s->run_ns ? end : s->run_ns;
+}
+
+double rf_scenario_ops_per_s(const rf_scenario *s)
+{
+    double total = 0;
+    for (uint32_t i = 0; i < s->workload_count; i++) {
+        const rf_scn_workload *w = &s->workloads[i];
+        double groups = w->all_groups ? (double)rf_scenario_group_total(s)
+                                      : (double)rf_scn_pattern_count(&w->groups);
+        total += groups * w->clients * (double)w->rate * 1e9 / (double)w->rate_per_ns;
+    }
+    return total;
+}

@@ -151,6 +151,50 @@ START_TEST(test_quickstart_is_raftfleets_readme_example)
 }
 END_TEST
 
+START_TEST(test_scale_scenario_has_the_size_issue_6_asks_for)
+{
+    rf_scenario *s;
+    rf_scn_error err;
+    ck_assert_msg(rf_scenario_load("scenarios/scale-1000-groups.scn", &s, &err) == RF_OK, "%s",
+                  err.text);
+    ck_assert_uint_eq(s->node_count, 5);
+    ck_assert_uint_eq(s->zone_count, 3);
+    ck_assert_uint_eq(rf_scenario_group_total(s), 1000);
+    for (uint32_t i = 0; i < s->group_count; i++)
+        ck_assert_uint_eq(s->groups[i].replicas, 3);
+    ck_assert_uint_eq(s->run_ns, 3600ull * 1000000000ull);
+    ck_assert(rf_scenario_ops_per_s(s) >= 100.0);
+    /* churn and partitions, then a quiet liveness phase */
+    bool crash = false, partition = false, churn = false;
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        rf_scn_event_kind k = s->events[i].kind;
+        crash = crash || k == RF_SCN_EV_CRASH;
+        partition = partition || k == RF_SCN_EV_PARTITION;
+        churn = churn || k == RF_SCN_EV_DEACTIVATE || k == RF_SCN_EV_ACTIVATE;
+    }
+    ck_assert(crash && partition && churn);
+    uint64_t end = rf_scenario_faults_end_max_ns(s);
+    ck_assert_uint_gt(end, 0);
+    ck_assert_uint_le(end + 5ull * 60 * 1000000000ull, s->run_ns);
+    rf_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_faults_end_takes_the_latest_bound)
+{
+    rf_scenario *s = parse_text("run for 10m\nnode a zone z\nnode b zone z\ngroup g\n"
+                                "at 1m crash a for 10s..30s\n"
+                                "every 10s until 2m isolate random for 5s\n"
+                                "at 9m command g inc\n");
+    /* the every line: last start before 2m, plus 5s */
+    ck_assert_uint_eq(rf_scenario_faults_end_max_ns(s), 125ull * 1000000000ull);
+    rf_scenario_free(s);
+    s = parse_text("node a zone z\n");
+    ck_assert_uint_eq(rf_scenario_faults_end_max_ns(s), 0);
+    rf_scenario_free(s);
+}
+END_TEST
+
 START_TEST(test_malformed_files_report_exact_position_and_message)
 {
     static char paths[PATHS_MAX][256];
@@ -475,6 +519,7 @@ Suite *scenario_suite(void)
     tcase_set_timeout(files, 30);
     tcase_add_test(files, test_every_shipped_scenario_parses_and_round_trips);
     tcase_add_test(files, test_quickstart_is_raftfleets_readme_example);
+    tcase_add_test(files, test_scale_scenario_has_the_size_issue_6_asks_for);
     tcase_add_test(files, test_malformed_files_report_exact_position_and_message);
     tcase_add_test(files, test_missing_file_is_an_error_not_a_crash);
     suite_add_tcase(s, files);
@@ -482,6 +527,7 @@ Suite *scenario_suite(void)
     TCase *lang = tcase_create("language");
     tcase_add_test(lang, test_units_percentages_and_rates_are_exact);
     tcase_add_test(lang, test_every_action_round_trips);
+    tcase_add_test(lang, test_faults_end_takes_the_latest_bound);
     tcase_add_test(lang, test_hand_built_tree_round_trips);
     tcase_add_test(lang, test_shrinking_edits_keep_trees_writable);
     suite_add_tcase(s, lang);
