@@ -83,7 +83,12 @@ typedef struct rf_scn_group {
 typedef struct rf_scn_mix {
     char op[RF_SCN_OP_MAX + 1];
     uint32_t ppm; /* share of the operations */
+    bool query;   /* sent as a query (a read), else as a command */
 } rf_scn_mix;
+
+/* Whether a mix operation without `command`/`query` in front is a query:
+ * those whose first word is `get` (as in both built-in models). */
+bool rf_scn_op_is_query_by_default(const char *op);
 
 typedef struct rf_scn_workload {
     bool all_groups;

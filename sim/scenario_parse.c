@@ -203,8 +203,11 @@ static bool parse_mix(scn_parser *p, rf_scn_workload *w)
         if (w->mix_count == RF_SCN_MIX_MAX)
             return scn_fail(p, "expected at most %u operations in a mix", RF_SCN_MIX_MAX);
         rf_scn_mix *m = &w->mix[w->mix_count];
+        bool query = scn_accept(p, "query");
+        bool command = !query && scn_accept(p, "command");
         if (!scn_read_text(p, m->op, "an operation such as inc or \"set 5\""))
             return false;
+        m->query = query || (!command && rf_scn_op_is_query_by_default(m->op));
         if (!scn_read_percent(p, &m->ppm))
             return false;
         total += m->ppm;
@@ -216,6 +219,11 @@ static bool parse_mix(scn_parser *p, rf_scn_workload *w)
         return scn_fail_col(p, p->toks[p->pos - 1].col,
                             "expected the mix's shares to add up to 100%%");
     return true;
+}
+
+bool rf_scn_op_is_query_by_default(const char *op)
+{
+    return strncmp(op, "get", 3) == 0 && (op[3] == '\0' || op[3] == ' ');
 }
 
 /* workload all|GROUPS clients N rate R mix OP PCT ... [until T] */

@@ -71,7 +71,8 @@ static void put_percent(sbuf *b, uint32_t ppm)
 /* Text as a bare word when it reads back as the same single token. */
 static void put_text(sbuf *b, const char *t)
 {
-    static const char *keywords[] = {"error", "until", "from", "expect", "for", "as"};
+    static const char *keywords[] = {"error", "until", "from", "expect", "for", "as",
+                                     "query", "command"};
     bool word = t[0] != '\0';
     for (const char *c = t; *c && word; c++)
         word = *c > 0x20 && *c < 0x7f && *c != '"' && *c != '#';
@@ -392,8 +393,11 @@ static void put_workload(sbuf *b, const rf_scn_workload *w)
                        : w->rate_per_ns == 60000000000ull ? "m" : "s";
     put(b, " clients %u rate %u/%s mix", w->clients, w->rate, unit);
     for (uint32_t k = 0; k < w->mix_count; k++) {
+        const rf_scn_mix *m = &w->mix[k];
+        if (m->query != rf_scn_op_is_query_by_default(m->op))
+            put(b, m->query ? " query" : " command");
         put(b, " ");
-        put_text(b, w->mix[k].op);
+        put_text(b, m->op);
         put(b, " ");
         put_percent(b, w->mix[k].ppm);
     }

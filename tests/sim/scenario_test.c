@@ -266,6 +266,20 @@ START_TEST(test_units_percentages_and_rates_are_exact)
     ck_assert_uint_eq(s->workloads[0].rate_per_ns, 60000000000ull);
     ck_assert_uint_eq(s->workloads[0].mix[0].ppm, 333333);
     ck_assert_uint_eq(s->workloads[0].mix[1].ppm, 666667);
+    ck_assert(!s->workloads[0].mix[0].query); /* inc */
+    ck_assert(s->workloads[0].mix[1].query);  /* get */
+    check_round_trip(s, "units");
+    rf_scenario_free(s);
+
+    s = parse_text("node a zone z\ngroup g model bank\n"
+                   "workload g clients 1 rate 1/s mix command get 10% query balance 20% "
+                   "\"get x\" 30% \"query\" 40%\n");
+    const rf_scn_mix *m = s->workloads[0].mix;
+    ck_assert(!m[0].query);
+    ck_assert(m[1].query);
+    ck_assert(m[2].query);
+    ck_assert(!m[3].query);
+    ck_assert_str_eq(m[3].op, "query");
     check_round_trip(s, "units");
     rf_scenario_free(s);
 }
@@ -301,6 +315,7 @@ START_TEST(test_every_action_round_trips)
     ck_assert_str_eq(s->nodes[6].name, "late");
     ck_assert_str_eq(s->workloads[0].mix[1].op, "say \"hi\"");
     ck_assert_str_eq(s->workloads[0].mix[2].op, "until");
+    ck_assert(!s->workloads[0].mix[0].query);
     ck_assert_int_eq(s->events[3].part.node, RF_SCN_LEADER_OF);
     ck_assert_int_eq(s->events[10].drift_ppm, 0); /* crash has no drift */
     ck_assert_int_eq(s->events[14].drift_ppm, -250);
