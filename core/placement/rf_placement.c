@@ -38,11 +38,20 @@ static int name_char_ok(unsigned char c)
            c == '.' || c == '_' || c == '@' || c == '-';
 }
 
+/* strlen bounded by max + 1, without relying on POSIX strnlen. */
+static size_t bounded_len(const char *s, size_t max)
+{
+    size_t n = 0;
+    while (n <= max && s[n] != '\0')
+        n++;
+    return n;
+}
+
 int rf_placement_check_name(const char *name)
 {
     if (name == NULL)
         return RF_EBADNAME;
-    size_t n = strnlen(name, RF_PLACEMENT_NAME_MAX + 1);
+    size_t n = bounded_len(name, RF_PLACEMENT_NAME_MAX);
     if (n == 0 || n > RF_PLACEMENT_NAME_MAX)
         return RF_EBADNAME;
     for (size_t i = 0; i < n; i++)
@@ -55,7 +64,7 @@ int rf_placement_check_group(const char *group)
 {
     if (group == NULL)
         return RF_EBADNAME;
-    size_t n = strnlen(group, RF_GROUP_NAME_MAX + 1);
+    size_t n = bounded_len(group, RF_GROUP_NAME_MAX);
     if (n == 0 || n > RF_GROUP_NAME_MAX)
         return RF_EBADNAME;
     return RF_OK;
