@@ -1,0 +1,205 @@
+/* Tests of reports/report.c: the whole report, its files, and bad input. */
+#include <check.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/rf_err.h"
+#include "reports/report.h"
+#include "sim/record.h"
+#include "tests/reports/history_fixture.h"
+
+static char dir[64];
+static char db[128];
+static char out[128];
+static int64_t run_id;
+
+static void setup(void)
+{
+    ck_assert_int_eq(fixture_tmpdir(dir, sizeof dir), 0);
+    snprintf(db, sizeof db, "%s/h.db", dir);
+    snprintf(out, sizeof out, "%s/report", dir);
+    run_id = fixture_write_history(db);
+    ck_assert_int_gt(run_id, 0);
+}
+
+static void teardown(void)
+{
+    fixture_rmdir(dir);
+}
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    buf[n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static int count(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = strstr(hay, needle); p != NULL; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+START_TEST(test_report_writes_page_timeline_and_one_graph_per_snapshot)
+{
+    char err[512] = "";
+    ck_assert_msg(rf_report_write(db, 0, out, err, sizeof err) == RF_OK, "%s", err);
+    char path[256];
+    for (int i = 1; i <= 7; i++) {
+        snprintf(path, sizeof path, "%s/placement-%03d.svg", out, i);
+        char *svg = slurp(path);
+        ck_assert_msg(svg != NULL, "%s missing", path);
+        ck_assert_ptr_nonnull(strstr(svg, "<svg"));
+        free(svg);
+    }
+    snprintf(path, sizeof path, "%s/placement-008.svg", out);
+    ck_assert_ptr_null(slurp(path));
+    snprintf(path, sizeof path, "%s/timeline.svg", out);
+    char *timeline = slurp(path);
+    ck_assert_ptr_nonnull(timeline);
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    ck_assert_ptr_nonnull(html);
+    /* Summary: scenario, seed, build, outcome, trace hash, checks. */
+    ck_assert_ptr_nonnull(strstr(html, "fixture.scn"));
+    ck_assert_ptr_nonnull(strstr(html, "<td>7</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "id=\"outcome\">pass"));
+    ck_assert_ptr_nonnull(strstr(html, "0123456789abcdef"));
+    ck_assert_ptr_nonnull(strstr(html, "leader in every group within 1s after heal"));
+    ck_assert_int_eq(count(html, "<img src=\"placement-"), 7);
+    /* The timeline is inlined, and nothing is loaded from the network. */
+    ck_assert_ptr_nonnull(strstr(html, "class=\"timeline\""));
+    ck_assert_ptr_null(strstr(html, "src=\"http"));
+    ck_assert_ptr_null(strstr(html, "<script"));
+    /* Availability: g1 led 0.1-1.0 and 1.3-6.0 s of 6 s = 93.33%. */
+    ck_assert_ptr_nonnull(strstr(html, "<td>g1</td><td>int</td><td class=\"num\">3</td>"
+                                       "<td class=\"num\">93.33%</td>"));
+    /* Recovery: isolation healed at 2 s with every group led: 0; the crash
+     * ended at 4 s, also with every group led: 0. */
+    ck_assert_ptr_nonnull(strstr(html, "<td>isolate</td><td>n1</td>"));
+    /* Rebalancing: n4's removal caused 4 moves against 4 minimal. */
+    ck_assert_ptr_nonnull(strstr(html, "<td>n4</td><td>remove</td><td class=\"num\">4</td>"
+                                       "<td class=\"num\">4</td>"));
+    ck_assert_int_eq(count(html, "<td>node_removed</td>"), 12);
+    free(html);
+    free(timeline);
+}
+END_TEST
+
+START_TEST(test_report_of_latest_run_and_of_given_run)
+{
+    /* A second, empty run becomes the latest. */
+    rf_rec *rec = NULL;
+    char err[512] = "";
+    ck_assert_int_eq(rf_rec_open(&rec, db, err, sizeof err), RF_OK);
+    rf_rec_run_info info = {.scenario = "second.scn", .seed = 99, .build = "test"};
+    int64_t second = 0;
+    ck_assert_int_eq(rf_rec_run_begin(rec, &info, &second), RF_OK);
+    rf_rec_close(rec);
+    ck_assert_int_eq(rf_report_write(db, 0, out, err, sizeof err), RF_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    ck_assert_ptr_nonnull(strstr(html, "second.scn"));
+    ck_assert_ptr_nonnull(strstr(html, "id=\"outcome\">running"));
+    free(html);
+    ck_assert_int_eq(rf_report_write(db, run_id, out, err, sizeof err), RF_OK);
+    html = slurp(path);
+    ck_assert_ptr_nonnull(strstr(html, "fixture.scn"));
+    free(html);
+}
+END_TEST
+
+START_TEST(test_report_refuses_missing_database)
+{
+    char err[512] = "", missing[160];
+    snprintf(missing, sizeof missing, "%s/nope.db", dir);
+    int rc = rf_report_write(missing, 0, out, err, sizeof err);
+    ck_assert_int_eq(rc, RF_ENOTFOUND);
+    ck_assert(rf_report_bad_input(rc));
+    ck_assert_ptr_nonnull(strstr(err, "no such database"));
+    struct stat sb;
+    ck_assert_int_ne(stat(missing, &sb), 0); /* not created */
+}
+END_TEST
+
+START_TEST(test_report_refuses_foreign_database)
+{
+    char err[512] = "", foreign[160];
+    snprintf(foreign, sizeof foreign, "%s/other.db", dir);
+    sqlite3 *h = NULL;
+    ck_assert_int_eq(sqlite3_open(foreign, &h), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(h, "CREATE TABLE runs (id INTEGER)", NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(h);
+    int rc = rf_report_write(foreign, 0, out, err, sizeof err);
+    ck_assert_int_eq(rc, RF_EFOREIGNDB);
+    ck_assert(rf_report_bad_input(rc));
+    ck_assert_ptr_nonnull(strstr(err, "not a raftfleet history"));
+    /* Not SQLite at all. */
+    FILE *f = fopen(foreign, "w");
+    for (int i = 0; i < 100; i++)
+        fputs("plain text, not a database\n", f);
+    fclose(f);
+    ck_assert_int_eq(rf_report_write(foreign, 0, out, err, sizeof err), RF_EFOREIGNDB);
+}
+END_TEST
+
+START_TEST(test_report_refuses_unknown_run)
+{
+    char err[512] = "";
+    int rc = rf_report_write(db, run_id + 5, out, err, sizeof err);
+    ck_assert_int_eq(rc, RF_ENOTFOUND);
+    ck_assert(rf_report_bad_input(rc));
+    ck_assert_ptr_nonnull(strstr(err, "no run with id"));
+}
+END_TEST
+
+START_TEST(test_report_refuses_unwritable_folder)
+{
+    char err[512] = "", blocked[160];
+    /* A regular file where the folder should be. */
+    snprintf(blocked, sizeof blocked, "%s/file", dir);
+    FILE *f = fopen(blocked, "w");
+    ck_assert_ptr_nonnull(f);
+    fclose(f);
+    char target[200];
+    snprintf(target, sizeof target, "%s/sub", blocked);
+    int rc = rf_report_write(db, 0, target, err, sizeof err);
+    ck_assert_int_eq(rc, RF_EIO);
+    ck_assert(rf_report_bad_input(rc));
+    ck_assert_ptr_nonnull(strstr(err, "cannot create or write"));
+    ck_assert_int_eq(rf_report_write(db, 0, "", err, sizeof err), RF_EINVAL);
+    ck_assert_int_eq(rf_report_write(NULL, 0, out, err, sizeof err), RF_EINVAL);
+}
+END_TEST
+
+Suite *report_suite(void)
+{
+    Suite *s = suite_create("report");
+    TCase *tc = tcase_create("report");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_report_writes_page_timeline_and_one_graph_per_snapshot);
+    tcase_add_test(tc, test_report_of_latest_run_and_of_given_run);
+    tcase_add_test(tc, test_report_refuses_missing_database);
+    tcase_add_test(tc, test_report_refuses_foreign_database);
+    tcase_add_test(tc, test_report_refuses_unknown_run);
+    tcase_add_test(tc, test_report_refuses_unwritable_folder);
+    suite_add_tcase(s, tc);
+    return s;
+}
