@@ -10,7 +10,7 @@
 
 /* A placement graph written next to the page. */
 typedef struct {
-    char file[32];      /* "placement-001.svg" */
+    char file[48];      /* "placement-001.svg" */
     size_t snapshot;    /* index into run->snapshots */
 } rpt_figure;
 

@@ -117,7 +117,7 @@ START_TEST(test_members_added_and_removed_since_previous_graph_are_highlighted)
         ck_assert_str_eq(attr(e, "color"), "#1a9850");
     }
     for (int grp = 2; grp <= 5; grp++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "g%d", grp);
         Agedge_t *e = edge(g, name, "n4");
         ck_assert_msg(e != NULL, "%s-n4 (removed) missing", name);

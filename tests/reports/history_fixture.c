@@ -72,7 +72,7 @@ static int fx_run(rf_rec *rec)
     for (int n = 0; rc == RF_OK && n < 4; n++)
         rc = rf_rec_node(rec, n + 1, names[n], zones[n]);
     for (int g = 0; rc == RF_OK && g < 5; g++) {
-        char name[8];
+        char name[16];
         snprintf(name, sizeof name, "g%d", g + 1);
         rc = rf_rec_group(rec, g + 1, name, 3, "int", 0);
     }
