@@ -4,10 +4,12 @@
  * clusters), its plugin configuration (gvconfig) and the font stack it
  * loads (pango, cairo, fontconfig, glib caches), even when the caller frees
  * everything with agclose/gvFreeLayout/gvFreeContext. LeakSanitizer calls
- * this hook in ASan builds (make asan); other builds never call it. Only
- * allocations made inside these libraries are suppressed: a graph the
- * report forgets to agclose() is allocated by libcgraph, which is not
- * listed, and is still reported. */
+ * this hook in ASan builds (make asan); other builds never call it. The
+ * price: a leak whose allocation stack passes through these libraries is
+ * hidden too (a graph laid out but never agclose()d is among them), so the
+ * report code frees its graphs on every path by construction
+ * (rpt_graph_render's callers agclose right after rendering).
+ */
 const char *__lsan_default_suppressions(void);
 
 const char *__lsan_default_suppressions(void)
