@@ -158,6 +158,12 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         rpt_buf_puts(b, ": ");
         span_title(b, f->start_ns, end);
         rpt_buf_puts(b, "</title></rect>\n");
+        rpt_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" class=\"fault-label\">", x0 + 2,
+                       TL_TOP + rows_h - 3);
+        rpt_buf_esc(b, f->kind);
+        rpt_buf_puts(b, " ");
+        rpt_buf_esc(b, f->targets);
+        rpt_buf_puts(b, "</text>\n");
     }
     double last_label_x = -1e9;
     for (size_t i = 0; i < run->events_n; i++) {
@@ -220,7 +226,7 @@ int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
                       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#de2d26\" "
                       "stroke-width=\"2\"/></pattern></defs>\n"
                       "<style>.lead-label{fill:#fff;font-size:9px}"
-                      ".event-label{font-size:9px}.tick{font-size:10px}</style>\n");
+                      ".event-label{font-size:9px}.fault-label{font-size:9px;fill:#a63603}.tick{font-size:10px}</style>\n");
     for (size_t i = 0; i < rows; i++)
         tl_row(out, run, &run->groups[i], TL_TOP + (double)i * (TL_ROW + TL_ROW_GAP));
     tl_overlays(out, run, rows_h);

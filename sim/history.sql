@@ -13,7 +13,9 @@
 --     ISO-8601 UTC text ('2026-11-26T12:00:00Z').
 --   * Nodes and groups are numbered per run by the driver (node_id,
 --     group_id); their names are in nodes and groups. "No node" is NULL.
---   * Enumerated text columns carry a CHECK listing their values.
+--   * Enumerated text columns carry a CHECK listing their values (spelled
+--     with OR in client_ops and placement, the bulk of a history: there an
+--     IN list would cost a temporary table per row written).
 --   * A database is recognised as ours by PRAGMA application_id
 --     (0x52464C54, 'RFLT'); PRAGMA user_version is the schema version.
 --     Tools refuse any other database.
@@ -166,7 +168,8 @@ CREATE TABLE placement (
   node_id      INTEGER NOT NULL,
   member_pos   INTEGER,             -- position in the member list, NULL if
                                     -- not a member
-  role         TEXT CHECK (role IN ('voter', 'learner')),  -- NULL if not a member
+  role         TEXT                 -- 'voter' or 'learner', NULL if not a member
+               CHECK (role = 'voter' OR role = 'learner'),
   is_leader    INTEGER NOT NULL DEFAULT 0,  -- 1 for the group's leader
   target_pos   INTEGER,             -- position in the target, NULL if not in it
   PRIMARY KEY (snapshot_id, group_id, node_id)
@@ -174,21 +177,22 @@ CREATE TABLE placement (
 
 -- client_ops: every client operation, in the JSON-lines history's terms
 -- (DESIGN.md section 5). arg and result hold JSON values as text; SQL NULL
--- stands for JSON null.
+-- stands for JSON null. Not indexed: it is the bulk of a history and is read
+-- whole, by run, in id order (an index would double the cost of recording).
 CREATE TABLE client_ops (
   id         INTEGER PRIMARY KEY,
   run_id     INTEGER NOT NULL REFERENCES runs(id),
   group_id   INTEGER NOT NULL,
   client     INTEGER NOT NULL,      -- client number
-  kind       TEXT NOT NULL CHECK (kind IN ('command', 'query')),
+  kind       TEXT NOT NULL CHECK (kind = 'command' OR kind = 'query'),
   op         TEXT NOT NULL,         -- 'inc', 'set', 'get', 'put', ...
   arg        TEXT,                  -- JSON argument, NULL for null
   result     TEXT,                  -- JSON result, NULL for null or unknown
-  status     TEXT NOT NULL CHECK (status IN ('ok', 'fail', 'unknown')),
+  status     TEXT NOT NULL        -- 'ok', 'fail' or 'unknown'
+             CHECK (status = 'ok' OR status = 'fail' OR status = 'unknown'),
   call_ns    INTEGER NOT NULL,      -- invocation time
   return_ns  INTEGER                -- completion time, NULL when unknown
 );
-CREATE INDEX client_ops_by_group ON client_ops (run_id, group_id, call_ns);
 
 -- checks: the result of every checker and expectation of a run.
 CREATE TABLE checks (

@@ -203,7 +203,7 @@ static int rec_setup(rf_rec *rec, const char *path, char *err, size_t err_len)
         return rc;
     /* WAL keeps a reader (fleet-report) and a writer apart; NORMAL sync is
      * safe against corruption in WAL mode, and history is not the Raft log. */
-    rc = rec_exec(rec->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;", path,
+    rc = rec_exec(rec->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", path,
                   err, err_len);
     if (rc != RF_OK)
         return rc;
@@ -241,7 +241,7 @@ int rf_rec_open(rf_rec **out, const char *path, char *err, size_t err_len)
         rec_errf(err, err_len, "%s: out of memory", path);
         return RF_ENOMEM;
     }
-    int rc = sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    int rc = sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rec_errf(err, err_len, "%s: cannot open: %s", path,
                  rec->db ? sqlite3_errmsg(rec->db) : sqlite3_errstr(rc));
@@ -294,15 +294,14 @@ static int rec_step(rf_rec *rec, int i)
 {
     sqlite3_stmt *st = rec->st[i];
     if (!rec->in_txn) {
-        if (sqlite3_exec(rec->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
-            sqlite3_clear_bindings(st);
+        if (sqlite3_exec(rec->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
             return RF_EDB;
-        }
         rec->in_txn = 1;
     }
+    /* Every record function binds every parameter, so bindings are not
+     * cleared between rows. */
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
     if (rc != SQLITE_DONE)
         return RF_EDB;
     if (++rec->txn_rows >= RF_REC_BATCH_ROWS_MAX)
