@@ -188,6 +188,75 @@ START_TEST(test_report_refuses_unwritable_folder)
 }
 END_TEST
 
+
+/* A run past the readable size: 60 nodes in 3 zones, 1000 groups, 50
+ * snapshots, written with the recorder. */
+static void write_big_history(const char *path)
+{
+    rf_rec *rec = NULL;
+    char err[256];
+    ck_assert_int_eq(rf_rec_open(&rec, path, err, sizeof err), RF_OK);
+    rf_rec_run_info info = {.scenario = "big.scn", .seed = 3, .build = "test"};
+    ck_assert_int_eq(rf_rec_run_begin(rec, &info, NULL), RF_OK);
+    for (int n = 0; n < 60; n++) {
+        char name[16], zone[16];
+        snprintf(name, sizeof name, "n%d", n);
+        snprintf(zone, sizeof zone, "zone%d", n % 3);
+        ck_assert_int_eq(rf_rec_node(rec, n, name, zone), RF_OK);
+    }
+    for (int g = 0; g < 1000; g++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%d", g);
+        ck_assert_int_eq(rf_rec_group(rec, g, name, 3, "kv", 0), RF_OK);
+        ck_assert_int_eq(rf_rec_leader(rec, 1000, g, 1, g % 60), RF_OK);
+    }
+    for (int s = 0; s < 50; s++) {
+        ck_assert_int_eq(rf_rec_snapshot_begin(rec, (uint64_t)s * 1000000, "tick", NULL), RF_OK);
+        for (int n = 0; n < 60; n++)
+            ck_assert_int_eq(rf_rec_snapshot_node(rec, n, n == s ? RF_REC_DOWN : RF_REC_UP),
+                             RF_OK);
+        for (int g = 0; g < 1000; g++) {
+            int64_t m[3] = {g % 60, (g + 1) % 60, (g + 2) % 60};
+            ck_assert_int_eq(rf_rec_snapshot_group(rec, g, m, NULL, 3, m[0], m, 3), RF_OK);
+        }
+    }
+    rf_rec_run_end_info end = {.outcome = RF_REC_PASS, .end_ns = 50000000};
+    ck_assert_int_eq(rf_rec_run_end(rec, &end), RF_OK);
+    rf_rec_close(rec);
+}
+
+START_TEST(test_large_run_gets_aggregated_graphs_and_bounded_output)
+{
+    char bigdir[64], path[256], err[512] = "";
+    ck_assert_int_eq(fixture_tmpdir(bigdir, sizeof bigdir), 0);
+    snprintf(path, sizeof path, "%s/big.db", bigdir);
+    write_big_history(path);
+    char outdir[128];
+    snprintf(outdir, sizeof outdir, "%s/out", bigdir);
+    ck_assert_msg(rf_report_write(path, 0, outdir, err, sizeof err) == RF_OK, "%s", err);
+    snprintf(path, sizeof path, "%s/index.html", outdir);
+    char *html = slurp(path);
+    ck_assert_ptr_nonnull(html);
+    ck_assert_ptr_nonnull(strstr(html, "60 nodes and 1000 groups, beyond a readable graph"));
+    ck_assert_ptr_nonnull(strstr(html, "40 of 50 snapshots are drawn"));
+    ck_assert_int_eq(count(html, "<img src=\"placement-"), RF_REPORT_GRAPHS_MAX);
+    ck_assert_ptr_nonnull(strstr(html, "800 more groups not drawn"));
+    free(html);
+    snprintf(path, sizeof path, "%s/placement-040.svg", outdir);
+    char *svg = slurp(path);
+    ck_assert_ptr_nonnull(svg);
+    /* Aggregated: nodes with their counts, no group ellipses. Every node is
+     * in 50 members (3 per group, 1000 groups over 60 nodes). */
+    ck_assert_ptr_null(strstr(svg, "class=\"node group\""));
+    ck_assert_ptr_nonnull(strstr(svg, "50 members"));
+    ck_assert_ptr_nonnull(strstr(svg, "zone0: 1000 members"));
+    free(svg);
+    snprintf(path, sizeof path, "%s/placement-041.svg", outdir);
+    ck_assert_ptr_null(slurp(path));
+    fixture_rmdir(bigdir);
+}
+END_TEST
+
 Suite *report_suite(void)
 {
     Suite *s = suite_create("report");
@@ -201,5 +270,9 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_refuses_unknown_run);
     tcase_add_test(tc, test_report_refuses_unwritable_folder);
     suite_add_tcase(s, tc);
+    TCase *large = tcase_create("large");
+    tcase_set_timeout(large, 60);
+    tcase_add_test(large, test_large_run_gets_aggregated_graphs_and_bounded_output);
+    suite_add_tcase(s, large);
     return s;
 }
