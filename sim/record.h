@@ -158,9 +158,14 @@ int rf_rec_membership(rf_rec *rec, uint64_t t_ns, int64_t group_id, int64_t node
                       rf_rec_change change, rf_rec_reason reason, int64_t cause_id);
 
 /* A placement snapshot: rf_rec_snapshot_begin, then the state of every node
- * and the placement of every group; it ends with the next call of any other
- * kind. members[0..n) in member order, learners[i] nonzero for a learner
- * (learners may be NULL), target[0..target_n) the rendezvous target. */
+ * and the placement of every group, which belong to the latest snapshot
+ * begun in this run. Drivers take one at the start, at every fault boundary
+ * and node event, and at the end (the report draws one graph per snapshot).
+ * members[0..members_n) in member order, learners[i] nonzero for a learner
+ * (learners may be NULL), leader_id one of the members or RF_REC_NONE,
+ * target[0..target_n) the rendezvous target (desired leader first). A call
+ * with a node listed twice or a leader outside the members writes nothing
+ * and returns RF_EINVAL. */
 int rf_rec_snapshot_begin(rf_rec *rec, uint64_t t_ns, const char *label, int64_t *snapshot_id);
 int rf_rec_snapshot_node(rf_rec *rec, int64_t node_id, rf_rec_node_state state);
 int rf_rec_snapshot_group(rf_rec *rec, int64_t group_id, const int64_t *members,

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "base/rf_err.h"
 #include "reports/report.h"
@@ -189,6 +190,41 @@ START_TEST(test_report_refuses_unwritable_folder)
 END_TEST
 
 
+/* The command line maps bad input to exit 2 (through rf_report_bad_input). */
+static int run_cmd(const char *args)
+{
+    const char *build = getenv("RF_BUILD");
+    char cmd[512];
+    /* Leaks are checked in-process by this runner (with graphviz's own
+     * suppressed); the child is only asked for its exit status. */
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 %s/bin/fleet-report %s >/dev/null 2>&1",
+             build ? build : "build", args);
+    int status = system(cmd);
+    ck_assert(status != -1 && WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+
+START_TEST(test_command_exits_2_on_bad_input_and_0_on_success)
+{
+    char args[400];
+    snprintf(args, sizeof args, "'%s' -o '%s'", db, out);
+    ck_assert_int_eq(run_cmd(args), 0);
+    snprintf(args, sizeof args, "'%s' --run %lld -o '%s'", db, (long long)run_id, out);
+    ck_assert_int_eq(run_cmd(args), 0);
+    snprintf(args, sizeof args, "'%s/missing.db' -o '%s'", dir, out);
+    ck_assert_int_eq(run_cmd(args), 2);
+    snprintf(args, sizeof args, "'%s' --run 999 -o '%s'", db, out);
+    ck_assert_int_eq(run_cmd(args), 2);
+    snprintf(args, sizeof args, "'%s' --run zero -o '%s'", db, out);
+    ck_assert_int_eq(run_cmd(args), 2);
+    snprintf(args, sizeof args, "'%s'", db);
+    ck_assert_int_eq(run_cmd(args), 2); /* no -o */
+    snprintf(args, sizeof args, "'%s' -o /proc/rf-cannot-write", db);
+    ck_assert_int_eq(run_cmd(args), 2);
+}
+END_TEST
+
 /* A run past the readable size: 60 nodes in 3 zones, 1000 groups, 50
  * snapshots, written with the recorder. */
 static void write_big_history(const char *path)
@@ -269,6 +305,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_refuses_foreign_database);
     tcase_add_test(tc, test_report_refuses_unknown_run);
     tcase_add_test(tc, test_report_refuses_unwritable_folder);
+    tcase_add_test(tc, test_command_exits_2_on_bad_input_and_0_on_success);
     suite_add_tcase(s, tc);
     TCase *large = tcase_create("large");
     tcase_set_timeout(large, 60);
