@@ -206,6 +206,43 @@ Agraph_t *rpt_graph_build(const rpt_run *run, const rpt_placement *cur,
     return g;
 }
 
+/* Lays each zone's nodes out as a near-square grid: top to bottom, with an
+ * invisible edge from each node to the one a row below, so that a zone of
+ * hundreds of nodes is not one long column. */
+static int grid_zones(Agraph_t *g, const rpt_run *run)
+{
+    set(g, "rankdir", "TB");
+    set(g, "ranksep", "0.2");
+    for (size_t z = 0; z < run->zones_n; z++) {
+        size_t in_zone = 0;
+        for (size_t i = 0; i < run->nodes_n; i++)
+            in_zone += run->nodes[i].zone_idx == (int)z;
+        size_t cols = 1;
+        while (cols * cols < in_zone)
+            cols++;
+        Agnode_t *above[64] = {0}; /* per column: the last node placed */
+        if (cols > sizeof above / sizeof above[0])
+            cols = sizeof above / sizeof above[0];
+        size_t k = 0;
+        for (size_t i = 0; i < run->nodes_n; i++) {
+            if (run->nodes[i].zone_idx != (int)z)
+                continue;
+            Agnode_t *v = node_of(g, 'n', run->nodes[i].id);
+            ASSERT(v != NULL);
+            Agnode_t **col = &above[k++ % cols];
+            if (*col != NULL) {
+                Agedge_t *e = agedge(g, *col, v, NULL, 1);
+                if (e == NULL)
+                    return RF_ENOMEM;
+                set(e, "style", "invis");
+                set(e, "class", "grid");
+            }
+            *col = v;
+        }
+    }
+    return RF_OK;
+}
+
 Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
                                      const char *title)
 {
@@ -235,6 +272,10 @@ Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cu
     }
     g = graph_open(title);
     if (g != NULL && add_nodes(g, run, cur, labels) != RF_OK) {
+        agclose(g);
+        g = NULL;
+    }
+    if (g != NULL && grid_zones(g, run) != RF_OK) {
         agclose(g);
         g = NULL;
     }

@@ -281,11 +281,15 @@ START_TEST(test_large_run_gets_aggregated_graphs_and_bounded_output)
     snprintf(path, sizeof path, "%s/placement-040.svg", outdir);
     char *svg = slurp(path);
     ck_assert_ptr_nonnull(svg);
-    /* Aggregated: nodes with their counts, no group ellipses. Every node is
-     * in 50 members (3 per group, 1000 groups over 60 nodes). */
+    /* Aggregated: nodes with their counts, no group ellipses. Each group's
+     * members are three consecutive nodes, one per zone, so every zone holds
+     * 1000 members. The last graph is the last snapshot (49), where n49 is
+     * down. */
     ck_assert_ptr_null(strstr(svg, "class=\"node group\""));
-    ck_assert_ptr_nonnull(strstr(svg, "50 members"));
     ck_assert_ptr_nonnull(strstr(svg, "zone0: 1000 members"));
+    ck_assert_ptr_nonnull(strstr(svg, "zone2: 1000 members"));
+    ck_assert_ptr_nonnull(strstr(svg, "n49 (down)"));
+    ck_assert_ptr_null(strstr(svg, "n48 (down)"));
     free(svg);
     snprintf(path, sizeof path, "%s/placement-041.svg", outdir);
     ck_assert_ptr_null(slurp(path));
