@@ -25,9 +25,109 @@ int rpt_graph_aggregated(const rpt_run *run)
     return run->nodes_n > RPT_GRAPH_NODES_MAX || run->groups_n > RPT_GRAPH_GROUPS_MAX;
 }
 
+/* Object ids. cgraph's default discipline uses the address of an
+ * object's interned name as its id, and keeps subgraphs ordered by id: the
+ * order of the zone clusters, and so the layout, would follow heap
+ * addresses. This discipline numbers names in creation order instead, so
+ * the same history always gives the same SVG. Even ids are named objects
+ * (2 * (index + 1)), odd ids anonymous ones. */
+typedef struct {
+    char **names;
+    size_t names_n, names_cap;
+    IDTYPE anon_next;
+} ids_state;
+
+static void *ids_open(Agraph_t *g, Agdisc_t *disc)
+{
+    (void)g;
+    (void)disc;
+    ids_state *st = calloc(1, sizeof *st);
+    if (st != NULL)
+        st->anon_next = 1;
+    return st;
+}
+
+static long ids_map(void *state, int objtype, char *str, IDTYPE *id, int createflag)
+{
+    ids_state *st = state;
+    (void)objtype;
+    if (str == NULL) {
+        *id = st->anon_next;
+        st->anon_next += 2;
+        return 1;
+    }
+    for (size_t i = 0; i < st->names_n; i++)
+        if (strcmp(st->names[i], str) == 0) {
+            *id = (IDTYPE)(i + 1) * 2;
+            return 1;
+        }
+    if (!createflag)
+        return 0;
+    if (st->names_n == st->names_cap) {
+        size_t cap = st->names_cap ? st->names_cap * 2 : 64;
+        char **p = realloc(st->names, cap * sizeof *p);
+        if (p == NULL)
+            return 0;
+        st->names = p;
+        st->names_cap = cap;
+    }
+    size_t n = strlen(str);
+    char *copy = malloc(n + 1);
+    if (copy == NULL)
+        return 0;
+    memcpy(copy, str, n + 1);
+    st->names[st->names_n++] = copy;
+    *id = (IDTYPE)st->names_n * 2;
+    return 1;
+}
+
+static long ids_alloc(void *state, int objtype, IDTYPE id)
+{
+    (void)state;
+    (void)objtype;
+    (void)id;
+    return 0; /* ids are only handed out by ids_map */
+}
+
+static void ids_free(void *state, int objtype, IDTYPE id)
+{
+    (void)state;
+    (void)objtype;
+    (void)id; /* names live until the graph closes */
+}
+
+static char *ids_print(void *state, int objtype, IDTYPE id)
+{
+    ids_state *st = state;
+    (void)objtype;
+    if (id % 2 != 0 || id == 0 || id / 2 > st->names_n)
+        return NULL;
+    return st->names[id / 2 - 1];
+}
+
+static void ids_close(void *state)
+{
+    ids_state *st = state;
+    for (size_t i = 0; i < st->names_n; i++)
+        free(st->names[i]);
+    free(st->names);
+    free(st);
+}
+
+static void ids_register(void *state, int objtype, void *obj)
+{
+    (void)state;
+    (void)objtype;
+    (void)obj;
+}
+
+static Agiddisc_t ids_disc = {ids_open, ids_map,   ids_alloc,   ids_free,
+                              ids_print, ids_close, ids_register};
+
 static Agraph_t *graph_open(const char *title)
 {
-    Agraph_t *g = agopen((char *)"placement", Agdirected, NULL);
+    static Agdisc_t disc = {&AgMemDisc, &ids_disc, &AgIoDisc};
+    Agraph_t *g = agopen((char *)"placement", Agdirected, &disc);
     if (g == NULL)
         return NULL;
     set(g, "rankdir", "LR");

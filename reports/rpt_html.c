@@ -182,6 +182,62 @@ static void html_recovery(rpt_buf *b, const rpt_run *run)
     rpt_buf_puts(b, "</table>\n");
 }
 
+/* A fuzz campaign's seeds: outcomes, time, and the failing seeds. */
+static int html_fuzz(rpt_buf *b, const rpt_run *run)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(run->db,
+                           "SELECT outcome, count(*), sum(wall_ns), "
+                           "sum(rerun_hash IS NOT NULL), sum(rerun_hash != trace_hash) "
+                           "FROM fuzz_seeds WHERE run_id = ?1 GROUP BY outcome ORDER BY outcome",
+                           -1, &st, NULL) != SQLITE_OK)
+        return RF_EDB;
+    sqlite3_bind_int64(st, 1, run->id);
+    int rc, any = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!any)
+            rpt_buf_puts(b, "<h3 id=\"fuzz\">Fuzz seeds</h3>\n<table class=\"fuzz\"><tr>"
+                            "<th>outcome</th><th>seeds</th><th>wall time</th>"
+                            "<th>re-run</th><th>hash mismatches</th></tr>\n");
+        any = 1;
+        rpt_buf_puts(b, "<tr>");
+        cell_text(b, (const char *)sqlite3_column_text(st, 0));
+        rpt_buf_printf(b, "<td class=\"num\">%lld</td>", sqlite3_column_int64(st, 1));
+        cell_dur(b, sqlite3_column_int64(st, 2));
+        rpt_buf_printf(b, "<td class=\"num\">%lld</td><td class=\"num\">%lld</td></tr>\n",
+                       sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return RF_EDB;
+    if (!any)
+        return RF_OK;
+    rpt_buf_puts(b, "</table>\n");
+    if (sqlite3_prepare_v2(run->db,
+                           "SELECT seed, outcome, detail, trace_hash FROM fuzz_seeds "
+                           "WHERE run_id = ?1 AND outcome != 'pass' ORDER BY seed LIMIT 100",
+                           -1, &st, NULL) != SQLITE_OK)
+        return RF_EDB;
+    sqlite3_bind_int64(st, 1, run->id);
+    any = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!any)
+            rpt_buf_puts(b, "<table class=\"fuzz-failures\"><tr><th>seed</th><th>outcome</th>"
+                            "<th>detail</th><th>trace hash</th></tr>\n");
+        any = 1;
+        rpt_buf_printf(b, "<tr><td class=\"num\">%llu</td>",
+                       (unsigned long long)sqlite3_column_int64(st, 0));
+        cell_text(b, (const char *)sqlite3_column_text(st, 1));
+        cell_text(b, (const char *)sqlite3_column_text(st, 2));
+        cell_text(b, (const char *)sqlite3_column_text(st, 3));
+        rpt_buf_puts(b, "</tr>\n");
+    }
+    sqlite3_finalize(st);
+    if (any)
+        rpt_buf_puts(b, "</table>\n<p>At most 100 failing seeds are listed.</p>\n");
+    return rc == SQLITE_DONE ? RF_OK : RF_EDB;
+}
+
 static void html_graphs(rpt_buf *b, const rpt_run *run, const rpt_page *page)
 {
     rpt_buf_puts(b, "<h2 id=\"placement\">Placement</h2>\n");
@@ -308,6 +364,7 @@ int rpt_html_page(const rpt_run *run, const rpt_page *page, rpt_buf *out)
     html_checks(out, run);
     html_availability(out, run);
     html_recovery(out, run);
+    int rc = html_fuzz(out, run);
     html_graphs(out, run, page);
     rpt_buf_puts(out, "<h2 id=\"timeline\">Leader timeline</h2>\n<p>One row per group: who "
                       "led when (colour per node), leaderless time hatched red, fault "
@@ -316,7 +373,8 @@ int rpt_html_page(const rpt_run *run, const rpt_page *page, rpt_buf *out)
                       "<div class=\"scroll\">\n");
     rpt_buf_puts(out, rpt_buf_str(page->timeline));
     rpt_buf_puts(out, "</div>\n<h2 id=\"rebalancing\">Rebalancing</h2>\n");
-    int rc = html_moves(out, run);
+    if (rc == RF_OK)
+        rc = html_moves(out, run);
     if (rc == RF_OK)
         rc = html_changes(out, run);
     rpt_buf_puts(out, "</body>\n</html>\n");

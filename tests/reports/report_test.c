@@ -190,6 +190,64 @@ START_TEST(test_report_refuses_unwritable_folder)
 END_TEST
 
 
+START_TEST(test_same_history_gives_byte_identical_report)
+{
+    char err[512] = "", out2[160], a[256], b[256];
+    snprintf(out2, sizeof out2, "%s/again", dir);
+    ck_assert_int_eq(rf_report_write(db, 0, out, err, sizeof err), RF_OK);
+    ck_assert_int_eq(rf_report_write(db, 0, out2, err, sizeof err), RF_OK);
+    static const char *const files[] = {"index.html", "timeline.svg", "placement-001.svg",
+                                        "placement-007.svg"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(a, sizeof a, "%s/%s", out, files[i]);
+        snprintf(b, sizeof b, "%s/%s", out2, files[i]);
+        char *x = slurp(a), *y = slurp(b);
+        ck_assert_ptr_nonnull(x);
+        ck_assert_ptr_nonnull(y);
+        ck_assert_msg(strcmp(x, y) == 0, "%s differs between two reports", files[i]);
+        free(x);
+        free(y);
+    }
+}
+END_TEST
+
+START_TEST(test_fuzz_campaign_lists_its_failing_seeds)
+{
+    rf_rec *rec = NULL;
+    char err[512] = "";
+    ck_assert_int_eq(rf_rec_open(&rec, db, err, sizeof err), RF_OK);
+    rf_rec_run_info info = {.kind = "fuzz", .scenario = "(swarm)", .seed = 1000, .build = "t"};
+    int64_t campaign = 0;
+    ck_assert_int_eq(rf_rec_run_begin(rec, &info, &campaign), RF_OK);
+    for (uint64_t seed = 1000; seed < 1005; seed++) {
+        rf_rec_seed_info si = {.seed = seed, .nodes = 5, .zones = 2, .groups = 3,
+                               .params_json = "{}", .wall_ns = 1000000, .trace_hash = seed,
+                               .outcome = seed == 1003 ? RF_REC_FAIL : RF_REC_PASS,
+                               .detail = seed == 1003 ? "linearizable: g2 op 17" : NULL,
+                               .reran = seed == 1001, .rerun_hash = seed};
+        ck_assert_int_eq(rf_rec_fuzz_seed(rec, &si), RF_OK);
+    }
+    rf_rec_run_end_info end = {.outcome = RF_REC_FAIL, .detail = "1 of 5 seeds failed"};
+    ck_assert_int_eq(rf_rec_run_end(rec, &end), RF_OK);
+    rf_rec_close(rec);
+    ck_assert_int_eq(rf_report_write(db, campaign, out, err, sizeof err), RF_OK);
+    char path[256];
+    snprintf(path, sizeof path, "%s/index.html", out);
+    char *html = slurp(path);
+    ck_assert_ptr_nonnull(strstr(html, "<h3 id=\"fuzz\">Fuzz seeds</h3>"));
+    ck_assert_ptr_nonnull(strstr(html, "<tr><td>pass</td><td class=\"num\">4</td>"));
+    ck_assert_ptr_nonnull(strstr(html, "<tr><td class=\"num\">1003</td><td>fail</td>"
+                                       "<td>linearizable: g2 op 17</td>"));
+    ck_assert_int_eq(count(html, "<tr><td class=\"num\">100"), 1);
+    free(html);
+    /* A plain run has no fuzz section. */
+    ck_assert_int_eq(rf_report_write(db, run_id, out, err, sizeof err), RF_OK);
+    html = slurp(path);
+    ck_assert_ptr_null(strstr(html, "Fuzz seeds"));
+    free(html);
+}
+END_TEST
+
 /* The command line maps bad input to exit 2 (through rf_report_bad_input). */
 static int run_cmd(const char *args)
 {
@@ -310,6 +368,8 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_refuses_unknown_run);
     tcase_add_test(tc, test_report_refuses_unwritable_folder);
     tcase_add_test(tc, test_command_exits_2_on_bad_input_and_0_on_success);
+    tcase_add_test(tc, test_same_history_gives_byte_identical_report);
+    tcase_add_test(tc, test_fuzz_campaign_lists_its_failing_seeds);
     suite_add_tcase(s, tc);
     TCase *large = tcase_create("large");
     tcase_set_timeout(large, 60);
