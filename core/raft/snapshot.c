@@ -283,6 +283,8 @@ int rf_rft_snap_recv_resp(rf_raft *r, const rf_msg *m)
         rf_rft_repl_maybe_commit(r);
         return RF_OK;
     }
+    if (m->offset == p->snap_offset)
+        return RF_OK; /* that chunk is on its way already (or resent on heartbeat) */
     p->snap_offset = m->offset;
     rf_rft_snap_send_chunk(r, p);
     return RF_OK;
