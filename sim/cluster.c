@@ -82,9 +82,33 @@ static void after_step_checks(rf_sim_cluster *c, sim_node *n)
 
 /* ---- ready processing ---- */
 
+/* Within one term a follower never drops an entry it acknowledged to that
+ * term's leader: the leader may already count it toward a commit (Raft
+ * paper §5.3: only entries that conflict are removed, and one leader's
+ * entries never conflict with themselves). */
+static void check_acked_kept(rf_sim_cluster *c, sim_node *n, uint64_t drop_from)
+{
+    if (n->ack_term == 0 || n->ack_term != rf_raft_term(n->raft) || drop_from > n->ack_index)
+        return;
+    rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
+                      "n%u drops its log from %" PRIu64 " in term %" PRIu64
+                      " after acknowledging up to %" PRIu64 " in that term",
+                      n->index + 1, drop_from, n->ack_term, n->ack_index);
+}
+
 static void mirror_log(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
 {
     rf_sim_check *k = &c->check;
+    uint64_t last = rf_sim_check_last_index(k, n->index);
+    if (rd->truncate_from != 0 && rd->truncate_from <= last)
+        check_acked_kept(c, n, rd->truncate_from);
+    for (size_t i = 0; i < rd->n_entries && rd->entries[i].index <= last; i++) {
+        const rf_entry *e = &rd->entries[i];
+        if (rf_sim_check_term_at(k, n->index, e->index) != e->term) {
+            check_acked_kept(c, n, e->index); /* an overwrite */
+            break;
+        }
+    }
     if (rd->has_snapshot)
         rf_sim_check_snapshot(k, n->index, rd->snapshot.index, rd->snapshot.term);
     uint64_t from = rd->n_entries > 0 ? rd->entries[0].index : 0;
@@ -124,6 +148,13 @@ static void check_durable_before_send(rf_sim_cluster *c, sim_node *n, const rf_m
     const sim_durable *d = &n->durable;
     if (m->reject)
         return;
+    if (m->type == RF_MSG_APPEND_RESP && (m->term > n->ack_term || m->index > n->ack_index)) {
+        if (m->term > n->ack_term)
+            n->ack_index = 0;
+        n->ack_term = m->term;
+        if (m->index > n->ack_index)
+            n->ack_index = m->index;
+    }
     if (m->type == RF_MSG_VOTE_RESP && (d->term != m->term || d->vote != m->to)) {
         rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
                           "n%u grants its vote in term %" PRIu64 " to n%" PRIu64
