@@ -23,7 +23,9 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
     case RF_SIM_V_COMMITTED_CHANGED: return "committed entry lost or changed";
     case RF_SIM_V_STATE_MACHINE: return "state machine safety";
     case RF_SIM_V_ACK: return "acknowledged result lost or changed";
+    case RF_SIM_V_DURABILITY: return "durability before acknowledgement";
     case RF_SIM_V_LIVENESS: return "liveness";
+    case RF_SIM_V_LINEARIZABILITY: return "linearizability";
     case RF_SIM_V_HARNESS: return "harness bookkeeping";
     }
     return "unknown";
@@ -112,6 +114,16 @@ static const rf_sim_check_entry *node_entry(const rf_sim_check_node *n, uint64_t
     if (index <= n->base_index || index > node_last(n))
         return NULL;
     return &n->log[index - n->base_index - 1];
+}
+
+uint64_t rf_sim_check_term_at(const rf_sim_check *c, uint32_t node, uint64_t index)
+{
+    ASSERT(node < c->nodes);
+    const rf_sim_check_node *n = &c->node[node];
+    if (index == n->base_index)
+        return n->base_term;
+    const rf_sim_check_entry *e = node_entry(n, index);
+    return e == NULL ? 0 : e->term;
 }
 
 static uint64_t node_chain(const rf_sim_check_node *n, uint64_t index)

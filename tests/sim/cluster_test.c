@@ -6,6 +6,8 @@
 
 #include "base/rf_err.h"
 #include "sim/cluster.h"
+#include "sim/history.h"
+#include "sim/linz.h"
 #include "sim/schedule.h"
 
 #define MS UINT64_C(1000000)
@@ -214,6 +216,33 @@ START_TEST(test_checkers_catch_a_disk_that_acknowledges_unsynced_writes)
 }
 END_TEST
 
+START_TEST(test_client_history_is_linearizable_and_a_changed_reply_is_not)
+{
+    rf_sim_cluster *c = make(17, 3, 3, NULL);
+    ck_assert_uint_eq(rf_sim_cluster_run_until(c, 1 * SEC), 0);
+    rf_history h;
+    ck_assert_int_eq(rf_sim_cluster_history(c, &h), RF_OK);
+    ck_assert_uint_gt(h.count, 20);
+    rf_linz_result r;
+    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, NULL, &r), RF_OK);
+    ck_assert_int_eq(r.verdict, RF_LINZ_LINEARIZABLE);
+    rf_linz_result_close(&r);
+    /* A read that returns a value no write ever produced. */
+    size_t i = 0;
+    while (i < h.count && !(h.ops[i].kind == RF_OP_QUERY && h.ops[i].status == RF_OP_OK))
+        i++;
+    ck_assert_uint_lt(i, h.count);
+    ck_assert_uint_ge(h.ops[i].reply_len, 1);
+    h.ops[i].reply[0] = '-';
+    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, NULL, &r), RF_OK);
+    ck_assert_int_eq(r.verdict, RF_LINZ_VIOLATION);
+    rf_linz_result_close(&r);
+    rf_history_close(&h);
+    ck_assert_int_eq(rf_sim_cluster_check_linearizable(c), RF_SIM_LINZ_OK);
+    rf_sim_cluster_close(c);
+}
+END_TEST
+
 START_TEST(test_cluster_refuses_a_bad_config)
 {
     rf_sim_cluster_config cfg;
@@ -244,6 +273,7 @@ Suite *sim_cluster_suite(void)
     tcase_add_test(tc, test_learner_is_added_and_promoted_through_the_leader);
     tcase_add_test(tc, test_schedule_trace_hash_is_the_same_for_a_seed_and_differs_across_seeds);
     tcase_add_test(tc, test_checkers_catch_a_disk_that_acknowledges_unsynced_writes);
+    tcase_add_test(tc, test_client_history_is_linearizable_and_a_changed_reply_is_not);
     tcase_add_test(tc, test_cluster_refuses_a_bad_config);
     suite_add_tcase(s, tc);
     return s;
