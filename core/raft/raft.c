@@ -302,7 +302,7 @@ void rf_rft_sync_peers(rf_raft *r)
         }
         p->voter = m->voter;
     }
-    ASSERT(r->n_peers < RF_RAFT_MEMBERS_MAX);
+    ASSERT(r->n_peers <= RF_RAFT_MEMBERS_MAX);
 }
 
 void rf_rft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index)

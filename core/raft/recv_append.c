@@ -114,8 +114,8 @@ static void ack_round(rf_raft *r, raft_peer *p, uint64_t ctx)
 
 static void append_rejected(rf_raft *r, raft_peer *p, const rf_msg *m)
 {
-    if (m->index < p->match || p->state == PEER_SNAPSHOT)
-        return; /* stale */
+    if (m->index < p->match || m->index >= p->next || p->state == PEER_SNAPSHOT)
+        return; /* stale, or about an append we never sent */
     if (p->state == PEER_PROBE && m->index != p->next - 1)
         return; /* not the answer to our latest probe */
     uint64_t next = m->offset;

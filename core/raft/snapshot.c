@@ -217,6 +217,17 @@ int rf_rft_snap_recv(rf_raft *r, const rf_msg *m)
         resp.offset = m->total; /* we hold it already */
         return rf_rft_send_durable(r, &resp);
     }
+    if (rf_rft_log_term(&r->log, m->index) == m->log_term) {
+        /* Raft paper Figure 13 step 6: our log holds the snapshot's last
+         * entry, so it holds everything before it (Log Matching) and the
+         * entries after it may be acknowledged already: keep them. The
+         * snapshot tells us the index is committed. */
+        r->commit = m->index;
+        r->recv_index = 0;
+        r->recv_len = 0;
+        resp.offset = m->total;
+        return rf_rft_send_durable(r, &resp);
+    }
     bool same = r->recv_index == m->index && r->recv_term == m->log_term &&
                 r->recv_total == m->total;
     if (!same || m->offset == 0) {
@@ -272,6 +283,8 @@ int rf_rft_snap_recv_resp(rf_raft *r, const rf_msg *m)
         rf_rft_repl_maybe_commit(r);
         return RF_OK;
     }
+    if (m->offset == p->snap_offset)
+        return RF_OK; /* that chunk is on its way already (or resent on heartbeat) */
     p->snap_offset = m->offset;
     rf_rft_snap_send_chunk(r, p);
     return RF_OK;

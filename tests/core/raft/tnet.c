@@ -48,7 +48,8 @@ static void store_apply(tnet_store *s, const tnet_write *w)
         size_t drop = 0;
         while (drop < s->n_ents && s->ents[drop].index <= w->snap_index)
             free((void *)s->ents[drop++].data);
-        memmove(s->ents, s->ents + drop, (s->n_ents - drop) * sizeof(rf_entry));
+        if (drop > 0 && drop < s->n_ents)
+            memmove(s->ents, s->ents + drop, (s->n_ents - drop) * sizeof(rf_entry));
         s->n_ents -= drop;
         s->snap_index = w->snap_index;
         s->snap_term = w->snap_term;
