@@ -319,6 +319,7 @@ void rf_rft_mark_write(rf_raft *r, uint64_t from_index);
 int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
                       const uint8_t *data, uint32_t len);
 void rf_rft_truncate_local(rf_raft *r, uint64_t from);
+void rf_rft_drop_held(rf_raft *r, uint64_t min_term, uint64_t max_index);
 
 /* election.c */
 void rf_rft_election_reset_timer(rf_raft *r);
