@@ -161,6 +161,10 @@ typedef enum rf_sim_linz {
  * model (sim/linz); a violation is recorded with its explanation. */
 rf_sim_linz rf_sim_cluster_check_linearizable(rf_sim_cluster *c);
 
+/* Writes one line per node: up/paused, role, term, leader, commit,
+ * applied, log range, durable last, configuration. */
+void rf_sim_cluster_dump(const rf_sim_cluster *c, FILE *f);
+
 /* The violations found so far and the first one. */
 uint64_t rf_sim_cluster_violations(const rf_sim_cluster *c);
 const rf_sim_violation *rf_sim_cluster_first_violation(const rf_sim_cluster *c);

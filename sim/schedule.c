@@ -23,6 +23,11 @@ typedef enum action {
 
 enum phase { P_HEAL = 1, P_DRAIN, P_CHECK };
 
+/* Clients stop issuing 3 s after the heal; an op gives up 3 s after its
+ * call at the first retry decision after that (timeout 300 ms), so by 7 s
+ * nothing may be pending. */
+#define CHECK_AFTER_HEAL_NS (7 * SEC)
+
 typedef struct sched {
     rf_sim_cluster *c;
     rf_sim_engine *e;
@@ -171,7 +176,7 @@ static void liveness(sched *s)
     for (uint64_t i = 0; i < n_ops; i++) {
         const rf_sim_op *op = &ops[i];
         if (op->status == RF_SIM_OP_PENDING) {
-            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms still pending 6 s after the heal",
+            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms still pending 7 s after the heal",
                      op->client + 1, op->op, op->call_ns / MS);
             rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
             return;
@@ -187,7 +192,7 @@ static void liveness(sched *s)
         ok_after++;
     }
     if (rf_sim_cluster_leader(c) < 0)
-        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 6 s after the heal");
+        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 7 s after the heal");
     else if (ok_after == 0 && c != NULL && n_ops > 0)
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no operation succeeded after the heal");
 }
@@ -274,7 +279,7 @@ static void schedule_faults(sched *s)
     }
     rf_sim_engine_at(s->e, s->heal_ns, K_PHASE, 0, P_HEAL, NULL);
     rf_sim_engine_at(s->e, s->heal_ns + 3 * SEC, K_PHASE, 0, P_DRAIN, NULL);
-    rf_sim_engine_at(s->e, s->heal_ns + 6 * SEC, K_PHASE, 0, P_CHECK, NULL);
+    rf_sim_engine_at(s->e, s->heal_ns + CHECK_AFTER_HEAL_NS, K_PHASE, 0, P_CHECK, NULL);
 }
 
 int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result *res)
@@ -304,8 +309,12 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_sim_engine_on(s.e, K_PHASE, on_phase, NULL, &s);
     s.heal_ns = draw(&s, 1 * SEC, 4 * SEC);
     schedule_faults(&s);
-    rf_sim_cluster_run_until(c, s.heal_ns + 6 * SEC + 1);
+    rf_sim_cluster_run_until(c, s.heal_ns + CHECK_AFTER_HEAL_NS + 1);
 
+    if (opts->log != NULL && rf_sim_cluster_violations(c) > 0) {
+        fprintf(opts->log, "state at the violation:\n");
+        rf_sim_cluster_dump(c, opts->log);
+    }
     res->seed = opts->seed;
     res->members = members;
     res->violations = rf_sim_cluster_violations(c);

@@ -21,8 +21,9 @@
  *     time, partitions lasting a drawn minimum;
  *  3. heal everything at the end of the fault phase, then the liveness
  *     bounds: every operation invoked from 2 s after the heal succeeds, at
- *     least one does, nothing is pending 6 s after the heal (clients stop
- *     issuing at 3 s) and a leader exists then.
+ *     least one does, nothing is pending 7 s after the heal (clients stop
+ *     issuing at 3 s and give an op up 3 s after its call) and a leader
+ *     exists then.
  * The safety checkers run after every step throughout; at the end the
  * clients' history is checked for linearizability (sim/linz). */
 

@@ -50,6 +50,7 @@
 #define RF_SNAPSHOT_BYTES_MAX (1u << 30) /* one snapshot's data */
 #define RF_RAFT_READS_MAX 4096u         /* pending linearizable reads per leader */
 #define RF_RAFT_PROPOSALS_MAX 65536u    /* uncommitted proposals per leader */
+#define RF_RAFT_TERM_MAX (1ull << 62)   /* terms and indexes above are refused as impossible */
 
 /* ---- basic types ------------------------------------------------------- */
 
@@ -303,7 +304,7 @@ typedef struct rf_reply {
     uint64_t request_id;
     int status;           /* RF_OK, model error codes, RF_ENOTLEADER, ... */
     uint64_t leader_hint; /* known leader on RF_ENOTLEADER, else 0 */
-    const uint8_t *data;  /* model reply bytes */
+    const uint8_t *data;  /* model reply bytes (never NULL, even when len is 0) */
     uint32_t len;
 } rf_reply;
 
@@ -316,7 +317,7 @@ typedef struct rf_applied {
     int status;          /* the model's status (the original one for a duplicate) */
     uint8_t kind;        /* rf_entry_kind */
     uint8_t duplicate;   /* 1: a retried command, not applied again */
-    const uint8_t *reply;
+    const uint8_t *reply; /* never NULL, even when reply_len is 0 */
     uint32_t reply_len;
 } rf_applied;
 
