@@ -303,8 +303,9 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members, .linz = RF_SIM_LINZ_OK};
     rf_sim_engine_stream(s.e, &s.rng, "faults", 0);
     rf_sim_net *net = rf_sim_cluster_net(c);
+    static const char *zones[3] = {"zone1", "zone2", "zone3"};
     for (uint32_t i = 0; i < members; i++)
-        rf_sim_net_set_zone(net, i, i % 3);
+        (void)rf_sim_net_set_zone_name(net, i, zones[i % 3]);
     rf_sim_engine_on(s.e, K_ACTION, on_action, NULL, &s);
     rf_sim_engine_on(s.e, K_PHASE, on_phase, NULL, &s);
     s.heal_ns = draw(&s, 1 * SEC, 4 * SEC);
