@@ -96,7 +96,8 @@ static void durable_snapshot(sim_durable *d, const rf_snapshot_out *s)
         drop = d->n_entries;
     for (size_t i = 0; i < drop; i++)
         free((void *)d->entries[i].data);
-    memmove(d->entries, d->entries + drop, (d->n_entries - drop) * sizeof(*d->entries));
+    if (drop > 0 && drop < d->n_entries)
+        memmove(d->entries, d->entries + drop, (d->n_entries - drop) * sizeof(*d->entries));
     d->n_entries -= drop;
 }
 
