@@ -145,22 +145,21 @@ static int apply_verified(rf_store *st, const unsigned char *p, uint32_t seg, ui
     return RF_OK;
 }
 
-/* A bad batch in the newest segment is a torn tail when nothing written
- * after it survives: its header is incomplete or claims bytes up to or
- * past the end, or (a damaged header) no later batch header is found.
- * Anything else is corruption. */
-static bool is_torn_tail(const unsigned char *p, size_t avail, int why)
+/* A bad batch in the newest segment is a torn tail when no later batch
+ * survives after it: a crash tears only the last write, and a driver may
+ * leave zeros past the end. A later whole batch (one with a higher
+ * sequence number) proves that data in the middle went bad. */
+static bool is_torn_tail(const unsigned char *p, size_t avail, int why, uint64_t last_seq)
 {
     size_t hdr = RF_REC_HDR_BYTES + RF_REC_BATCH_BYTES;
     if (avail < hdr || why == RF_EBADMSG)
         return true;
     uint32_t len;
-    if (rf_rec_check(p, avail, &len) == RF_OK)
-        return len == RF_REC_BATCH_BYTES && hdr + rf_get32(p + 20) >= avail;
     for (size_t k = 1; k + hdr <= avail; k++) {
         const unsigned char *q = p + k;
         if (q[8] == RF_REC_BATCH && q[9] == RF_REC_VERSION &&
-            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_rec_check(q, avail - k, &len) == RF_OK)
+            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_rec_check(q, avail - k, &len) == RF_OK &&
+            rf_get64(q + 12) > last_seq)
             return false;
     }
     return true;
@@ -226,7 +225,8 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
             info->batches++;
             continue;
         }
-        if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why)) {
+        if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why,
+                                                         sc->last_batch_seq)) {
             info->tail_cut_bytes += size - off;
             rc = st->fs.ops->truncate(st->fs.ctx, f, off);
             if (rc == RF_OK)
