@@ -24,6 +24,11 @@ typedef struct rc_scan {
     unsigned char *buf;
     size_t capbuf;
     uint64_t last_batch_seq;
+    /* Repairs of the newest segment, done only once nothing is corrupt. */
+    bool drop_newest;
+    bool cut_newest;
+    uint64_t cut_seq;
+    uint64_t cut_off;
 } rc_scan;
 
 static bool grow(void **v, size_t *cap, size_t need, size_t elem)
@@ -204,8 +209,9 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         /* A segment whose creation was torn: no batch in it was durable. */
         st->fs.ops->close(st->fs.ctx, f);
         info->tail_cut_bytes += size;
-        rc = st->fs.ops->remove(st->fs.ctx, name);
-        return rc == RF_OK ? st->fs.ops->sync_dir(st->fs.ctx) : rc;
+        sc->drop_newest = true;
+        sc->cut_seq = seq;
+        return RF_OK;
     }
     if (rc == RF_OK && (size < RF_SEG_HDR_BYTES || rf_seg_hdr_decode(sc->buf, &parsed_seq) != RF_OK ||
                         parsed_seq != seq)) {
@@ -228,9 +234,9 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why,
                                                          sc->last_batch_seq)) {
             info->tail_cut_bytes += size - off;
-            rc = st->fs.ops->truncate(st->fs.ctx, f, off);
-            if (rc == RF_OK)
-                rc = st->fs.ops->sync(st->fs.ctx, f);
+            sc->cut_newest = true;
+            sc->cut_seq = seq;
+            sc->cut_off = off;
             st->segs[st->nsegs - 1].bytes = off;
             st->disk_bytes -= size - off;
             break;
@@ -298,6 +304,30 @@ static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *i
     return removed ? st->fs.ops->sync_dir(st->fs.ctx) : RF_OK;
 }
 
+/* Cuts the torn tail of the newest segment, or removes a segment whose
+ * creation was torn: after every check passed, so that a store refused
+ * as corrupt is left as found. */
+static int repair_newest(rf_store *st, const rc_scan *sc)
+{
+    char name[RF_NAME_BYTES];
+    rf_seg_name(name, sc->cut_seq);
+    if (sc->drop_newest) {
+        int rc = st->fs.ops->remove(st->fs.ctx, name);
+        return rc == RF_OK ? st->fs.ops->sync_dir(st->fs.ctx) : rc;
+    }
+    if (!sc->cut_newest)
+        return RF_OK;
+    rf_fs_file *f;
+    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    if (rc != RF_OK)
+        return rc;
+    rc = st->fs.ops->truncate(st->fs.ctx, f, sc->cut_off);
+    if (rc == RF_OK)
+        rc = st->fs.ops->sync(st->fs.ctx, f);
+    st->fs.ops->close(st->fs.ctx, f);
+    return rc;
+}
+
 /* Opens the newest segment for appending, creating the first one. */
 static int open_active(rf_store *st)
 {
@@ -341,6 +371,8 @@ int rf_st_recover(rf_store *st, rf_store_recovery *info)
     }
     if (rc == RF_OK)
         rc = check_snapshots(st, &sc, info);
+    if (rc == RF_OK)
+        rc = repair_newest(st, &sc);
     if (rc == RF_OK)
         rc = open_active(st);
     st->next_batch_seq = sc.last_batch_seq + 1;
