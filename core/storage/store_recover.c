@@ -184,6 +184,18 @@ static int read_file(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t *size)
     return rc == RF_OK && got != *size ? RF_EIO : rc;
 }
 
+/* A read can return a flipped bit that is not on the medium (a transient
+ * fault of the bus or the cache). Before a bad checksum is believed, and
+ * a tail cut or a refusal follows, the bytes from off on are read again. */
+#define REREADS_MAX 3
+
+static bool reread(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t off, uint64_t size)
+{
+    size_t got = 0;
+    int rc = st->fs.ops->read(st->fs.ctx, f, off, sc->buf + off, (size_t)(size - off), &got);
+    return rc == RF_OK && got == size - off;
+}
+
 static int push_seg(rf_store *st, uint64_t seq, uint64_t bytes)
 {
     if (!grow((void **)&st->segs, &st->capsegs, st->nsegs + 1, sizeof *st->segs))
@@ -213,6 +225,10 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         sc->cut_seq = seq;
         return RF_OK;
     }
+    for (int k = 0; rc == RF_OK && size >= RF_SEG_HDR_BYTES && k < REREADS_MAX &&
+                    rf_seg_hdr_decode(sc->buf, &parsed_seq) != RF_OK;
+         k++)
+        (void)reread(st, sc, f, 0, size);
     if (rc == RF_OK && (size < RF_SEG_HDR_BYTES || rf_seg_hdr_decode(sc->buf, &parsed_seq) != RF_OK ||
                         parsed_seq != seq)) {
         snprintf(info->message, sizeof info->message, "%s offset 0: bad segment header", name);
@@ -224,6 +240,8 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
     while (rc == RF_OK && off < size) {
         size_t len;
         int why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
+        for (int k = 0; why != RF_OK && k < REREADS_MAX && reread(st, sc, f, off, size); k++)
+            why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
         if (why == RF_OK) {
             sc->last_batch_seq = rf_get64(sc->buf + off + 12);
             rc = apply_verified(st, sc->buf + off, (uint32_t)seq, off, info);
@@ -258,6 +276,28 @@ static bool snap_listed(const rc_scan *sc, uint64_t group, uint64_t index)
     return false;
 }
 
+/* The group's snapshot file exists and its header matches the marker. */
+static int snap_file_check(rf_store *st, const rc_scan *sc, const st_group *g)
+{
+    char name[RF_NAME_BYTES];
+    rf_snap_name(name, g->id, g->snap_index, false);
+    if (!snap_listed(sc, g->id, g->snap_index))
+        return RF_ENOTFOUND;
+    rf_fs_file *f;
+    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    if (rc != RF_OK)
+        return rc;
+    unsigned char hdr[RF_SNAP_HDR_BYTES];
+    rf_snap_hdr h = {0};
+    size_t got = 0;
+    rc = st->fs.ops->read(st->fs.ctx, f, 0, hdr, sizeof hdr, &got);
+    st->fs.ops->close(st->fs.ctx, f);
+    if (rc == RF_OK && (got != sizeof hdr || rf_snap_hdr_decode(hdr, &h) != RF_OK ||
+                        h.group != g->id || h.index != g->snap_index || h.term != g->snap_term))
+        rc = RF_ECORRUPT;
+    return rc;
+}
+
 /* Every snapshot marker must find its file; files no marker names (an
  * interrupted install, a replaced snapshot) are removed. */
 static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *info)
@@ -266,22 +306,12 @@ static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *i
         const st_group *g = st->groups[i];
         if (g->snap.bytes == 0)
             continue;
-        char name[RF_NAME_BYTES];
-        rf_snap_name(name, g->id, g->snap_index, false);
-        rf_fs_file *f;
-        unsigned char hdr[RF_SNAP_HDR_BYTES];
-        rf_snap_hdr h = {0};
-        size_t got = 0;
-        int rc = snap_listed(sc, g->id, g->snap_index) ? st->fs.ops->open(st->fs.ctx, name, false, &f)
-                                                       : RF_ENOTFOUND;
-        if (rc == RF_OK) {
-            rc = st->fs.ops->read(st->fs.ctx, f, 0, hdr, sizeof hdr, &got);
-            st->fs.ops->close(st->fs.ctx, f);
-        }
-        if (rc == RF_OK && (got != sizeof hdr || rf_snap_hdr_decode(hdr, &h) != RF_OK ||
-                            h.group != g->id || h.index != g->snap_index || h.term != g->snap_term))
-            rc = RF_ECORRUPT;
+        int rc = snap_file_check(st, sc, g);
+        for (int k = 0; rc == RF_ECORRUPT && k < REREADS_MAX; k++)
+            rc = snap_file_check(st, sc, g);
         if (rc != RF_OK) {
+            char name[RF_NAME_BYTES];
+            rf_snap_name(name, g->id, g->snap_index, false);
             snprintf(info->message, sizeof info->message, "%s offset 0: snapshot of group %llu: %s",
                      name, (unsigned long long)g->id,
                      rc == RF_ENOTFOUND ? "file missing" : rf_strerror(rc));

@@ -129,6 +129,37 @@ START_TEST(test_crash_during_recovery_still_recovers)
 }
 END_TEST
 
+/* Reads that flip a bit in transit (not on the medium) must neither make
+ * recovery cut acknowledged batches nor refuse a sound log: the store
+ * reads again before it believes a bad checksum. */
+START_TEST(test_transient_read_flips_do_not_cut_or_refuse_a_sound_log)
+{
+    sm_params p = {.groups = 4, .batches = 60, .ops_per_batch_max = 6, .payload_bytes_max = 48};
+    sm_workload w;
+    sm_workload_make(&w, &p, 77);
+    rf_simdisk *d = new_disk(77);
+    rf_fs fs = rf_simdisk_fs(d);
+    rf_store *st;
+    ck_assert_int_eq(rf_store_open(&st, &fs, &small_segments, NULL), 0);
+    ck_assert_uint_eq(run_until_failure(st, &w), w.n);
+    rf_store_close(st);
+    rf_simdisk_faults flips = {.read_flip_ppm = 50000};
+    for (int round = 0; round < 50; round++) {
+        rf_simdisk_set_faults(d, &flips);
+        rf_store_recovery info;
+        int rc = rf_store_open(&st, &fs, &small_segments, &info);
+        ck_assert_msg(rc == 0, "round %d: %s", round, info.message);
+        ck_assert_uint_eq(info.tail_cut_bytes, 0);
+        rf_simdisk_faults none = {0};
+        rf_simdisk_set_faults(d, &none);
+        ck_assert_uint_eq(sm_store_digest(st), w.digest[w.n]);
+        rf_store_close(st);
+    }
+    rf_simdisk_free(d);
+    sm_workload_free(&w);
+}
+END_TEST
+
 Suite *storage_crash_suite(void)
 {
     Suite *s = suite_create("storage_crash");
@@ -137,6 +168,7 @@ Suite *storage_crash_suite(void)
     tcase_add_loop_test(tc, test_crash_at_every_operation_recovers_an_acknowledged_prefix, 0, 12);
     tcase_add_loop_test(tc, test_crash_at_every_operation_with_dropped_groups, 0, 8);
     tcase_add_test(tc, test_crash_during_recovery_still_recovers);
+    tcase_add_test(tc, test_transient_read_flips_do_not_cut_or_refuse_a_sound_log);
     suite_add_tcase(s, tc);
     return s;
 }
