@@ -171,7 +171,7 @@ int rf_st_begin(rf_store *st, const rf_batch *b)
         return RF_EREADONLY;
     if (b != NULL && b->len > st->cfg.segment_bytes - RF_SEG_HDR_BYTES)
         return RF_ETOOBIG;
-    if (b != NULL) {
+    if (b != NULL && b->nrecs > 0) {
         int rc = check_batch(st, b);
         if (rc != RF_OK)
             return rc;

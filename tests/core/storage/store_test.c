@@ -235,6 +235,22 @@ START_TEST(test_dropped_group_is_forgotten)
 }
 END_TEST
 
+START_TEST(test_empty_batch_commits_without_writing)
+{
+    rf_store *st = open_ok(&cfg);
+    rf_batch b;
+    rf_batch_init(&b);
+    uint64_t before;
+    ck_assert_int_eq(rf_simdisk_file_size(disk, SEG1, &before), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    uint64_t after;
+    ck_assert_int_eq(rf_simdisk_file_size(disk, SEG1, &after), 0);
+    ck_assert_uint_eq(after, before);
+    rf_batch_close(&b);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_groups_beyond_the_bound_are_refused)
 {
     rf_store_config c = {.segment_bytes = 4096, .groups_max = 2};
@@ -281,6 +297,7 @@ Suite *storage_store_suite(void)
     tcase_add_test(tc, test_oversized_entry_is_refused_with_an_error);
     tcase_add_test(tc, test_snapshot_compacts_prefix_and_survives_reopen);
     tcase_add_test(tc, test_dropped_group_is_forgotten);
+    tcase_add_test(tc, test_empty_batch_commits_without_writing);
     tcase_add_test(tc, test_groups_beyond_the_bound_are_refused);
     tcase_add_test(tc, test_pipelined_commit_allows_reads_while_io_runs);
     suite_add_tcase(s, tc);
