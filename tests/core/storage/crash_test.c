@@ -160,6 +160,54 @@ START_TEST(test_transient_read_flips_do_not_cut_or_refuse_a_sound_log)
 }
 END_TEST
 
+/* Many generations on one disk: run the workload under write and sync
+ * failures until a random crash, recover, check, continue from there. */
+START_TEST(test_repeated_crashes_and_faults_keep_every_acknowledged_batch)
+{
+    uint64_t seed = 100 + (uint64_t)_i;
+    sm_params p = {.groups = 6, .batches = 300, .ops_per_batch_max = 8, .payload_bytes_max = 60,
+                   .with_drops = seed % 2 == 1};
+    sm_workload w;
+    sm_workload_make(&w, &p, seed);
+    rf_pcg32 r;
+    rf_pcg32_seed(&r, seed, 5);
+    rf_simdisk *d = rf_simdisk_new(&r);
+    rf_fs fs = rf_simdisk_fs(d);
+    rf_store_config c = {.segment_bytes = 4096 * (1 + seed % 4), .cache_bytes = seed % 3 ? 3000 : 0};
+    size_t next = 0;
+    int generations = 0;
+    for (;; generations++) {
+        rf_store *st;
+        rf_store_recovery info;
+        ck_assert_msg(rf_store_open(&st, &fs, &c, &info) == 0, "seed %llu: %s",
+                      (unsigned long long)seed, info.message);
+        uint64_t got = sm_store_digest(st);
+        if (got != w.digest[next]) {
+            ck_assert_msg(next < w.n && got == w.digest[next + 1], "seed %llu: lost batches at %zu",
+                          (unsigned long long)seed, next);
+            next++;
+        }
+        if (next == w.n) {
+            rf_store_close(st);
+            break;
+        }
+        rf_simdisk_crash_at(d, rf_simdisk_ops(d) + rf_pcg32_bounded(&r, 400));
+        rf_simdisk_faults f = {.write_fail_ppm = 3000, .sync_fail_ppm = 3000};
+        rf_simdisk_set_faults(d, &f);
+        while (next < w.n && rf_store_commit(st, &w.batches[next]) == RF_OK) {
+            next++;
+            if (rf_pcg32_bounded(&r, 4) == 0 && rf_store_compact(st, 3) != RF_OK)
+                break;
+        }
+        rf_store_close(st);
+        rf_simdisk_crash(d);
+    }
+    ck_assert_int_gt(generations, 5);
+    rf_simdisk_free(d);
+    sm_workload_free(&w);
+}
+END_TEST
+
 Suite *storage_crash_suite(void)
 {
     Suite *s = suite_create("storage_crash");
@@ -169,6 +217,7 @@ Suite *storage_crash_suite(void)
     tcase_add_loop_test(tc, test_crash_at_every_operation_with_dropped_groups, 0, 8);
     tcase_add_test(tc, test_crash_during_recovery_still_recovers);
     tcase_add_test(tc, test_transient_read_flips_do_not_cut_or_refuse_a_sound_log);
+    tcase_add_loop_test(tc, test_repeated_crashes_and_faults_keep_every_acknowledged_batch, 0, 8);
     suite_add_tcase(s, tc);
     return s;
 }
