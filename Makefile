@@ -68,11 +68,11 @@ check-deps:
 
 # ---- objects and libraries --------------------------------------------------
 
-$(BUILD)/obj/core/%.o: core/%.c
+$(BUILD)/obj/core/%.o: core/%.c | check-deps
 	@mkdir -p $(@D)
 	$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/obj/%.o: %.c
+$(BUILD)/obj/%.o: %.c | check-deps
 	@mkdir -p $(@D)
 	$(CC) $(ROOM_CFLAGS) -MMD -MP -c $< -o $@
 

@@ -70,7 +70,7 @@ static unsigned char *reserve(rf_batch *b, size_t payload, int *rc)
 
 static int seal(rf_batch *b, unsigned char *hdr, const rf_batch_rec *r, size_t payload)
 {
-    uint32_t crc = rf_rec_seal(hdr, r->type, (uint32_t)payload);
+    uint32_t crc = rf_walrec_seal(hdr, r->type, (uint32_t)payload);
     unsigned char le[4];
     rf_put32(le, crc);
     b->crcs_crc = rf_crc32c_update(b->crcs_crc, le, 4);

@@ -9,7 +9,7 @@
 static const unsigned char seg_magic[8] = {'R', 'F', 'W', 'A', 'L', 'S', 'E', 'G'};
 static const unsigned char snap_magic[8] = {'R', 'F', 'S', 'N', 'A', 'P', 'S', 'H'};
 
-uint32_t rf_rec_seal(unsigned char *hdr, uint8_t type, uint32_t len)
+uint32_t rf_walrec_seal(unsigned char *hdr, uint8_t type, uint32_t len)
 {
     rf_put32(hdr + 4, len);
     hdr[8] = type;
@@ -21,7 +21,7 @@ uint32_t rf_rec_seal(unsigned char *hdr, uint8_t type, uint32_t len)
     return crc;
 }
 
-int rf_rec_check(const unsigned char *p, size_t avail, uint32_t *len_out)
+int rf_walrec_check(const unsigned char *p, size_t avail, uint32_t *len_out)
 {
     if (avail < RF_REC_HDR_BYTES)
         return RF_EBADMSG;
@@ -36,7 +36,7 @@ int rf_rec_check(const unsigned char *p, size_t avail, uint32_t *len_out)
     return RF_OK;
 }
 
-int rf_rec_fixed_bytes(uint8_t type)
+int rf_walrec_fixed_bytes(uint8_t type)
 {
     switch (type) {
     case RF_REC_BATCH:

@@ -69,17 +69,17 @@ static inline uint64_t rf_get64(const unsigned char *p)
 
 /* Writes a record header for a payload already at hdr + 12 and returns the
  * record's CRC. */
-uint32_t rf_rec_seal(unsigned char *hdr, uint8_t type, uint32_t len);
+uint32_t rf_walrec_seal(unsigned char *hdr, uint8_t type, uint32_t len);
 
 /* Checks the header at p with `avail` bytes readable from p: 0 when a
  * whole record with a valid CRC and known version is there (its payload
  * length in *len_out), RF_EBADMSG when fewer bytes than the record claims
  * are available, RF_ECHECKSUM for a CRC mismatch, RF_EVERSION. */
-int rf_rec_check(const unsigned char *p, size_t avail, uint32_t *len_out);
+int rf_walrec_check(const unsigned char *p, size_t avail, uint32_t *len_out);
 
 /* The fixed payload size of a type, or -1 for an unknown type; records
  * with data (ENTRY, MEMBERSHIP) may be longer. */
-int rf_rec_fixed_bytes(uint8_t type);
+int rf_walrec_fixed_bytes(uint8_t type);
 
 void rf_seg_hdr_encode(unsigned char out[RF_SEG_HDR_BYTES], uint64_t seq);
 /* 0, RF_EBADMSG (bad magic or CRC) or RF_EVERSION. */

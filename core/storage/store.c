@@ -160,7 +160,7 @@ static void stamp(rf_store *st, rf_batch *b)
     rf_put32(h + 20, (uint32_t)(b->len - RF_REC_HDR_BYTES - RF_REC_BATCH_BYTES));
     rf_put32(h + 24, (uint32_t)b->nrecs);
     rf_put32(h + 28, b->crcs_crc);
-    rf_rec_seal(h, RF_REC_BATCH, RF_REC_BATCH_BYTES);
+    rf_walrec_seal(h, RF_REC_BATCH, RF_REC_BATCH_BYTES);
 }
 
 int rf_st_begin(rf_store *st, const rf_batch *b)

@@ -239,7 +239,7 @@ int rf_st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
     int rc = rf_st_group_get(st, r->group, &g);
     if (rc != RF_OK)
         return rc;
-    uint32_t bytes = RF_REC_HDR_BYTES + (uint32_t)rf_rec_fixed_bytes(r->type) + r->data_bytes;
+    uint32_t bytes = RF_REC_HDR_BYTES + (uint32_t)rf_walrec_fixed_bytes(r->type) + r->data_bytes;
     switch (r->type) {
     case RF_REC_HARD_STATE:
         g->term = r->term;

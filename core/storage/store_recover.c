@@ -68,7 +68,7 @@ static int decode(const unsigned char *p, uint32_t len, rf_batch_rec *r)
 {
     memset(r, 0, sizeof *r);
     r->type = p[8];
-    int fixed = rf_rec_fixed_bytes(r->type);
+    int fixed = rf_walrec_fixed_bytes(r->type);
     if (fixed < 0 || r->type == RF_REC_BATCH || len < (uint32_t)fixed)
         return RF_ECORRUPT;
     bool has_data = r->type == RF_REC_ENTRY || r->type == RF_REC_MEMBERSHIP;
@@ -96,7 +96,7 @@ static int decode(const unsigned char *p, uint32_t len, rf_batch_rec *r)
 static int verify_batch(const rc_scan *sc, const unsigned char *p, size_t avail, size_t *end)
 {
     uint32_t len;
-    int rc = rf_rec_check(p, avail, &len);
+    int rc = rf_walrec_check(p, avail, &len);
     if (rc != RF_OK)
         return rc;
     if (p[8] != RF_REC_BATCH || len != RF_REC_BATCH_BYTES)
@@ -112,7 +112,7 @@ static int verify_batch(const rc_scan *sc, const unsigned char *p, size_t avail,
     uint32_t acc = 0;
     for (uint32_t i = 0; i < count; i++) {
         uint32_t rlen;
-        rc = rf_rec_check(p + off, hdr + body - off, &rlen);
+        rc = rf_walrec_check(p + off, hdr + body - off, &rlen);
         if (rc != RF_OK)
             return rc == RF_EBADMSG ? RF_ECHECKSUM : rc;
         acc = rf_crc32c_update(acc, p + off, 4);
@@ -163,7 +163,7 @@ static bool is_torn_tail(const unsigned char *p, size_t avail, int why, uint64_t
     for (size_t k = 1; k + hdr <= avail; k++) {
         const unsigned char *q = p + k;
         if (q[8] == RF_REC_BATCH && q[9] == RF_REC_VERSION &&
-            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_rec_check(q, avail - k, &len) == RF_OK &&
+            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_walrec_check(q, avail - k, &len) == RF_OK &&
             rf_get64(q + 12) > last_seq)
             return false;
     }

@@ -27,9 +27,9 @@ START_TEST(test_entry_record_layout_byte_by_byte)
     ck_assert(memcmp(r + 36, "xyz", 3) == 0);
     ck_assert_uint_eq(rf_get32(r), rf_crc32c(r + 4, 8 + 27));
     uint32_t len;
-    ck_assert_int_eq(rf_rec_check(r, 39, &len), 0);
+    ck_assert_int_eq(rf_walrec_check(r, 39, &len), 0);
     ck_assert_uint_eq(len, 27);
-    ck_assert_int_eq(rf_rec_check(r, 38, &len), RF_EBADMSG);
+    ck_assert_int_eq(rf_walrec_check(r, 38, &len), RF_EBADMSG);
     rf_batch_close(&b);
 }
 END_TEST
@@ -44,10 +44,10 @@ START_TEST(test_record_check_rejects_any_flipped_bit)
     uint32_t len;
     for (size_t bit = 0; bit < n * 8; bit++) {
         r[bit / 8] ^= (unsigned char)(1u << (bit % 8));
-        ck_assert_int_ne(rf_rec_check(r, n, &len), 0);
+        ck_assert_int_ne(rf_walrec_check(r, n, &len), 0);
         r[bit / 8] ^= (unsigned char)(1u << (bit % 8));
     }
-    ck_assert_int_eq(rf_rec_check(r, n, &len), 0);
+    ck_assert_int_eq(rf_walrec_check(r, n, &len), 0);
     rf_batch_close(&b);
 }
 END_TEST
@@ -56,11 +56,11 @@ START_TEST(test_unknown_version_is_refused)
 {
     unsigned char r[12 + 8];
     memset(r, 0, sizeof r);
-    rf_rec_seal(r, RF_REC_DROP, 8);
+    rf_walrec_seal(r, RF_REC_DROP, 8);
     r[9] = 2;
     rf_put32(r, rf_crc32c(r + 4, 16));
     uint32_t len;
-    ck_assert_int_eq(rf_rec_check(r, sizeof r, &len), RF_EVERSION);
+    ck_assert_int_eq(rf_walrec_check(r, sizeof r, &len), RF_EVERSION);
 }
 END_TEST
 
