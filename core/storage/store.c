@@ -171,7 +171,7 @@ int rf_st_begin(rf_store *st, const rf_batch *b)
         return RF_EREADONLY;
     if (b != NULL && b->len > st->cfg.segment_bytes - RF_SEG_HDR_BYTES)
         return RF_ETOOBIG;
-    if (b != NULL) {
+    if (b != NULL && b->nrecs > 0) {
         int rc = check_batch(st, b);
         if (rc != RF_OK)
             return rc;
@@ -190,6 +190,7 @@ int rf_st_begin(rf_store *st, const rf_batch *b)
         if (last->bytes + b->len > st->cfg.segment_bytes) {
             io->roll = true;
             io->roll_seq = last->seq + 1;
+            io->old_bytes = last->bytes;
             ASSERT(io->roll_seq <= UINT32_MAX);
             rf_seg_hdr_encode(io->seg_hdr, io->roll_seq);
         }
@@ -252,10 +253,17 @@ static int append_batch(st_io *io)
             snprintf(io->message, sizeof io->message, "append and sync: %s", rf_strerror(rc));
         return rc;
     }
-    /* A new segment must be in the directory before the batch in it can
-     * count as durable: create, header and batch, sync, then sync_dir. */
+    /* The full segment is cut to its exact length first (a driver may have
+     * written zeros ahead of the appends): only the newest segment may
+     * end in anything but a whole batch. Then a new segment must be in
+     * the directory before a batch in it can count as durable: create,
+     * header and batch, sync, then sync_dir. */
+    rc = ops->truncate(ctx, io->file, io->old_bytes);
+    if (rc == RF_OK)
+        rc = ops->sync(ctx, io->file);
     rf_seg_name(name, io->roll_seq);
-    rc = ops->open(ctx, name, true, &io->new_file);
+    if (rc == RF_OK)
+        rc = ops->open(ctx, name, true, &io->new_file);
     if (rc == RF_OK)
         rc = ops->truncate(ctx, io->new_file, 0);
     if (rc == RF_OK)

@@ -60,6 +60,7 @@ typedef struct st_io {
     rf_fs_file *file; /* the active segment */
     bool roll;        /* start segment roll_seq with this batch */
     uint64_t roll_seq;
+    uint64_t old_bytes; /* the active segment's length, to close it at a roll */
     rf_fs_file *new_file;
     unsigned char seg_hdr[RF_SEG_HDR_BYTES];
     const unsigned char *bytes;

@@ -117,6 +117,30 @@ int rf_store_term(const rf_store *st, uint64_t group, uint64_t index, uint64_t *
     return RF_OK;
 }
 
+/* Reads the record the index entry e points at and checks that it is that
+ * entry, intact. */
+static int read_entry(rf_store *st, uint64_t group, uint64_t index, const st_ent *e, void *buf)
+{
+    unsigned char hdr[RF_REC_HDR_BYTES + RF_REC_ENTRY_FIXED_BYTES];
+    int rc = rf_st_read_at(st, e->seg, e->off, hdr, sizeof hdr);
+    if (rc == RF_OK && e->len > 0)
+        rc = rf_st_read_at(st, e->seg, e->off + sizeof hdr, buf, e->len);
+    if (rc != RF_OK)
+        return rc;
+    uint32_t crc = rf_crc32c(hdr + 4, sizeof hdr - 4);
+    crc = rf_crc32c_update(crc, buf, e->len);
+    if (crc != rf_get32(hdr) || rf_get32(hdr + 4) != RF_REC_ENTRY_FIXED_BYTES + e->len ||
+        hdr[8] != RF_REC_ENTRY || rf_get64(hdr + 12) != group || rf_get64(hdr + 20) != index ||
+        rf_get64(hdr + 28) != e->term) {
+        char name[RF_NAME_BYTES];
+        rf_seg_name(name, e->seg);
+        rf_st_msg(st, "%s offset %u: entry %llu of group %llu fails its checksum", name, e->off,
+                  (unsigned long long)index, (unsigned long long)group);
+        return RF_ECHECKSUM;
+    }
+    return RF_OK;
+}
+
 int rf_store_entry(rf_store *st, uint64_t group, uint64_t index, uint64_t *term, void *buf,
                    size_t cap, size_t *data_bytes)
 {
@@ -132,25 +156,11 @@ int rf_store_entry(rf_store *st, uint64_t group, uint64_t index, uint64_t *term,
     *data_bytes = e.len;
     if (cap < e.len)
         return RF_ETOOBIG;
-    unsigned char hdr[RF_REC_HDR_BYTES + RF_REC_ENTRY_FIXED_BYTES];
-    int rc = rf_st_read_at(st, e.seg, e.off, hdr, sizeof hdr);
-    if (rc == RF_OK && e.len > 0)
-        rc = rf_st_read_at(st, e.seg, e.off + sizeof hdr, buf, e.len);
-    if (rc != RF_OK)
-        return rc;
-    /* The record must be the one the index points at, intact. */
-    uint32_t crc = rf_crc32c(hdr + 4, sizeof hdr - 4);
-    crc = rf_crc32c_update(crc, buf, e.len);
-    if (crc != rf_get32(hdr) || rf_get32(hdr + 4) != RF_REC_ENTRY_FIXED_BYTES + e.len ||
-        hdr[8] != RF_REC_ENTRY || rf_get64(hdr + 12) != group || rf_get64(hdr + 20) != index ||
-        rf_get64(hdr + 28) != e.term) {
-        char name[RF_NAME_BYTES];
-        rf_seg_name(name, e.seg);
-        rf_st_msg(st, "%s offset %u: entry %llu of group %llu fails its checksum", name, e.off,
-               (unsigned long long)index, (unsigned long long)group);
-        return RF_ECHECKSUM;
-    }
-    return RF_OK;
+    /* Once more if the checksum fails: a read may flip a bit in transit. */
+    int rc = read_entry(st, group, index, &e, buf);
+    if (rc == RF_ECHECKSUM)
+        rc = read_entry(st, group, index, &e, buf);
+    return rc;
 }
 
 int rf_store_snapshot_read(rf_store *st, uint64_t group, void *buf, size_t cap,

@@ -24,6 +24,11 @@ typedef struct rc_scan {
     unsigned char *buf;
     size_t capbuf;
     uint64_t last_batch_seq;
+    /* Repairs of the newest segment, done only once nothing is corrupt. */
+    bool drop_newest;
+    bool cut_newest;
+    uint64_t cut_seq;
+    uint64_t cut_off;
 } rc_scan;
 
 static bool grow(void **v, size_t *cap, size_t need, size_t elem)
@@ -145,22 +150,21 @@ static int apply_verified(rf_store *st, const unsigned char *p, uint32_t seg, ui
     return RF_OK;
 }
 
-/* A bad batch in the newest segment is a torn tail when nothing written
- * after it survives: its header is incomplete or claims bytes up to or
- * past the end, or (a damaged header) no later batch header is found.
- * Anything else is corruption. */
-static bool is_torn_tail(const unsigned char *p, size_t avail, int why)
+/* A bad batch in the newest segment is a torn tail when no later batch
+ * survives after it: a crash tears only the last write, and a driver may
+ * leave zeros past the end. A later whole batch (one with a higher
+ * sequence number) proves that data in the middle went bad. */
+static bool is_torn_tail(const unsigned char *p, size_t avail, int why, uint64_t last_seq)
 {
     size_t hdr = RF_REC_HDR_BYTES + RF_REC_BATCH_BYTES;
     if (avail < hdr || why == RF_EBADMSG)
         return true;
     uint32_t len;
-    if (rf_walrec_check(p, avail, &len) == RF_OK)
-        return len == RF_REC_BATCH_BYTES && hdr + rf_get32(p + 20) >= avail;
     for (size_t k = 1; k + hdr <= avail; k++) {
         const unsigned char *q = p + k;
         if (q[8] == RF_REC_BATCH && q[9] == RF_REC_VERSION &&
-            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_walrec_check(q, avail - k, &len) == RF_OK)
+            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_walrec_check(q, avail - k, &len) == RF_OK &&
+            rf_get64(q + 12) > last_seq)
             return false;
     }
     return true;
@@ -178,6 +182,18 @@ static int read_file(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t *size)
     size_t got = 0;
     rc = st->fs.ops->read(st->fs.ctx, f, 0, sc->buf, (size_t)*size, &got);
     return rc == RF_OK && got != *size ? RF_EIO : rc;
+}
+
+/* A read can return a flipped bit that is not on the medium (a transient
+ * fault of the bus or the cache). Before a bad checksum is believed, and
+ * a tail cut or a refusal follows, the bytes from off on are read again. */
+#define REREADS_MAX 3
+
+static bool reread(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t off, uint64_t size)
+{
+    size_t got = 0;
+    int rc = st->fs.ops->read(st->fs.ctx, f, off, sc->buf + off, (size_t)(size - off), &got);
+    return rc == RF_OK && got == size - off;
 }
 
 static int push_seg(rf_store *st, uint64_t seq, uint64_t bytes)
@@ -205,9 +221,14 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         /* A segment whose creation was torn: no batch in it was durable. */
         st->fs.ops->close(st->fs.ctx, f);
         info->tail_cut_bytes += size;
-        rc = st->fs.ops->remove(st->fs.ctx, name);
-        return rc == RF_OK ? st->fs.ops->sync_dir(st->fs.ctx) : rc;
+        sc->drop_newest = true;
+        sc->cut_seq = seq;
+        return RF_OK;
     }
+    for (int k = 0; rc == RF_OK && size >= RF_SEG_HDR_BYTES && k < REREADS_MAX &&
+                    rf_seg_hdr_decode(sc->buf, &parsed_seq) != RF_OK;
+         k++)
+        (void)reread(st, sc, f, 0, size);
     if (rc == RF_OK && (size < RF_SEG_HDR_BYTES || rf_seg_hdr_decode(sc->buf, &parsed_seq) != RF_OK ||
                         parsed_seq != seq)) {
         snprintf(info->message, sizeof info->message, "%s offset 0: bad segment header", name);
@@ -219,6 +240,8 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
     while (rc == RF_OK && off < size) {
         size_t len;
         int why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
+        for (int k = 0; why != RF_OK && k < REREADS_MAX && reread(st, sc, f, off, size); k++)
+            why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
         if (why == RF_OK) {
             sc->last_batch_seq = rf_get64(sc->buf + off + 12);
             rc = apply_verified(st, sc->buf + off, (uint32_t)seq, off, info);
@@ -226,11 +249,12 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
             info->batches++;
             continue;
         }
-        if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why)) {
+        if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why,
+                                                         sc->last_batch_seq)) {
             info->tail_cut_bytes += size - off;
-            rc = st->fs.ops->truncate(st->fs.ctx, f, off);
-            if (rc == RF_OK)
-                rc = st->fs.ops->sync(st->fs.ctx, f);
+            sc->cut_newest = true;
+            sc->cut_seq = seq;
+            sc->cut_off = off;
             st->segs[st->nsegs - 1].bytes = off;
             st->disk_bytes -= size - off;
             break;
@@ -252,6 +276,28 @@ static bool snap_listed(const rc_scan *sc, uint64_t group, uint64_t index)
     return false;
 }
 
+/* The group's snapshot file exists and its header matches the marker. */
+static int snap_file_check(rf_store *st, const rc_scan *sc, const st_group *g)
+{
+    char name[RF_NAME_BYTES];
+    rf_snap_name(name, g->id, g->snap_index, false);
+    if (!snap_listed(sc, g->id, g->snap_index))
+        return RF_ENOTFOUND;
+    rf_fs_file *f;
+    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    if (rc != RF_OK)
+        return rc;
+    unsigned char hdr[RF_SNAP_HDR_BYTES];
+    rf_snap_hdr h = {0};
+    size_t got = 0;
+    rc = st->fs.ops->read(st->fs.ctx, f, 0, hdr, sizeof hdr, &got);
+    st->fs.ops->close(st->fs.ctx, f);
+    if (rc == RF_OK && (got != sizeof hdr || rf_snap_hdr_decode(hdr, &h) != RF_OK ||
+                        h.group != g->id || h.index != g->snap_index || h.term != g->snap_term))
+        rc = RF_ECORRUPT;
+    return rc;
+}
+
 /* Every snapshot marker must find its file; files no marker names (an
  * interrupted install, a replaced snapshot) are removed. */
 static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *info)
@@ -260,22 +306,12 @@ static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *i
         const st_group *g = st->groups[i];
         if (g->snap.bytes == 0)
             continue;
-        char name[RF_NAME_BYTES];
-        rf_snap_name(name, g->id, g->snap_index, false);
-        rf_fs_file *f;
-        unsigned char hdr[RF_SNAP_HDR_BYTES];
-        rf_snap_hdr h = {0};
-        size_t got = 0;
-        int rc = snap_listed(sc, g->id, g->snap_index) ? st->fs.ops->open(st->fs.ctx, name, false, &f)
-                                                       : RF_ENOTFOUND;
-        if (rc == RF_OK) {
-            rc = st->fs.ops->read(st->fs.ctx, f, 0, hdr, sizeof hdr, &got);
-            st->fs.ops->close(st->fs.ctx, f);
-        }
-        if (rc == RF_OK && (got != sizeof hdr || rf_snap_hdr_decode(hdr, &h) != RF_OK ||
-                            h.group != g->id || h.index != g->snap_index || h.term != g->snap_term))
-            rc = RF_ECORRUPT;
+        int rc = snap_file_check(st, sc, g);
+        for (int k = 0; rc == RF_ECORRUPT && k < REREADS_MAX; k++)
+            rc = snap_file_check(st, sc, g);
         if (rc != RF_OK) {
+            char name[RF_NAME_BYTES];
+            rf_snap_name(name, g->id, g->snap_index, false);
             snprintf(info->message, sizeof info->message, "%s offset 0: snapshot of group %llu: %s",
                      name, (unsigned long long)g->id,
                      rc == RF_ENOTFOUND ? "file missing" : rf_strerror(rc));
@@ -296,6 +332,30 @@ static int check_snapshots(rf_store *st, const rc_scan *sc, rf_store_recovery *i
         removed = true;
     }
     return removed ? st->fs.ops->sync_dir(st->fs.ctx) : RF_OK;
+}
+
+/* Cuts the torn tail of the newest segment, or removes a segment whose
+ * creation was torn: after every check passed, so that a store refused
+ * as corrupt is left as found. */
+static int repair_newest(rf_store *st, const rc_scan *sc)
+{
+    char name[RF_NAME_BYTES];
+    rf_seg_name(name, sc->cut_seq);
+    if (sc->drop_newest) {
+        int rc = st->fs.ops->remove(st->fs.ctx, name);
+        return rc == RF_OK ? st->fs.ops->sync_dir(st->fs.ctx) : rc;
+    }
+    if (!sc->cut_newest)
+        return RF_OK;
+    rf_fs_file *f;
+    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    if (rc != RF_OK)
+        return rc;
+    rc = st->fs.ops->truncate(st->fs.ctx, f, sc->cut_off);
+    if (rc == RF_OK)
+        rc = st->fs.ops->sync(st->fs.ctx, f);
+    st->fs.ops->close(st->fs.ctx, f);
+    return rc;
 }
 
 /* Opens the newest segment for appending, creating the first one. */
@@ -341,6 +401,8 @@ int rf_st_recover(rf_store *st, rf_store_recovery *info)
     }
     if (rc == RF_OK)
         rc = check_snapshots(st, &sc, info);
+    if (rc == RF_OK)
+        rc = repair_newest(st, &sc);
     if (rc == RF_OK)
         rc = open_active(st);
     st->next_batch_seq = sc.last_batch_seq + 1;

@@ -97,6 +97,59 @@ START_TEST(test_torn_last_write_is_cut_at_the_last_whole_batch)
 }
 END_TEST
 
+static void append_raw(const char *name, const void *data, size_t len)
+{
+    rf_fs_file *f;
+    ck_assert_int_eq(fs.ops->open(fs.ctx, name, false, &f), 0);
+    ck_assert_int_eq(fs.ops->append(fs.ctx, f, data, len), 0);
+    ck_assert_int_eq(fs.ops->sync(fs.ctx, f), 0);
+    fs.ops->close(fs.ctx, f);
+}
+
+START_TEST(test_zeros_after_the_last_batch_are_the_end_of_the_log)
+{
+    /* As left by a driver that writes zeros ahead (prod/posix_fs.c). */
+    rf_store *st = open_ok();
+    for (uint64_t i = 1; i <= 5; i++)
+        ck_assert_int_eq(put(st, i), 0);
+    rf_store_close(st);
+    static const unsigned char zeros[5000];
+    append_raw(SEG1, zeros, sizeof zeros);
+    rf_store_recovery info;
+    ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), 0);
+    ck_assert_uint_eq(info.tail_cut_bytes, sizeof zeros);
+    ck_assert_uint_eq(last_index(st), 5);
+    rf_store_close(st);
+}
+END_TEST
+
+START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
+{
+    rf_store *st = open_ok();
+    for (uint64_t i = 1; i <= 5; i++)
+        ck_assert_int_eq(put(st, i), 0);
+    rf_store_close(st);
+    /* The last batch lost a middle sector: zeros over part of its body. */
+    unsigned char last[BATCH_BYTES];
+    rf_fs_file *f;
+    size_t got;
+    uint64_t size = size_of(SEG1);
+    ck_assert_int_eq(fs.ops->open(fs.ctx, SEG1, false, &f), 0);
+    ck_assert_int_eq(fs.ops->read(fs.ctx, f, size - BATCH_BYTES, last, BATCH_BYTES, &got), 0);
+    ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
+    fs.ops->close(fs.ctx, f);
+    memset(last + 50, 0, 30);
+    append_raw(SEG1, last, sizeof last);
+    static const unsigned char zeros[3000];
+    append_raw(SEG1, zeros, sizeof zeros);
+    rf_store_recovery info;
+    ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), 0);
+    ck_assert_uint_eq(info.tail_cut_bytes, BATCH_BYTES + sizeof zeros);
+    ck_assert_uint_eq(last_index(st), 4);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_flipped_bit_in_the_tail_batch_is_cut_like_a_torn_write)
 {
     rf_store *st = open_ok();
@@ -275,6 +328,8 @@ Suite *storage_recovery_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_torn_last_write_is_cut_at_the_last_whole_batch);
     tcase_add_test(tc, test_flipped_bit_in_the_tail_batch_is_cut_like_a_torn_write);
+    tcase_add_test(tc, test_zeros_after_the_last_batch_are_the_end_of_the_log);
+    tcase_add_test(tc, test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept);
     tcase_add_test(tc, test_flipped_bit_in_the_middle_refuses_to_open_naming_file_and_offset);
     tcase_add_test(tc, test_flipped_bit_in_a_batch_header_in_the_middle_refuses);
     tcase_add_test(tc, test_flipped_bit_in_an_older_segment_refuses);

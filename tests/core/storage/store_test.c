@@ -235,6 +235,46 @@ START_TEST(test_dropped_group_is_forgotten)
 }
 END_TEST
 
+START_TEST(test_empty_batch_commits_without_writing)
+{
+    rf_store *st = open_ok(&cfg);
+    rf_batch b;
+    rf_batch_init(&b);
+    uint64_t before;
+    ck_assert_int_eq(rf_simdisk_file_size(disk, SEG1, &before), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    uint64_t after;
+    ck_assert_int_eq(rf_simdisk_file_size(disk, SEG1, &after), 0);
+    ck_assert_uint_eq(after, before);
+    rf_batch_close(&b);
+    rf_store_close(st);
+}
+END_TEST
+
+START_TEST(test_index_costs_24_bytes_per_entry_and_at_most_48)
+{
+    rf_store_config c = {.segment_bytes = 1 << 20};
+    rf_store *st = open_ok(&c);
+    rf_batch b;
+    rf_batch_init(&b);
+    uint64_t next[4] = {0};
+    for (int k = 0; k < 50; k++) {
+        rf_batch_reset(&b);
+        for (int i = 0; i < 200; i++)
+            ck_assert_int_eq(rf_batch_entry(&b, (uint64_t)i % 4, ++next[i % 4], 1, "p", 1), 0);
+        ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    }
+    rf_store_stats s;
+    rf_store_stats_get(st, &s);
+    ck_assert_uint_eq(s.entries, 10000);
+    uint64_t groups_bytes = 4 * 168;
+    ck_assert_uint_ge(s.index_bytes, 24 * s.entries + groups_bytes);
+    ck_assert_uint_le(s.index_bytes, 48 * s.entries + groups_bytes);
+    rf_batch_close(&b);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_groups_beyond_the_bound_are_refused)
 {
     rf_store_config c = {.segment_bytes = 4096, .groups_max = 2};
@@ -281,6 +321,8 @@ Suite *storage_store_suite(void)
     tcase_add_test(tc, test_oversized_entry_is_refused_with_an_error);
     tcase_add_test(tc, test_snapshot_compacts_prefix_and_survives_reopen);
     tcase_add_test(tc, test_dropped_group_is_forgotten);
+    tcase_add_test(tc, test_empty_batch_commits_without_writing);
+    tcase_add_test(tc, test_index_costs_24_bytes_per_entry_and_at_most_48);
     tcase_add_test(tc, test_groups_beyond_the_bound_are_refused);
     tcase_add_test(tc, test_pipelined_commit_allows_reads_while_io_runs);
     suite_add_tcase(s, tc);
