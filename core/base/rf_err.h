@@ -27,6 +27,8 @@
     X(RF_ECONFCHANGE, 103, "a membership change is already in progress")    \
     X(RF_EQUORUM, 104, "change would break the quorum")                     \
     X(RF_ENOTMEMBER, 105, "not a member of the group")                      \
+    X(RF_ESESSION, 110, "client session expired: retry outcome unknown")    \
+    X(RF_EUNKNOWN, 111, "outcome unknown: leadership changed before commit")\
     X(RF_ELAGGING, 106, "target is not caught up")                          \
     X(RF_ETRANSFER, 107, "leadership transfer in progress")                 \
     X(RF_EINDEXGAP, 108, "log index gap")                                   \
@@ -47,6 +49,8 @@
     X(RF_ENOMODEL, 306, "unknown data model")                               \
     /* sim 400..499 */                                                      \
     X(RF_ESCENARIO, 400, "scenario error")                                  \
+    X(RF_EFOREIGNDB, 470, "database is not a raftfleet history")            \
+    X(RF_EDB, 471, "history database error")                                \
     X(RF_ECHECK, 401, "a checker found a violation")                        \
     X(RF_ENONDET, 402, "non-determinism detected")                          \
     /* prod 500..599 */                                                     \
