@@ -26,14 +26,16 @@
  * and stores the set exactly, compactly (see sim/linz_memo.c).
  *
  * Unknown commands make the search exponential in the number pending, so
- * three reductions keep it small, all sound because an unknown op may also
+ * four reductions keep it small, all sound because an unknown op may also
  * never take effect:
  *  - an unknown op that leaves the state as it is is not applied (the
  *    configuration without it, being explored, allows everything it does);
  *  - unknown ops with identical input are interchangeable, so they are
  *    applied in call order only (one pending "inc" of many stands for all);
  *  - a configuration is skipped when one that failed had the same ok ops
- *    and state with a subset of its unknown ops applied (sim/linz_dom.h). */
+ *    and state with a subset of its unknown ops applied (sim/linz_dom.h),
+ *    or when one with fewer unknown ops that the search explores anyway
+ *    has them (linz_chain_redundant). */
 
 static void bit_flip(uint64_t *b, size_t i) { b[i / 64] ^= (uint64_t)1 << (i % 64); }
 
@@ -154,6 +156,43 @@ static bool linz_known(linz_search *s, uint64_t digest)
     return s->unk_count > 0 && linz_dom_dominated(&s->dom, &ok, digest, s->unk_bits);
 }
 
+/* Unknown op u, applied after a chain c1..ck of unknown ops (pushed at this
+ * same frontier since the last ok op, from configuration P), gives a state
+ * of this digest. That configuration is redundant when an ancestor on the
+ * chain (P included) has the same state, or when u alone applied to P
+ * does: those have the same ok ops and fewer unknown ops applied, and P's
+ * dead end tries u directly too. */
+static int linz_chain_redundant(linz_search *s, int32_t op, uint64_t digest, bool *redundant)
+{
+    size_t k = s->depth;
+    *redundant = false;
+    while (k > 0 && s->ops[s->stack[k - 1].op].src->status == RF_OP_UNKNOWN) {
+        k--;
+        if (s->stack[k].digest == digest) {
+            *redundant = true;
+            return RF_OK;
+        }
+    }
+    if (k == s->depth)
+        return RF_OK;
+    /* P must allow u: its identical predecessor applied before the chain. */
+    int32_t prev = s->ops[op].same_prev;
+    for (size_t i = k; prev >= 0 && i < s->depth; i++)
+        if (s->stack[i].op == prev)
+            return RF_OK;
+    const rf_op *src = s->ops[op].src;
+    void *alt = NULL;
+    size_t rlen = 0;
+    ASSERT(s->stack[k].state != NULL);
+    int rc = linz_clone(s, s->stack[k].state, &alt);
+    if (rc != RF_OK)
+        return rc;
+    s->m->command(alt, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    *redundant = s->m->digest(alt) == digest;
+    s->m->destroy(alt);
+    return RF_OK;
+}
+
 /* Tries to linearize op now (chosen at position from); *pushed tells
  * whether it was: it matched, and its configuration is new. */
 static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
@@ -173,6 +212,15 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
         digest = s->m->digest(next);
     }
     bool useful = src->status != RF_OP_UNKNOWN || digest != s->cur_digest;
+    if (useful && src->status == RF_OP_UNKNOWN) {
+        bool redundant = false;
+        int rc = linz_chain_redundant(s, op, digest, &redundant);
+        if (rc != RF_OK) {
+            s->m->destroy(next);
+            return rc;
+        }
+        useful = !redundant;
+    }
     if (useful && linz_reply_matches(src, s->reply, rlen)) {
         int32_t max_prev, ok_max_prev;
         linz_mark(s, op, &max_prev, &ok_max_prev);
