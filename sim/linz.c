@@ -98,6 +98,42 @@ static bool linz_reply_matches(const rf_op *src, const uint8_t *reply, size_t le
            (len == 0 || memcmp(reply, src->reply, len) == 0);
 }
 
+/* The search stack keeps the state before each command only for its top
+ * state_stride frames and one frame in state_stride below, so a long
+ * history of a model with a big state does not hold one copy per op; a
+ * dropped state is rebuilt by replaying commands from the nearest kept one
+ * (backtracking that deep is rare). */
+
+/* A new copy of the state before frame k. Returns RF_ENONDET when a
+ * replay does not reproduce the recorded digest (the model is not
+ * deterministic), RF_ENOMEM. */
+static int linz_state_before(linz_search *s, size_t k, void **out)
+{
+    size_t j = k;
+    while (j > 0 && s->stack[j].state == NULL)
+        j--;
+    void *st = NULL;
+    int rc = RF_OK;
+    if (s->stack[j].state != NULL) {
+        rc = linz_clone(s, s->stack[j].state, &st);
+    } else { /* nothing kept down to frame 0, a query: the initial state */
+        st = s->m->create();
+        rc = st == NULL ? RF_ENOMEM : RF_OK;
+    }
+    for (size_t i = j; rc == RF_OK && i < k; i++) {
+        const rf_op *src = s->ops[s->stack[i].op].src;
+        size_t rlen = 0;
+        if (src->kind == RF_OP_COMMAND)
+            s->m->command(st, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    }
+    if (rc == RF_OK && s->m->digest(st) != s->stack[k].digest)
+        rc = RF_ENONDET;
+    if (rc != RF_OK && st != NULL)
+        s->m->destroy(st);
+    *out = rc == RF_OK ? st : NULL;
+    return rc;
+}
+
 /* ---- the search ---------------------------------------------------------- */
 
 /* Adds op to the linearized sets; returns what undoing it needs. */
@@ -183,8 +219,7 @@ static int linz_chain_redundant(linz_search *s, int32_t op, uint64_t digest, boo
     const rf_op *src = s->ops[op].src;
     void *alt = NULL;
     size_t rlen = 0;
-    ASSERT(s->stack[k].state != NULL);
-    int rc = linz_clone(s, s->stack[k].state, &alt);
+    int rc = linz_state_before(s, k, &alt);
     if (rc != RF_OK)
         return rc;
     s->m->command(alt, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
@@ -234,6 +269,14 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
                 f->state = s->cur;
                 s->cur = next;
             }
+            if (s->depth > s->state_stride) {
+                size_t k = s->depth - 1 - s->state_stride;
+                linz_frame *old = &s->stack[k];
+                if (k % s->state_stride != 0 && old->state != NULL) {
+                    s->m->destroy(old->state);
+                    old->state = NULL;
+                }
+            }
             s->cur_digest = digest;
             if (s->call_entry[op] >= 0)
                 linz_lift(s, s->call_entry[op]);
@@ -248,10 +291,16 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
 }
 
 /* Undoes the last linearization, whose configuration has no completion;
- * returns the position after its choice. */
-static linz_pos linz_pop(linz_search *s)
+ * *p gets the position after its choice. */
+static int linz_pop(linz_search *s, linz_pos *p)
 {
     ASSERT(s->depth > 0);
+    linz_frame *top = &s->stack[s->depth - 1];
+    if (s->ops[top->op].src->kind == RF_OP_COMMAND && top->state == NULL) {
+        int rc = linz_state_before(s, s->depth - 1, &top->state);
+        if (rc != RF_OK)
+            return rc;
+    }
     linz_set ok = linz_ok_set(s);
     linz_dom_add(&s->dom, &ok, s->cur_digest, s->unk_bits, s->unk_len, s->unk_count);
     linz_frame *f = &s->stack[--s->depth];
@@ -265,12 +314,12 @@ static linz_pos linz_pop(linz_search *s)
     s->cur_digest = f->digest;
     if (s->depth < s->stable)
         s->stable = s->depth;
-    linz_pos p = f->from;
-    if (p.frontier < 0)
-        p.entry = s->e[p.entry].next;
+    *p = f->from;
+    if (p->frontier < 0)
+        p->entry = s->e[p->entry].next;
     else
-        p.unk++;
-    return p;
+        p->unk++;
+    return RF_OK;
 }
 
 /* At a dead end before return entry ri: remembers the deepest point reached
@@ -351,7 +400,9 @@ static int linz_run(linz_search *s)
             s->out->verdict = RF_LINZ_VIOLATION;
             return RF_OK;
         }
-        p = linz_pop(s);
+        int rc = linz_pop(s, &p);
+        if (rc != RF_OK)
+            return rc;
     }
 }
 
@@ -397,6 +448,8 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
     s.m = model;
     s.out = out;
     s.steps_max = cfg != NULL && cfg->steps_max != 0 ? cfg->steps_max : RF_LINZ_STEPS_DEFAULT;
+    s.state_stride = cfg != NULL && cfg->state_stride != 0 ? cfg->state_stride
+                                                           : RF_LINZ_STATE_STRIDE_DEFAULT;
     size_t bytes = cfg != NULL && cfg->memo_bytes_max != 0 ? cfg->memo_bytes_max
                                                            : RF_LINZ_MEMO_BYTES_DEFAULT;
     /* Half for the memo of seen configurations, half for failed ones. */

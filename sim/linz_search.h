@@ -70,6 +70,7 @@ typedef struct linz_search {
     uint8_t *reply;
     linz_memo memo;
     uint64_t steps_max;
+    size_t state_stride; /* see linz.c, "The search stack keeps..." */
     size_t stable; /* stack[0..stable) equals out->prefix[0..stable) */
     rf_linz_result *out;
 } linz_search;

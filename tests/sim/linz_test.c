@@ -300,12 +300,14 @@ START_TEST(test_linz_accepts_large_random_history_and_rejects_one_corrupted_repl
 {
     rf_history h;
     rf_linz_result r;
+    /* The last run keeps a state only every other frame and rebuilds. */
+    rf_linz_config cfg = {.state_stride = _i == 2 ? 2 : 0};
     gen(&h, &rf_model_int, 10000, 2, 1 + (uint64_t)_i);
-    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, NULL, &r), RF_OK);
+    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, &cfg, &r), RF_OK);
     ck_assert_int_eq(r.verdict, RF_LINZ_LINEARIZABLE);
     rf_linz_result_close(&r);
     corrupt_one_reply(&h, h.count / 2);
-    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, NULL, &r), RF_OK);
+    ck_assert_int_eq(rf_linz_check(&rf_model_int, &h, &cfg, &r), RF_OK);
     ck_assert_int_eq(r.verdict, RF_LINZ_VIOLATION);
     rf_linz_result_close(&r);
     rf_history_close(&h);
@@ -463,7 +465,9 @@ START_TEST(test_linz_agrees_with_brute_force_on_small_histories)
         void *st = m->create();
         bool want = bf_search(m, &h, st, 0);
         m->destroy(st);
-        ck_assert_int_eq(rf_linz_check(m, &h, NULL, &r), RF_OK);
+        /* Every other history keeps few states, so backtracking rebuilds them. */
+        rf_linz_config cfg = {.state_stride = t % 2 == 0 ? 0 : 2};
+        ck_assert_int_eq(rf_linz_check(m, &h, &cfg, &r), RF_OK);
         if (want != (r.verdict == RF_LINZ_LINEARIZABLE) || r.verdict == RF_LINZ_UNKNOWN) {
             char text[8192];
             rf_linz_explain(&h, &r, text, sizeof text);
@@ -476,6 +480,72 @@ START_TEST(test_linz_agrees_with_brute_force_on_small_histories)
     /* Both verdicts were exercised. */
     ck_assert_int_gt(yes, 500);
     ck_assert_int_gt(no, 200);
+}
+END_TEST
+
+/* A model that is not deterministic: each command adds a different amount. */
+static int64_t flaky_counter;
+static void *flaky_create(void) { return calloc(1, sizeof(int64_t)); }
+static void flaky_destroy(void *st) { free(st); }
+static int flaky_command(void *st, const uint8_t *c, size_t n, uint8_t *r, size_t cap, size_t *len)
+{
+    (void)c;
+    (void)n;
+    (void)cap;
+    *(int64_t *)st += ++flaky_counter;
+    memcpy(r, "ok", 2);
+    *len = 2;
+    return 0;
+}
+static int flaky_query(const void *st, const uint8_t *q, size_t n, uint8_t *r, size_t cap, size_t *len)
+{
+    (void)st;
+    (void)q;
+    (void)n;
+    (void)cap;
+    memcpy(r, "?", 1);
+    *len = 1;
+    return 0;
+}
+static int flaky_encode(const void *st, uint8_t *out, size_t cap, size_t *len)
+{
+    *len = 8;
+    if (cap < 8)
+        return RF_ETOOBIG;
+    memcpy(out, st, 8);
+    return 0;
+}
+static void *flaky_decode(const uint8_t *d, size_t n)
+{
+    int64_t *st = n == 8 ? malloc(8) : NULL;
+    if (st != NULL)
+        memcpy(st, d, 8);
+    return st;
+}
+static uint64_t flaky_digest(const void *st) { return (uint64_t)*(const int64_t *)st; }
+static const rf_model flaky_model = {RF_MODEL_ABI_VERSION, "flaky", flaky_create, flaky_destroy,
+                                     flaky_command, flaky_query, flaky_encode, flaky_decode,
+                                     flaky_digest};
+
+START_TEST(test_linz_reports_a_nondeterministic_model_when_a_replay_differs)
+{
+    /* Six sequential commands, then a query whose reply cannot match: the
+     * search backtracks over frames whose states were dropped, replays,
+     * and sees different digests. */
+    static const spec ops[] = {
+        {1, 'c', "x", 'o', "ok", 0, 1}, {1, 'c', "x", 'o', "ok", 2, 3},
+        {1, 'c', "x", 'o', "ok", 4, 5}, {1, 'c', "x", 'o', "ok", 6, 7},
+        {1, 'c', "x", 'o', "ok", 8, 9}, {1, 'c', "x", 'o', "ok", 10, 11},
+        {1, 'q', "y", 'o', "!", 12, 13},
+    };
+    rf_history h;
+    rf_linz_result r;
+    rf_linz_config cfg = {.state_stride = 2};
+    build(&h, ops, N(ops));
+    ck_assert_int_eq(rf_linz_check(&flaky_model, &h, &cfg, &r), RF_ENONDET);
+    ck_assert_int_eq(r.verdict, RF_LINZ_UNKNOWN);
+    rf_linz_result_close(&r);
+    rf_history_close(&h);
 }
 END_TEST
 
@@ -493,6 +563,7 @@ Suite *linz_suite(void)
     tcase_add_test(tc, test_linz_kv_cas_cases);
     tcase_add_test(tc, test_linz_explains_a_violation);
     tcase_add_test(tc, test_linz_refuses_malformed_histories);
+    tcase_add_test(tc, test_linz_reports_a_nondeterministic_model_when_a_replay_differs);
     suite_add_tcase(s, tc);
     TCase *big = tcase_create("random");
     tcase_set_timeout(big, 60);
