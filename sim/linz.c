@@ -437,8 +437,8 @@ static void linz_expected(const rf_model *m, const rf_history *h, rf_linz_result
     out->has_expected = true;
 }
 
-int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
-                  rf_linz_result *out)
+int linz_check_one(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                   rf_linz_result *out)
 {
     linz_search s;
     memset(out, 0, sizeof *out);
@@ -468,6 +468,14 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
         out->verdict = RF_LINZ_UNKNOWN;
     linz_free(&s);
     return rc;
+}
+
+int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                  rf_linz_result *out)
+{
+    if (model == &rf_model_kv && linz_kv_splittable(h))
+        return linz_check_kv(h, cfg, out);
+    return linz_check_one(model, h, cfg, out);
 }
 
 void rf_linz_result_close(rf_linz_result *r)

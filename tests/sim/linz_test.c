@@ -214,6 +214,42 @@ START_TEST(test_linz_kv_cas_cases)
 }
 END_TEST
 
+START_TEST(test_linz_kv_checks_each_key_and_reports_whole_history_positions)
+{
+    /* Keys a and c are fine; b's read is stale. */
+    static const spec ops[] = {
+        {1, 'c', "put a 1", 'o', "ok", 0, 10},  {2, 'c', "put b 1", 'o', "ok", 0, 10},
+        {3, 'c', "put c 1", 'o', "ok", 0, 10},  {1, 'c', "put b 2", 'o', "ok", 20, 30},
+        {2, 'q', "get a", 'o', "1", 40, 50},    {3, 'q', "get b", 'o', "1", 40, 50},
+        {1, 'q', "get c", 'o', "1", 40, 50},
+    };
+    /* Ops without a key, or rejected, are checked on the whole history. */
+    static const spec keyless_ok[] = {
+        {1, 'c', "put a nil", 'o', "error: nil is not a value", 0, 10},
+        {2, 'q', "get a", 'o', "nil", 20, 30},
+    };
+    static const spec keyless_bad[] = {
+        {1, 'c', "put a 1", 'o', "ok", 0, 10}, {2, 'q', "get", 'o', "nil", 20, 30},
+    };
+    rf_history h;
+    rf_linz_result r;
+    build(&h, ops, N(ops));
+    ck_assert_int_eq(rf_linz_check(&rf_model_kv, &h, NULL, &r), RF_OK);
+    ck_assert_int_eq(r.verdict, RF_LINZ_VIOLATION);
+    ck_assert(r.has_blocking);
+    ck_assert_uint_eq(r.blocking, 5);
+    ck_assert_uint_eq(r.prefix_len, 2);
+    ck_assert_uint_eq(r.prefix[0], 1);
+    ck_assert_uint_eq(r.prefix[1], 3);
+    ck_assert(r.has_expected);
+    ck_assert_mem_eq(r.expected, "2", 1);
+    rf_linz_result_close(&r);
+    rf_history_close(&h);
+    ACCEPT(&rf_model_kv, keyless_ok);
+    REJECT(&rf_model_kv, keyless_bad);
+}
+END_TEST
+
 START_TEST(test_linz_explains_a_violation)
 {
     static const spec stale[] = {
@@ -412,20 +448,23 @@ static void small_int_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
         snprintf(in, 64, "set %u", rf_pcg32_bounded(rng, 3));
 }
 
+/* Two keys, so that the key-by-key check is compared with brute force on
+ * the whole history. */
 static void small_kv_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
 {
     uint32_t r = rf_pcg32_bounded(rng, 10), a = rf_pcg32_bounded(rng, 3), b = rf_pcg32_bounded(rng, 3);
+    uint32_t k = rf_pcg32_bounded(rng, 2);
     *kind = r < 3 ? RF_OP_QUERY : RF_OP_COMMAND;
     if (r < 3)
-        strcpy(in, "get k");
+        snprintf(in, 64, "get k%u", k);
     else if (r < 6)
-        snprintf(in, 64, "put k v%u", a);
+        snprintf(in, 64, "put k%u v%u", k, a);
     else if (r < 7)
-        strcpy(in, "del k");
+        snprintf(in, 64, "del k%u", k);
     else if (a == 0)
-        snprintf(in, 64, "cas k nil v%u", b);
+        snprintf(in, 64, "cas k%u nil v%u", k, b);
     else
-        snprintf(in, 64, "cas k v%u v%u", a, b);
+        snprintf(in, 64, "cas k%u v%u v%u", k, a, b);
 }
 
 /* A small random history, replies from a random execution, then perhaps
@@ -562,6 +601,7 @@ Suite *linz_suite(void)
     tcase_add_test(tc, test_linz_fail_ops_surely_did_not_happen);
     tcase_add_test(tc, test_linz_kv_cas_cases);
     tcase_add_test(tc, test_linz_explains_a_violation);
+    tcase_add_test(tc, test_linz_kv_checks_each_key_and_reports_whole_history_positions);
     tcase_add_test(tc, test_linz_refuses_malformed_histories);
     tcase_add_test(tc, test_linz_reports_a_nondeterministic_model_when_a_replay_differs);
     suite_add_tcase(s, tc);
