@@ -144,7 +144,7 @@ static void tl_axis(rpt_buf *b, const rpt_run *run, double y)
     }
 }
 
-static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
+static void tl_overlays(rpt_buf *b, const rpt_run *run, double span_h)
 {
     for (size_t i = 0; i < run->faults_n; i++) {
         const rpt_fault *f = &run->faults[i];
@@ -153,7 +153,7 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         rpt_buf_printf(b, "<rect class=\"fault\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
                           "height=\"%.2f\" fill=\"#fdae61\" fill-opacity=\"0.3\" "
                           "stroke=\"#f46d43\" stroke-dasharray=\"4 2\"><title>",
-                       x0, TL_TOP, x1 - x0 < 1 ? 1 : x1 - x0, rows_h);
+                       x0, TL_TOP, x1 - x0 < 1 ? 1 : x1 - x0, span_h);
         rpt_buf_esc(b, f->kind);
         rpt_buf_puts(b, " ");
         rpt_buf_esc(b, f->targets);
@@ -175,7 +175,7 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         const char *who = node_name(run, e->node_id, nb, sizeof nb);
         rpt_buf_printf(b, "<line class=\"event\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
                           "y2=\"%.2f\" stroke=\"#252525\" stroke-width=\"1.5\"><title>",
-                       x, TL_TOP - 8, x, TL_TOP + rows_h);
+                       x, TL_TOP - 8, x, TL_TOP + span_h);
         rpt_buf_esc(b, who);
         rpt_buf_puts(b, " ");
         rpt_buf_esc(b, e->kind);
