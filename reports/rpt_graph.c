@@ -247,6 +247,41 @@ static int add_member_edge(Agraph_t *g, Agnode_t *gv, const rpt_place *r,
     return RF_OK;
 }
 
+/* Whether a group's members differ from its placement target (only when
+ * a target was recorded): rebalancing has not converged for it yet. */
+static int off_target(const rpt_placement *p, int64_t group_id)
+{
+    int has_target = 0, differs = 0;
+    for (size_t i = 0; i < p->rows_n; i++) {
+        const rpt_place *r = &p->rows[i];
+        if (r->group_id != group_id)
+            continue;
+        has_target |= r->target_pos != RPT_NONE;
+        differs |= (r->target_pos == RPT_NONE) != (r->member_pos == RPT_NONE);
+    }
+    return has_target && differs;
+}
+
+/* "target: n1 n3 n2" in target order. */
+static void target_text(const rpt_run *run, const rpt_placement *p, int64_t group_id, char *out,
+                        size_t len)
+{
+    size_t used = (size_t)snprintf(out, len, "target:");
+    for (int64_t pos = 0; used < len; pos++) {
+        const rpt_place *hit = NULL;
+        for (size_t i = 0; i < p->rows_n && hit == NULL; i++)
+            if (p->rows[i].group_id == group_id && p->rows[i].target_pos == pos)
+                hit = &p->rows[i];
+        if (hit == NULL)
+            break;
+        int ni = rpt_node_index(run, hit->node_id);
+        int n = snprintf(out + used, len - used, " %s", ni >= 0 ? run->nodes[ni].name : "?");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
 static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
                      const rpt_placement *cur, const rpt_placement *prev)
 {
@@ -257,9 +292,15 @@ static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
         return RF_ENOMEM;
     set(gv, "label", grp->name);
     set(gv, "shape", "ellipse");
-    set(gv, "style", "filled");
-    set(gv, "fillcolor", "#deebf7");
-    set(gv, "class", "group");
+    int off = off_target(cur, grp->id);
+    set(gv, "style", off ? "filled,dashed" : "filled");
+    set(gv, "fillcolor", off ? "#fdd0a2" : "#deebf7");
+    set(gv, "class", off ? "group off-target" : "group");
+    if (off) {
+        char tip[256];
+        target_text(run, cur, grp->id, tip, sizeof tip);
+        set(gv, "tooltip", tip);
+    }
     for (size_t i = 0; i < cur->rows_n; i++) {
         const rpt_place *r = &cur->rows[i];
         if (r->group_id != grp->id || r->member_pos == RPT_NONE)
@@ -285,7 +326,6 @@ static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
         set(e, "color", "#d73027");
         set(e, "penwidth", "2");
     }
-    (void)run;
     return RF_OK;
 }
 

@@ -20,6 +20,8 @@
  *          the previous snapshot.
  * Each object carries a "class" attribute (it becomes the SVG class):
  *   nodes  "node-up|down|paused|isolated|inactive|removed"
+ *   groups "group", plus " off-target" when its members differ from its
+ *          recorded placement target (drawn dashed, orange)
  *   edges  "member" plus " leader", " learner", " added"; or "removed". */
 
 /* 1 when the run is too large for the detailed graph. */

@@ -250,7 +250,8 @@ static void html_graphs(rpt_buf *b, const rpt_run *run, const rpt_page *page)
         rpt_buf_puts(b, "<p class=\"legend\"><span>zones: clusters</span><span>nodes: "
                         "boxes (grey: down, orange dashed: isolated, yellow: paused, dotted: "
                         "inactive or removed)</span><span>groups: ellipses</span><span>thick "
-                        "edge: leader</span><span>dashed: learner</span><span>green: member "
+                        "edge: leader</span><span>dashed: learner</span><span>orange dashed group: members "
+                        "differ from the placement target</span><span>green: member "
                         "added since the previous graph</span><span>red dotted: member "
                         "removed since the previous graph</span></p>\n");
     if (page->figures_n == 0)

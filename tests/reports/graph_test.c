@@ -136,6 +136,28 @@ START_TEST(test_members_added_and_removed_since_previous_graph_are_highlighted)
 }
 END_TEST
 
+START_TEST(test_groups_off_their_placement_target_are_marked)
+{
+    /* At 5 s the target already excludes n4 but g2..g5 still hold it. */
+    Agraph_t *g = graph_of(5, -1);
+    ck_assert_str_eq(attr(agnode(g, (char *)"g1", 0), "class"), "group");
+    for (int grp = 2; grp <= 5; grp++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%d", grp);
+        Agnode_t *v = agnode(g, name, 0);
+        ck_assert_str_eq(attr(v, "class"), "group off-target");
+        ck_assert_ptr_nonnull(strstr(attr(v, "style"), "dashed"));
+    }
+    ck_assert_str_eq(attr(agnode(g, (char *)"g2", 0), "tooltip"), "target: n2 n3 n1");
+    agclose(g);
+    /* At the end every group sits on its target. */
+    g = graph_of(6, 5);
+    for (Agnode_t *v = agfstnode(g); v; v = agnxtnode(g, v))
+        ck_assert_ptr_null(strstr(attr(v, "class"), "off-target"));
+    agclose(g);
+}
+END_TEST
+
 START_TEST(test_nodes_down_isolated_and_removed_are_marked)
 {
     Agraph_t *g = graph_of(1, -1); /* n1 isolated */
@@ -218,6 +240,7 @@ Suite *rpt_graph_suite(void)
     tcase_add_test(tc, test_groups_have_an_edge_per_member_and_the_leader_emphasised);
     tcase_add_test(tc, test_members_added_and_removed_since_previous_graph_are_highlighted);
     tcase_add_test(tc, test_nodes_down_isolated_and_removed_are_marked);
+    tcase_add_test(tc, test_groups_off_their_placement_target_are_marked);
     tcase_add_test(tc, test_aggregated_view_counts_members_and_leaders);
     tcase_add_test(tc, test_graph_renders_to_svg_with_classes);
     suite_add_tcase(s, tc);
