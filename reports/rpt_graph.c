@@ -292,6 +292,12 @@ static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
         return RF_ENOMEM;
     set(gv, "label", grp->name);
     set(gv, "shape", "ellipse");
+    if (run->groups_n > RPT_GRAPH_GROUPS_COLUMN_MAX) {
+        set(gv, "fontsize", "9");
+        set(gv, "height", "0.2");
+        set(gv, "width", "0.4");
+        set(gv, "margin", "0.02");
+    }
     int off = off_target(cur, grp->id);
     set(gv, "style", off ? "filled,dashed" : "filled");
     set(gv, "fillcolor", off ? "#fdd0a2" : "#deebf7");
@@ -336,6 +342,14 @@ Agraph_t *rpt_graph_build(const rpt_run *run, const rpt_placement *cur,
     Agraph_t *g = graph_open(title);
     if (g == NULL)
         return NULL;
+    /* Beyond a screenful of groups, compact group marks keep the column
+     * (and the graph) about a third as tall. */
+    if (run->groups_n > RPT_GRAPH_GROUPS_COLUMN_MAX) {
+        set(g, "nodesep", "0.04");
+        agattr(g, AGNODE, (char *)"fontsize", (char *)"14");
+        agattr(g, AGNODE, (char *)"height", (char *)"0.5");
+        agattr(g, AGNODE, (char *)"width", (char *)"0.75");
+    }
     int rc = add_nodes(g, run, cur, NULL);
     for (size_t i = 0; rc == RF_OK && i < run->groups_n; i++)
         rc = add_group(g, run, &run->groups[i], cur, prev);

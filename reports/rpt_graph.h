@@ -11,6 +11,8 @@
  * the aggregated view (members and leaders per node, per zone) instead. */
 #define RPT_GRAPH_NODES_MAX 50
 #define RPT_GRAPH_GROUPS_MAX 200
+/* Beyond this many groups their marks in the detailed graph are compact. */
+#define RPT_GRAPH_GROUPS_COLUMN_MAX 24
 
 /* Object names in the graph, so tests and styles can find them:
  *   zone z (index into run->zones): subgraph "cluster_z<index>"
