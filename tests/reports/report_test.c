@@ -157,6 +157,9 @@ START_TEST(test_report_refuses_foreign_database)
         fputs("plain text, not a database\n", f);
     fclose(f);
     ck_assert_int_eq(rf_report_write(foreign, 0, out, err, sizeof err), RF_EFOREIGNDB);
+    /* A folder. */
+    ck_assert_int_eq(rf_report_write(dir, 0, out, err, sizeof err), RF_EFOREIGNDB);
+    ck_assert_ptr_nonnull(strstr(err, "not a file"));
 }
 END_TEST
 
