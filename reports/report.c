@@ -109,7 +109,7 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
     *figs_n = 0;
     if (n == 0)
         return RF_OK;
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = rpt_gvc();
     if (gvc == NULL)
         return RF_ENOMEM;
     rpt_placement prev, cur;
@@ -135,7 +135,6 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
             *figs_n = k + 1;
     }
     rpt_placement_free(&prev);
-    gvFreeContext(gvc);
     return rc;
 }
 

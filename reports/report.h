@@ -23,7 +23,8 @@
  *   RF_EIO         out_dir cannot be created or written
  *   RF_EINVAL      a NULL or empty argument
  * and otherwise RF_EDB, RF_ETOOBIG, RF_ENOMEM. Files already written are
- * left in place on failure. */
+ * left in place on failure. Not thread-safe (graphviz is not): call it from
+ * one thread at a time; calling it many times in one process is fine. */
 int rf_report_write(const char *db_path, int64_t run_id, const char *out_dir, char *err,
                     size_t err_len);
 

@@ -456,6 +456,14 @@ out:
     return g;
 }
 
+GVC_t *rpt_gvc(void)
+{
+    static GVC_t *gvc;
+    if (gvc == NULL)
+        gvc = gvContext();
+    return gvc;
+}
+
 int rpt_graph_render(GVC_t *gvc, Agraph_t *g, const char *path)
 {
     if (gvLayout(gvc, g, "dot") != 0)

@@ -40,6 +40,12 @@ Agraph_t *rpt_graph_build(const rpt_run *run, const rpt_placement *cur,
 Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
                                      const char *title);
 
+/* The process's graphviz context, created on first use and never freed:
+ * graphviz 2.43 keeps font data across contexts, and a second context after
+ * gvFreeContext reads freed memory (seen under ASan). NULL when out of
+ * memory. Graphviz is not thread-safe: neither is this, nor the report. */
+GVC_t *rpt_gvc(void);
+
 /* Lays g out with dot and writes it as SVG to path. RF_OK or RF_EIO. */
 int rpt_graph_render(GVC_t *gvc, Agraph_t *g, const char *path);
 

@@ -212,10 +212,8 @@ START_TEST(test_graph_renders_to_svg_with_classes)
     Agraph_t *g = graph_of(6, 5);
     char path[160];
     snprintf(path, sizeof path, "%s/g.svg", dir);
-    GVC_t *gvc = gvContext();
-    ck_assert_int_eq(rpt_graph_render(gvc, g, path), RF_OK);
+    ck_assert_int_eq(rpt_graph_render(rpt_gvc(), g, path), RF_OK);
     agclose(g);
-    gvFreeContext(gvc);
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     char buf[65536];
