@@ -177,7 +177,9 @@ int rf_rec_check(rf_rec *rec, const char *checker, rf_rec_outcome outcome, const
                  int64_t t_ns /* < 0: none */);
 int rf_rec_fuzz_seed(rf_rec *rec, const rf_rec_seed_info *seed);
 
-/* Commits the pending transaction (a reader then sees everything). */
+/* Commits the pending transaction (a reader then sees everything). A
+ * long-lived recorder (fleetd) calls it now and then, say every second:
+ * rows are otherwise committed only every RF_REC_BATCH_ROWS_MAX rows. */
 int rf_rec_flush(rf_rec *rec);
 
 #endif
