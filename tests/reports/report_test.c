@@ -95,7 +95,10 @@ START_TEST(test_report_writes_page_timeline_and_one_graph_per_snapshot)
     /* Rebalancing: n4's removal caused 4 moves against 4 minimal. */
     ck_assert_ptr_nonnull(strstr(html, "<td>n4</td><td>remove</td><td class=\"num\">4</td>"
                                        "<td class=\"num\">4</td>"));
-    ck_assert_int_eq(count(html, "<td>node_removed</td>"), 12);
+    ck_assert_int_eq(count(html, "<td>node_removed</td>"), 12 + 1);
+    ck_assert_ptr_nonnull(strstr(html, "<tr><td>node_removed</td><td class=\"num\">4</td>"
+                                       "<td class=\"num\">4</td><td class=\"num\">4</td>"
+                                       "<td class=\"num\">0</td></tr>"));
     free(html);
     free(timeline);
 }
