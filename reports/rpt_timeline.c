@@ -259,7 +259,7 @@ static int tl_strip(rpt_buf *b, const rpt_run *run)
     double total = run->groups_n ? (double)run->groups_n : 1;
     double base = TL_TOP + TL_STRIP - 4, h = TL_STRIP - 10;
     rpt_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f7f7f7\"/>\n"
-                      "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\" class=\"row-label\">"
+                      "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\" class=\"strip-label\">"
                       "groups led</text>\n<path class=\"led-count\" fill=\"none\" "
                       "stroke=\"#2171b5\" stroke-width=\"1.5\" d=\"M%.2f %.2f",
                    TL_LEFT, TL_TOP, TL_WIDTH, TL_STRIP - 2, TL_LEFT - 6, base - 2,
@@ -290,9 +290,48 @@ static int tl_strip(rpt_buf *b, const rpt_run *run)
     return RF_OK;
 }
 
+/* Which groups get a row: all of them, or past RPT_TIMELINE_ROWS_MAX the
+ * least available ones (ties: lower id), drawn in id order. Fills
+ * pick[0..n); returns n, or 0 when out of memory with groups to draw. */
+static const rpt_run *avail_run; /* qsort has no context argument */
+
+static int by_availability(const void *a, const void *b)
+{
+    const rpt_group *x = &avail_run->groups[*(const size_t *)a];
+    const rpt_group *y = &avail_run->groups[*(const size_t *)b];
+    if (x->availability != y->availability)
+        return x->availability < y->availability ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t pick_rows(const rpt_run *run, size_t **pick)
+{
+    *pick = malloc((run->groups_n + 1) * sizeof **pick);
+    if (*pick == NULL)
+        return 0;
+    for (size_t i = 0; i < run->groups_n; i++)
+        (*pick)[i] = i;
+    if (run->groups_n <= RPT_TIMELINE_ROWS_MAX)
+        return run->groups_n;
+    avail_run = run;
+    qsort(*pick, run->groups_n, sizeof **pick, by_availability);
+    avail_run = NULL;
+    qsort(*pick, RPT_TIMELINE_ROWS_MAX, sizeof **pick, by_index);
+    return RPT_TIMELINE_ROWS_MAX;
+}
+
 int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
 {
-    size_t rows = run->groups_n < RPT_TIMELINE_ROWS_MAX ? run->groups_n : RPT_TIMELINE_ROWS_MAX;
+    size_t *pick = NULL;
+    size_t rows = pick_rows(run, &pick);
+    if (pick == NULL)
+        return RF_ENOMEM;
     double rows_h = (double)rows * (TL_ROW + TL_ROW_GAP);
     double span_h = TL_STRIP + rows_h; /* strip and rows share the overlays */
     int note = run->groups_n > rows;
@@ -308,9 +347,10 @@ int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
                       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#de2d26\" "
                       "stroke-width=\"2\"/></pattern></defs>\n"
                       "<style>.lead-label{fill:#fff;font-size:9px}"
-                      ".event-label{font-size:9px}.fault-label{font-size:9px;fill:#a63603}.tick{font-size:10px}</style>\n");
+                      ".event-label{font-size:9px}.fault-label{font-size:9px;fill:#a63603}"
+                      ".tick{font-size:10px}</style>\n");
     for (size_t i = 0; i < rows; i++)
-        tl_row(out, run, &run->groups[i],
+        tl_row(out, run, &run->groups[pick[i]],
                TL_TOP + TL_STRIP + (double)i * (TL_ROW + TL_ROW_GAP));
     int rc = tl_strip(out, run);
     tl_overlays(out, run, span_h);
@@ -318,8 +358,9 @@ int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
     tl_legend(out, run, TL_TOP + span_h + TL_AXIS);
     if (note)
         rpt_buf_printf(out, "<text x=\"%d\" y=\"%.2f\" class=\"note\">%zu more groups not "
-                            "drawn (the first %d are shown)</text>\n",
+                            "drawn (the %d least available are shown)</text>\n",
                        TL_LEFT, height - 6, run->groups_n - rows, RPT_TIMELINE_ROWS_MAX);
     rpt_buf_puts(out, "</svg>\n");
+    free(pick);
     return rc != RF_OK || out->failed ? RF_ENOMEM : RF_OK;
 }
