@@ -92,8 +92,10 @@ static void html_run(rpt_buf *b, const rpt_run *run)
                    run->nodes_n, run->zones_n, run->groups_n, run->faults_n, run->events_n,
                    run->leaders_n);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(run->db, "SELECT status, count(*) FROM client_ops WHERE run_id = ?1 "
-                                    "GROUP BY status ORDER BY status", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(run->db,
+                           "SELECT status, count(*) FROM client_ops WHERE run_id = ?1 "
+                           "GROUP BY status ORDER BY status",
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, run->id);
         rpt_buf_puts(b, "<tr><th>client operations</th><td>");
         int any = 0;
@@ -250,8 +252,8 @@ static void html_graphs(rpt_buf *b, const rpt_run *run, const rpt_page *page)
         rpt_buf_puts(b, "<p class=\"legend\"><span>zones: clusters</span><span>nodes: "
                         "boxes (grey: down, orange dashed: isolated, yellow: paused, dotted: "
                         "inactive or removed)</span><span>groups: ellipses</span><span>thick "
-                        "edge: leader</span><span>dashed: learner</span><span>orange dashed group: members "
-                        "differ from the placement target</span><span>green: member "
+                        "edge: leader</span><span>dashed: learner</span><span>orange dashed "
+                        "group: members differ from the placement target</span><span>green: member "
                         "added since the previous graph</span><span>red dotted: member "
                         "removed since the previous graph</span></p>\n");
     if (page->figures_n == 0)
