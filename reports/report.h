@@ -15,6 +15,10 @@
  * out_dir/placement-NNN.svg per drawn snapshot, for run run_id of the
  * history database db_path (run_id 0: the latest run). out_dir is created
  * when missing. The page opens from disk and loads nothing from the network.
+ * A recorder writing the same database must have committed first
+ * (rf_rec_run_end or rf_rec_flush): the report reads through its own
+ * read-only connection. fleet-sim run --report DIR calls this with the run
+ * id rf_rec_run_begin returned.
  *
  * Returns RF_OK, or on bad input (a clear sentence in err):
  *   RF_ENOTFOUND   db_path missing, or no such run (or no run at all)
