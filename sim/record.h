@@ -134,6 +134,11 @@ int rf_rec_run_begin(rf_rec *rec, const rf_rec_run_info *info, int64_t *run_id);
 int rf_rec_run_end(rf_rec *rec, const rf_rec_run_end_info *info);
 int64_t rf_rec_run_id(const rf_rec *rec); /* 0 when no run is open */
 
+/* The record calls below return RF_OK; RF_EINVAL when no run is open or an
+ * argument is bad (nothing is written); or RF_EDB when SQLite refused the
+ * row (rf_rec_errmsg says why; the rows before and after it stand). Node and
+ * group ids are the driver's own numbers, stable within a run. Times are
+ * simulated nanoseconds (fleetd: monotonic since start). */
 int rf_rec_node(rf_rec *rec, int64_t node_id, const char *name, const char *zone);
 int rf_rec_group(rf_rec *rec, int64_t group_id, const char *name, uint32_t replicas,
                  const char *model, uint64_t added_ns);
