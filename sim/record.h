@@ -144,7 +144,8 @@ int rf_rec_group(rf_rec *rec, int64_t group_id, const char *name, uint32_t repli
                  const char *model, uint64_t added_ns);
 int rf_rec_group_removed(rf_rec *rec, int64_t group_id, uint64_t t_ns);
 
-/* A fault starts; *fault_id is what rf_rec_fault_end takes. */
+/* A fault starts; *fault_id is what rf_rec_fault_end takes (an id not of
+ * this run gives RF_ENOTFOUND). */
 int rf_rec_fault_begin(rf_rec *rec, uint64_t t_ns, const char *kind, const char *targets,
                        const char *detail, int64_t *fault_id);
 int rf_rec_fault_end(rf_rec *rec, int64_t fault_id, uint64_t t_ns);
