@@ -89,7 +89,7 @@ static int write_graph(GVC_t *gvc, const rpt_run *run, const rpt_placement *cur,
     rpt_buf_puts(&title, ": ");
     rpt_buf_puts(&title, s->label);
     Agraph_t *g = rpt_graph_aggregated(run)
-                      ? rpt_graph_build_aggregated(run, cur, rpt_buf_str(&title))
+                      ? rpt_graph_build_aggregated(run, cur, prev, rpt_buf_str(&title))
                       : rpt_graph_build(run, cur, prev, rpt_buf_str(&title));
     rpt_buf_free(&title);
     if (g == NULL)

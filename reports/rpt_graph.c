@@ -397,38 +397,78 @@ static int grid_zones(Agraph_t *g, const rpt_run *run)
     return RF_OK;
 }
 
-Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
-                                     const char *title)
+/* Members and leaders per node index in p. */
+static void count_members(const rpt_run *run, const rpt_placement *p, int64_t *members,
+                          int64_t *leaders)
 {
-    size_t n = run->nodes_n;
-    int64_t *members = calloc(n + 1, sizeof *members);
-    int64_t *leaders = calloc(n + 1, sizeof *leaders);
-    char **labels = calloc(n + 1, sizeof *labels);
-    Agraph_t *g = NULL;
-    if (members == NULL || leaders == NULL || labels == NULL)
-        goto out;
-    for (size_t i = 0; i < cur->rows_n; i++) {
-        const rpt_place *r = &cur->rows[i];
+    for (size_t i = 0; i < p->rows_n; i++) {
+        const rpt_place *r = &p->rows[i];
         int ni = rpt_node_index(run, r->node_id);
         if (ni < 0 || r->member_pos == RPT_NONE)
             continue;
         members[ni]++;
         leaders[ni] += r->leader;
     }
+}
+
+/* Members each node gained (cur but not prev) and lost (prev but not cur). */
+static void count_moves(const rpt_run *run, const rpt_placement *cur,
+                        const rpt_placement *prev, int64_t *gained, int64_t *lost)
+{
+    for (size_t i = 0; i < cur->rows_n; i++) {
+        const rpt_place *r = &cur->rows[i];
+        int ni = rpt_node_index(run, r->node_id);
+        if (ni >= 0 && r->member_pos != RPT_NONE &&
+            find_member(prev, r->group_id, r->node_id) == NULL)
+            gained[ni]++;
+    }
+    for (size_t i = 0; i < prev->rows_n; i++) {
+        const rpt_place *r = &prev->rows[i];
+        int ni = rpt_node_index(run, r->node_id);
+        if (ni >= 0 && r->member_pos != RPT_NONE &&
+            find_member(cur, r->group_id, r->node_id) == NULL)
+            lost[ni]++;
+    }
+}
+
+Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
+                                     const rpt_placement *prev, const char *title)
+{
+    size_t n = run->nodes_n;
+    /* members, leaders, gained, lost: four counters per node. */
+    int64_t *counts = calloc(4 * (n + 1), sizeof *counts);
+    char **labels = calloc(n + 1, sizeof *labels);
+    Agraph_t *g = NULL;
+    if (counts == NULL || labels == NULL)
+        goto out;
+    int64_t *members = counts, *leaders = counts + (n + 1);
+    int64_t *gained = counts + 2 * (n + 1), *lost = counts + 3 * (n + 1);
+    count_members(run, cur, members, leaders);
+    if (prev != NULL)
+        count_moves(run, cur, prev, gained, lost);
     for (size_t i = 0; i < n; i++) {
         labels[i] = malloc(256);
         if (labels[i] == NULL)
             goto out;
         int st = cur->node_state[i];
-        snprintf(labels[i], 256, "%s%s%s%s\n%" PRId64 " members\n%" PRId64 " leaders",
+        char delta[64] = "";
+        if (gained[i] || lost[i])
+            snprintf(delta, sizeof delta, " (+%" PRId64 " -%" PRId64 ")", gained[i], lost[i]);
+        snprintf(labels[i], 256, "%s%s%s%s\n%" PRId64 " members%s\n%" PRId64 " leaders",
                  run->nodes[i].name, st ? " (" : "", state_word[st], st ? ")" : "",
-                 members[i], leaders[i]);
+                 members[i], delta, leaders[i]);
     }
     g = graph_open(title);
     if (g != NULL && add_nodes(g, run, cur, labels) != RF_OK) {
         agclose(g);
         g = NULL;
     }
+    for (size_t i = 0; g != NULL && i < n; i++)
+        if (gained[i] || lost[i]) {
+            Agnode_t *v = node_of(g, 'n', run->nodes[i].id);
+            set(v, "color", "#1a9850");
+            set(v, "penwidth", "2");
+        }
     if (g != NULL && grid_zones(g, run) != RF_OK) {
         agclose(g);
         g = NULL;
@@ -451,8 +491,7 @@ out:
     for (size_t i = 0; labels != NULL && i < n; i++)
         free(labels[i]);
     free(labels);
-    free(members);
-    free(leaders);
+    free(counts);
     return g;
 }
 

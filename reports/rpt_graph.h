@@ -36,9 +36,10 @@ Agraph_t *rpt_graph_build(const rpt_run *run, const rpt_placement *cur,
                           const rpt_placement *prev, const char *title);
 
 /* The aggregated view: zones as clusters, nodes labelled with their member
- * and leader counts. */
+ * and leader counts, and with the members they gained and lost since prev
+ * (NULL for the first graph; such nodes get a green border). */
 Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
-                                     const char *title);
+                                     const rpt_placement *prev, const char *title);
 
 /* The process's graphviz context, created on first use and never freed:
  * graphviz 2.43 keeps font data across contexts, and a second context after

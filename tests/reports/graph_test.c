@@ -184,7 +184,7 @@ START_TEST(test_aggregated_view_counts_members_and_leaders)
     ck_assert_int_eq(rpt_graph_aggregated(&run), 0);
     rpt_placement cur;
     ck_assert_int_eq(rpt_placement_load(&run, 2, &cur), RF_OK);
-    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, "t");
+    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, NULL, "t");
     rpt_placement_free(&cur);
     ck_assert_ptr_nonnull(g);
     ck_assert_int_eq(agnnodes(g), 4); /* nodes only */
@@ -203,6 +203,25 @@ START_TEST(test_aggregated_view_counts_members_and_leaders)
     /* zone2 (n2, n4) holds 7 members and 4 leaders (n2: g1 g2, n4: g4 g5). */
     ck_assert_str_eq(attr(agsubg(g, (char *)"cluster_z1", 0), "label"),
                      "zone2: 7 members, 4 leaders");
+    agclose(g);
+}
+END_TEST
+
+START_TEST(test_aggregated_view_shows_members_gained_and_lost)
+{
+    rpt_placement cur, prev;
+    ck_assert_int_eq(rpt_placement_load(&run, 6, &cur), RF_OK);
+    ck_assert_int_eq(rpt_placement_load(&run, 5, &prev), RF_OK);
+    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, &prev, "t");
+    rpt_placement_free(&cur);
+    rpt_placement_free(&prev);
+    ck_assert_ptr_nonnull(g);
+    /* n4's four members went to n1 (g2), n2 (g3, g5) and n3 (g4). */
+    ck_assert_str_eq(attr(agnode(g, (char *)"n4", 0), "label"),
+                     "n4 (removed)\n0 members (+0 -4)\n0 leaders");
+    ck_assert_str_eq(attr(agnode(g, (char *)"n2", 0), "label"),
+                     "n2\n5 members (+2 -0)\n2 leaders");
+    ck_assert_str_eq(attr(agnode(g, (char *)"n2", 0), "color"), "#1a9850");
     agclose(g);
 }
 END_TEST
@@ -241,6 +260,7 @@ Suite *rpt_graph_suite(void)
     tcase_add_test(tc, test_groups_off_their_placement_target_are_marked);
     tcase_add_test(tc, test_aggregated_view_counts_members_and_leaders);
     tcase_add_test(tc, test_graph_renders_to_svg_with_classes);
+    tcase_add_test(tc, test_aggregated_view_shows_members_gained_and_lost);
     suite_add_tcase(s, tc);
     return s;
 }
