@@ -89,7 +89,7 @@ static int write_graph(GVC_t *gvc, const rpt_run *run, const rpt_placement *cur,
     rpt_buf_puts(&title, ": ");
     rpt_buf_puts(&title, s->label);
     Agraph_t *g = rpt_graph_aggregated(run)
-                      ? rpt_graph_build_aggregated(run, cur, rpt_buf_str(&title))
+                      ? rpt_graph_build_aggregated(run, cur, prev, rpt_buf_str(&title))
                       : rpt_graph_build(run, cur, prev, rpt_buf_str(&title));
     rpt_buf_free(&title);
     if (g == NULL)
@@ -109,7 +109,7 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
     *figs_n = 0;
     if (n == 0)
         return RF_OK;
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = rpt_gvc();
     if (gvc == NULL)
         return RF_ENOMEM;
     rpt_placement prev, cur;
@@ -135,7 +135,6 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
             *figs_n = k + 1;
     }
     rpt_placement_free(&prev);
-    gvFreeContext(gvc);
     return rc;
 }
 

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
@@ -364,9 +364,14 @@ int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, s
         errf(err, err_len, "invalid arguments");
         return RF_EINVAL;
     }
-    if (access(db_path, F_OK) != 0) {
+    struct stat sb;
+    if (stat(db_path, &sb) != 0) {
         errf(err, err_len, "%s: no such database", db_path);
         return RF_ENOTFOUND;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        errf(err, err_len, "%s: not a raftfleet history database (not a file)", db_path);
+        return RF_EFOREIGNDB;
     }
     if (sqlite3_open_v2(db_path, &run->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         errf(err, err_len, "%s: cannot open: %s", db_path,

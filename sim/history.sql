@@ -287,3 +287,14 @@ CREATE INDEX fuzz_seeds_by_run ON fuzz_seeds (run_id, seed);
 --   FROM node_events e
 --   WHERE e.run_id = :run AND e.moves_min IS NOT NULL
 --   ORDER BY e.t_ns, e.id;
+--
+-- Fuzz trends across every campaign in the database, e.g. failures and
+-- time per seed by the number of zones drawn, and seeds whose determinism
+-- re-run diverged:
+--
+--   SELECT zones, count(*) AS seeds, avg(outcome != 'pass') AS failure_rate,
+--          avg(wall_ns) / 1e6 AS wall_ms
+--   FROM fuzz_seeds GROUP BY zones ORDER BY zones;
+--
+--   SELECT run_id, seed, trace_hash, rerun_hash FROM fuzz_seeds
+--   WHERE rerun_hash IS NOT NULL AND rerun_hash != trace_hash;

@@ -127,9 +127,12 @@ static int rec_setup(rf_rec *rec, const char *path, char *err, size_t err_len)
     if (rc != RF_OK)
         return rc;
     /* WAL keeps a reader (fleet-report) and a writer apart; NORMAL sync is
-     * safe against corruption in WAL mode, and history is not the Raft log. */
-    rc = rec_exec(rec->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", path,
-                  err, err_len);
+     * safe against corruption in WAL mode, and history is not the Raft log;
+     * the page cache may grow to 64 MiB (a bound, not an allocation). */
+    rc = rec_exec(rec->db,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                  "PRAGMA cache_size = -65536;",
+                  path, err, err_len);
     if (rc != RF_OK)
         return rc;
     if (fresh) {
@@ -166,7 +169,9 @@ int rf_rec_open(rf_rec **out, const char *path, char *err, size_t err_len)
         rec_errf(err, err_len, "%s: out of memory", path);
         return RF_ENOMEM;
     }
-    int rc = sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* One thread per recorder: SQLite's mutexes are not needed. */
+    int rc = sqlite3_open_v2(path, &rec->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rec_errf(err, err_len, "%s: cannot open: %s", path,
                  rec->db ? sqlite3_errmsg(rec->db) : sqlite3_errstr(rc));
