@@ -27,6 +27,8 @@
     X(RF_ECONFCHANGE, 103, "a membership change is already in progress")    \
     X(RF_EQUORUM, 104, "change would break the quorum")                     \
     X(RF_ENOTMEMBER, 105, "not a member of the group")                      \
+    X(RF_ESESSION, 110, "client session expired: retry outcome unknown")    \
+    X(RF_EUNKNOWN, 111, "outcome unknown: leadership changed before commit")\
     X(RF_ELAGGING, 106, "target is not caught up")                          \
     X(RF_ETRANSFER, 107, "leadership transfer in progress")                 \
     X(RF_EINDEXGAP, 108, "log index gap")                                   \

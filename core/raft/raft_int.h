@@ -1,0 +1,329 @@
+/* raft_int: the internal state of an rf_raft, shared by the core/raft files. */
+#ifndef RF_RAFT_INT_H
+#define RF_RAFT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "raft/raft.h"
+
+#define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
+#define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
+
+/* ---- memory ------------------------------------------------------------ */
+
+void *raft_alloc(const rf_allocator *a, size_t size);
+void *raft_realloc(const rf_allocator *a, void *p, size_t size);
+void raft_free(const rf_allocator *a, void *p);
+
+/* Grows *p (an array of elem bytes, *cap elements) to hold need elements. */
+int raft_reserve(const rf_allocator *a, void **p, size_t *cap, size_t need, size_t elem);
+
+/* ---- log (log.c) ------------------------------------------------------- */
+
+typedef struct log_ent {
+    uint64_t term;
+    uint64_t client_id;
+    uint64_t sequence;
+    uint64_t off; /* logical offset of the payload in the data buffer */
+    uint32_t len;
+    uint8_t kind;
+} log_ent;
+
+/* Entries snap_index+1 .. in a ring; payloads in one byte buffer addressed by
+ * logical offsets, so appends do not allocate per entry. */
+typedef struct raft_log {
+    const rf_allocator *a;
+    log_ent *ents;
+    size_t cap; /* power of two */
+    size_t head;
+    size_t n;
+    uint64_t snap_index;
+    uint64_t snap_term;
+    uint8_t *buf;
+    size_t buf_cap;
+    uint64_t buf_base; /* logical offset of buf[0] */
+    uint64_t data_head;
+    uint64_t data_tail;
+} raft_log;
+
+void log_init(raft_log *l, const rf_allocator *a);
+void log_free(raft_log *l);
+uint64_t log_last(const raft_log *l);
+uint64_t log_last_term(const raft_log *l);
+uint64_t log_term(const raft_log *l, uint64_t index); /* 0 if unknown */
+const log_ent *log_at(const raft_log *l, uint64_t index);
+const uint8_t *log_data(const raft_log *l, const log_ent *e);
+void log_get(const raft_log *l, uint64_t index, rf_entry *out);
+int log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
+               const uint8_t *data, uint32_t len);
+void log_truncate(raft_log *l, uint64_t from);        /* drop >= from */
+void log_compact(raft_log *l, uint64_t index, uint64_t term); /* drop <= index */
+void log_reset(raft_log *l, uint64_t index, uint64_t term);   /* empty, snapshot at index */
+size_t log_memory(const raft_log *l);
+
+/* ---- codec helpers (codec.c) ------------------------------------------- */
+
+#define MEMBERSHIP_BYTES_MAX (4u + RF_RAFT_MEMBERS_MAX * 9u)
+size_t membership_encode(const rf_membership *m, uint8_t *out);
+int membership_decode(const uint8_t *p, size_t len, rf_membership *m);
+bool membership_valid(const rf_membership *m);
+
+/* ---- the rf_raft ------------------------------------------------------- */
+
+enum { PEER_PROBE = 0, PEER_REPLICATE = 1, PEER_SNAPSHOT = 2 };
+
+typedef struct raft_peer {
+    uint64_t id;
+    uint64_t next;
+    uint64_t match;
+    uint64_t acked_round; /* highest heartbeat round acknowledged */
+    uint64_t last_heard_ns;
+    uint64_t inflight[RAFT_INFLIGHT_MAX]; /* last index of each append in flight */
+    uint32_t inflight_head;
+    uint32_t inflight_n;
+    uint64_t snap_index; /* snapshot being sent */
+    uint64_t snap_offset;
+    uint8_t state;
+    uint8_t voter;
+    bool probe_sent;
+    bool active;        /* heard from since the last check-quorum */
+    bool unreachable;
+    bool need_send;     /* send an append even if empty (commit, probe) */
+    bool wake;          /* send new entries, if any */
+    bool granted;       /* vote / pre-vote bookkeeping */
+    bool rejected;
+} raft_peer;
+
+typedef struct held_msg {
+    uint64_t token; /* send once persisted >= token */
+    rf_send send;
+} held_msg;
+
+typedef struct pending_req {
+    uint64_t index;
+    uint64_t term;
+    uint64_t request_id;
+} pending_req;
+
+typedef struct pending_read {
+    uint64_t request_id;
+    uint64_t round;      /* heartbeat round that must be acknowledged */
+    uint64_t read_index; /* 0: not yet known (no current-term commit) */
+    size_t off;          /* query bytes in read_buf */
+    uint32_t len;
+} pending_read;
+
+typedef struct dedup_slot {
+    uint64_t client_id; /* 0: free */
+    uint64_t sequence;
+    uint64_t index; /* last applied: LRU order */
+    int32_t status;
+    uint32_t len;
+    uint32_t cap;
+    uint8_t *reply;
+} dedup_slot;
+
+typedef struct out_reply {
+    uint64_t request_id;
+    int status;
+    uint64_t leader_hint;
+    size_t off;
+    uint32_t len;
+} out_reply;
+
+typedef struct out_applied {
+    rf_applied a; /* reply pointer filled at ready time */
+    size_t off;
+} out_applied;
+
+typedef struct token_mark {
+    uint64_t token;
+    uint64_t last_index;
+} token_mark;
+
+struct rf_raft {
+    rf_raft_config cfg;
+    const rf_allocator *a;
+    rf_pcg32 rng;
+    uint64_t now;
+    bool started; /* the first tick was seen */
+    bool in_ready;
+
+    /* persistent state (Raft paper Figure 2) */
+    uint64_t term;
+    uint64_t vote;
+    raft_log log;
+    uint64_t hs_term; /* last hard state handed to the driver */
+    uint64_t hs_vote;
+
+    /* volatile state */
+    rf_role role;
+    uint64_t leader;
+    uint64_t commit;
+    uint64_t applied;
+    uint64_t election_deadline_ns;
+    uint64_t leader_contact_ns; /* last time a leader was heard from */
+    bool leader_contact;
+
+    /* membership (Raft thesis §4.1: the latest entry in the log rules) */
+    rf_membership conf;
+    uint64_t conf_index;
+    rf_membership snap_conf;   /* at log.snap_index */
+    rf_membership applied_conf;
+    raft_peer peers[RF_RAFT_MEMBERS_MAX];
+    uint32_t n_peers; /* other members of conf */
+    bool self_voter;
+
+    /* election */
+    bool self_vote_counted;
+    uint64_t self_vote_token;
+
+    /* leader */
+    uint64_t heartbeat_due_ns;
+    uint64_t quorum_check_ns;
+    uint64_t round;            /* heartbeat round (ReadIndex, lease) */
+    uint64_t round_sent_ns[RAFT_ROUNDS_KEPT];
+    uint64_t confirmed_round;
+    uint64_t lease_until_ns;
+    uint64_t transfer_target;
+    uint64_t transfer_deadline_ns;
+    uint64_t transfer_request; /* 0: none to reply */
+    bool transfer_reply;
+    bool timeout_now_sent;
+    bool no_lease; /* a TimeoutNow left in this term: ReadIndex only */
+    bool bcast;
+    pending_req *props; /* ring */
+    size_t props_cap, props_head, props_n;
+    pending_read *reads;
+    size_t reads_cap, reads_n;
+    uint8_t *read_buf;
+    size_t read_buf_cap, read_buf_len;
+    uint64_t round_fresh; /* a round whose heartbeats have not left yet */
+    uint64_t conf_request; /* request id of the uncommitted config change */
+    uint64_t conf_request_index;
+
+    /* durability */
+    uint64_t write_seq;
+    uint64_t persisted;
+    bool pending_write;
+    uint64_t persist_from; /* lowest index to (re)write; UINT64_MAX none */
+    bool truncated;
+    uint64_t durable_index;
+    token_mark *marks;
+    size_t marks_cap, marks_n;
+    bool snap_pending; /* snapshot to hand to the driver */
+
+    /* model, de-dup and snapshots */
+    void *model_state;
+    dedup_slot *dedup;
+    size_t dedup_cap, dedup_n;
+    uint8_t *snap_data; /* latest snapshot's bytes (sent to lagging peers) */
+    size_t snap_len;
+    rf_membership snap_data_conf;
+    uint64_t snap_data_index, snap_data_term;
+    uint8_t *recv_buf; /* snapshot being received */
+    size_t recv_cap, recv_len;
+    uint64_t recv_index, recv_term, recv_total;
+
+    /* outputs */
+    rf_send *msgs;
+    size_t msgs_cap, msgs_n;
+    held_msg *held;
+    size_t held_cap, held_n;
+    out_reply *replies;
+    size_t replies_cap, replies_n;
+    out_applied *appl;
+    size_t appl_cap, appl_n;
+    rf_observation *obs;
+    size_t obs_cap, obs_n;
+    uint8_t *arena;
+    size_t arena_cap, arena_len;
+    rf_entry *out_ents;
+    size_t out_ents_cap;
+    rf_reply *out_replies;
+    size_t out_replies_cap;
+    rf_applied *out_appl;
+    size_t out_appl_cap;
+    size_t out_msgs_n; /* messages handed out in the current rf_ready */
+    rf_entry *decode_ents; /* rf_raft_receive_bytes */
+    size_t decode_cap;
+
+    rf_raft_counters ctr;
+};
+
+/* raft.c */
+uint32_t raft_quorum(const rf_raft *r);
+raft_peer *raft_peer_find(rf_raft *r, uint64_t id);
+void raft_sync_peers(rf_raft *r);
+void raft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index);
+void raft_recompute_conf(rf_raft *r);
+int raft_send(rf_raft *r, const rf_msg *m);          /* now */
+int raft_send_durable(rf_raft *r, const rf_msg *m);  /* after the pending write */
+void raft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to);
+int raft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size_t len);
+int raft_reply(rf_raft *r, uint64_t request_id, int status, const uint8_t *data, size_t len);
+void raft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index);
+int raft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off);
+void raft_mark_write(rf_raft *r, uint64_t from_index);
+int raft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
+                      const uint8_t *data, uint32_t len);
+void raft_truncate_local(rf_raft *r, uint64_t from);
+
+/* election.c */
+void election_reset_timer(rf_raft *r);
+void election_become_follower(rf_raft *r, uint64_t term, uint64_t leader);
+void election_tick(rf_raft *r);
+void election_campaign(rf_raft *r, bool pre_vote, bool transfer);
+void election_self_vote_durable(rf_raft *r);
+int election_gate(rf_raft *r, const rf_msg *m, bool *drop);
+int election_recv(rf_raft *r, const rf_msg *m);
+bool election_in_lease(const rf_raft *r);
+void election_set_leader(rf_raft *r, uint64_t leader);
+
+/* replication.c */
+void repl_become_leader_init(rf_raft *r);
+void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty);
+void repl_flush(rf_raft *r);
+void repl_heartbeat(rf_raft *r);
+void repl_maybe_commit(rf_raft *r);
+int repl_recv_append(rf_raft *r, const rf_msg *m);
+int repl_recv_append_resp(rf_raft *r, const rf_msg *m);
+int repl_recv_heartbeat(rf_raft *r, const rf_msg *m);
+int repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m);
+void repl_round_acked(rf_raft *r);
+void repl_leader_tick(rf_raft *r);
+void repl_peer_probe(raft_peer *p, uint64_t next);
+void repl_inflight_free_to(raft_peer *p, uint64_t index);
+
+/* membership.c */
+int member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op);
+void member_transfer_check(rf_raft *r, raft_peer *p);
+int member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t target);
+void member_transfer_end(rf_raft *r, int status);
+void member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index);
+enum { MEMBER_ADD = 1, MEMBER_PROMOTE = 2, MEMBER_REMOVE = 3 };
+
+/* apply.c */
+void apply_committed(rf_raft *r);
+void apply_fail_pending(rf_raft *r, int status);
+int apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
+void apply_reads(rf_raft *r);
+int dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
+int dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
+void dedup_free(rf_raft *r);
+const dedup_slot *dedup_find(const rf_raft *r, uint64_t client);
+int pending_push(rf_raft *r, uint64_t index, uint64_t request_id);
+
+/* snapshot.c */
+int snap_encode(rf_raft *r, uint8_t **out, size_t *len);
+int snap_load(rf_raft *r, const uint8_t *data, size_t len);
+void snap_maybe_take(rf_raft *r);
+void snap_send_chunk(rf_raft *r, raft_peer *p);
+int snap_recv(rf_raft *r, const rf_msg *m);
+int snap_recv_resp(rf_raft *r, const rf_msg *m);
+
+#endif

@@ -1,0 +1,84 @@
+/* read: linearizable queries by ReadIndex, with the leader lease as the fast path. */
+#include <string.h>
+
+#include "raft/raft_int.h"
+
+/* Thesis §6.4: record the commit index, confirm leadership with a round of
+ * heartbeats acknowledged by a quorum, wait until applied reaches it, then
+ * query. §6.4.1: within the lease no round is needed. */
+int apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len)
+{
+    if (r->role != RF_ROLE_LEADER)
+        return raft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
+    if (len > RF_MODEL_INPUT_MAX || (len && !q))
+        return raft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
+    if (r->reads_n >= RF_RAFT_READS_MAX)
+        return raft_reply(r, request_id, RF_EFULL, NULL, 0);
+    int rc = raft_reserve(r->a, (void **)&r->reads, &r->reads_cap, r->reads_n + 1,
+                          sizeof(pending_read));
+    if (rc == RF_OK)
+        rc = raft_reserve(r->a, (void **)&r->read_buf, &r->read_buf_cap, r->read_buf_len + len, 1);
+    if (rc != RF_OK)
+        return raft_reply(r, request_id, rc, NULL, 0);
+    bool current = log_term(&r->log, r->commit) == r->term;
+    uint64_t round = 0; /* 0: the lease stands for a confirmed round */
+    if (!current || r->transfer_target || r->now >= r->lease_until_ns) {
+        /* A round whose heartbeats have not left yet started after this
+         * read arrived, so it can confirm it too. */
+        if (r->round_fresh != r->round || r->round_fresh == 0) {
+            repl_heartbeat(r);
+            r->round_fresh = r->round;
+        }
+        round = r->round;
+    }
+    pending_read *p = &r->reads[r->reads_n++];
+    p->request_id = request_id;
+    p->read_index = current ? r->commit : 0;
+    p->round = round;
+    p->off = r->read_buf_len;
+    p->len = (uint32_t)len;
+    if (len)
+        memcpy(r->read_buf + r->read_buf_len, q, len);
+    r->read_buf_len += len;
+    apply_reads(r);
+    return RF_OK;
+}
+
+static bool serve(rf_raft *r, const pending_read *p)
+{
+    if (p->round > r->confirmed_round || p->read_index == 0 || r->applied < p->read_index)
+        return false;
+    int rc = raft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
+                          r->arena_len + RF_MODEL_REPLY_MAX, 1);
+    ASSERT(rc == RF_OK);
+    size_t rlen = 0;
+    const uint8_t *q = p->len ? r->read_buf + p->off : NULL;
+    int status = r->cfg.model->query(r->model_state, q, p->len, r->arena + r->arena_len,
+                                     RF_MODEL_REPLY_MAX, &rlen);
+    ASSERT(rlen <= RF_MODEL_REPLY_MAX);
+    size_t off = r->arena_len;
+    r->arena_len += rlen;
+    raft_reply_off(r, p->request_id, status, off, rlen);
+    return true;
+}
+
+/* Leader only: answers every read whose round is confirmed and whose read
+ * index is applied. */
+void apply_reads(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    if (r->reads_n == 0)
+        return;
+    if (log_term(&r->log, r->commit) == r->term) {
+        for (size_t i = 0; i < r->reads_n; i++)
+            if (r->reads[i].read_index == 0)
+                r->reads[i].read_index = r->commit;
+    }
+    size_t keep = 0;
+    for (size_t i = 0; i < r->reads_n; i++)
+        if (!serve(r, &r->reads[i]))
+            r->reads[keep++] = r->reads[i];
+    r->reads_n = keep;
+    if (keep == 0)
+        r->read_buf_len = 0;
+}

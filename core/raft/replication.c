@@ -1,0 +1,238 @@
+/* replication: pipelined appends, conflict back-off, heartbeats, commit, check-quorum. */
+#include <string.h>
+
+#include "raft/raft_int.h"
+
+void repl_become_leader_init(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_CANDIDATE);
+    ASSERT(r->vote == r->cfg.node_id);
+    r->role = RF_ROLE_LEADER;
+    election_set_leader(r, r->cfg.node_id);
+    uint64_t last = log_last(&r->log);
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        raft_peer *p = &r->peers[i];
+        p->next = last + 1;
+        p->match = 0;
+        p->state = PEER_PROBE;
+        p->probe_sent = false;
+        p->inflight_n = 0;
+        p->active = true;
+        p->acked_round = 0;
+        p->need_send = true;
+        p->last_heard_ns = r->now;
+    }
+    r->round++;
+    r->round_sent_ns[r->round % RAFT_ROUNDS_KEPT] = r->now;
+    r->confirmed_round = r->round;
+    r->lease_until_ns = 0;
+    r->no_lease = false;
+    r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
+    r->quorum_check_ns = r->now + r->cfg.election_timeout_ns;
+    r->transfer_target = 0;
+    /* Thesis §6.4: a new leader commits an entry of its own term before it
+     * knows its commit index (and before it serves reads). */
+    int rc = raft_append_local(r, RF_ENTRY_NOOP, 0, 0, NULL, 0);
+    ASSERT(rc == RF_OK);
+}
+
+static void inflight_push(raft_peer *p, uint64_t last)
+{
+    ASSERT(p->inflight_n < RAFT_INFLIGHT_MAX);
+    p->inflight[(p->inflight_head + p->inflight_n) % RAFT_INFLIGHT_MAX] = last;
+    p->inflight_n++;
+}
+
+void repl_inflight_free_to(raft_peer *p, uint64_t index)
+{
+    while (p->inflight_n > 0 && p->inflight[p->inflight_head] <= index) {
+        p->inflight_head = (p->inflight_head + 1) % RAFT_INFLIGHT_MAX;
+        p->inflight_n--;
+    }
+}
+
+void repl_peer_probe(raft_peer *p, uint64_t next)
+{
+    p->state = PEER_PROBE;
+    p->next = next;
+    p->probe_sent = false;
+    p->inflight_n = 0;
+    p->need_send = true;
+}
+
+/* Leader only. Sends what p lacks: batched (entries and bytes bounded) and
+ * pipelined (up to inflight_max appends) in replicate state; one append at a
+ * time while probing (Raft paper §5.3). */
+void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    if (p->state == PEER_SNAPSHOT)
+        return;
+    if (p->next <= r->log.snap_index) {
+        /* The entries it needs are compacted: send the snapshot. */
+        p->state = PEER_SNAPSHOT;
+        p->snap_index = UINT64_MAX;
+        snap_send_chunk(r, p);
+        return;
+    }
+    uint64_t last = log_last(&r->log);
+    for (;;) {
+        if (p->state == PEER_PROBE && p->probe_sent)
+            return;
+        if (p->state == PEER_REPLICATE && p->inflight_n >= r->cfg.inflight_max)
+            return;
+        uint32_t n = 0;
+        size_t bytes = 0;
+        for (uint64_t i = p->next; i <= last && n < r->cfg.append_entries_max; i++) {
+            uint32_t len = log_at(&r->log, i)->len;
+            if (n > 0 && bytes + len > r->cfg.append_bytes_max)
+                break;
+            bytes += len;
+            n++;
+        }
+        if (n == 0 && !allow_empty)
+            return;
+        rf_msg m;
+        raft_msg_init(r, &m, RF_MSG_APPEND, p->id);
+        m.index = p->next - 1;
+        m.log_term = log_term(&r->log, m.index);
+        ASSERT(m.log_term != 0 || m.index == 0);
+        m.commit = r->commit;
+        m.n_entries = n;
+        m.ctx = r->round;
+        raft_send(r, &m);
+        allow_empty = false;
+        if (p->state == PEER_PROBE) {
+            p->probe_sent = true;
+            return;
+        }
+        if (n == 0)
+            return;
+        p->next += n;
+        inflight_push(p, p->next - 1);
+    }
+}
+
+void repl_flush(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        raft_peer *p = &r->peers[i];
+        if (r->bcast || p->wake || p->need_send)
+            repl_send_append(r, p, p->need_send);
+        p->need_send = false;
+        p->wake = false;
+    }
+    r->bcast = false;
+}
+
+/* Leader only: a new heartbeat round, the unit of ReadIndex confirmation
+ * and of the lease (thesis §6.4). */
+void repl_heartbeat(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    r->round++;
+    r->round_sent_ns[r->round % RAFT_ROUNDS_KEPT] = r->now;
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        raft_peer *p = &r->peers[i];
+        rf_msg m;
+        raft_msg_init(r, &m, RF_MSG_HEARTBEAT, p->id);
+        m.commit = r->commit < p->match ? r->commit : p->match;
+        m.ctx = r->round;
+        raft_send(r, &m);
+        if (p->state == PEER_SNAPSHOT)
+            snap_send_chunk(r, p); /* resend: chunks are acknowledged one by one */
+    }
+    repl_round_acked(r);
+}
+
+/* Leader only: the largest round a quorum of voters acknowledged. */
+void repl_round_acked(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    uint64_t v[RF_RAFT_MEMBERS_MAX];
+    uint32_t n = 0;
+    if (r->self_voter)
+        v[n++] = r->round;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].voter)
+            v[n++] = r->peers[i].acked_round;
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && v[j - 1] < v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    uint32_t q = raft_quorum(r);
+    if (n < q)
+        return;
+    uint64_t acked = v[q - 1];
+    if (acked <= r->confirmed_round)
+        return;
+    r->confirmed_round = acked;
+    /* Thesis §6.4.1: no other leader can be elected within an election
+     * timeout of the round's start, less the clock drift margin. */
+    uint64_t t = r->cfg.election_timeout_ns;
+    if (!r->no_lease && r->cfg.lease_drift_ns < t && acked + RAFT_ROUNDS_KEPT > r->round) {
+        uint64_t until = r->round_sent_ns[acked % RAFT_ROUNDS_KEPT] + t - r->cfg.lease_drift_ns;
+        if (until > r->lease_until_ns)
+            r->lease_until_ns = until;
+    }
+    apply_reads(r);
+}
+
+/* Leader only. Raft paper §5.4.2: count replicas only for an entry of the
+ * current term; the leader's own copy counts once durable. */
+void repl_maybe_commit(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    uint64_t v[RF_RAFT_MEMBERS_MAX];
+    uint32_t n = 0;
+    if (r->self_voter)
+        v[n++] = r->durable_index;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].voter)
+            v[n++] = r->peers[i].match;
+    for (uint32_t i = 1; i < n; i++)
+        for (uint32_t j = i; j > 0 && v[j - 1] < v[j]; j--) {
+            uint64_t t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    uint32_t q = raft_quorum(r);
+    if (n < q)
+        return;
+    uint64_t idx = v[q - 1];
+    if (idx <= r->commit || log_term(&r->log, idx) != r->term)
+        return;
+    ASSERT(idx <= log_last(&r->log));
+    r->commit = idx;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        r->peers[i].need_send = true; /* tell followers the new commit index */
+    apply_reads(r);
+}
+
+void repl_leader_tick(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    if (r->now >= r->heartbeat_due_ns) {
+        r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
+        repl_heartbeat(r);
+    }
+    if (r->now >= r->quorum_check_ns) {
+        /* Thesis §6.2 check-quorum: step down without a live quorum. */
+        r->quorum_check_ns = r->now + r->cfg.election_timeout_ns;
+        uint32_t live = r->self_voter ? 1 : 0;
+        for (uint32_t i = 0; i < r->n_peers; i++) {
+            if (r->peers[i].voter && r->peers[i].active)
+                live++;
+            r->peers[i].active = false;
+        }
+        if (live < raft_quorum(r)) {
+            election_become_follower(r, r->term, 0);
+            return;
+        }
+    }
+    if (r->transfer_target && r->now >= r->transfer_deadline_ns)
+        member_transfer_end(r, RF_ETIMEDOUT);
+}

@@ -1,0 +1,90 @@
+/* sim/net: the simulated network: latency, loss, duplication, reordering, partitions, clogs. */
+#ifndef SIM_NET_H
+#define SIM_NET_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/rf_pcg.h"
+#include "sim/engine.h"
+
+/* Node sets are 64-bit masks (bit i = node index i), so a simulated
+ * cluster has at most 64 nodes. */
+#define RF_SIM_NODES_MAX 64
+#define RF_SIM_FLAPS_MAX 16
+#define RF_SIM_PPM 1000000u /* probabilities are in parts per million */
+
+typedef uint64_t rf_sim_nodeset;
+
+typedef struct rf_sim_net_config {
+    uint64_t latency_ns_base;   /* every message takes at least this */
+    uint64_t latency_ns_jitter; /* plus a uniform draw in [0, jitter]: reorders */
+    uint32_t tail_ppm;          /* chance of an extra long-tail delay */
+    uint64_t tail_ns_max;       /* the tail delay is uniform in [0, tail_ns_max] */
+    uint32_t loss_ppm;          /* chance a message is lost */
+    uint32_t dup_ppm;           /* chance a message is delivered twice */
+} rf_sim_net_config;
+
+/* A flapping partition: between sets a and b the links are cut during
+ * the first half of every period_ns from start_ns, healed in the second,
+ * until until_ns. */
+typedef struct rf_sim_flap {
+    rf_sim_nodeset a, b;
+    uint64_t start_ns, period_ns, until_ns;
+} rf_sim_flap;
+
+typedef struct rf_sim_net_stats {
+    uint64_t sent, delivered, lost, cut, duplicated, tailed, clogged;
+} rf_sim_net_stats;
+
+typedef struct rf_sim_net {
+    uint32_t nodes;
+    rf_sim_net_config cfg;
+    rf_pcg32 rng;          /* the "network" stream */
+    rf_sim_trace *trace;   /* draws are hashed here; may be NULL */
+    uint32_t zone[RF_SIM_NODES_MAX];
+    rf_sim_nodeset cut_to[RF_SIM_NODES_MAX];   /* cut_to[from]: bit to = link from->to cut */
+    uint64_t clog_until_ns[RF_SIM_NODES_MAX][RF_SIM_NODES_MAX]; /* [from][to] */
+    rf_sim_flap flaps[RF_SIM_FLAPS_MAX];
+    uint32_t flaps_len;
+    rf_sim_net_stats stats;
+} rf_sim_net;
+
+/* A healthy network of `nodes` nodes, all in zone 0, drawing from the
+ * engine's ("network", 0) stream and hashing draws into its trace. */
+void rf_sim_net_init(rf_sim_net *net, rf_sim_engine *e, uint32_t nodes,
+                     const rf_sim_net_config *cfg);
+
+void rf_sim_net_set_zone(rf_sim_net *net, uint32_t node, uint32_t zone);
+rf_sim_nodeset rf_sim_net_zone_nodes(const rf_sim_net *net, uint32_t zone);
+rf_sim_nodeset rf_sim_net_all(const rf_sim_net *net);
+
+/* Cuts every link from a node in `from` to a node in `to` (one way). */
+void rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to);
+/* Cuts both ways between a and b: a partition given as explicit sets. */
+void rf_sim_net_partition(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b);
+/* Cuts node from every other node, both ways. */
+void rf_sim_net_isolate(rf_sim_net *net, uint32_t node);
+/* Cuts a whole zone from the rest of the cluster, both ways. */
+void rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone);
+/* Delays everything sent from -> to until until_ns (then it flows again). */
+void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until_ns);
+/* Starts a flapping partition; RF_EFULL when RF_SIM_FLAPS_MAX are active. */
+int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_t start_ns,
+                    uint64_t period_ns, uint64_t until_ns);
+/* Heals every cut, clog and flap. */
+void rf_sim_net_heal(rf_sim_net *net);
+
+/* Is the link from -> to down at time now (cut, or a flap's cut half)? */
+bool rf_sim_net_is_cut(const rf_sim_net *net, uint32_t from, uint32_t to, uint64_t now_ns);
+/* Is any fault (cut, clog, flap) active at now? */
+bool rf_sim_net_faulty(const rf_sim_net *net, uint64_t now_ns);
+
+/* Decides the fate of one message sent at now: writes 0, 1 or 2 delivery
+ * times (duplicates) to at_ns and returns how many. A message on a cut
+ * link is dropped here; rf_sim_net_is_cut is asked again at delivery so a
+ * partition also drops what was in flight. */
+uint32_t rf_sim_net_send(rf_sim_net *net, uint64_t now_ns, uint32_t from, uint32_t to,
+                         uint64_t at_ns[2]);
+
+#endif

@@ -1,0 +1,280 @@
+/* sim/schedule: draws a fault schedule from the seed's "faults" stream and runs it on the cluster harness. */
+#include "sim/schedule.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+
+#define MS UINT64_C(1000000)
+#define SEC UINT64_C(1000000000)
+
+/* Event kinds of the schedule (32 and up, see sim/engine.h). */
+enum { K_ACTION = 32, K_PHASE = 33 };
+
+typedef enum action {
+    A_PARTITION, A_ONEWAY, A_ISOLATE, A_ZONE, A_FLAP, A_CLOG, A_CRASH, A_PAUSE, A_DRIFT,
+    A_NETCFG, A_ADD, A_PROMOTE, A_REMOVE, A_TRANSFER,
+    A_COUNT,
+    /* follow-ups scheduled by the actions above */
+    A_HEAL_NET, A_RESTART, A_RESUME,
+} action;
+
+enum phase { P_HEAL = 1, P_DRAIN, P_CHECK };
+
+typedef struct sched {
+    rf_sim_cluster *c;
+    rf_sim_engine *e;
+    rf_pcg32 rng; /* the "faults" stream */
+    uint32_t nodes;
+    uint64_t heal_ns;
+    bool healed;
+    uint32_t faults;
+} sched;
+
+static uint64_t draw(sched *s, uint64_t lo, uint64_t hi)
+{
+    uint64_t v = rf_pcg32_range64(&s->rng, lo, hi);
+    rf_sim_trace_u64(&s->e->trace, v);
+    return v;
+}
+
+static void later(sched *s, uint64_t delay, action a, uint32_t node)
+{
+    if (s->e->now_ns + delay >= s->heal_ns)
+        return; /* the heal at the end of the fault phase undoes it anyway */
+    if (rf_sim_engine_after(s->e, delay, K_ACTION, node, a, NULL) != RF_OK)
+        rf_sim_cluster_fail(s->c, RF_SIM_V_HARNESS, "event queue full");
+}
+
+/* A non-empty proper subset of the nodes. */
+static rf_sim_nodeset random_side(sched *s)
+{
+    rf_sim_nodeset all = ((rf_sim_nodeset)1 << s->nodes) - 1;
+    return draw(s, 1, all - 1);
+}
+
+static uint32_t member_with(const rf_sim_cluster *c, sched *s, int want_voter)
+{
+    int l = rf_sim_cluster_leader(c);
+    const rf_membership *m = l >= 0 ? rf_raft_membership(rf_sim_cluster_raft(c, (uint32_t)l)) : NULL;
+    uint32_t picks[RF_SIM_NODES_MAX], n = 0;
+    for (uint32_t i = 0; i < s->nodes; i++) {
+        const rf_member *mb = m != NULL ? rf_membership_find(m, i + 1) : NULL;
+        bool ok = want_voter < 0 ? mb == NULL : (mb != NULL && mb->voter == (uint8_t)want_voter);
+        if (ok)
+            picks[n++] = i;
+    }
+    return n == 0 ? UINT32_MAX : picks[draw(s, 0, n - 1)];
+}
+
+static void admin(sched *s, rf_sim_admin what, int want)
+{
+    uint32_t node = member_with(s->c, s, want);
+    if (node != UINT32_MAX)
+        (void)rf_sim_cluster_admin(s->c, what, node);
+}
+
+static void net_action(sched *s, action a, rf_sim_net *net)
+{
+    uint64_t hold = draw(s, 200 * MS, 1500 * MS); /* a partition lasts at least this */
+    rf_sim_nodeset side = random_side(s);
+    rf_sim_nodeset all = rf_sim_net_all(net);
+    uint32_t node = (uint32_t)draw(s, 0, s->nodes - 1);
+    switch (a) {
+    case A_PARTITION: rf_sim_net_partition(net, side, all & ~side); break;
+    case A_ONEWAY: rf_sim_net_cut_oneway(net, side, all & ~side); break;
+    case A_ISOLATE: rf_sim_net_isolate(net, node); break;
+    case A_ZONE: rf_sim_net_cut_zone(net, net->zone[node]); break;
+    case A_FLAP:
+        (void)rf_sim_net_flap(net, side, all & ~side, s->e->now_ns, draw(s, 50 * MS, 400 * MS),
+                              s->e->now_ns + hold);
+        break;
+    case A_CLOG:
+        rf_sim_net_clog(net, node, (node + 1 + (uint32_t)draw(s, 0, s->nodes - 2)) % s->nodes,
+                        s->e->now_ns + hold / 2);
+        return; /* a clog ends by itself */
+    default: UNREACHABLE();
+    }
+    later(s, hold, A_HEAL_NET, 0);
+}
+
+static void do_action(sched *s, action a, uint32_t node)
+{
+    rf_sim_cluster *c = s->c;
+    rf_sim_net *net = rf_sim_cluster_net(c);
+    s->faults++;
+    switch (a) {
+    case A_PARTITION: case A_ONEWAY: case A_ISOLATE: case A_ZONE: case A_FLAP: case A_CLOG:
+        net_action(s, a, net);
+        break;
+    case A_CRASH:
+        node = (uint32_t)draw(s, 0, s->nodes - 1);
+        rf_sim_cluster_crash(c, node);
+        later(s, draw(s, 50 * MS, 1500 * MS), A_RESTART, node);
+        break;
+    case A_PAUSE:
+        node = (uint32_t)draw(s, 0, s->nodes - 1);
+        rf_sim_cluster_pause(c, node);
+        later(s, draw(s, 20 * MS, 800 * MS), A_RESUME, node);
+        break;
+    case A_DRIFT:
+        rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
+                                 (int32_t)draw(s, 0, 40000) - 20000);
+        break;
+    case A_NETCFG:
+        net->cfg.loss_ppm = draw(s, 0, 3) == 0 ? 0 : (uint32_t)draw(s, 0, 200000);
+        net->cfg.dup_ppm = (uint32_t)draw(s, 0, 100000);
+        break;
+    case A_ADD: admin(s, RF_SIM_ADD_LEARNER, -1); break;
+    case A_PROMOTE: admin(s, RF_SIM_PROMOTE, 0); break;
+    case A_REMOVE: admin(s, RF_SIM_REMOVE, 1); break;
+    case A_TRANSFER: admin(s, RF_SIM_TRANSFER, 1); break;
+    case A_HEAL_NET: rf_sim_net_heal(net); break;
+    case A_RESTART: (void)rf_sim_cluster_restart(c, node); break;
+    case A_RESUME: rf_sim_cluster_resume(c, node); break;
+    default: UNREACHABLE();
+    }
+}
+
+static void on_action(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+{
+    (void)e;
+    sched *s = ctx;
+    if (!s->healed)
+        do_action(s, (action)ev->arg, ev->node);
+}
+
+static void liveness(sched *s)
+{
+    const rf_sim_cluster *c = s->c;
+    uint64_t n_ops, ok_after = 0;
+    const rf_sim_op *ops = rf_sim_cluster_ops(c, &n_ops);
+    char text[160];
+    for (uint64_t i = 0; i < n_ops; i++) {
+        const rf_sim_op *op = &ops[i];
+        if (op->status == RF_SIM_OP_PENDING) {
+            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms still pending 6 s after the heal",
+                     op->client + 1, op->op, op->call_ns / MS);
+            rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
+            return;
+        }
+        if (op->call_ns < s->heal_ns + 2 * SEC)
+            continue;
+        if (op->status != RF_SIM_OP_OK) {
+            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms, 2 s after the heal, did not succeed",
+                     op->client + 1, op->op, op->call_ns / MS);
+            rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
+            return;
+        }
+        ok_after++;
+    }
+    if (rf_sim_cluster_leader(c) < 0)
+        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 6 s after the heal");
+    else if (ok_after == 0 && c != NULL && n_ops > 0)
+        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no operation succeeded after the heal");
+}
+
+static void on_phase(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+{
+    (void)e;
+    sched *s = ctx;
+    switch (ev->arg) {
+    case P_HEAL:
+        s->healed = true;
+        rf_sim_cluster_heal_all(s->c);
+        break;
+    case P_DRAIN: rf_sim_cluster_clients_drain(s->c, true); break;
+    case P_CHECK: liveness(s); break;
+    default: UNREACHABLE();
+    }
+}
+
+uint32_t rf_sim_schedule_members(uint64_t seed)
+{
+    rf_pcg32 r;
+    rf_pcg32_derive(&r, seed, "members", 0);
+    return RF_SIM_SCHEDULE_MEMBERS_MIN +
+           rf_pcg32_bounded(&r, RF_SIM_SCHEDULE_MEMBERS_MAX - RF_SIM_SCHEDULE_MEMBERS_MIN + 1);
+}
+
+/* The cluster's shape and settings, drawn from the seed. */
+static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cfg)
+{
+    cfg->nodes = members;
+    cfg->voters = members >= 4 && rf_pcg32_bounded(r, 2) == 0 ? members - 1 : members;
+    cfg->clients = 1 + rf_pcg32_bounded(r, 4);
+    cfg->net.latency_ns_base = rf_pcg32_range64(r, 100000, 2 * MS);
+    cfg->net.latency_ns_jitter = rf_pcg32_range64(r, 0, 5 * MS);
+    cfg->net.tail_ppm = rf_pcg32_bounded(r, 2) == 0 ? 0 : rf_pcg32_bounded(r, 20000);
+    cfg->net.tail_ns_max = 50 * MS;
+    cfg->net.loss_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
+    cfg->net.dup_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
+    cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 5 * MS);
+    cfg->torn_ppm = rf_pcg32_bounded(r, 1000001);
+    /* Small snapshot thresholds and chunks exercise compaction, install
+     * and chunking in short runs. */
+    cfg->raft.snapshot_threshold = rf_pcg32_bounded(r, 2) == 0 ? 0 : rf_pcg32_range64(r, 8, 200);
+    cfg->raft.snapshot_chunk_bytes_max = (uint32_t)rf_pcg32_range64(r, 4, 512);
+    cfg->raft.inflight_max = 1 + rf_pcg32_bounded(r, 8);
+    cfg->raft.append_entries_max = 1 + rf_pcg32_bounded(r, 64);
+}
+
+static void schedule_faults(sched *s)
+{
+    uint32_t k = (uint32_t)draw(s, 3, 14);
+    for (uint32_t i = 0; i < k; i++) {
+        uint64_t at = draw(s, 300 * MS, s->heal_ns - 1);
+        action a = (action)draw(s, 0, A_COUNT - 1);
+        if (rf_sim_engine_at(s->e, at, K_ACTION, 0, a, NULL) != RF_OK)
+            rf_sim_cluster_fail(s->c, RF_SIM_V_HARNESS, "event queue full");
+    }
+    rf_sim_engine_at(s->e, s->heal_ns, K_PHASE, 0, P_HEAL, NULL);
+    rf_sim_engine_at(s->e, s->heal_ns + 3 * SEC, K_PHASE, 0, P_DRAIN, NULL);
+    rf_sim_engine_at(s->e, s->heal_ns + 6 * SEC, K_PHASE, 0, P_CHECK, NULL);
+}
+
+int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    uint32_t members = opts->members != 0 ? opts->members : rf_sim_schedule_members(opts->seed);
+    if (members < 1 || members > RF_SIM_NODES_MAX || members > RF_RAFT_MEMBERS_MAX)
+        return RF_EINVAL;
+    rf_sim_cluster_config cfg;
+    rf_sim_cluster_config_defaults(&cfg);
+    cfg.seed = opts->seed;
+    cfg.log = opts->log;
+    rf_pcg32 shape;
+    rf_pcg32_derive(&shape, opts->seed, "shape", 0);
+    draw_config(&shape, members, &cfg);
+    rf_sim_cluster *c;
+    int rc = rf_sim_cluster_create(&cfg, &c);
+    if (rc != RF_OK)
+        return rc;
+    sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members};
+    rf_sim_engine_stream(s.e, &s.rng, "faults", 0);
+    rf_sim_net *net = rf_sim_cluster_net(c);
+    for (uint32_t i = 0; i < members; i++)
+        rf_sim_net_set_zone(net, i, i % 3);
+    rf_sim_engine_on(s.e, K_ACTION, on_action, NULL, &s);
+    rf_sim_engine_on(s.e, K_PHASE, on_phase, NULL, &s);
+    s.heal_ns = draw(&s, 1 * SEC, 4 * SEC);
+    schedule_faults(&s);
+    rf_sim_cluster_run_until(c, s.heal_ns + 6 * SEC + 1);
+
+    res->seed = opts->seed;
+    res->members = members;
+    res->violations = rf_sim_cluster_violations(c);
+    if (res->violations > 0) {
+        res->first = *rf_sim_cluster_first_violation(c);
+        res->violation_ns = s.e->now_ns;
+    }
+    res->trace_hash = s.e->trace.h;
+    res->events = s.e->events_run;
+    res->sim_ns = s.e->now_ns;
+    res->faults = s.faults;
+    rf_sim_cluster_stats_get(c, &res->stats);
+    rf_sim_cluster_close(c);
+    return RF_OK;
+}
