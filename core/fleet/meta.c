@@ -186,6 +186,39 @@ static bool ack_removed(rf_meta *m, size_t at, uint64_t node_id)
     return false;
 }
 
+int rf_meta_place(const rf_meta *m, const char *group, uint32_t replicas, uint64_t *ids,
+                  size_t cap)
+{
+    rf_placement_node *pn = malloc((m->n_nodes + 1) * sizeof *pn);
+    uint64_t *pid = malloc((m->n_nodes + 1) * sizeof *pid);
+    uint32_t idx[RF_META_REPLICAS_MAX + 2];
+    size_t n = 0, got = 0;
+    rf_placement *p = NULL;
+    int rc = RF_ENOMEM;
+    if (pn == NULL || pid == NULL || replicas == 0 || replicas > RF_META_REPLICAS_MAX + 2 ||
+        cap < replicas)
+        goto out;
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        if (m->nodes[i].state != RF_META_NODE_ACTIVE)
+            continue;
+        pn[n].name = m->nodes[i].name;
+        pn[n].zone = m->nodes[i].zone;
+        pid[n++] = m->nodes[i].id;
+    }
+    rc = rf_placement_init(&p, pn, n);
+    if (rc == RF_OK)
+        rc = rf_placement_members(p, group, replicas, idx, replicas, &got);
+    for (size_t i = 0; rc == RF_OK && i < got; i++)
+        ids[i] = pid[idx[i]];
+    for (size_t i = rc == RF_OK ? got : 0; i < cap; i++)
+        ids[i] = 0;
+out:
+    rf_placement_close(p);
+    free(pn);
+    free(pid);
+    return rc;
+}
+
 /* ---- commands -------------------------------------------------------------- */
 
 typedef struct meta_out {
@@ -277,6 +310,9 @@ static int cmd_add_group(rf_meta *m, rf_meta_rd *rd, meta_out o)
         return cmd_reject(o, RF_EFULL, "too many groups");
     if (o.cap < 8)
         return RF_ETOOBIG;
+    int rc = rf_meta_place(m, g.name, 1, &g.boot_node, 1);
+    if (rc != RF_OK)
+        return cmd_reject(o, rc, "placement failed");
     g.id = m->next_group_id;
     if (rf_meta_insert_group(m, &g) != RF_OK)
         return cmd_reject(o, RF_ENOMEM, "out of memory");

@@ -225,6 +225,7 @@ int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len
     for (size_t i = 0; i < m->n_groups; i++) {
         const rf_meta_group *g = m->by_id[i];
         rf_meta_wr_u64(&w, g->id);
+        rf_meta_wr_u64(&w, g->boot_node);
         rf_meta_wr_u32(&w, g->replicas);
         rf_meta_wr_str(&w, g->model);
         rf_meta_wr_str(&w, g->name);
@@ -276,10 +277,12 @@ static bool decode_groups(rf_meta *m, rf_meta_rd *rd)
         rf_meta_group g;
         memset(&g, 0, sizeof g);
         g.id = rf_meta_rd_u64(rd);
+        g.boot_node = rf_meta_rd_u64(rd);
         g.replicas = rf_meta_rd_u32(rd);
         rf_meta_rd_str(rd, g.model, RF_MODEL_NAME_MAX);
         rf_meta_rd_str(rd, g.name, RF_GROUP_NAME_MAX);
-        if (rd->bad || g.id < RF_META_FIRST_GROUP_ID || g.id >= m->next_group_id)
+        if (rd->bad || g.id < RF_META_FIRST_GROUP_ID || g.id >= m->next_group_id ||
+            g.boot_node == 0)
             return false;
         if (g.replicas == 0 || g.replicas > RF_META_REPLICAS_MAX ||
             rf_meta_check_model_name(g.model) != RF_OK || !rf_meta_valid_group_name(g.name))

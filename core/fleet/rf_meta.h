@@ -14,7 +14,10 @@
  *  - nodes: name, zone, node id (the Raft member id of that node) and state
  *    (active, or deactivating: being drained, out of every placement);
  *  - groups: name, id (assigned here, increasing, never reused), replica
- *    count and data-model name;
+ *    count, data-model name, and the boot node: the desired leader (the
+ *    placement head over the active nodes) when the group was added. Only
+ *    that node bootstraps the group, with itself as the only voter, so two
+ *    nodes can never start two copies of one group; rebalancing grows it;
  *  - removed groups still being cleaned up: their id and the nodes that have
  *    not yet acknowledged that they stopped their member.
  *
@@ -46,7 +49,8 @@
  * Encoding of the state (version 1), canonical so replicas compare digests:
  *   u8 0x01, u64 next_group_id, u64 nodes_epoch,
  *   u32 n_nodes,   each: str name, str zone, u64 id, u8 state  (by name)
- *   u32 n_groups,  each: u64 id, u32 replicas, str model, str name (by id)
+ *   u32 n_groups,  each: u64 id, u64 boot node, u32 replicas, str model,
+ *                  str name (by id)
  *   u32 n_removed, each: u64 id, str name, u32 n, n x u64 node id (by id,
  *                  node ids ascending)
  * Digest: SipHash-2-4 of that encoding under the key "rf-fleet-meta-v1". */
@@ -73,6 +77,7 @@ typedef struct rf_meta_node {
 
 typedef struct rf_meta_group {
     uint64_t id;
+    uint64_t boot_node; /* the node that bootstraps its first member */
     uint32_t replicas;
     char model[RF_MODEL_NAME_MAX + 1];
     char name[RF_GROUP_NAME_MAX + 1];
@@ -148,6 +153,14 @@ bool rf_meta_removed_pending(const rf_meta_removed *r, uint64_t node_id);
 /* Counts every change to the set of nodes or their states: a change means
  * the placement target may have moved. */
 uint64_t rf_meta_nodes_epoch(const rf_meta *m);
+
+/* The placement target of group over the active nodes (DESIGN.md section
+ * 4): ids[0..min(replicas, active)) get node ids, desired leader first, and
+ * the rest of ids[0..cap) get 0. cap >= replicas, replicas <=
+ * RF_META_REPLICAS_MAX + 2. RF_ENOACTIVENODE without an active node,
+ * RF_ENOMEM, RF_EINVAL. */
+int rf_meta_place(const rf_meta *m, const char *group, uint32_t replicas, uint64_t *ids,
+                  size_t cap);
 uint64_t rf_meta_next_group_id(const rf_meta *m);
 
 #endif

@@ -313,6 +313,39 @@ START_TEST(test_meta_query_finds_groups_and_counts)
 }
 END_TEST
 
+START_TEST(test_meta_boot_node_is_the_placement_head_of_active_nodes)
+{
+    rf_meta *m = M->create();
+    uint64_t ids[5];
+    ck_assert_int_eq(rf_meta_place(m, "consensus1", 3, ids, 5), RF_ENOACTIVENODE);
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(m, "n2", "zone2", 2), RF_OK);
+    ck_assert_int_eq(activate(m, "n3", "zone1", 3), RF_OK);
+    ck_assert_int_eq(activate(m, "n4", "zone2", 4), RF_OK);
+    for (int i = 1; i <= 5; i++) {
+        char name[16] = "consensus0";
+        name[9] = (char)('0' + i);
+        ck_assert_int_eq(add_group(m, name, 3, NULL), RF_OK);
+        ck_assert_int_eq(rf_meta_place(m, name, 3, ids, 5), RF_OK);
+        ck_assert_uint_eq(rf_meta_group_by_name(m, name)->boot_node, ids[0]);
+        /* Three distinct members over two zones, then zeros. */
+        ck_assert(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+        ck_assert_uint_ne(ids[2], 0);
+        ck_assert_uint_eq(ids[3], 0);
+        uint64_t z0 = rf_meta_node_by_id(m, ids[0])->zone[4];
+        ck_assert_uint_ne(z0, (uint64_t)rf_meta_node_by_id(m, ids[1])->zone[4]);
+    }
+    /* Deactivated nodes are out of every placement. */
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_OK);
+    ck_assert_int_eq(node_cmd(m, 1, "n3"), RF_OK);
+    ck_assert_int_eq(rf_meta_place(m, "consensus1", 3, ids, 5), RF_OK);
+    ck_assert(ids[0] == 2 || ids[0] == 4);
+    ck_assert(ids[1] == 2 || ids[1] == 4);
+    ck_assert_uint_eq(ids[2], 0);
+    M->destroy(m);
+}
+END_TEST
+
 Suite *fleet_meta_suite(void)
 {
     Suite *s = suite_create("fleet_meta");
@@ -325,6 +358,7 @@ Suite *fleet_meta_suite(void)
     tcase_add_test(tc, test_meta_encoding_round_trips_and_digest_tracks_state);
     tcase_add_test(tc, test_meta_decode_refuses_truncated_and_mutated_encodings);
     tcase_add_test(tc, test_meta_query_finds_groups_and_counts);
+    tcase_add_test(tc, test_meta_boot_node_is_the_placement_head_of_active_nodes);
     suite_add_tcase(s, tc);
     return s;
 }
