@@ -23,7 +23,9 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
     case RF_SIM_V_COMMITTED_CHANGED: return "committed entry lost or changed";
     case RF_SIM_V_STATE_MACHINE: return "state machine safety";
     case RF_SIM_V_ACK: return "acknowledged result lost or changed";
+    case RF_SIM_V_DURABILITY: return "durability before acknowledgement";
     case RF_SIM_V_LIVENESS: return "liveness";
+    case RF_SIM_V_LINEARIZABILITY: return "linearizability";
     case RF_SIM_V_HARNESS: return "harness bookkeeping";
     }
     return "unknown";
@@ -112,6 +114,16 @@ static const rf_sim_check_entry *node_entry(const rf_sim_check_node *n, uint64_t
     if (index <= n->base_index || index > node_last(n))
         return NULL;
     return &n->log[index - n->base_index - 1];
+}
+
+uint64_t rf_sim_check_term_at(const rf_sim_check *c, uint32_t node, uint64_t index)
+{
+    ASSERT(node < c->nodes);
+    const rf_sim_check_node *n = &c->node[node];
+    if (index == n->base_index)
+        return n->base_term;
+    const rf_sim_check_entry *e = node_entry(n, index);
+    return e == NULL ? 0 : e->term;
 }
 
 static uint64_t node_chain(const rf_sim_check_node *n, uint64_t index)
@@ -292,7 +304,7 @@ bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint6
     return true;
 }
 
-static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index)
+static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term)
 {
     const rf_sim_check_entry *e = node_entry(&c->node[node], index);
     ASSERT(e != NULL);
@@ -320,11 +332,11 @@ static bool commit_one(rf_sim_check *c, uint32_t node, uint64_t index)
         c->committed_cap = cap;
     }
     c->committed[c->committed_len++] =
-        (rf_sim_committed){.term = e->term, .phash = e->phash, .chain = e->chain};
+        (rf_sim_committed){.term = e->term, .phash = e->phash, .chain = e->chain, .commit_term = term};
     return true;
 }
 
-bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit)
+bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term)
 {
     ASSERT(node < c->nodes);
     rf_sim_check_node *n = &c->node[node];
@@ -342,7 +354,7 @@ bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit)
     }
     uint64_t from = n->commit > n->base_index ? n->commit : n->base_index;
     for (uint64_t i = from + 1; i <= commit; i++)
-        if (!commit_one(c, node, i))
+        if (!commit_one(c, node, i, term))
             return false;
     n->commit = commit;
     return true;
@@ -445,6 +457,8 @@ bool rf_sim_check_leader(rf_sim_check *c, uint32_t node, uint64_t term)
      * every entry committed before its term. Chains make it one compare. */
     const rf_sim_check_node *n = &c->node[node];
     uint64_t top = c->committed_len;
+    while (top > 0 && c->committed[top - 1].commit_term >= term)
+        top--;
     if (top == 0 || top < n->base_index)
         return true;
     if (top > node_last(n) || node_chain(n, top) != c->committed[top - 1].chain) {

@@ -15,8 +15,10 @@
  *    hold identical prefixes up to it (checked with a chain hash per entry,
  *    chain_i = H(chain_{i-1}, term_i, payload_i), compared through a global
  *    table (index, term) -> chain);
- *  - leader completeness: a leader holds every entry committed so far
- *    (its chain at the highest committed index equals the committed one);
+ *  - leader completeness: a leader of term T holds every entry committed
+ *    in a term before T (its chain at the highest such index equals the
+ *    committed one; entries committed in T or later by other leaders are
+ *    not required: a stale leader of an older term may still win late);
  *  - committed entries never change: a global table index -> (term,
  *    payload, chain) that every node's commit advance is compared with; a
  *    node never truncates below its own commit index;
@@ -35,7 +37,9 @@ typedef enum rf_sim_violation_kind {
     RF_SIM_V_COMMITTED_CHANGED,
     RF_SIM_V_STATE_MACHINE,
     RF_SIM_V_ACK,
+    RF_SIM_V_DURABILITY, /* a vote or an ack left before its write was durable */
     RF_SIM_V_LIVENESS,
+    RF_SIM_V_LINEARIZABILITY, /* the clients' history has no linearization */
     RF_SIM_V_HARNESS, /* the harness's own bookkeeping failed (a table bound...) */
 } rf_sim_violation_kind;
 
@@ -62,6 +66,7 @@ typedef struct rf_sim_check_node {
 
 typedef struct rf_sim_committed {
     uint64_t term, phash, chain;
+    uint64_t commit_term; /* term of the leader that committed it */
     uint64_t reply_hash, digest;
     bool has_reply, has_digest;
 } rf_sim_committed;
@@ -108,8 +113,10 @@ bool rf_sim_check_append(rf_sim_check *c, uint32_t node, uint64_t from_index,
  * or an installed snapshot the log agrees with) the entries after it stay;
  * otherwise the log is replaced by the snapshot. */
 bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term);
-/* The node's commit index is now commit. */
-bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit);
+/* The node's commit index is now commit, in the node's current term.
+ * The first node to cover an index is the leader that committed it, so
+ * its term is recorded as the index's commit term. */
+bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term);
 /* The node applied the entry at index (a command from (client, seq) when
  * is_command) and its model replied reply_hash. */
 bool rf_sim_check_apply(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term,
@@ -124,8 +131,10 @@ bool rf_sim_check_ack(rf_sim_check *c, uint64_t client, uint64_t seq, uint64_t r
 /* Cross-checks the mirror against what the node reports of its own log. */
 bool rf_sim_check_last(rf_sim_check *c, uint32_t node, uint64_t last_index, uint64_t last_term);
 
-/* The mirror's last index and its term. */
+/* The mirror's last index. */
 uint64_t rf_sim_check_last_index(const rf_sim_check *c, uint32_t node);
+/* The term of the mirror's entry at index, 0 when it does not hold it. */
+uint64_t rf_sim_check_term_at(const rf_sim_check *c, uint32_t node, uint64_t index);
 
 /* Records a violation found outside these functions (liveness...). */
 void rf_sim_check_fail(rf_sim_check *c, rf_sim_violation_kind kind, const char *fmt, ...)

@@ -82,9 +82,33 @@ static void after_step_checks(rf_sim_cluster *c, sim_node *n)
 
 /* ---- ready processing ---- */
 
+/* Within one term a follower never drops an entry it acknowledged to that
+ * term's leader: the leader may already count it toward a commit (Raft
+ * paper §5.3: only entries that conflict are removed, and one leader's
+ * entries never conflict with themselves). */
+static void check_acked_kept(rf_sim_cluster *c, sim_node *n, uint64_t drop_from)
+{
+    if (n->ack_term == 0 || n->ack_term != rf_raft_term(n->raft) || drop_from > n->ack_index)
+        return;
+    rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
+                      "n%u drops its log from %" PRIu64 " in term %" PRIu64
+                      " after acknowledging up to %" PRIu64 " in that term",
+                      n->index + 1, drop_from, n->ack_term, n->ack_index);
+}
+
 static void mirror_log(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
 {
     rf_sim_check *k = &c->check;
+    uint64_t last = rf_sim_check_last_index(k, n->index);
+    if (rd->truncate_from != 0 && rd->truncate_from <= last)
+        check_acked_kept(c, n, rd->truncate_from);
+    for (size_t i = 0; i < rd->n_entries && rd->entries[i].index <= last; i++) {
+        const rf_entry *e = &rd->entries[i];
+        if (rf_sim_check_term_at(k, n->index, e->index) != e->term) {
+            check_acked_kept(c, n, e->index); /* an overwrite */
+            break;
+        }
+    }
     if (rd->has_snapshot)
         rf_sim_check_snapshot(k, n->index, rd->snapshot.index, rd->snapshot.term);
     uint64_t from = rd->n_entries > 0 ? rd->entries[0].index : 0;
@@ -105,10 +129,60 @@ static void mirror_log(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
     }
 }
 
+/* The durable term of the entry at index, 0 when the disk does not hold it. */
+static uint64_t durable_term_at(const sim_durable *d, uint64_t index)
+{
+    if (d->has_snapshot && d->snap.index == index)
+        return d->snap.term;
+    if (d->n_entries == 0 || index < d->entries[0].index)
+        return 0;
+    uint64_t k = index - d->entries[0].index;
+    return k < d->n_entries ? d->entries[k].term : 0;
+}
+
+/* The durability contract (raft.h; Raft thesis §3.8): a granted vote
+ * leaves only once the term and vote are durable, an append is
+ * acknowledged only once the entries up to the match index are. */
+static void check_durable_before_send(rf_sim_cluster *c, sim_node *n, const rf_msg *m)
+{
+    const sim_durable *d = &n->durable;
+    if (m->reject)
+        return;
+    if (m->type == RF_MSG_APPEND_RESP && (m->term > n->ack_term || m->index > n->ack_index)) {
+        if (m->term > n->ack_term)
+            n->ack_index = 0;
+        n->ack_term = m->term;
+        if (m->index > n->ack_index)
+            n->ack_index = m->index;
+    }
+    if (m->type == RF_MSG_VOTE_RESP && (d->term != m->term || d->vote != m->to)) {
+        rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
+                          "n%u grants its vote in term %" PRIu64 " to n%" PRIu64
+                          " with durable term %" PRIu64 " vote %" PRIu64,
+                          n->index + 1, m->term, m->to, d->term, d->vote);
+    } else if (m->type == RF_MSG_APPEND_RESP && m->index > rf_raft_snapshot_index(n->raft) &&
+               durable_term_at(d, m->index) != rf_raft_term_at(n->raft, m->index) &&
+               !(d->has_snapshot && m->index < d->snap.index)) {
+        /* (Entries under the member's snapshot are committed and applied:
+         * acknowledging them again is harmless.) */
+        rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
+                          "n%u acknowledges %" PRIu64 "/%" PRIu64 " to n%" PRIu64 " in term %" PRIu64
+                          " (its term %" PRIu64 ", last %" PRIu64 ")"
+                          " while its disk holds %" PRIu64 "/%" PRIu64 " (durable last %" PRIu64
+                          ", %u writes in flight)",
+                          n->index + 1, m->index, rf_raft_term_at(n->raft, m->index), m->to,
+                          m->term, rf_raft_term(n->raft), rf_raft_last_index(n->raft),
+                          m->index, durable_term_at(d, m->index),
+                          rf_sim_cluster_durable_last(c, n->index),
+                          rf_sim_cluster_writes_in_flight(c, n->index));
+    }
+}
+
 static void send_msgs(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
 {
     for (size_t i = 0; i < rd->n_msgs; i++) {
         const rf_send *s = &rd->msgs[i];
+        check_durable_before_send(c, n, &s->msg);
         if (s->to == 0 || s->to > c->cfg.nodes)
             continue; /* not a node of this cluster */
         size_t len = rf_msg_encoded_size(&s->msg);
@@ -171,7 +245,7 @@ static void observe(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
         const char *name = o->kind < 8 ? names[o->kind] : "?";
         if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id == n->id)
             rf_sim_check_leader(&c->check, n->index, o->term);
-        if (o->kind == RF_OBS_SNAPSHOT_TAKEN || o->kind == RF_OBS_SNAPSHOT_INSTALLED ||
+        if (o->kind == RF_OBS_SNAPSHOT_TAKEN ||
             o->kind == RF_OBS_LEADER_LOST)
             continue; /* frequent; the rest is worth a log line */
         sim_log(c, "n%u: %s: term %" PRIu64 " node %" PRIu64 " index %" PRIu64, n->index + 1,
@@ -188,13 +262,17 @@ void sim_node_drain(rf_sim_cluster *c, sim_node *n)
         mirror_log(c, n, &rd);
         if (sim_disk_submit(c, n, &rd) != RF_OK)
             rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
-        rf_sim_check_commit(&c->check, n->index, rf_raft_commit_index(n->raft));
+        rf_sim_check_commit(&c->check, n->index, rf_raft_commit_index(n->raft),
+                            rf_raft_term(n->raft));
         send_msgs(c, n, &rd);
         apply_checks(c, n, &rd);
         observe(c, n, &rd);
         for (size_t i = 0; i < rd.n_replies; i++)
             sim_clients_reply(c, n, &rd.replies[i]);
+        uint64_t token = rd.persist_token;
         rf_raft_advance(n->raft);
+        if (c->cfg.disk_acks_early && token != 0)
+            rf_raft_persisted(n->raft, token);
     }
     rf_sim_check_digest(&c->check, n->index, rf_raft_applied_index(n->raft),
                         rf_raft_digest(n->raft));

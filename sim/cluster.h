@@ -55,6 +55,8 @@ typedef struct rf_sim_cluster_config {
     uint64_t client_think_ns_max;      /* pause between two ops */
     uint32_t query_ppm;                /* share of ops that are queries */
     uint32_t events_max;               /* bound on pending events */
+    bool disk_acks_early; /* a broken disk for testing the checkers: reports
+                           * writes durable when submitted, loses them on crash */
     FILE *log;                         /* event log (faults, leaders, violations); NULL: quiet */
 } rf_sim_cluster_config;
 
@@ -133,6 +135,8 @@ const rf_raft *rf_sim_cluster_raft(const rf_sim_cluster *c, uint32_t node);
 /* Durable state of a node's member: its last durable log index and term. */
 uint64_t rf_sim_cluster_durable_last(const rf_sim_cluster *c, uint32_t node);
 uint64_t rf_sim_cluster_durable_term(const rf_sim_cluster *c, uint32_t node);
+/* Writes the node's disk has not made durable yet. */
+uint32_t rf_sim_cluster_writes_in_flight(const rf_sim_cluster *c, uint32_t node);
 void rf_sim_cluster_stats_get(const rf_sim_cluster *c, rf_sim_cluster_stats *out);
 
 /* ---- clients ---- */
@@ -140,6 +144,26 @@ void rf_sim_cluster_stats_get(const rf_sim_cluster *c, rf_sim_cluster_stats *out
 void rf_sim_cluster_clients_drain(rf_sim_cluster *c, bool drain);
 /* The recorded operations, in invocation order. */
 const rf_sim_op *rf_sim_cluster_ops(const rf_sim_cluster *c, uint64_t *n);
+
+/* The clients' operations as a history for sim/linz (h is initialised
+ * here; close it with rf_history_close). Pending ops are recorded as
+ * unknown. Returns 0 or RF_ENOMEM. */
+struct rf_history;
+int rf_sim_cluster_history(const rf_sim_cluster *c, struct rf_history *h);
+
+typedef enum rf_sim_linz {
+    RF_SIM_LINZ_OK = 0,
+    RF_SIM_LINZ_VIOLATION, /* recorded as a violation */
+    RF_SIM_LINZ_UNKNOWN,   /* the checker's budget ran out: no verdict */
+} rf_sim_linz;
+
+/* Checks the clients' history for linearizability against the group's
+ * model (sim/linz); a violation is recorded with its explanation. */
+rf_sim_linz rf_sim_cluster_check_linearizable(rf_sim_cluster *c);
+
+/* Writes one line per node: up/paused, role, term, leader, commit,
+ * applied, log range, durable last, configuration. */
+void rf_sim_cluster_dump(const rf_sim_cluster *c, FILE *f);
 
 /* The violations found so far and the first one. */
 uint64_t rf_sim_cluster_violations(const rf_sim_cluster *c);

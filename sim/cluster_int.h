@@ -82,6 +82,7 @@ typedef struct sim_node {
     uint64_t sync_refused; /* request id refused synchronously in this drain */
     uint64_t rejected_before; /* raft's msgs_rejected of earlier incarnations */
     uint64_t last_leader_term;
+    uint64_t ack_term, ack_index; /* highest append ack sent, and its term */
 } sim_node;
 
 typedef struct sim_client {

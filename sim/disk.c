@@ -147,6 +147,8 @@ void sim_disk_complete(rf_sim_cluster *c, sim_node *n)
     apply_write(c, n, w, w->n_entries, true);
     uint64_t token = w->token;
     write_free(w);
+    if (c->cfg.disk_acks_early)
+        return; /* reported at submission already */
     rf_raft_persisted(n->raft, token);
     sim_node_drain(c, n);
 }

@@ -23,6 +23,11 @@ typedef enum action {
 
 enum phase { P_HEAL = 1, P_DRAIN, P_CHECK };
 
+/* Clients stop issuing 3 s after the heal; an op gives up 3 s after its
+ * call at the first retry decision after that (timeout 300 ms), so by 7 s
+ * nothing may be pending. */
+#define CHECK_AFTER_HEAL_NS (7 * SEC)
+
 typedef struct sched {
     rf_sim_cluster *c;
     rf_sim_engine *e;
@@ -31,6 +36,7 @@ typedef struct sched {
     uint64_t heal_ns;
     bool healed;
     uint32_t faults;
+    rf_sim_linz linz;
 } sched;
 
 static uint64_t draw(sched *s, uint64_t lo, uint64_t hi)
@@ -100,6 +106,21 @@ static void net_action(sched *s, action a, rf_sim_net *net)
     later(s, hold, A_HEAL_NET, 0);
 }
 
+/* Half the crashes hit a node with writes in flight (when there is one),
+ * so lost and torn unsynced writes are common, not luck. */
+static uint32_t crash_target(sched *s)
+{
+    uint32_t node = (uint32_t)draw(s, 0, s->nodes - 1);
+    if (draw(s, 0, 1) == 0)
+        return node;
+    for (uint32_t k = 0; k < s->nodes; k++) {
+        uint32_t i = (node + k) % s->nodes;
+        if (rf_sim_cluster_writes_in_flight(s->c, i) > 0)
+            return i;
+    }
+    return node;
+}
+
 static void do_action(sched *s, action a, uint32_t node)
 {
     rf_sim_cluster *c = s->c;
@@ -110,7 +131,7 @@ static void do_action(sched *s, action a, uint32_t node)
         net_action(s, a, net);
         break;
     case A_CRASH:
-        node = (uint32_t)draw(s, 0, s->nodes - 1);
+        node = crash_target(s);
         rf_sim_cluster_crash(c, node);
         later(s, draw(s, 50 * MS, 1500 * MS), A_RESTART, node);
         break;
@@ -155,7 +176,7 @@ static void liveness(sched *s)
     for (uint64_t i = 0; i < n_ops; i++) {
         const rf_sim_op *op = &ops[i];
         if (op->status == RF_SIM_OP_PENDING) {
-            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms still pending 6 s after the heal",
+            snprintf(text, sizeof(text), "client %u op '%s' invoked at %" PRIu64 " ms still pending 7 s after the heal",
                      op->client + 1, op->op, op->call_ns / MS);
             rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
             return;
@@ -171,7 +192,7 @@ static void liveness(sched *s)
         ok_after++;
     }
     if (rf_sim_cluster_leader(c) < 0)
-        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 6 s after the heal");
+        rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 7 s after the heal");
     else if (ok_after == 0 && c != NULL && n_ops > 0)
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no operation succeeded after the heal");
 }
@@ -186,7 +207,11 @@ static void on_phase(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
         rf_sim_cluster_heal_all(s->c);
         break;
     case P_DRAIN: rf_sim_cluster_clients_drain(s->c, true); break;
-    case P_CHECK: liveness(s); break;
+    case P_CHECK:
+        liveness(s);
+        if (rf_sim_cluster_violations(s->c) == 0)
+            s->linz = rf_sim_cluster_check_linearizable(s->c);
+        break;
     default: UNREACHABLE();
     }
 }
@@ -211,7 +236,7 @@ static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cf
     cfg->net.tail_ns_max = 50 * MS;
     cfg->net.loss_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
     cfg->net.dup_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
-    cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 5 * MS);
+    cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 20 * MS);
     cfg->torn_ppm = rf_pcg32_bounded(r, 1000001);
     /* Small snapshot thresholds and chunks exercise compaction, install
      * and chunking in short runs. */
@@ -221,18 +246,40 @@ static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cf
     cfg->raft.append_entries_max = 1 + rf_pcg32_bounded(r, 64);
 }
 
+/* How often each action is drawn, relative to the others: crashes and
+ * partitions find the most bugs, so they come most often. */
+static const uint8_t action_weight[A_COUNT] = {
+    [A_PARTITION] = 3, [A_ONEWAY] = 2, [A_ISOLATE] = 2, [A_ZONE] = 1, [A_FLAP] = 1,
+    [A_CLOG] = 1, [A_CRASH] = 4, [A_PAUSE] = 2, [A_DRIFT] = 1, [A_NETCFG] = 1,
+    [A_ADD] = 2, [A_PROMOTE] = 2, [A_REMOVE] = 2, [A_TRANSFER] = 2,
+};
+
+static action draw_action(sched *s)
+{
+    uint32_t total = 0;
+    for (int a = 0; a < A_COUNT; a++)
+        total += action_weight[a];
+    uint32_t r = (uint32_t)draw(s, 0, total - 1);
+    for (int a = 0; a < A_COUNT; a++) {
+        if (r < action_weight[a])
+            return (action)a;
+        r -= action_weight[a];
+    }
+    UNREACHABLE();
+}
+
 static void schedule_faults(sched *s)
 {
-    uint32_t k = (uint32_t)draw(s, 3, 14);
+    uint32_t k = (uint32_t)draw(s, 3, 16);
     for (uint32_t i = 0; i < k; i++) {
         uint64_t at = draw(s, 300 * MS, s->heal_ns - 1);
-        action a = (action)draw(s, 0, A_COUNT - 1);
+        action a = draw_action(s);
         if (rf_sim_engine_at(s->e, at, K_ACTION, 0, a, NULL) != RF_OK)
             rf_sim_cluster_fail(s->c, RF_SIM_V_HARNESS, "event queue full");
     }
     rf_sim_engine_at(s->e, s->heal_ns, K_PHASE, 0, P_HEAL, NULL);
     rf_sim_engine_at(s->e, s->heal_ns + 3 * SEC, K_PHASE, 0, P_DRAIN, NULL);
-    rf_sim_engine_at(s->e, s->heal_ns + 6 * SEC, K_PHASE, 0, P_CHECK, NULL);
+    rf_sim_engine_at(s->e, s->heal_ns + CHECK_AFTER_HEAL_NS, K_PHASE, 0, P_CHECK, NULL);
 }
 
 int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result *res)
@@ -245,6 +292,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_sim_cluster_config_defaults(&cfg);
     cfg.seed = opts->seed;
     cfg.log = opts->log;
+    cfg.disk_acks_early = opts->broken_disk;
     rf_pcg32 shape;
     rf_pcg32_derive(&shape, opts->seed, "shape", 0);
     draw_config(&shape, members, &cfg);
@@ -252,7 +300,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     int rc = rf_sim_cluster_create(&cfg, &c);
     if (rc != RF_OK)
         return rc;
-    sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members};
+    sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members, .linz = RF_SIM_LINZ_OK};
     rf_sim_engine_stream(s.e, &s.rng, "faults", 0);
     rf_sim_net *net = rf_sim_cluster_net(c);
     for (uint32_t i = 0; i < members; i++)
@@ -261,8 +309,12 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_sim_engine_on(s.e, K_PHASE, on_phase, NULL, &s);
     s.heal_ns = draw(&s, 1 * SEC, 4 * SEC);
     schedule_faults(&s);
-    rf_sim_cluster_run_until(c, s.heal_ns + 6 * SEC + 1);
+    rf_sim_cluster_run_until(c, s.heal_ns + CHECK_AFTER_HEAL_NS + 1);
 
+    if (opts->log != NULL && rf_sim_cluster_violations(c) > 0) {
+        fprintf(opts->log, "state at the violation:\n");
+        rf_sim_cluster_dump(c, opts->log);
+    }
     res->seed = opts->seed;
     res->members = members;
     res->violations = rf_sim_cluster_violations(c);
@@ -274,6 +326,7 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     res->events = s.e->events_run;
     res->sim_ns = s.e->now_ns;
     res->faults = s.faults;
+    res->linz_unknown = s.linz == RF_SIM_LINZ_UNKNOWN;
     rf_sim_cluster_stats_get(c, &res->stats);
     rf_sim_cluster_close(c);
     return RF_OK;

@@ -21,9 +21,11 @@
  *     time, partitions lasting a drawn minimum;
  *  3. heal everything at the end of the fault phase, then the liveness
  *     bounds: every operation invoked from 2 s after the heal succeeds, at
- *     least one does, nothing is pending 6 s after the heal (clients stop
- *     issuing at 3 s) and a leader exists then.
- * The safety checkers run after every step throughout. */
+ *     least one does, nothing is pending 7 s after the heal (clients stop
+ *     issuing at 3 s and give an op up 3 s after its call) and a leader
+ *     exists then.
+ * The safety checkers run after every step throughout; at the end the
+ * clients' history is checked for linearizability (sim/linz). */
 
 #define RF_SIM_SCHEDULE_MEMBERS_MIN 3u
 #define RF_SIM_SCHEDULE_MEMBERS_MAX 7u
@@ -32,6 +34,8 @@ typedef struct rf_sim_schedule_opts {
     uint64_t seed;
     uint32_t members; /* 0: drawn from the seed */
     FILE *log;        /* the event log (--verbose); NULL: quiet */
+    bool broken_disk; /* the disk acknowledges writes before they are durable
+                       * (tests that the checkers catch what follows) */
 } rf_sim_schedule_opts;
 
 typedef struct rf_sim_schedule_result {
@@ -44,6 +48,7 @@ typedef struct rf_sim_schedule_result {
     uint64_t events;
     uint64_t sim_ns;
     uint32_t faults; /* fault actions injected */
+    bool linz_unknown; /* the linearizability checker ran out of budget */
     rf_sim_cluster_stats stats;
 } rf_sim_schedule_result;
 

@@ -50,7 +50,7 @@ uint64_t rf_raft_first_index(const rf_raft *r)
 
 uint64_t rf_raft_last_index(const rf_raft *r)
 {
-    return log_last(&r->log);
+    return rf_rft_log_last(&r->log);
 }
 
 uint64_t rf_raft_snapshot_index(const rf_raft *r)
@@ -62,15 +62,15 @@ int rf_raft_entry(const rf_raft *r, uint64_t index, rf_entry *out)
 {
     if (index <= r->log.snap_index)
         return RF_ECOMPACTED;
-    if (index > log_last(&r->log))
+    if (index > rf_rft_log_last(&r->log))
         return RF_ENOTFOUND;
-    log_get(&r->log, index, out);
+    rf_rft_log_get(&r->log, index, out);
     return RF_OK;
 }
 
 uint64_t rf_raft_term_at(const rf_raft *r, uint64_t index)
 {
-    return log_term(&r->log, index);
+    return rf_rft_log_term(&r->log, index);
 }
 
 const rf_membership *rf_raft_membership(const rf_raft *r)
@@ -95,7 +95,7 @@ void rf_raft_counters_get(const rf_raft *r, rf_raft_counters *out)
 
 size_t rf_raft_memory(const rf_raft *r)
 {
-    size_t n = sizeof(*r) + log_memory(&r->log);
+    size_t n = sizeof(*r) + rf_rft_log_memory(&r->log);
     n += r->props_cap * sizeof(pending_req) + r->reads_cap * sizeof(pending_read);
     n += r->read_buf_cap + r->marks_cap * sizeof(token_mark) + r->snap_len + r->recv_cap;
     n += r->msgs_cap * sizeof(rf_send) + r->held_cap * sizeof(held_msg);

@@ -13,7 +13,7 @@ static size_t dedup_home(const rf_raft *r, uint64_t client)
     return (size_t)((client * 0x9E3779B97F4A7C15ull) >> 17) & (r->dedup_cap - 1);
 }
 
-const dedup_slot *dedup_find(const rf_raft *r, uint64_t client)
+const dedup_slot *rf_rft_dedup_find(const rf_raft *r, uint64_t client)
 {
     if (r->dedup_cap == 0 || client == 0)
         return NULL;
@@ -28,7 +28,7 @@ const dedup_slot *dedup_find(const rf_raft *r, uint64_t client)
 static void dedup_erase_at(rf_raft *r, size_t i)
 {
     size_t mask = r->dedup_cap - 1;
-    raft_free(r->a, r->dedup[i].reply);
+    rf_rft_free(r->a, r->dedup[i].reply);
     for (size_t j = (i + 1) & mask; r->dedup[j].client_id != 0; j = (j + 1) & mask) {
         size_t k = dedup_home(r, r->dedup[j].client_id);
         /* Move j back into the hole when its home is not in (i, j]. */
@@ -47,7 +47,7 @@ static int dedup_grow(rf_raft *r)
     size_t ncap = r->dedup_cap ? r->dedup_cap * 2 : 16;
     dedup_slot *old = r->dedup;
     size_t old_cap = r->dedup_cap;
-    dedup_slot *ns = raft_alloc(r->a, ncap * sizeof(*ns));
+    dedup_slot *ns = rf_rft_alloc(r->a, ncap * sizeof(*ns));
     if (!ns)
         return RF_ENOMEM;
     memset(ns, 0, ncap * sizeof(*ns));
@@ -61,13 +61,13 @@ static int dedup_grow(rf_raft *r)
             j = (j + 1) & (ncap - 1);
         ns[j] = old[i];
     }
-    raft_free(r->a, old);
+    rf_rft_free(r->a, old);
     return RF_OK;
 }
 
 static dedup_slot *dedup_slot_for(rf_raft *r, uint64_t client)
 {
-    dedup_slot *s = (dedup_slot *)dedup_find(r, client);
+    dedup_slot *s = (dedup_slot *)rf_rft_dedup_find(r, client);
     if (s)
         return s;
     if (r->dedup_n >= r->cfg.dedup_clients_max) {
@@ -98,7 +98,7 @@ static int dedup_store(rf_raft *r, uint64_t client, uint64_t seq, uint64_t index
     if (!s)
         return RF_ENOMEM;
     if (len > s->cap) {
-        uint8_t *nb = raft_realloc(r->a, s->reply, len);
+        uint8_t *nb = rf_rft_realloc(r->a, s->reply, len);
         if (!nb)
             return RF_ENOMEM;
         s->reply = nb;
@@ -113,11 +113,11 @@ static int dedup_store(rf_raft *r, uint64_t client, uint64_t seq, uint64_t index
     return RF_OK;
 }
 
-void dedup_free(rf_raft *r)
+void rf_rft_dedup_free(rf_raft *r)
 {
     for (size_t i = 0; i < r->dedup_cap; i++)
-        raft_free(r->a, r->dedup[i].reply);
-    raft_free(r->a, r->dedup);
+        rf_rft_free(r->a, r->dedup[i].reply);
+    rf_rft_free(r->a, r->dedup);
     r->dedup = NULL;
     r->dedup_cap = 0;
     r->dedup_n = 0;
@@ -147,9 +147,9 @@ static uint64_t get64(const uint8_t *p)
 
 /* count:u64, then per client (sorted by id): client seq index:u64,
  * status:u64 (two's complement), len:u64, reply bytes. */
-int dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
+int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
 {
-    const dedup_slot **v = raft_alloc(r->a, (r->dedup_n + 1) * sizeof(*v));
+    const dedup_slot **v = rf_rft_alloc(r->a, (r->dedup_n + 1) * sizeof(*v));
     if (!v)
         return RF_ENOMEM;
     size_t n = 0, bytes = 8;
@@ -160,9 +160,9 @@ int dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
         }
     ASSERT(n == r->dedup_n);
     qsort(v, n, sizeof(*v), slot_cmp);
-    uint8_t *p = raft_alloc(r->a, bytes);
+    uint8_t *p = rf_rft_alloc(r->a, bytes);
     if (!p) {
-        raft_free(r->a, v);
+        rf_rft_free(r->a, v);
         return RF_ENOMEM;
     }
     uint8_t *q = put64(p, n);
@@ -177,15 +177,15 @@ int dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
         q += v[i]->len;
     }
     ASSERT((size_t)(q - p) == bytes);
-    raft_free(r->a, v);
+    rf_rft_free(r->a, v);
     *out = p;
     *len = bytes;
     return RF_OK;
 }
 
-int dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
+int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
 {
-    dedup_free(r);
+    rf_rft_dedup_free(r);
     if (len < 8)
         return RF_EBADMSG;
     uint64_t n = get64(p);
@@ -199,7 +199,7 @@ int dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
         int64_t status = (int64_t)get64(p + at + 24);
         uint64_t rlen = get64(p + at + 32);
         at += 40;
-        if (client == 0 || rlen > RF_MODEL_REPLY_MAX || rlen > len - at || dedup_find(r, client))
+        if (client == 0 || rlen > RF_MODEL_REPLY_MAX || rlen > len - at || rf_rft_dedup_find(r, client))
             return RF_EBADMSG;
         if (status < -65536 || status > 65536)
             return RF_EBADMSG;
@@ -214,17 +214,17 @@ int dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
 
 /* ---- pending client requests (leader) ---------------------------------- */
 
-int pending_push(rf_raft *r, uint64_t index, uint64_t request_id)
+int rf_rft_pending_push(rf_raft *r, uint64_t index, uint64_t request_id)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     if (r->props_n == r->props_cap) {
         size_t ncap = r->props_cap ? r->props_cap * 2 : 16;
-        pending_req *np = raft_alloc(r->a, ncap * sizeof(*np));
+        pending_req *np = rf_rft_alloc(r->a, ncap * sizeof(*np));
         if (!np)
             return RF_ENOMEM;
         for (size_t i = 0; i < r->props_n; i++)
             np[i] = r->props[(r->props_head + i) % r->props_cap];
-        raft_free(r->a, r->props);
+        rf_rft_free(r->a, r->props);
         r->props = np;
         r->props_cap = ncap;
         r->props_head = 0;
@@ -237,14 +237,14 @@ int pending_push(rf_raft *r, uint64_t index, uint64_t request_id)
     return RF_OK;
 }
 
-void apply_fail_pending(rf_raft *r, int status)
+void rf_rft_apply_fail_pending(rf_raft *r, int status)
 {
     for (size_t i = 0; i < r->props_n; i++)
-        raft_reply(r, r->props[(r->props_head + i) % r->props_cap].request_id, status, NULL, 0);
+        rf_rft_reply(r, r->props[(r->props_head + i) % r->props_cap].request_id, status, NULL, 0);
     r->props_n = 0;
     r->props_head = 0;
     for (size_t i = 0; i < r->reads_n; i++)
-        raft_reply(r, r->reads[i].request_id, RF_ENOTLEADER, NULL, 0);
+        rf_rft_reply(r, r->reads[i].request_id, RF_ENOTLEADER, NULL, 0);
     r->reads_n = 0;
     r->read_buf_len = 0;
 }
@@ -255,7 +255,7 @@ void apply_fail_pending(rf_raft *r, int status)
  * to the output arena at *off. */
 static void apply_command(rf_raft *r, const log_ent *e, uint64_t index, out_applied *o)
 {
-    const dedup_slot *s = dedup_find(r, e->client_id);
+    const dedup_slot *s = rf_rft_dedup_find(r, e->client_id);
     if (s && e->sequence <= s->sequence) {
         /* A retry: never applied twice (thesis §6.3). */
         o->a.duplicate = 1;
@@ -265,17 +265,17 @@ static void apply_command(rf_raft *r, const log_ent *e, uint64_t index, out_appl
             return;
         }
         o->a.status = s->status;
-        int rc = raft_arena_put(r, s->reply, s->len, &o->off);
+        int rc = rf_rft_arena_put(r, s->reply, s->len, &o->off);
         ASSERT(rc == RF_OK);
         o->a.reply_len = s->len;
         return;
     }
-    int rc = raft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
+    int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
                           r->arena_len + RF_MODEL_REPLY_MAX, 1);
     ASSERT(rc == RF_OK);
     size_t rlen = 0;
     uint8_t *out = r->arena + r->arena_len;
-    o->a.status = r->cfg.model->command(r->model_state, log_data(&r->log, e), e->len, out,
+    o->a.status = r->cfg.model->command(r->model_state, rf_rft_log_data(&r->log, e), e->len, out,
                                         RF_MODEL_REPLY_MAX, &rlen);
     ASSERT(rlen <= RF_MODEL_REPLY_MAX);
     o->off = r->arena_len;
@@ -296,19 +296,19 @@ static void answer_pending(rf_raft *r, uint64_t index, uint64_t term, const out_
     if (p->index != index)
         return;
     int status = p->term == term ? o->a.status : RF_EUNKNOWN;
-    raft_reply_off(r, p->request_id, status, o->off, p->term == term ? o->a.reply_len : 0);
+    rf_rft_reply_off(r, p->request_id, status, o->off, p->term == term ? o->a.reply_len : 0);
     r->props_head = (r->props_head + 1) % r->props_cap;
     r->props_n--;
 }
 
-void apply_committed(rf_raft *r)
+void rf_rft_apply_committed(rf_raft *r)
 {
-    ASSERT(r->commit <= log_last(&r->log));
+    ASSERT(r->commit <= rf_rft_log_last(&r->log));
     while (r->applied < r->commit) {
         uint64_t idx = r->applied + 1;
-        const log_ent *e = log_at(&r->log, idx);
+        const log_ent *e = rf_rft_log_at(&r->log, idx);
         ASSERT(e != NULL);
-        int rc = raft_reserve(r->a, (void **)&r->appl, &r->appl_cap, r->appl_n + 1,
+        int rc = rf_rft_reserve(r->a, (void **)&r->appl, &r->appl_cap, r->appl_n + 1,
                               sizeof(out_applied));
         ASSERT(rc == RF_OK);
         out_applied *o = &r->appl[r->appl_n];
@@ -323,14 +323,14 @@ void apply_committed(rf_raft *r)
             apply_command(r, e, idx, o);
         } else if (e->kind == RF_ENTRY_CONFIG) {
             rf_membership m;
-            rc = membership_decode(log_data(&r->log, e), e->len, &m);
+            rc = rf_rft_membership_decode(rf_rft_log_data(&r->log, e), e->len, &m);
             ASSERT(rc == RF_OK);
-            member_applied_config(r, &m, idx);
+            rf_rft_member_applied_config(r, &m, idx);
         }
         r->applied = idx;
         r->appl_n++;
         answer_pending(r, idx, e->term, o);
     }
     if (r->role == RF_ROLE_LEADER)
-        apply_reads(r);
+        rf_rft_apply_reads(r);
 }

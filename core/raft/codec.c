@@ -85,7 +85,7 @@ static const uint8_t *getn(rd *r, size_t n)
     return p;
 }
 
-bool membership_valid(const rf_membership *m)
+bool rf_rft_membership_valid(const rf_membership *m)
 {
     if (m->count > RF_RAFT_MEMBERS_MAX)
         return false;
@@ -98,7 +98,7 @@ bool membership_valid(const rf_membership *m)
     return true;
 }
 
-size_t membership_encode(const rf_membership *m, uint8_t *out)
+size_t rf_rft_membership_encode(const rf_membership *m, uint8_t *out)
 {
     ASSERT(m->count <= RF_RAFT_MEMBERS_MAX);
     uint8_t *p = put32(out, m->count);
@@ -120,12 +120,12 @@ static int membership_read(rd *r, rf_membership *m)
         m->members[i].id = get64(r);
         m->members[i].voter = get8(r);
     }
-    if (r->bad || !membership_valid(m))
+    if (r->bad || !rf_rft_membership_valid(m))
         return RF_EBADMSG;
     return RF_OK;
 }
 
-int membership_decode(const uint8_t *p, size_t len, rf_membership *m)
+int rf_rft_membership_decode(const uint8_t *p, size_t len, rf_membership *m)
 {
     rd r = {p, len, false};
     int rc = membership_read(&r, m);
@@ -216,7 +216,7 @@ int rf_msg_encode(const rf_msg *m, uint8_t *out, size_t cap, size_t *len)
     } else if (m->type == RF_MSG_SNAPSHOT) {
         p = put64(p, m->offset);
         p = put64(p, m->total);
-        p += membership_encode(&m->membership, p);
+        p += rf_rft_membership_encode(&m->membership, p);
         p = put32(p, m->len);
         if (m->len) {
             memcpy(p, m->data, m->len);

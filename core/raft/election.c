@@ -3,21 +3,21 @@
 
 #include "raft/raft_int.h"
 
-void election_reset_timer(rf_raft *r)
+void rf_rft_election_reset_timer(rf_raft *r)
 {
     /* Raft paper §5.2: randomized in [T, 2T) from this member's stream. */
     uint64_t t = r->cfg.election_timeout_ns;
     r->election_deadline_ns = r->now + t + rf_pcg32_range64(&r->rng, 0, t - 1);
 }
 
-void election_set_leader(rf_raft *r, uint64_t leader)
+void rf_rft_election_set_leader(rf_raft *r, uint64_t leader)
 {
     if (leader == r->leader)
         return;
     if (leader == 0)
-        raft_observe(r, RF_OBS_LEADER_LOST, r->leader, 0);
+        rf_rft_observe(r, RF_OBS_LEADER_LOST, r->leader, 0);
     else
-        raft_observe(r, RF_OBS_LEADER_ELECTED, leader, 0);
+        rf_rft_observe(r, RF_OBS_LEADER_ELECTED, leader, 0);
     r->leader = leader;
 }
 
@@ -25,7 +25,7 @@ void election_set_leader(rf_raft *r, uint64_t leader)
  * minimum election timeout neither grants (pre-)votes nor bumps its term
  * for a candidate that was not sent by a transfer; this protects a healthy
  * leader and makes the leader lease sound. */
-bool election_in_lease(const rf_raft *r)
+bool rf_rft_election_in_lease(const rf_raft *r)
 {
     if (r->role == RF_ROLE_LEADER)
         return true;
@@ -41,7 +41,7 @@ static void drop_unsent_appends(rf_raft *r)
     r->msgs_n = keep;
 }
 
-void election_become_follower(rf_raft *r, uint64_t term, uint64_t leader)
+void rf_rft_election_become_follower(rf_raft *r, uint64_t term, uint64_t leader)
 {
     ASSERT(term >= r->term);
     bool was_leader = r->role == RF_ROLE_LEADER;
@@ -55,13 +55,13 @@ void election_become_follower(rf_raft *r, uint64_t term, uint64_t leader)
         /* Unsent appends name log ranges that a new leader may overwrite;
          * outstanding requests may or may not commit later. */
         drop_unsent_appends(r);
-        apply_fail_pending(r, RF_EUNKNOWN);
-        member_transfer_end(r, RF_OK);
+        rf_rft_apply_fail_pending(r, RF_EUNKNOWN);
+        rf_rft_member_transfer_end(r, RF_OK);
         r->lease_until_ns = 0;
         r->bcast = false;
     }
-    election_set_leader(r, leader);
-    election_reset_timer(r);
+    rf_rft_election_set_leader(r, leader);
+    rf_rft_election_reset_timer(r);
     ASSERT(r->role == RF_ROLE_FOLLOWER);
 }
 
@@ -80,24 +80,24 @@ static void check_votes(rf_raft *r)
     uint32_t yes = count_votes(r, true);
     if (r->role == RF_ROLE_PRECANDIDATE || r->self_vote_counted)
         yes++;
-    if (yes >= raft_quorum(r)) {
+    if (yes >= rf_rft_quorum(r)) {
         if (r->role == RF_ROLE_PRECANDIDATE)
-            election_campaign(r, false, false);
+            rf_rft_election_campaign(r, false, false);
         else
-            repl_become_leader_init(r);
+            rf_rft_repl_become_leader_init(r);
         return;
     }
-    if (count_votes(r, false) >= raft_quorum(r))
-        election_become_follower(r, r->term, 0);
+    if (count_votes(r, false) >= rf_rft_quorum(r))
+        rf_rft_election_become_follower(r, r->term, 0);
 }
 
-void election_campaign(rf_raft *r, bool pre_vote, bool transfer)
+void rf_rft_election_campaign(rf_raft *r, bool pre_vote, bool transfer)
 {
     ASSERT(r->role != RF_ROLE_LEADER);
     ASSERT(r->self_voter);
     r->ctr.elections_started++;
-    election_set_leader(r, 0);
-    election_reset_timer(r);
+    rf_rft_election_set_leader(r, 0);
+    rf_rft_election_reset_timer(r);
     for (uint32_t i = 0; i < r->n_peers; i++) {
         r->peers[i].granted = false;
         r->peers[i].rejected = false;
@@ -121,18 +121,18 @@ void election_campaign(rf_raft *r, bool pre_vote, bool transfer)
         if (!r->peers[i].voter)
             continue;
         rf_msg m;
-        raft_msg_init(r, &m, type, r->peers[i].id);
+        rf_rft_msg_init(r, &m, type, r->peers[i].id);
         m.term = term;
-        m.index = log_last(&r->log);
-        m.log_term = log_last_term(&r->log);
+        m.index = rf_rft_log_last(&r->log);
+        m.log_term = rf_rft_log_last_term(&r->log);
         m.flags = transfer ? RF_MSG_FLAG_TRANSFER : 0;
-        raft_send(r, &m);
+        rf_rft_send(r, &m);
     }
     if (pre_vote)
         check_votes(r);
 }
 
-void election_self_vote_durable(rf_raft *r)
+void rf_rft_election_self_vote_durable(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_CANDIDATE);
     ASSERT(r->vote == r->cfg.node_id);
@@ -140,31 +140,31 @@ void election_self_vote_durable(rf_raft *r)
     check_votes(r);
 }
 
-void election_tick(rf_raft *r)
+void rf_rft_election_tick(rf_raft *r)
 {
     ASSERT(r->role != RF_ROLE_LEADER);
     /* Learners, removed and not-yet-added members never campaign. */
     if (!r->self_voter)
         return;
     if (r->now >= r->election_deadline_ns)
-        election_campaign(r, true, false);
+        rf_rft_election_campaign(r, true, false);
 }
 
 /* Raft paper §5.4.1: the candidate's log is at least as up to date. */
 static bool log_ok(const rf_raft *r, const rf_msg *m)
 {
-    uint64_t lt = log_last_term(&r->log);
-    return m->log_term > lt || (m->log_term == lt && m->index >= log_last(&r->log));
+    uint64_t lt = rf_rft_log_last_term(&r->log);
+    return m->log_term > lt || (m->log_term == lt && m->index >= rf_rft_log_last(&r->log));
 }
 
 static void recv_prevote(rf_raft *r, const rf_msg *m)
 {
-    bool grant = m->term > r->term && log_ok(r, m) && !election_in_lease(r);
+    bool grant = m->term > r->term && log_ok(r, m) && !rf_rft_election_in_lease(r);
     rf_msg resp;
-    raft_msg_init(r, &resp, RF_MSG_PREVOTE_RESP, m->from);
+    rf_rft_msg_init(r, &resp, RF_MSG_PREVOTE_RESP, m->from);
     resp.term = grant ? m->term : r->term;
     resp.reject = !grant;
-    raft_send(r, &resp);
+    rf_rft_send(r, &resp);
 }
 
 static void recv_vote(rf_raft *r, const rf_msg *m)
@@ -173,10 +173,10 @@ static void recv_vote(rf_raft *r, const rf_msg *m)
     bool grant = (r->vote == 0 || r->vote == m->from) && log_ok(r, m) &&
                  r->role != RF_ROLE_LEADER;
     rf_msg resp;
-    raft_msg_init(r, &resp, RF_MSG_VOTE_RESP, m->from);
+    rf_rft_msg_init(r, &resp, RF_MSG_VOTE_RESP, m->from);
     resp.reject = !grant;
     if (!grant) {
-        raft_send(r, &resp);
+        rf_rft_send(r, &resp);
         return;
     }
     if (r->role == RF_ROLE_PRECANDIDATE)
@@ -185,14 +185,14 @@ static void recv_vote(rf_raft *r, const rf_msg *m)
         r->vote = m->from;
         r->pending_write = true;
     }
-    election_reset_timer(r);
+    rf_rft_election_reset_timer(r);
     /* The grant leaves only after term and vote are durable. */
-    raft_send_durable(r, &resp);
+    rf_rft_send_durable(r, &resp);
 }
 
 static void recv_vote_resp(rf_raft *r, const rf_msg *m, bool pre)
 {
-    raft_peer *p = raft_peer_find(r, m->from);
+    raft_peer *p = rf_rft_peer_find(r, m->from);
     if (!p || !p->voter)
         return;
     if (pre && (r->role != RF_ROLE_PRECANDIDATE || (!m->reject && m->term != r->term + 1)))
@@ -215,9 +215,9 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
     if (m->term > r->term) {
         if (m->type == RF_MSG_PREVOTE || (m->type == RF_MSG_PREVOTE_RESP && !m->reject))
             return true;
-        if (m->type == RF_MSG_VOTE && !(m->flags & RF_MSG_FLAG_TRANSFER) && election_in_lease(r))
+        if (m->type == RF_MSG_VOTE && !(m->flags & RF_MSG_FLAG_TRANSFER) && rf_rft_election_in_lease(r))
             return false;
-        election_become_follower(r, m->term, from_leader ? m->from : 0);
+        rf_rft_election_become_follower(r, m->term, from_leader ? m->from : 0);
         return true;
     }
     if (m->term < r->term) {
@@ -226,10 +226,10 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
          * deposed leader steps down (check-quorum alone is slower). */
         if (from_leader || m->type == RF_MSG_PREVOTE) {
             rf_msg resp;
-            raft_msg_init(r, &resp, from_leader ? RF_MSG_APPEND_RESP : RF_MSG_PREVOTE_RESP,
+            rf_rft_msg_init(r, &resp, from_leader ? RF_MSG_APPEND_RESP : RF_MSG_PREVOTE_RESP,
                           m->from);
             resp.reject = 1;
-            raft_send(r, &resp);
+            rf_rft_send(r, &resp);
         }
         return false;
     }
@@ -237,16 +237,16 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
         if (r->role == RF_ROLE_LEADER)
             return false; /* impossible: two leaders in a term (counted by caller) */
         if (r->role != RF_ROLE_FOLLOWER)
-            election_become_follower(r, r->term, m->from);
-        election_set_leader(r, m->from);
+            rf_rft_election_become_follower(r, r->term, m->from);
+        rf_rft_election_set_leader(r, m->from);
         r->leader_contact = true;
         r->leader_contact_ns = r->now;
-        election_reset_timer(r);
+        rf_rft_election_reset_timer(r);
     }
     return true;
 }
 
-int election_gate(rf_raft *r, const rf_msg *m, bool *drop)
+int rf_rft_election_gate(rf_raft *r, const rf_msg *m, bool *drop)
 {
     bool from_leader = m->type == RF_MSG_APPEND || m->type == RF_MSG_HEARTBEAT ||
                        m->type == RF_MSG_SNAPSHOT;
@@ -258,7 +258,7 @@ int election_gate(rf_raft *r, const rf_msg *m, bool *drop)
     return RF_OK;
 }
 
-int election_recv(rf_raft *r, const rf_msg *m)
+int rf_rft_election_recv(rf_raft *r, const rf_msg *m)
 {
     switch (m->type) {
     case RF_MSG_PREVOTE:
@@ -276,7 +276,7 @@ int election_recv(rf_raft *r, const rf_msg *m)
     case RF_MSG_TIMEOUT_NOW:
         /* Thesis §3.10: campaign at once, skipping pre-vote and the lease. */
         if (r->role == RF_ROLE_FOLLOWER && r->self_voter && m->from == r->leader)
-            election_campaign(r, false, true);
+            rf_rft_election_campaign(r, false, true);
         return RF_OK;
     default:
         UNREACHABLE();

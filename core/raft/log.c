@@ -8,16 +8,16 @@
  * data_tail back. The buffer is slid or grown only when it is full, so an
  * append costs no allocation in the steady state. */
 
-void log_init(raft_log *l, const rf_allocator *a)
+void rf_rft_log_init(raft_log *l, const rf_allocator *a)
 {
     memset(l, 0, sizeof(*l));
     l->a = a;
 }
 
-void log_free(raft_log *l)
+void rf_rft_log_free(raft_log *l)
 {
-    raft_free(l->a, l->ents);
-    raft_free(l->a, l->buf);
+    rf_rft_free(l->a, l->ents);
+    rf_rft_free(l->a, l->buf);
     l->ents = NULL;
     l->buf = NULL;
     l->cap = 0;
@@ -25,34 +25,34 @@ void log_free(raft_log *l)
     l->buf_cap = 0;
 }
 
-uint64_t log_last(const raft_log *l)
+uint64_t rf_rft_log_last(const raft_log *l)
 {
     return l->snap_index + l->n;
 }
 
-const log_ent *log_at(const raft_log *l, uint64_t index)
+const log_ent *rf_rft_log_at(const raft_log *l, uint64_t index)
 {
-    if (index <= l->snap_index || index > log_last(l))
+    if (index <= l->snap_index || index > rf_rft_log_last(l))
         return NULL;
     size_t i = (size_t)(index - l->snap_index - 1);
     ASSERT(l->cap > 0);
     return &l->ents[(l->head + i) & (l->cap - 1)];
 }
 
-uint64_t log_term(const raft_log *l, uint64_t index)
+uint64_t rf_rft_log_term(const raft_log *l, uint64_t index)
 {
     if (index == l->snap_index)
         return l->snap_term;
-    const log_ent *e = log_at(l, index);
+    const log_ent *e = rf_rft_log_at(l, index);
     return e ? e->term : 0;
 }
 
-uint64_t log_last_term(const raft_log *l)
+uint64_t rf_rft_log_last_term(const raft_log *l)
 {
-    return log_term(l, log_last(l));
+    return rf_rft_log_term(l, rf_rft_log_last(l));
 }
 
-const uint8_t *log_data(const raft_log *l, const log_ent *e)
+const uint8_t *rf_rft_log_data(const raft_log *l, const log_ent *e)
 {
     if (e->len == 0)
         return NULL;
@@ -61,15 +61,15 @@ const uint8_t *log_data(const raft_log *l, const log_ent *e)
     return l->buf + (e->off - l->buf_base);
 }
 
-void log_get(const raft_log *l, uint64_t index, rf_entry *out)
+void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *out)
 {
-    const log_ent *e = log_at(l, index);
+    const log_ent *e = rf_rft_log_at(l, index);
     ASSERT(e != NULL);
     out->index = index;
     out->term = e->term;
     out->client_id = e->client_id;
     out->sequence = e->sequence;
-    out->data = log_data(l, e);
+    out->data = rf_rft_log_data(l, e);
     out->len = e->len;
     out->kind = e->kind;
 }
@@ -77,12 +77,12 @@ void log_get(const raft_log *l, uint64_t index, rf_entry *out)
 static int log_grow_ents(raft_log *l)
 {
     size_t ncap = l->cap ? l->cap * 2 : 64;
-    log_ent *ne = raft_alloc(l->a, ncap * sizeof(*ne));
+    log_ent *ne = rf_rft_alloc(l->a, ncap * sizeof(*ne));
     if (!ne)
         return RF_ENOMEM;
     for (size_t i = 0; i < l->n; i++)
         ne[i] = l->ents[(l->head + i) & (l->cap - 1)];
-    raft_free(l->a, l->ents);
+    rf_rft_free(l->a, l->ents);
     l->ents = ne;
     l->cap = ncap;
     l->head = 0;
@@ -106,22 +106,22 @@ static int log_grow_data(raft_log *l, size_t len)
     size_t ncap = l->buf_cap ? l->buf_cap : 4096;
     while (ncap < 2 * (live + len))
         ncap *= 2;
-    uint8_t *nb = raft_alloc(l->a, ncap);
+    uint8_t *nb = rf_rft_alloc(l->a, ncap);
     if (!nb)
         return RF_ENOMEM;
     if (live)
         memcpy(nb, l->buf + head_off, live);
-    raft_free(l->a, l->buf);
+    rf_rft_free(l->a, l->buf);
     l->buf = nb;
     l->buf_cap = ncap;
     l->buf_base = l->data_head;
     return RF_OK;
 }
 
-int log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
+int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
                const uint8_t *data, uint32_t len)
 {
-    ASSERT(term >= log_last_term(l));
+    ASSERT(term >= rf_rft_log_last_term(l));
     ASSERT(len <= RF_ENTRY_BYTES_MAX + MEMBERSHIP_BYTES_MAX);
     if (l->n == l->cap && log_grow_ents(l) != RF_OK)
         return RF_ENOMEM;
@@ -142,26 +142,26 @@ int log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64
     return RF_OK;
 }
 
-void log_truncate(raft_log *l, uint64_t from)
+void rf_rft_log_truncate(raft_log *l, uint64_t from)
 {
     ASSERT(from > l->snap_index);
-    if (from > log_last(l))
+    if (from > rf_rft_log_last(l))
         return;
-    const log_ent *e = log_at(l, from);
+    const log_ent *e = rf_rft_log_at(l, from);
     l->data_tail = e->off;
     l->n = (size_t)(from - l->snap_index - 1);
-    ASSERT(log_last(l) == from - 1);
+    ASSERT(rf_rft_log_last(l) == from - 1);
 }
 
-void log_compact(raft_log *l, uint64_t index, uint64_t term)
+void rf_rft_log_compact(raft_log *l, uint64_t index, uint64_t term)
 {
     if (index <= l->snap_index)
         return;
-    if (index >= log_last(l)) {
-        log_reset(l, index, term);
+    if (index >= rf_rft_log_last(l)) {
+        rf_rft_log_reset(l, index, term);
         return;
     }
-    ASSERT(log_term(l, index) == term);
+    ASSERT(rf_rft_log_term(l, index) == term);
     size_t drop = (size_t)(index - l->snap_index);
     l->head = (l->head + drop) & (l->cap - 1);
     l->n -= drop;
@@ -170,7 +170,7 @@ void log_compact(raft_log *l, uint64_t index, uint64_t term)
     l->data_head = l->ents[l->head].off;
 }
 
-void log_reset(raft_log *l, uint64_t index, uint64_t term)
+void rf_rft_log_reset(raft_log *l, uint64_t index, uint64_t term)
 {
     l->n = 0;
     l->head = 0;
@@ -179,7 +179,7 @@ void log_reset(raft_log *l, uint64_t index, uint64_t term)
     l->data_head = l->data_tail;
 }
 
-size_t log_memory(const raft_log *l)
+size_t rf_rft_log_memory(const raft_log *l)
 {
     return l->cap * sizeof(log_ent) + l->buf_cap;
 }

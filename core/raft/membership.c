@@ -55,7 +55,7 @@ static uint32_t live_voters_after(rf_raft *r, uint64_t removed)
             live++;
             continue;
         }
-        const raft_peer *p = raft_peer_find(r, m->id);
+        const raft_peer *p = rf_rft_peer_find(r, m->id);
         if (p && !p->unreachable && r->now - p->last_heard_ns < r->cfg.election_timeout_ns)
             live++;
     }
@@ -91,7 +91,7 @@ static int change_check(rf_raft *r, uint64_t node, int op, rf_membership *next)
     if (op == MEMBER_PROMOTE) {
         if (cur->voter)
             return RF_EEXIST;
-        const raft_peer *p = raft_peer_find(r, node);
+        const raft_peer *p = rf_rft_peer_find(r, node);
         /* Thesis §4.2.1: a new server votes only once caught up. */
         if (!p || p->match < r->commit || p->state != PEER_REPLICATE)
             return RF_ELAGGING;
@@ -109,62 +109,62 @@ static int change_check(rf_raft *r, uint64_t node, int op, rf_membership *next)
 
 /* Leader only. Thesis §4.1: one change at a time, and only after the
  * leader committed an entry of its term (the fix of §4.1's bug). */
-int member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op)
+int rf_rft_member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op)
 {
     if (r->role != RF_ROLE_LEADER)
-        return raft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
     ASSERT(r->self_voter);
     if (node == 0)
-        return raft_reply(r, request_id, RF_EINVAL, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_EINVAL, NULL, 0);
     if (r->transfer_target)
-        return raft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
-    if (r->conf_index > r->commit || log_term(&r->log, r->commit) != r->term)
-        return raft_reply(r, request_id, RF_ECONFCHANGE, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
+    if (r->conf_index > r->commit || rf_rft_log_term(&r->log, r->commit) != r->term)
+        return rf_rft_reply(r, request_id, RF_ECONFCHANGE, NULL, 0);
     if (op == MEMBER_REMOVE && node == r->cfg.node_id) {
         /* The leader leaves only after leadership moved away. */
         uint64_t to = best_successor(r);
         if (to == 0)
-            return raft_reply(r, request_id, RF_EQUORUM, NULL, 0);
-        member_start_transfer(r, 0, false, to);
-        return raft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
+            return rf_rft_reply(r, request_id, RF_EQUORUM, NULL, 0);
+        rf_rft_member_start_transfer(r, 0, false, to);
+        return rf_rft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
     }
     rf_membership next;
     int rc = change_check(r, node, op, &next);
     if (rc != RF_OK)
-        return raft_reply(r, request_id, rc, NULL, 0);
+        return rf_rft_reply(r, request_id, rc, NULL, 0);
     uint8_t buf[MEMBERSHIP_BYTES_MAX];
-    size_t len = membership_encode(&next, buf);
-    rc = raft_append_local(r, RF_ENTRY_CONFIG, 0, 0, buf, (uint32_t)len);
+    size_t len = rf_rft_membership_encode(&next, buf);
+    rc = rf_rft_append_local(r, RF_ENTRY_CONFIG, 0, 0, buf, (uint32_t)len);
     if (rc == RF_OK)
-        rc = pending_push(r, log_last(&r->log), request_id);
+        rc = rf_rft_pending_push(r, rf_rft_log_last(&r->log), request_id);
     if (rc != RF_OK)
-        return raft_reply(r, request_id, rc, NULL, 0);
-    raft_set_conf(r, &next, log_last(&r->log));
+        return rf_rft_reply(r, request_id, rc, NULL, 0);
+    rf_rft_set_conf(r, &next, rf_rft_log_last(&r->log));
     return RF_OK;
 }
 
 /* Emits the observations of a configuration that was just applied. */
-void member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index)
+void rf_rft_member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index)
 {
     const rf_membership *old = &r->applied_conf;
     for (uint32_t i = 0; i < m->count; i++) {
         const rf_member *o = rf_membership_find(old, m->members[i].id);
         if (!o)
-            raft_observe(r, RF_OBS_MEMBER_ADDED, m->members[i].id, index);
+            rf_rft_observe(r, RF_OBS_MEMBER_ADDED, m->members[i].id, index);
         else if (!o->voter && m->members[i].voter)
-            raft_observe(r, RF_OBS_MEMBER_PROMOTED, m->members[i].id, index);
+            rf_rft_observe(r, RF_OBS_MEMBER_PROMOTED, m->members[i].id, index);
     }
     for (uint32_t i = 0; i < old->count; i++)
         if (!rf_membership_find(m, old->members[i].id))
-            raft_observe(r, RF_OBS_MEMBER_REMOVED, old->members[i].id, index);
+            rf_rft_observe(r, RF_OBS_MEMBER_REMOVED, old->members[i].id, index);
     r->applied_conf = *m;
 }
 
 static void send_timeout_now(rf_raft *r, raft_peer *p)
 {
     rf_msg m;
-    raft_msg_init(r, &m, RF_MSG_TIMEOUT_NOW, p->id);
-    raft_send(r, &m);
+    rf_rft_msg_init(r, &m, RF_MSG_TIMEOUT_NOW, p->id);
+    rf_rft_send(r, &m);
     r->timeout_now_sent = true;
     /* The target will campaign past every lease: none in this term again. */
     r->no_lease = true;
@@ -172,25 +172,25 @@ static void send_timeout_now(rf_raft *r, raft_peer *p)
 }
 
 /* Leader only: TimeoutNow once the target holds our whole log (§3.10). */
-void member_transfer_check(rf_raft *r, raft_peer *p)
+void rf_rft_member_transfer_check(rf_raft *r, raft_peer *p)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     if (r->transfer_target != p->id || r->timeout_now_sent)
         return;
-    if (p->match == log_last(&r->log))
+    if (p->match == rf_rft_log_last(&r->log))
         send_timeout_now(r, p);
 }
 
-int member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t target)
+int rf_rft_member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t target)
 {
     if (r->role != RF_ROLE_LEADER)
-        return reply ? raft_reply(r, request_id, RF_ENOTLEADER, NULL, 0) : RF_ENOTLEADER;
+        return reply ? rf_rft_reply(r, request_id, RF_ENOTLEADER, NULL, 0) : RF_ENOTLEADER;
     if (r->transfer_target)
-        return reply ? raft_reply(r, request_id, RF_ETRANSFER, NULL, 0) : RF_ETRANSFER;
-    raft_peer *p = raft_peer_find(r, target);
+        return reply ? rf_rft_reply(r, request_id, RF_ETRANSFER, NULL, 0) : RF_ETRANSFER;
+    raft_peer *p = rf_rft_peer_find(r, target);
     if (!p || !p->voter) {
         int rc = target == r->cfg.node_id ? RF_EINVAL : RF_ENOTMEMBER;
-        return reply ? raft_reply(r, request_id, rc, NULL, 0) : rc;
+        return reply ? rf_rft_reply(r, request_id, rc, NULL, 0) : rc;
     }
     r->transfer_target = target;
     r->transfer_deadline_ns = r->now + r->cfg.transfer_timeout_ns;
@@ -198,7 +198,7 @@ int member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t 
     r->transfer_reply = reply;
     r->timeout_now_sent = false;
     r->lease_until_ns = 0; /* the target campaigns past every lease */
-    member_transfer_check(r, p);
+    rf_rft_member_transfer_check(r, p);
     if (!r->timeout_now_sent)
         p->wake = true;
     return RF_OK;
@@ -206,12 +206,12 @@ int member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t 
 
 /* Ends a transfer: RF_OK when this leader stepped down, RF_ETIMEDOUT when
  * it ran out of time (the leader then serves again). */
-void member_transfer_end(rf_raft *r, int status)
+void rf_rft_member_transfer_end(rf_raft *r, int status)
 {
     if (!r->transfer_target)
         return;
     if (r->transfer_reply)
-        raft_reply(r, r->transfer_request, status, NULL, 0);
+        rf_rft_reply(r, r->transfer_request, status, NULL, 0);
     r->transfer_target = 0;
     r->transfer_reply = false;
     r->timeout_now_sent = false;

@@ -6,17 +6,17 @@
 
 /* ---- memory ------------------------------------------------------------ */
 
-void *raft_alloc(const rf_allocator *a, size_t size)
+void *rf_rft_alloc(const rf_allocator *a, size_t size)
 {
     return a ? a->alloc(a->ctx, size) : malloc(size);
 }
 
-void *raft_realloc(const rf_allocator *a, void *p, size_t size)
+void *rf_rft_realloc(const rf_allocator *a, void *p, size_t size)
 {
     return a ? a->realloc(a->ctx, p, size) : realloc(p, size);
 }
 
-void raft_free(const rf_allocator *a, void *p)
+void rf_rft_free(const rf_allocator *a, void *p)
 {
     if (!p)
         return;
@@ -26,14 +26,14 @@ void raft_free(const rf_allocator *a, void *p)
         free(p);
 }
 
-int raft_reserve(const rf_allocator *a, void **p, size_t *cap, size_t need, size_t elem)
+int rf_rft_reserve(const rf_allocator *a, void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return RF_OK;
     size_t ncap = *cap ? *cap : 8;
     while (ncap < need)
         ncap *= 2;
-    void *np = raft_realloc(a, *p, ncap * elem);
+    void *np = rf_rft_realloc(a, *p, ncap * elem);
     if (!np)
         return RF_ENOMEM;
     *p = np;
@@ -80,7 +80,7 @@ static int raft_new(const rf_raft_config *cfg, rf_raft **out)
 {
     if (!cfg || !out || !config_valid(cfg))
         return RF_EINVAL;
-    rf_raft *r = raft_alloc(cfg->allocator, sizeof(*r));
+    rf_raft *r = rf_rft_alloc(cfg->allocator, sizeof(*r));
     if (!r)
         return RF_ENOMEM;
     memset(r, 0, sizeof(*r));
@@ -91,10 +91,10 @@ static int raft_new(const rf_raft_config *cfg, rf_raft **out)
     r->rng = cfg->rng;
     r->role = RF_ROLE_FOLLOWER;
     r->persist_from = UINT64_MAX;
-    log_init(&r->log, r->a);
+    rf_rft_log_init(&r->log, r->a);
     r->model_state = cfg->model->create();
     if (!r->model_state) {
-        raft_free(r->a, r);
+        rf_rft_free(r->a, r);
         return RF_ENOMEM;
     }
     *out = r;
@@ -105,9 +105,9 @@ static int raft_new(const rf_raft_config *cfg, rf_raft **out)
  * held for lagging peers. */
 static int raft_snapshot_self(rf_raft *r)
 {
-    raft_free(r->a, r->snap_data);
+    rf_rft_free(r->a, r->snap_data);
     r->snap_data = NULL;
-    int rc = snap_encode(r, &r->snap_data, &r->snap_len);
+    int rc = rf_rft_snap_encode(r, &r->snap_data, &r->snap_len);
     r->snap_data_index = r->log.snap_index;
     r->snap_data_term = r->log.snap_term;
     r->snap_data_conf = r->snap_conf;
@@ -131,7 +131,7 @@ int rf_raft_create(const rf_raft_config *cfg, rf_raft **out)
 
 int rf_raft_bootstrap(const rf_raft_config *cfg, const rf_membership *voters, rf_raft **out)
 {
-    if (!voters || voters->count == 0 || !membership_valid(voters))
+    if (!voters || voters->count == 0 || !rf_rft_membership_valid(voters))
         return RF_EINVAL;
     for (uint32_t i = 0; i < voters->count; i++)
         if (!voters->members[i].voter)
@@ -144,7 +144,7 @@ int rf_raft_bootstrap(const rf_raft_config *cfg, const rf_membership *voters, rf
         return rc;
     r->snap_conf = *voters;
     r->applied_conf = *voters;
-    raft_set_conf(r, voters, 0);
+    rf_rft_set_conf(r, voters, 0);
     rc = raft_snapshot_self(r);
     if (rc != RF_OK) {
         rf_raft_close(r);
@@ -158,7 +158,7 @@ int rf_raft_bootstrap(const rf_raft_config *cfg, const rf_membership *voters, rf
 
 static int restore_check(const rf_raft_state *st)
 {
-    if (!membership_valid(&st->snapshot_membership))
+    if (!rf_rft_membership_valid(&st->snapshot_membership))
         return RF_EINVAL;
     if (st->snapshot_index > 0 && (st->snapshot_data == NULL || st->snapshot_len == 0))
         return RF_EINVAL;
@@ -180,28 +180,28 @@ static int restore_fill(rf_raft *r, const rf_raft_state *st)
 {
     int rc = RF_OK;
     if (st->snapshot_len > 0)
-        rc = snap_load(r, st->snapshot_data, st->snapshot_len);
+        rc = rf_rft_snap_load(r, st->snapshot_data, st->snapshot_len);
     if (rc != RF_OK)
         return rc;
-    log_reset(&r->log, st->snapshot_index, st->snapshot_term);
+    rf_rft_log_reset(&r->log, st->snapshot_index, st->snapshot_term);
     r->snap_conf = st->snapshot_membership;
     r->applied_conf = st->snapshot_membership;
     for (size_t i = 0; i < st->n_entries && rc == RF_OK; i++) {
         const rf_entry *e = &st->entries[i];
         if (e->kind == RF_ENTRY_CONFIG) {
             rf_membership m;
-            if (membership_decode(e->data, e->len, &m) != RF_OK)
+            if (rf_rft_membership_decode(e->data, e->len, &m) != RF_OK)
                 return RF_EBADMSG;
         }
-        rc = log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
+        rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
     }
     if (rc != RF_OK)
         return rc;
-    raft_recompute_conf(r);
+    rf_rft_recompute_conf(r);
     r->commit = r->applied = st->snapshot_index;
-    r->durable_index = log_last(&r->log);
+    r->durable_index = rf_rft_log_last(&r->log);
     /* A crash may persist entries of a newer term before the hard state. */
-    uint64_t lt = log_last_term(&r->log);
+    uint64_t lt = rf_rft_log_last_term(&r->log);
     r->hs_term = st->term;
     r->hs_vote = st->vote;
     r->term = st->term > lt ? st->term : lt;
@@ -209,7 +209,7 @@ static int restore_fill(rf_raft *r, const rf_raft_state *st)
     if (r->term != r->hs_term)
         r->pending_write = true;
     if (st->snapshot_len > 0) {
-        r->snap_data = raft_alloc(r->a, st->snapshot_len);
+        r->snap_data = rf_rft_alloc(r->a, st->snapshot_len);
         if (!r->snap_data)
             return RF_ENOMEM;
         memcpy(r->snap_data, st->snapshot_data, st->snapshot_len);
@@ -249,24 +249,24 @@ void rf_raft_close(rf_raft *r)
     const rf_allocator *a = r->a;
     if (r->model_state)
         r->cfg.model->destroy(r->model_state);
-    dedup_free(r);
-    log_free(&r->log);
+    rf_rft_dedup_free(r);
+    rf_rft_log_free(&r->log);
     void *bufs[] = {r->props, r->reads, r->read_buf, r->marks, r->snap_data, r->recv_buf,
                     r->msgs, r->held, r->replies, r->appl, r->obs, r->arena,
                     r->out_ents, r->out_replies, r->out_appl, r->decode_ents};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
-        raft_free(a, bufs[i]);
-    raft_free(a, r);
+        rf_rft_free(a, bufs[i]);
+    rf_rft_free(a, r);
 }
 
 /* ---- membership bookkeeping -------------------------------------------- */
 
-uint32_t raft_quorum(const rf_raft *r)
+uint32_t rf_rft_quorum(const rf_raft *r)
 {
     return rf_membership_voters(&r->conf) / 2 + 1;
 }
 
-raft_peer *raft_peer_find(rf_raft *r, uint64_t id)
+raft_peer *rf_rft_peer_find(rf_raft *r, uint64_t id)
 {
     for (uint32_t i = 0; i < r->n_peers; i++)
         if (r->peers[i].id == id)
@@ -276,7 +276,7 @@ raft_peer *raft_peer_find(rf_raft *r, uint64_t id)
 
 /* Rebuilds the peer table from conf, keeping the progress of members that
  * stay. */
-void raft_sync_peers(rf_raft *r)
+void rf_rft_sync_peers(rf_raft *r)
 {
     raft_peer old[RF_RAFT_MEMBERS_MAX];
     uint32_t n_old = r->n_peers;
@@ -296,43 +296,43 @@ void raft_sync_peers(rf_raft *r)
                 *p = old[j];
         if (p->id == 0) {
             p->id = m->id;
-            p->next = log_last(&r->log) + 1;
+            p->next = rf_rft_log_last(&r->log) + 1;
             p->last_heard_ns = r->now;
             p->active = true;
         }
         p->voter = m->voter;
     }
-    ASSERT(r->n_peers < RF_RAFT_MEMBERS_MAX);
+    ASSERT(r->n_peers <= RF_RAFT_MEMBERS_MAX);
 }
 
-void raft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index)
+void rf_rft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index)
 {
-    ASSERT(membership_valid(m));
+    ASSERT(rf_rft_membership_valid(m));
     r->conf = *m;
     r->conf_index = index;
-    raft_sync_peers(r);
+    rf_rft_sync_peers(r);
 }
 
 /* After a truncation: the latest configuration entry left in the log, or
  * the snapshot's (Raft thesis §4.1: a server uses the latest one it has). */
-void raft_recompute_conf(rf_raft *r)
+void rf_rft_recompute_conf(rf_raft *r)
 {
-    for (uint64_t i = log_last(&r->log); i > r->log.snap_index; i--) {
-        const log_ent *e = log_at(&r->log, i);
+    for (uint64_t i = rf_rft_log_last(&r->log); i > r->log.snap_index; i--) {
+        const log_ent *e = rf_rft_log_at(&r->log, i);
         if (e->kind != RF_ENTRY_CONFIG)
             continue;
         rf_membership m;
-        int rc = membership_decode(log_data(&r->log, e), e->len, &m);
+        int rc = rf_rft_membership_decode(rf_rft_log_data(&r->log, e), e->len, &m);
         ASSERT(rc == RF_OK); /* validated before it entered the log */
-        raft_set_conf(r, &m, i);
+        rf_rft_set_conf(r, &m, i);
         return;
     }
-    raft_set_conf(r, &r->snap_conf, r->log.snap_index);
+    rf_rft_set_conf(r, &r->snap_conf, r->log.snap_index);
 }
 
 /* ---- outputs ----------------------------------------------------------- */
 
-void raft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to)
+void rf_rft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to)
 {
     memset(m, 0, sizeof(*m));
     m->type = type;
@@ -342,10 +342,10 @@ void raft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to)
     m->term = r->term;
 }
 
-int raft_send(rf_raft *r, const rf_msg *m)
+int rf_rft_send(rf_raft *r, const rf_msg *m)
 {
     ASSERT(m->to != r->cfg.node_id);
-    int rc = raft_reserve(r->a, (void **)&r->msgs, &r->msgs_cap, r->msgs_n + 1, sizeof(rf_send));
+    int rc = rf_rft_reserve(r->a, (void **)&r->msgs, &r->msgs_cap, r->msgs_n + 1, sizeof(rf_send));
     if (rc != RF_OK)
         return rc; /* a lost message: the protocol retries */
     r->msgs[r->msgs_n].to = m->to;
@@ -356,13 +356,13 @@ int raft_send(rf_raft *r, const rf_msg *m)
 
 /* Sends m once every write handed out so far, and the one pending, is
  * durable (the durability contract: no ack or grant before persisted). */
-int raft_send_durable(rf_raft *r, const rf_msg *m)
+int rf_rft_send_durable(rf_raft *r, const rf_msg *m)
 {
     ASSERT(m->type != RF_MSG_APPEND);
     uint64_t tag = r->pending_write ? r->write_seq + 1 : r->write_seq;
     if (tag <= r->persisted)
-        return raft_send(r, m);
-    int rc = raft_reserve(r->a, (void **)&r->held, &r->held_cap, r->held_n + 1, sizeof(held_msg));
+        return rf_rft_send(r, m);
+    int rc = rf_rft_reserve(r->a, (void **)&r->held, &r->held_cap, r->held_n + 1, sizeof(held_msg));
     if (rc != RF_OK)
         return rc;
     r->held[r->held_n].token = tag;
@@ -372,9 +372,9 @@ int raft_send_durable(rf_raft *r, const rf_msg *m)
     return RF_OK;
 }
 
-int raft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off)
+int rf_rft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off)
 {
-    int rc = raft_reserve(r->a, (void **)&r->arena, &r->arena_cap, r->arena_len + len, 1);
+    int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap, r->arena_len + len, 1);
     if (rc != RF_OK)
         return rc;
     if (len)
@@ -384,9 +384,9 @@ int raft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off)
     return RF_OK;
 }
 
-int raft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size_t len)
+int rf_rft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size_t len)
 {
-    int rc = raft_reserve(r->a, (void **)&r->replies, &r->replies_cap, r->replies_n + 1,
+    int rc = rf_rft_reserve(r->a, (void **)&r->replies, &r->replies_cap, r->replies_n + 1,
                           sizeof(out_reply));
     ASSERT(rc == RF_OK); /* a lost reply would leave a client hanging */
     ASSERT(off + len <= r->arena_len);
@@ -399,17 +399,17 @@ int raft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size
     return status;
 }
 
-int raft_reply(rf_raft *r, uint64_t request_id, int status, const uint8_t *data, size_t len)
+int rf_rft_reply(rf_raft *r, uint64_t request_id, int status, const uint8_t *data, size_t len)
 {
     size_t off = 0;
-    int rc = raft_arena_put(r, data, len, &off);
+    int rc = rf_rft_arena_put(r, data, len, &off);
     ASSERT(rc == RF_OK);
-    return raft_reply_off(r, request_id, status, off, len);
+    return rf_rft_reply_off(r, request_id, status, off, len);
 }
 
-void raft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index)
+void rf_rft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index)
 {
-    int rc = raft_reserve(r->a, (void **)&r->obs, &r->obs_cap, r->obs_n + 1, sizeof(*r->obs));
+    int rc = rf_rft_reserve(r->a, (void **)&r->obs, &r->obs_cap, r->obs_n + 1, sizeof(*r->obs));
     ASSERT(rc == RF_OK);
     rf_observation *o = &r->obs[r->obs_n++];
     o->kind = kind;
@@ -418,39 +418,39 @@ void raft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index)
     o->index = index;
 }
 
-void raft_mark_write(rf_raft *r, uint64_t from_index)
+void rf_rft_mark_write(rf_raft *r, uint64_t from_index)
 {
     r->pending_write = true;
     if (from_index < r->persist_from)
         r->persist_from = from_index;
 }
 
-int raft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
+int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
                       const uint8_t *data, uint32_t len)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
-    int rc = log_append(&r->log, r->term, kind, client, seq, data, len);
+    int rc = rf_rft_log_append(&r->log, r->term, kind, client, seq, data, len);
     if (rc != RF_OK)
         return rc;
-    raft_mark_write(r, log_last(&r->log));
+    rf_rft_mark_write(r, rf_rft_log_last(&r->log));
     r->bcast = true;
     return RF_OK;
 }
 
 /* Drops entries >= from (follower only: a leader never overwrites its log,
  * Raft paper §5.3 Leader Append-Only). */
-void raft_truncate_local(rf_raft *r, uint64_t from)
+void rf_rft_truncate_local(rf_raft *r, uint64_t from)
 {
     ASSERT(r->role != RF_ROLE_LEADER);
     ASSERT(from > r->commit);
-    log_truncate(&r->log, from);
+    rf_rft_log_truncate(&r->log, from);
     r->truncated = true;
-    raft_mark_write(r, from);
+    rf_rft_mark_write(r, from);
     if (r->durable_index >= from)
         r->durable_index = from - 1;
     for (size_t i = 0; i < r->marks_n; i++)
         if (r->marks[i].last_index >= from)
             r->marks[i].last_index = from - 1;
     if (r->conf_index >= from)
-        raft_recompute_conf(r);
+        rf_rft_recompute_conf(r);
 }

@@ -204,8 +204,11 @@ typedef struct rf_raft_state {
 int rf_raft_bootstrap(const rf_raft_config *cfg, const rf_membership *voters, rf_raft **out);
 
 /* A restarted member from its durable state: keeps its identity, term,
- * vote, log, snapshot and membership. The data is copied. Returns RF_OK,
- * RF_EINVAL / RF_EBADMSG (inconsistent state or snapshot) or RF_ENOMEM. */
+ * vote, log, snapshot and membership. The data is copied. The commit and
+ * applied indexes restart at the snapshot index: committed entries after it
+ * are applied again (and reported in rf_ready.applied) once the member
+ * learns the commit index. Returns RF_OK, RF_EINVAL / RF_EBADMSG
+ * (inconsistent state or snapshot) or RF_ENOMEM, with *out unchanged. */
 int rf_raft_restore(const rf_raft_config *cfg, const rf_raft_state *st, rf_raft **out);
 
 /* An empty member that waits to be added: it never campaigns until a
@@ -218,7 +221,11 @@ void rf_raft_close(rf_raft *r);
 /* ---- inputs ------------------------------------------------------------ */
 
 /* Advances time (monotonic; a smaller now is treated as equal): elections,
- * heartbeats, check-quorum, transfer timeout. */
+ * heartbeats, check-quorum, transfer timeout. Call it once right after
+ * creation: the first tick starts the clock. A member refuses (pre-)votes
+ * for one election timeout after its first tick, as if it had just heard
+ * from a leader: a restarted member cannot help depose a leader whose
+ * lease may still run (Raft thesis §6.4.1). */
 void rf_raft_tick(rf_raft *r, uint64_t now);
 
 /* Steps one message. Returns RF_OK, or an error code for a message that is
@@ -274,7 +281,10 @@ int rf_raft_remove(rf_raft *r, uint64_t request_id, uint64_t node_id);
  * RF_ETIMEDOUT after transfer_timeout_ns (the transfer is aborted). */
 int rf_raft_transfer(rf_raft *r, uint64_t request_id, uint64_t target);
 
-/* The writes of every rf_ready whose persist_token <= token are durable. */
+/* The writes of every rf_ready whose persist_token <= token are durable.
+ * Tokens count from 1 per rf_raft: after a restart (rf_raft_restore) never
+ * report a token handed out by the previous incarnation. A token above the
+ * last one handed out is treated as that one. */
 void rf_raft_persisted(rf_raft *r, uint64_t token);
 
 /* Hints from the transport: an unreachable peer is probed slowly and does
@@ -293,7 +303,7 @@ typedef struct rf_reply {
     uint64_t request_id;
     int status;           /* RF_OK, model error codes, RF_ENOTLEADER, ... */
     uint64_t leader_hint; /* known leader on RF_ENOTLEADER, else 0 */
-    const uint8_t *data;  /* model reply bytes */
+    const uint8_t *data;  /* model reply bytes (never NULL, even when len is 0) */
     uint32_t len;
 } rf_reply;
 
@@ -306,13 +316,14 @@ typedef struct rf_applied {
     int status;          /* the model's status (the original one for a duplicate) */
     uint8_t kind;        /* rf_entry_kind */
     uint8_t duplicate;   /* 1: a retried command, not applied again */
-    const uint8_t *reply;
+    const uint8_t *reply; /* never NULL, even when reply_len is 0 */
     uint32_t reply_len;
 } rf_applied;
 
 typedef enum rf_obs_kind {
     RF_OBS_LEADER_ELECTED = 1,   /* node = leader (may be this member) */
-    RF_OBS_LEADER_LOST = 2,      /* this member saw no leader for term */
+    RF_OBS_LEADER_LOST = 2,      /* this member no longer knows a leader;
+                                  * node = the one it knew, term = its term now */
     RF_OBS_MEMBER_ADDED = 3,     /* node joined as learner (applied config) */
     RF_OBS_MEMBER_PROMOTED = 4,
     RF_OBS_MEMBER_REMOVED = 5,

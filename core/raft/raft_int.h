@@ -12,15 +12,16 @@
 
 #define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
+#define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
 /* ---- memory ------------------------------------------------------------ */
 
-void *raft_alloc(const rf_allocator *a, size_t size);
-void *raft_realloc(const rf_allocator *a, void *p, size_t size);
-void raft_free(const rf_allocator *a, void *p);
+void *rf_rft_alloc(const rf_allocator *a, size_t size);
+void *rf_rft_realloc(const rf_allocator *a, void *p, size_t size);
+void rf_rft_free(const rf_allocator *a, void *p);
 
 /* Grows *p (an array of elem bytes, *cap elements) to hold need elements. */
-int raft_reserve(const rf_allocator *a, void **p, size_t *cap, size_t need, size_t elem);
+int rf_rft_reserve(const rf_allocator *a, void **p, size_t *cap, size_t need, size_t elem);
 
 /* ---- log (log.c) ------------------------------------------------------- */
 
@@ -50,27 +51,27 @@ typedef struct raft_log {
     uint64_t data_tail;
 } raft_log;
 
-void log_init(raft_log *l, const rf_allocator *a);
-void log_free(raft_log *l);
-uint64_t log_last(const raft_log *l);
-uint64_t log_last_term(const raft_log *l);
-uint64_t log_term(const raft_log *l, uint64_t index); /* 0 if unknown */
-const log_ent *log_at(const raft_log *l, uint64_t index);
-const uint8_t *log_data(const raft_log *l, const log_ent *e);
-void log_get(const raft_log *l, uint64_t index, rf_entry *out);
-int log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
+void rf_rft_log_init(raft_log *l, const rf_allocator *a);
+void rf_rft_log_free(raft_log *l);
+uint64_t rf_rft_log_last(const raft_log *l);
+uint64_t rf_rft_log_last_term(const raft_log *l);
+uint64_t rf_rft_log_term(const raft_log *l, uint64_t index); /* 0 if unknown */
+const log_ent *rf_rft_log_at(const raft_log *l, uint64_t index);
+const uint8_t *rf_rft_log_data(const raft_log *l, const log_ent *e);
+void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *out);
+int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
                const uint8_t *data, uint32_t len);
-void log_truncate(raft_log *l, uint64_t from);        /* drop >= from */
-void log_compact(raft_log *l, uint64_t index, uint64_t term); /* drop <= index */
-void log_reset(raft_log *l, uint64_t index, uint64_t term);   /* empty, snapshot at index */
-size_t log_memory(const raft_log *l);
+void rf_rft_log_truncate(raft_log *l, uint64_t from);        /* drop >= from */
+void rf_rft_log_compact(raft_log *l, uint64_t index, uint64_t term); /* drop <= index */
+void rf_rft_log_reset(raft_log *l, uint64_t index, uint64_t term);   /* empty, snapshot at index */
+size_t rf_rft_log_memory(const raft_log *l);
 
 /* ---- codec helpers (codec.c) ------------------------------------------- */
 
 #define MEMBERSHIP_BYTES_MAX (4u + RF_RAFT_MEMBERS_MAX * 9u)
-size_t membership_encode(const rf_membership *m, uint8_t *out);
-int membership_decode(const uint8_t *p, size_t len, rf_membership *m);
-bool membership_valid(const rf_membership *m);
+size_t rf_rft_membership_encode(const rf_membership *m, uint8_t *out);
+int rf_rft_membership_decode(const uint8_t *p, size_t len, rf_membership *m);
+bool rf_rft_membership_valid(const rf_membership *m);
 
 /* ---- the rf_raft ------------------------------------------------------- */
 
@@ -249,6 +250,7 @@ struct rf_raft {
     rf_applied *out_appl;
     size_t out_appl_cap;
     size_t out_msgs_n; /* messages handed out in the current rf_ready */
+    uint32_t idle_batches;
     rf_entry *decode_ents; /* rf_raft_receive_bytes */
     size_t decode_cap;
 
@@ -256,74 +258,74 @@ struct rf_raft {
 };
 
 /* raft.c */
-uint32_t raft_quorum(const rf_raft *r);
-raft_peer *raft_peer_find(rf_raft *r, uint64_t id);
-void raft_sync_peers(rf_raft *r);
-void raft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index);
-void raft_recompute_conf(rf_raft *r);
-int raft_send(rf_raft *r, const rf_msg *m);          /* now */
-int raft_send_durable(rf_raft *r, const rf_msg *m);  /* after the pending write */
-void raft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to);
-int raft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size_t len);
-int raft_reply(rf_raft *r, uint64_t request_id, int status, const uint8_t *data, size_t len);
-void raft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index);
-int raft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off);
-void raft_mark_write(rf_raft *r, uint64_t from_index);
-int raft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
+uint32_t rf_rft_quorum(const rf_raft *r);
+raft_peer *rf_rft_peer_find(rf_raft *r, uint64_t id);
+void rf_rft_sync_peers(rf_raft *r);
+void rf_rft_set_conf(rf_raft *r, const rf_membership *m, uint64_t index);
+void rf_rft_recompute_conf(rf_raft *r);
+int rf_rft_send(rf_raft *r, const rf_msg *m);          /* now */
+int rf_rft_send_durable(rf_raft *r, const rf_msg *m);  /* after the pending write */
+void rf_rft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to);
+int rf_rft_reply_off(rf_raft *r, uint64_t request_id, int status, size_t off, size_t len);
+int rf_rft_reply(rf_raft *r, uint64_t request_id, int status, const uint8_t *data, size_t len);
+void rf_rft_observe(rf_raft *r, uint8_t kind, uint64_t node, uint64_t index);
+int rf_rft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off);
+void rf_rft_mark_write(rf_raft *r, uint64_t from_index);
+int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
                       const uint8_t *data, uint32_t len);
-void raft_truncate_local(rf_raft *r, uint64_t from);
+void rf_rft_truncate_local(rf_raft *r, uint64_t from);
 
 /* election.c */
-void election_reset_timer(rf_raft *r);
-void election_become_follower(rf_raft *r, uint64_t term, uint64_t leader);
-void election_tick(rf_raft *r);
-void election_campaign(rf_raft *r, bool pre_vote, bool transfer);
-void election_self_vote_durable(rf_raft *r);
-int election_gate(rf_raft *r, const rf_msg *m, bool *drop);
-int election_recv(rf_raft *r, const rf_msg *m);
-bool election_in_lease(const rf_raft *r);
-void election_set_leader(rf_raft *r, uint64_t leader);
+void rf_rft_election_reset_timer(rf_raft *r);
+void rf_rft_election_become_follower(rf_raft *r, uint64_t term, uint64_t leader);
+void rf_rft_election_tick(rf_raft *r);
+void rf_rft_election_campaign(rf_raft *r, bool pre_vote, bool transfer);
+void rf_rft_election_self_vote_durable(rf_raft *r);
+int rf_rft_election_gate(rf_raft *r, const rf_msg *m, bool *drop);
+int rf_rft_election_recv(rf_raft *r, const rf_msg *m);
+bool rf_rft_election_in_lease(const rf_raft *r);
+void rf_rft_election_set_leader(rf_raft *r, uint64_t leader);
 
 /* replication.c */
-void repl_become_leader_init(rf_raft *r);
-void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty);
-void repl_flush(rf_raft *r);
-void repl_heartbeat(rf_raft *r);
-void repl_maybe_commit(rf_raft *r);
-int repl_recv_append(rf_raft *r, const rf_msg *m);
-int repl_recv_append_resp(rf_raft *r, const rf_msg *m);
-int repl_recv_heartbeat(rf_raft *r, const rf_msg *m);
-int repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m);
-void repl_round_acked(rf_raft *r);
-void repl_leader_tick(rf_raft *r);
-void repl_peer_probe(raft_peer *p, uint64_t next);
-void repl_inflight_free_to(raft_peer *p, uint64_t index);
+void rf_rft_repl_become_leader_init(rf_raft *r);
+void rf_rft_repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty);
+void rf_rft_repl_flush(rf_raft *r);
+void rf_rft_repl_heartbeat(rf_raft *r);
+void rf_rft_repl_maybe_commit(rf_raft *r);
+int rf_rft_repl_recv_append(rf_raft *r, const rf_msg *m);
+int rf_rft_repl_recv_append_resp(rf_raft *r, const rf_msg *m);
+int rf_rft_repl_recv_heartbeat(rf_raft *r, const rf_msg *m);
+int rf_rft_repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m);
+void rf_rft_repl_round_acked(rf_raft *r);
+void rf_rft_repl_leader_tick(rf_raft *r);
+void rf_rft_repl_peer_probe(raft_peer *p, uint64_t next);
+void rf_rft_repl_inflight_free_to(raft_peer *p, uint64_t index);
 
 /* membership.c */
-int member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op);
-void member_transfer_check(rf_raft *r, raft_peer *p);
-int member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t target);
-void member_transfer_end(rf_raft *r, int status);
-void member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index);
+int rf_rft_member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op);
+void rf_rft_member_transfer_check(rf_raft *r, raft_peer *p);
+int rf_rft_member_start_transfer(rf_raft *r, uint64_t request_id, bool reply, uint64_t target);
+void rf_rft_member_transfer_end(rf_raft *r, int status);
+void rf_rft_member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index);
 enum { MEMBER_ADD = 1, MEMBER_PROMOTE = 2, MEMBER_REMOVE = 3 };
 
 /* apply.c */
-void apply_committed(rf_raft *r);
-void apply_fail_pending(rf_raft *r, int status);
-int apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
-void apply_reads(rf_raft *r);
-int dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
-int dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
-void dedup_free(rf_raft *r);
-const dedup_slot *dedup_find(const rf_raft *r, uint64_t client);
-int pending_push(rf_raft *r, uint64_t index, uint64_t request_id);
+void rf_rft_apply_committed(rf_raft *r);
+void rf_rft_apply_fail_pending(rf_raft *r, int status);
+int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
+void rf_rft_apply_reads(rf_raft *r);
+int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
+int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
+void rf_rft_dedup_free(rf_raft *r);
+const dedup_slot *rf_rft_dedup_find(const rf_raft *r, uint64_t client);
+int rf_rft_pending_push(rf_raft *r, uint64_t index, uint64_t request_id);
 
 /* snapshot.c */
-int snap_encode(rf_raft *r, uint8_t **out, size_t *len);
-int snap_load(rf_raft *r, const uint8_t *data, size_t len);
-void snap_maybe_take(rf_raft *r);
-void snap_send_chunk(rf_raft *r, raft_peer *p);
-int snap_recv(rf_raft *r, const rf_msg *m);
-int snap_recv_resp(rf_raft *r, const rf_msg *m);
+int rf_rft_snap_encode(rf_raft *r, uint8_t **out, size_t *len);
+int rf_rft_snap_load(rf_raft *r, const uint8_t *data, size_t len);
+void rf_rft_snap_maybe_take(rf_raft *r);
+void rf_rft_snap_send_chunk(rf_raft *r, raft_peer *p);
+int rf_rft_snap_recv(rf_raft *r, const rf_msg *m);
+int rf_rft_snap_recv_resp(rf_raft *r, const rf_msg *m);
 
 #endif

@@ -6,27 +6,27 @@
 /* Thesis §6.4: record the commit index, confirm leadership with a round of
  * heartbeats acknowledged by a quorum, wait until applied reaches it, then
  * query. §6.4.1: within the lease no round is needed. */
-int apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len)
+int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len)
 {
     if (r->role != RF_ROLE_LEADER)
-        return raft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
     if (len > RF_MODEL_INPUT_MAX || (len && !q))
-        return raft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
     if (r->reads_n >= RF_RAFT_READS_MAX)
-        return raft_reply(r, request_id, RF_EFULL, NULL, 0);
-    int rc = raft_reserve(r->a, (void **)&r->reads, &r->reads_cap, r->reads_n + 1,
+        return rf_rft_reply(r, request_id, RF_EFULL, NULL, 0);
+    int rc = rf_rft_reserve(r->a, (void **)&r->reads, &r->reads_cap, r->reads_n + 1,
                           sizeof(pending_read));
     if (rc == RF_OK)
-        rc = raft_reserve(r->a, (void **)&r->read_buf, &r->read_buf_cap, r->read_buf_len + len, 1);
+        rc = rf_rft_reserve(r->a, (void **)&r->read_buf, &r->read_buf_cap, r->read_buf_len + len, 1);
     if (rc != RF_OK)
-        return raft_reply(r, request_id, rc, NULL, 0);
-    bool current = log_term(&r->log, r->commit) == r->term;
+        return rf_rft_reply(r, request_id, rc, NULL, 0);
+    bool current = rf_rft_log_term(&r->log, r->commit) == r->term;
     uint64_t round = 0; /* 0: the lease stands for a confirmed round */
     if (!current || r->transfer_target || r->now >= r->lease_until_ns) {
         /* A round whose heartbeats have not left yet started after this
          * read arrived, so it can confirm it too. */
         if (r->round_fresh != r->round || r->round_fresh == 0) {
-            repl_heartbeat(r);
+            rf_rft_repl_heartbeat(r);
             r->round_fresh = r->round;
         }
         round = r->round;
@@ -40,7 +40,7 @@ int apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len)
     if (len)
         memcpy(r->read_buf + r->read_buf_len, q, len);
     r->read_buf_len += len;
-    apply_reads(r);
+    rf_rft_apply_reads(r);
     return RF_OK;
 }
 
@@ -48,7 +48,7 @@ static bool serve(rf_raft *r, const pending_read *p)
 {
     if (p->round > r->confirmed_round || p->read_index == 0 || r->applied < p->read_index)
         return false;
-    int rc = raft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
+    int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
                           r->arena_len + RF_MODEL_REPLY_MAX, 1);
     ASSERT(rc == RF_OK);
     size_t rlen = 0;
@@ -58,18 +58,18 @@ static bool serve(rf_raft *r, const pending_read *p)
     ASSERT(rlen <= RF_MODEL_REPLY_MAX);
     size_t off = r->arena_len;
     r->arena_len += rlen;
-    raft_reply_off(r, p->request_id, status, off, rlen);
+    rf_rft_reply_off(r, p->request_id, status, off, rlen);
     return true;
 }
 
 /* Leader only: answers every read whose round is confirmed and whose read
  * index is applied. */
-void apply_reads(rf_raft *r)
+void rf_rft_apply_reads(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     if (r->reads_n == 0)
         return;
-    if (log_term(&r->log, r->commit) == r->term) {
+    if (rf_rft_log_term(&r->log, r->commit) == r->term) {
         for (size_t i = 0; i < r->reads_n; i++)
             if (r->reads[i].read_index == 0)
                 r->reads[i].read_index = r->commit;

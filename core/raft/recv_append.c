@@ -7,15 +7,15 @@
  * first index of that term, so the leader skips a whole term at once. */
 static void conflict_hint(const rf_raft *r, uint64_t prev, rf_msg *resp)
 {
-    uint64_t last = log_last(&r->log);
+    uint64_t last = rf_rft_log_last(&r->log);
     if (prev > last) {
         resp->log_term = 0;
         resp->offset = last + 1;
         return;
     }
-    uint64_t t = log_term(&r->log, prev);
+    uint64_t t = rf_rft_log_term(&r->log, prev);
     uint64_t i = prev;
-    while (i - 1 > r->log.snap_index && i - 1 > r->commit && log_term(&r->log, i - 1) == t)
+    while (i - 1 > r->log.snap_index && i - 1 > r->commit && rf_rft_log_term(&r->log, i - 1) == t)
         i--;
     resp->log_term = t;
     resp->offset = i;
@@ -26,14 +26,14 @@ static void conflict_hint(const rf_raft *r, uint64_t prev, rf_msg *resp)
 static int append_new(rf_raft *r, uint64_t prev, const rf_entry *ents, uint32_t n)
 {
     uint32_t i = 0;
-    uint64_t last = log_last(&r->log);
+    uint64_t last = rf_rft_log_last(&r->log);
     for (; i < n && prev + 1 + i <= last; i++) {
         uint64_t idx = prev + 1 + i;
-        if (log_term(&r->log, idx) == ents[i].term)
+        if (rf_rft_log_term(&r->log, idx) == ents[i].term)
             continue;
         if (idx <= r->commit)
             return RF_EINVAL; /* impossible: a committed entry differs */
-        raft_truncate_local(r, idx);
+        rf_rft_truncate_local(r, idx);
         break;
     }
     if (i == n)
@@ -42,23 +42,23 @@ static int append_new(rf_raft *r, uint64_t prev, const rf_entry *ents, uint32_t 
     uint64_t first = prev + 1 + i;
     for (; i < n; i++) {
         const rf_entry *e = &ents[i];
-        int rc = log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
+        int rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
         if (rc != RF_OK)
             return rc;
         conf |= e->kind == RF_ENTRY_CONFIG;
     }
-    raft_mark_write(r, first);
+    rf_rft_mark_write(r, first);
     if (conf)
-        raft_recompute_conf(r); /* thesis §4.1: in effect once in the log */
+        rf_rft_recompute_conf(r); /* thesis §4.1: in effect once in the log */
     return RF_OK;
 }
 
-int repl_recv_append(rf_raft *r, const rf_msg *m)
+int rf_rft_repl_recv_append(rf_raft *r, const rf_msg *m)
 {
     ASSERT(r->role == RF_ROLE_FOLLOWER);
     ASSERT(m->term == r->term);
     rf_msg resp;
-    raft_msg_init(r, &resp, RF_MSG_APPEND_RESP, m->from);
+    rf_rft_msg_init(r, &resp, RF_MSG_APPEND_RESP, m->from);
     resp.ctx = m->ctx;
     uint64_t prev = m->index;
     uint64_t prev_term = m->log_term;
@@ -69,24 +69,24 @@ int repl_recv_append(rf_raft *r, const rf_msg *m)
          * they equal the leader's, so skip them. */
         uint64_t skip = r->commit - prev;
         for (uint32_t i = 0; i < n && i < skip; i++) {
-            uint64_t t = log_term(&r->log, prev + 1 + i);
+            uint64_t t = rf_rft_log_term(&r->log, prev + 1 + i);
             if (t != 0 && t != ents[i].term)
                 return RF_EINVAL;
         }
         if (skip >= n) {
             resp.index = r->commit;
-            return raft_send_durable(r, &resp);
+            return rf_rft_send_durable(r, &resp);
         }
         ents += skip;
         n -= (uint32_t)skip;
         prev = r->commit;
-        prev_term = log_term(&r->log, prev);
+        prev_term = rf_rft_log_term(&r->log, prev);
     }
-    if (prev > log_last(&r->log) || log_term(&r->log, prev) != prev_term) {
+    if (prev > rf_rft_log_last(&r->log) || rf_rft_log_term(&r->log, prev) != prev_term) {
         resp.reject = 1;
         resp.index = m->index;
         conflict_hint(r, prev, &resp);
-        return raft_send(r, &resp); /* a refusal promises nothing */
+        return rf_rft_send(r, &resp); /* a refusal promises nothing */
     }
     int rc = append_new(r, prev, ents, n);
     if (rc != RF_OK)
@@ -99,7 +99,7 @@ int repl_recv_append(rf_raft *r, const rf_msg *m)
             r->commit = c;
     }
     resp.index = last_new;
-    return raft_send_durable(r, &resp);
+    return rf_rft_send_durable(r, &resp);
 }
 
 static void ack_round(rf_raft *r, raft_peer *p, uint64_t ctx)
@@ -108,37 +108,37 @@ static void ack_round(rf_raft *r, raft_peer *p, uint64_t ctx)
         return; /* a round we never started: ignore */
     if (ctx > p->acked_round) {
         p->acked_round = ctx;
-        repl_round_acked(r);
+        rf_rft_repl_round_acked(r);
     }
 }
 
 static void append_rejected(rf_raft *r, raft_peer *p, const rf_msg *m)
 {
-    if (m->index < p->match || p->state == PEER_SNAPSHOT)
-        return; /* stale */
+    if (m->index < p->match || m->index >= p->next || p->state == PEER_SNAPSHOT)
+        return; /* stale, or about an append we never sent */
     if (p->state == PEER_PROBE && m->index != p->next - 1)
         return; /* not the answer to our latest probe */
     uint64_t next = m->offset;
     if (m->log_term != 0) {
-        uint64_t i = m->index < log_last(&r->log) ? m->index : log_last(&r->log);
-        while (i > r->log.snap_index && log_term(&r->log, i) > m->log_term)
+        uint64_t i = m->index < rf_rft_log_last(&r->log) ? m->index : rf_rft_log_last(&r->log);
+        while (i > r->log.snap_index && rf_rft_log_term(&r->log, i) > m->log_term)
             i--;
-        if (i > r->log.snap_index && log_term(&r->log, i) == m->log_term)
+        if (i > r->log.snap_index && rf_rft_log_term(&r->log, i) == m->log_term)
             next = i + 1;
     }
     if (next > m->index)
         next = m->index; /* back off at least one entry */
     if (next <= p->match)
         next = p->match + 1;
-    repl_peer_probe(p, next);
+    rf_rft_repl_peer_probe(p, next);
 }
 
-int repl_recv_append_resp(rf_raft *r, const rf_msg *m)
+int rf_rft_repl_recv_append_resp(rf_raft *r, const rf_msg *m)
 {
-    raft_peer *p = raft_peer_find(r, m->from);
+    raft_peer *p = rf_rft_peer_find(r, m->from);
     if (r->role != RF_ROLE_LEADER || !p)
         return RF_OK;
-    if (!m->reject && m->index > log_last(&r->log))
+    if (!m->reject && m->index > rf_rft_log_last(&r->log))
         return RF_EINVAL; /* acknowledges entries we never had */
     p->active = true;
     p->last_heard_ns = r->now;
@@ -156,38 +156,38 @@ int repl_recv_append_resp(rf_raft *r, const rf_msg *m)
     } else if (p->state == PEER_REPLICATE) {
         if (p->next <= p->match)
             p->next = p->match + 1;
-        repl_inflight_free_to(p, m->index);
+        rf_rft_repl_inflight_free_to(p, m->index);
     }
     p->wake = true;
-    repl_maybe_commit(r);
-    member_transfer_check(r, p);
+    rf_rft_repl_maybe_commit(r);
+    rf_rft_member_transfer_check(r, p);
     return RF_OK;
 }
 
-int repl_recv_heartbeat(rf_raft *r, const rf_msg *m)
+int rf_rft_repl_recv_heartbeat(rf_raft *r, const rf_msg *m)
 {
     ASSERT(r->role == RF_ROLE_FOLLOWER);
     ASSERT(m->term == r->term);
     /* The leader sends min(commit, our match): that prefix matches its log. */
-    uint64_t c = m->commit < log_last(&r->log) ? m->commit : log_last(&r->log);
+    uint64_t c = m->commit < rf_rft_log_last(&r->log) ? m->commit : rf_rft_log_last(&r->log);
     if (c > r->commit)
         r->commit = c;
     rf_msg resp;
-    raft_msg_init(r, &resp, RF_MSG_HEARTBEAT_RESP, m->from);
+    rf_rft_msg_init(r, &resp, RF_MSG_HEARTBEAT_RESP, m->from);
     resp.ctx = m->ctx;
-    resp.index = log_last(&r->log);
-    return raft_send(r, &resp);
+    resp.index = rf_rft_log_last(&r->log);
+    return rf_rft_send(r, &resp);
 }
 
-int repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m)
+int rf_rft_repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m)
 {
-    raft_peer *p = raft_peer_find(r, m->from);
+    raft_peer *p = rf_rft_peer_find(r, m->from);
     if (r->role != RF_ROLE_LEADER || !p)
         return RF_OK;
     p->active = true;
     p->last_heard_ns = r->now;
     ack_round(r, p, m->ctx);
-    if (p->match >= log_last(&r->log))
+    if (p->match >= rf_rft_log_last(&r->log))
         return RF_OK;
     if (p->state == PEER_PROBE) {
         p->probe_sent = false; /* the probe may have been lost: retry */
@@ -195,7 +195,7 @@ int repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m)
     } else if (p->state == PEER_REPLICATE &&
                (m->index + 1 < p->next || p->inflight_n >= r->cfg.inflight_max)) {
         /* It lacks what we streamed, or acks were lost: resend from match. */
-        repl_peer_probe(p, p->match + 1);
+        rf_rft_repl_peer_probe(p, p->match + 1);
     }
     return RF_OK;
 }

@@ -3,13 +3,13 @@
 
 #include "raft/raft_int.h"
 
-void repl_become_leader_init(rf_raft *r)
+void rf_rft_repl_become_leader_init(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_CANDIDATE);
     ASSERT(r->vote == r->cfg.node_id);
     r->role = RF_ROLE_LEADER;
-    election_set_leader(r, r->cfg.node_id);
-    uint64_t last = log_last(&r->log);
+    rf_rft_election_set_leader(r, r->cfg.node_id);
+    uint64_t last = rf_rft_log_last(&r->log);
     for (uint32_t i = 0; i < r->n_peers; i++) {
         raft_peer *p = &r->peers[i];
         p->next = last + 1;
@@ -32,7 +32,7 @@ void repl_become_leader_init(rf_raft *r)
     r->transfer_target = 0;
     /* Thesis §6.4: a new leader commits an entry of its own term before it
      * knows its commit index (and before it serves reads). */
-    int rc = raft_append_local(r, RF_ENTRY_NOOP, 0, 0, NULL, 0);
+    int rc = rf_rft_append_local(r, RF_ENTRY_NOOP, 0, 0, NULL, 0);
     ASSERT(rc == RF_OK);
 }
 
@@ -43,7 +43,7 @@ static void inflight_push(raft_peer *p, uint64_t last)
     p->inflight_n++;
 }
 
-void repl_inflight_free_to(raft_peer *p, uint64_t index)
+void rf_rft_repl_inflight_free_to(raft_peer *p, uint64_t index)
 {
     while (p->inflight_n > 0 && p->inflight[p->inflight_head] <= index) {
         p->inflight_head = (p->inflight_head + 1) % RAFT_INFLIGHT_MAX;
@@ -51,7 +51,7 @@ void repl_inflight_free_to(raft_peer *p, uint64_t index)
     }
 }
 
-void repl_peer_probe(raft_peer *p, uint64_t next)
+void rf_rft_repl_peer_probe(raft_peer *p, uint64_t next)
 {
     p->state = PEER_PROBE;
     p->next = next;
@@ -63,7 +63,7 @@ void repl_peer_probe(raft_peer *p, uint64_t next)
 /* Leader only. Sends what p lacks: batched (entries and bytes bounded) and
  * pipelined (up to inflight_max appends) in replicate state; one append at a
  * time while probing (Raft paper §5.3). */
-void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
+void rf_rft_repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     if (p->state == PEER_SNAPSHOT)
@@ -72,10 +72,10 @@ void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
         /* The entries it needs are compacted: send the snapshot. */
         p->state = PEER_SNAPSHOT;
         p->snap_index = UINT64_MAX;
-        snap_send_chunk(r, p);
+        rf_rft_snap_send_chunk(r, p);
         return;
     }
-    uint64_t last = log_last(&r->log);
+    uint64_t last = rf_rft_log_last(&r->log);
     for (;;) {
         if (p->state == PEER_PROBE && p->probe_sent)
             return;
@@ -84,7 +84,7 @@ void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
         uint32_t n = 0;
         size_t bytes = 0;
         for (uint64_t i = p->next; i <= last && n < r->cfg.append_entries_max; i++) {
-            uint32_t len = log_at(&r->log, i)->len;
+            uint32_t len = rf_rft_log_at(&r->log, i)->len;
             if (n > 0 && bytes + len > r->cfg.append_bytes_max)
                 break;
             bytes += len;
@@ -93,14 +93,14 @@ void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
         if (n == 0 && !allow_empty)
             return;
         rf_msg m;
-        raft_msg_init(r, &m, RF_MSG_APPEND, p->id);
+        rf_rft_msg_init(r, &m, RF_MSG_APPEND, p->id);
         m.index = p->next - 1;
-        m.log_term = log_term(&r->log, m.index);
+        m.log_term = rf_rft_log_term(&r->log, m.index);
         ASSERT(m.log_term != 0 || m.index == 0);
         m.commit = r->commit;
         m.n_entries = n;
         m.ctx = r->round;
-        raft_send(r, &m);
+        rf_rft_send(r, &m);
         allow_empty = false;
         if (p->state == PEER_PROBE) {
             p->probe_sent = true;
@@ -113,13 +113,13 @@ void repl_send_append(rf_raft *r, raft_peer *p, bool allow_empty)
     }
 }
 
-void repl_flush(rf_raft *r)
+void rf_rft_repl_flush(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     for (uint32_t i = 0; i < r->n_peers; i++) {
         raft_peer *p = &r->peers[i];
         if (r->bcast || p->wake || p->need_send)
-            repl_send_append(r, p, p->need_send);
+            rf_rft_repl_send_append(r, p, p->need_send);
         p->need_send = false;
         p->wake = false;
     }
@@ -128,7 +128,7 @@ void repl_flush(rf_raft *r)
 
 /* Leader only: a new heartbeat round, the unit of ReadIndex confirmation
  * and of the lease (thesis §6.4). */
-void repl_heartbeat(rf_raft *r)
+void rf_rft_repl_heartbeat(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     r->round++;
@@ -136,18 +136,18 @@ void repl_heartbeat(rf_raft *r)
     for (uint32_t i = 0; i < r->n_peers; i++) {
         raft_peer *p = &r->peers[i];
         rf_msg m;
-        raft_msg_init(r, &m, RF_MSG_HEARTBEAT, p->id);
+        rf_rft_msg_init(r, &m, RF_MSG_HEARTBEAT, p->id);
         m.commit = r->commit < p->match ? r->commit : p->match;
         m.ctx = r->round;
-        raft_send(r, &m);
+        rf_rft_send(r, &m);
         if (p->state == PEER_SNAPSHOT)
-            snap_send_chunk(r, p); /* resend: chunks are acknowledged one by one */
+            rf_rft_snap_send_chunk(r, p); /* resend: chunks are acknowledged one by one */
     }
-    repl_round_acked(r);
+    rf_rft_repl_round_acked(r);
 }
 
 /* Leader only: the largest round a quorum of voters acknowledged. */
-void repl_round_acked(rf_raft *r)
+void rf_rft_repl_round_acked(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     uint64_t v[RF_RAFT_MEMBERS_MAX];
@@ -163,7 +163,7 @@ void repl_round_acked(rf_raft *r)
             v[j] = v[j - 1];
             v[j - 1] = t;
         }
-    uint32_t q = raft_quorum(r);
+    uint32_t q = rf_rft_quorum(r);
     if (n < q)
         return;
     uint64_t acked = v[q - 1];
@@ -178,12 +178,12 @@ void repl_round_acked(rf_raft *r)
         if (until > r->lease_until_ns)
             r->lease_until_ns = until;
     }
-    apply_reads(r);
+    rf_rft_apply_reads(r);
 }
 
 /* Leader only. Raft paper §5.4.2: count replicas only for an entry of the
  * current term; the leader's own copy counts once durable. */
-void repl_maybe_commit(rf_raft *r)
+void rf_rft_repl_maybe_commit(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     uint64_t v[RF_RAFT_MEMBERS_MAX];
@@ -199,25 +199,25 @@ void repl_maybe_commit(rf_raft *r)
             v[j] = v[j - 1];
             v[j - 1] = t;
         }
-    uint32_t q = raft_quorum(r);
+    uint32_t q = rf_rft_quorum(r);
     if (n < q)
         return;
     uint64_t idx = v[q - 1];
-    if (idx <= r->commit || log_term(&r->log, idx) != r->term)
+    if (idx <= r->commit || rf_rft_log_term(&r->log, idx) != r->term)
         return;
-    ASSERT(idx <= log_last(&r->log));
+    ASSERT(idx <= rf_rft_log_last(&r->log));
     r->commit = idx;
     for (uint32_t i = 0; i < r->n_peers; i++)
         r->peers[i].need_send = true; /* tell followers the new commit index */
-    apply_reads(r);
+    rf_rft_apply_reads(r);
 }
 
-void repl_leader_tick(rf_raft *r)
+void rf_rft_repl_leader_tick(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     if (r->now >= r->heartbeat_due_ns) {
         r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
-        repl_heartbeat(r);
+        rf_rft_repl_heartbeat(r);
     }
     if (r->now >= r->quorum_check_ns) {
         /* Thesis §6.2 check-quorum: step down without a live quorum. */
@@ -228,11 +228,11 @@ void repl_leader_tick(rf_raft *r)
                 live++;
             r->peers[i].active = false;
         }
-        if (live < raft_quorum(r)) {
-            election_become_follower(r, r->term, 0);
+        if (live < rf_rft_quorum(r)) {
+            rf_rft_election_become_follower(r, r->term, 0);
             return;
         }
     }
     if (r->transfer_target && r->now >= r->transfer_deadline_ns)
-        member_transfer_end(r, RF_ETIMEDOUT);
+        rf_rft_member_transfer_end(r, RF_ETIMEDOUT);
 }

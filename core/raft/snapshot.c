@@ -25,7 +25,7 @@ static int model_encode(rf_raft *r, uint8_t **out, size_t *len)
 {
     size_t cap = 256;
     for (int tries = 0; tries < 4; tries++) {
-        uint8_t *b = raft_alloc(r->a, cap);
+        uint8_t *b = rf_rft_alloc(r->a, cap);
         if (!b)
             return RF_ENOMEM;
         size_t n = 0;
@@ -35,7 +35,7 @@ static int model_encode(rf_raft *r, uint8_t **out, size_t *len)
             *len = n;
             return RF_OK;
         }
-        raft_free(r->a, b);
+        rf_rft_free(r->a, b);
         if (rc != RF_ETOOBIG || n > RF_SNAPSHOT_BYTES_MAX)
             return rc == RF_OK ? RF_ETOOBIG : rc;
         cap = n > cap ? n : cap * 2;
@@ -43,18 +43,18 @@ static int model_encode(rf_raft *r, uint8_t **out, size_t *len)
     return RF_ETOOBIG;
 }
 
-int snap_encode(rf_raft *r, uint8_t **out, size_t *len)
+int rf_rft_snap_encode(rf_raft *r, uint8_t **out, size_t *len)
 {
     uint8_t *d = NULL, *m = NULL;
     size_t dl = 0, ml = 0;
-    int rc = dedup_encode(r, &d, &dl);
+    int rc = rf_rft_dedup_encode(r, &d, &dl);
     if (rc == RF_OK)
         rc = model_encode(r, &m, &ml);
     uint8_t *p = NULL;
     size_t total = SNAP_HDR + 8 + dl + 8 + ml;
     if (rc == RF_OK && total > RF_SNAPSHOT_BYTES_MAX)
         rc = RF_ETOOBIG;
-    if (rc == RF_OK && !(p = raft_alloc(r->a, total)))
+    if (rc == RF_OK && !(p = rf_rft_alloc(r->a, total)))
         rc = RF_ENOMEM;
     if (rc == RF_OK) {
         memset(p, 0, SNAP_HDR);
@@ -69,14 +69,14 @@ int snap_encode(rf_raft *r, uint8_t **out, size_t *len)
         *out = p;
         *len = total;
     }
-    raft_free(r->a, d);
-    raft_free(r->a, m);
+    rf_rft_free(r->a, d);
+    rf_rft_free(r->a, m);
     return rc;
 }
 
 /* Replaces the model state and de-dup table from snapshot bytes. On
  * failure (RF_EBADMSG, RF_ENOMEM) both are left as they were. */
-int snap_load(rf_raft *r, const uint8_t *data, size_t len)
+int rf_rft_snap_load(rf_raft *r, const uint8_t *data, size_t len)
 {
     if (len < SNAP_HDR + 16 || data[0] != 'R' || data[1] != 'S' || data[2] != 1)
         return RF_EBADMSG;
@@ -95,11 +95,11 @@ int snap_load(rf_raft *r, const uint8_t *data, size_t len)
     r->dedup_cap = 0;
     r->dedup_n = 0;
     size_t used = 0;
-    int rc = dedup_decode(r, data + SNAP_HDR + 8, (size_t)dl, &used);
+    int rc = rf_rft_dedup_decode(r, data + SNAP_HDR + 8, (size_t)dl, &used);
     if (rc == RF_OK && used != dl)
         rc = RF_EBADMSG;
     if (rc != RF_OK) {
-        dedup_free(r);
+        rf_rft_dedup_free(r);
         r->dedup = saved;
         r->dedup_cap = saved_cap;
         r->dedup_n = saved_n;
@@ -107,8 +107,8 @@ int snap_load(rf_raft *r, const uint8_t *data, size_t len)
         return rc;
     }
     for (size_t i = 0; i < saved_cap; i++)
-        raft_free(r->a, saved[i].reply);
-    raft_free(r->a, saved);
+        rf_rft_free(r->a, saved[i].reply);
+    rf_rft_free(r->a, saved);
     r->cfg.model->destroy(r->model_state);
     r->model_state = state;
     return RF_OK;
@@ -116,35 +116,35 @@ int snap_load(rf_raft *r, const uint8_t *data, size_t len)
 
 /* Called from rf_raft_advance, when no output points into the log: takes a
  * snapshot at the applied index and compacts the log before it. */
-void snap_maybe_take(rf_raft *r)
+void rf_rft_snap_maybe_take(rf_raft *r)
 {
     uint64_t th = r->cfg.snapshot_threshold;
     if (th == 0 || r->applied - r->log.snap_index < th)
         return;
     uint8_t *data = NULL;
     size_t len = 0;
-    if (snap_encode(r, &data, &len) != RF_OK)
+    if (rf_rft_snap_encode(r, &data, &len) != RF_OK)
         return; /* retried at the next advance */
     uint64_t idx = r->applied;
-    uint64_t term = log_term(&r->log, idx);
+    uint64_t term = rf_rft_log_term(&r->log, idx);
     ASSERT(term != 0);
-    raft_free(r->a, r->snap_data);
+    rf_rft_free(r->a, r->snap_data);
     r->snap_data = data;
     r->snap_len = len;
     r->snap_data_index = idx;
     r->snap_data_term = term;
     r->snap_data_conf = r->applied_conf;
     r->snap_conf = r->applied_conf;
-    log_compact(&r->log, idx, term);
+    rf_rft_log_compact(&r->log, idx, term);
     r->snap_pending = true;
     r->pending_write = true;
     r->ctr.snapshots_taken++;
-    raft_observe(r, RF_OBS_SNAPSHOT_TAKEN, r->cfg.node_id, idx);
+    rf_rft_observe(r, RF_OBS_SNAPSHOT_TAKEN, r->cfg.node_id, idx);
 }
 
 /* Leader only: the next chunk (bounded by snapshot_chunk_bytes_max) of the
  * latest snapshot to p; one chunk in flight, resent on heartbeats. */
-void snap_send_chunk(rf_raft *r, raft_peer *p)
+void rf_rft_snap_send_chunk(rf_raft *r, raft_peer *p)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
     ASSERT(p->state == PEER_SNAPSHOT);
@@ -157,7 +157,7 @@ void snap_send_chunk(rf_raft *r, raft_peer *p)
     if (n > r->cfg.snapshot_chunk_bytes_max)
         n = r->cfg.snapshot_chunk_bytes_max;
     rf_msg m;
-    raft_msg_init(r, &m, RF_MSG_SNAPSHOT, p->id);
+    rf_rft_msg_init(r, &m, RF_MSG_SNAPSHOT, p->id);
     m.index = r->snap_data_index;
     m.log_term = r->snap_data_term;
     m.membership = r->snap_data_conf;
@@ -168,21 +168,21 @@ void snap_send_chunk(rf_raft *r, raft_peer *p)
     m.ctx = r->round;
     if (p->snap_offset + n == r->snap_len)
         m.flags = RF_MSG_FLAG_DONE;
-    raft_send(r, &m);
+    rf_rft_send(r, &m);
 }
 
 static int install(rf_raft *r, const rf_msg *m)
 {
-    int rc = snap_load(r, r->recv_buf, r->recv_len);
+    int rc = rf_rft_snap_load(r, r->recv_buf, r->recv_len);
     if (rc != RF_OK)
         return rc;
-    log_reset(&r->log, m->index, m->log_term);
+    rf_rft_log_reset(&r->log, m->index, m->log_term);
     r->commit = m->index;
     r->applied = m->index;
     r->snap_conf = m->membership;
     r->applied_conf = m->membership;
-    raft_set_conf(r, &m->membership, m->index);
-    raft_free(r->a, r->snap_data);
+    rf_rft_set_conf(r, &m->membership, m->index);
+    rf_rft_free(r->a, r->snap_data);
     r->snap_data = r->recv_buf;
     r->snap_len = r->recv_len;
     r->snap_data_index = m->index;
@@ -195,27 +195,38 @@ static int install(rf_raft *r, const rf_msg *m)
     /* The whole log goes: entries after the snapshot are written anew. */
     r->snap_pending = true;
     r->truncated = true;
-    raft_mark_write(r, m->index + 1);
+    rf_rft_mark_write(r, m->index + 1);
     if (r->durable_index > m->index)
         r->durable_index = m->index;
     for (size_t i = 0; i < r->marks_n; i++)
         if (r->marks[i].last_index > m->index)
             r->marks[i].last_index = m->index;
     r->ctr.snapshots_installed++;
-    raft_observe(r, RF_OBS_SNAPSHOT_INSTALLED, r->cfg.node_id, m->index);
+    rf_rft_observe(r, RF_OBS_SNAPSHOT_INSTALLED, r->cfg.node_id, m->index);
     return RF_OK;
 }
 
-int snap_recv(rf_raft *r, const rf_msg *m)
+int rf_rft_snap_recv(rf_raft *r, const rf_msg *m)
 {
     ASSERT(r->role == RF_ROLE_FOLLOWER);
     ASSERT(m->term == r->term);
     rf_msg resp;
-    raft_msg_init(r, &resp, RF_MSG_SNAPSHOT_RESP, m->from);
+    rf_rft_msg_init(r, &resp, RF_MSG_SNAPSHOT_RESP, m->from);
     resp.index = m->index;
     if (m->index <= r->commit) {
         resp.offset = m->total; /* we hold it already */
-        return raft_send_durable(r, &resp);
+        return rf_rft_send_durable(r, &resp);
+    }
+    if (rf_rft_log_term(&r->log, m->index) == m->log_term) {
+        /* Raft paper Figure 13 step 6: our log holds the snapshot's last
+         * entry, so it holds everything before it (Log Matching) and the
+         * entries after it may be acknowledged already: keep them. The
+         * snapshot tells us the index is committed. */
+        r->commit = m->index;
+        r->recv_index = 0;
+        r->recv_len = 0;
+        resp.offset = m->total;
+        return rf_rft_send_durable(r, &resp);
     }
     bool same = r->recv_index == m->index && r->recv_term == m->log_term &&
                 r->recv_total == m->total;
@@ -228,9 +239,9 @@ int snap_recv(rf_raft *r, const rf_msg *m)
     if (m->offset != r->recv_len) {
         resp.reject = 1;
         resp.offset = r->recv_len;
-        return raft_send(r, &resp);
+        return rf_rft_send(r, &resp);
     }
-    int rc = raft_reserve(r->a, (void **)&r->recv_buf, &r->recv_cap, r->recv_len + m->len, 1);
+    int rc = rf_rft_reserve(r->a, (void **)&r->recv_buf, &r->recv_cap, r->recv_len + m->len, 1);
     if (rc != RF_OK)
         return rc;
     if (m->len)
@@ -238,7 +249,7 @@ int snap_recv(rf_raft *r, const rf_msg *m)
     r->recv_len += m->len;
     resp.offset = r->recv_len;
     if (!(m->flags & RF_MSG_FLAG_DONE))
-        return raft_send(r, &resp);
+        return rf_rft_send(r, &resp);
     if (r->recv_len != r->recv_total) {
         r->recv_len = 0;
         return RF_EBADMSG;
@@ -250,12 +261,12 @@ int snap_recv(rf_raft *r, const rf_msg *m)
         return rc;
     }
     /* The acknowledgement waits for the snapshot to be durable. */
-    return raft_send_durable(r, &resp);
+    return rf_rft_send_durable(r, &resp);
 }
 
-int snap_recv_resp(rf_raft *r, const rf_msg *m)
+int rf_rft_snap_recv_resp(rf_raft *r, const rf_msg *m)
 {
-    raft_peer *p = raft_peer_find(r, m->from);
+    raft_peer *p = rf_rft_peer_find(r, m->from);
     if (r->role != RF_ROLE_LEADER || !p)
         return RF_OK;
     p->active = true;
@@ -268,11 +279,13 @@ int snap_recv_resp(rf_raft *r, const rf_msg *m)
     if (!m->reject && m->offset == r->snap_len) {
         if (p->snap_index > p->match)
             p->match = p->snap_index;
-        repl_peer_probe(p, p->match + 1);
-        repl_maybe_commit(r);
+        rf_rft_repl_peer_probe(p, p->match + 1);
+        rf_rft_repl_maybe_commit(r);
         return RF_OK;
     }
+    if (m->offset == p->snap_offset)
+        return RF_OK; /* that chunk is on its way already (or resent on heartbeat) */
     p->snap_offset = m->offset;
-    snap_send_chunk(r, p);
+    rf_rft_snap_send_chunk(r, p);
     return RF_OK;
 }

@@ -31,7 +31,7 @@ static int validate_entries(const rf_msg *m)
             return RF_EBADMSG;
         if (e->kind == RF_ENTRY_CONFIG) {
             rf_membership cm;
-            if (membership_decode(e->data, e->len, &cm) != RF_OK)
+            if (rf_rft_membership_decode(e->data, e->len, &cm) != RF_OK)
                 return RF_EBADMSG;
         }
         prev_term = e->term;
@@ -52,7 +52,7 @@ static int validate(const rf_raft *r, const rf_msg *m)
     case RF_MSG_APPEND:
         return validate_entries(m);
     case RF_MSG_SNAPSHOT:
-        if (!membership_valid(&m->membership) || m->total > RF_SNAPSHOT_BYTES_MAX)
+        if (!rf_rft_membership_valid(&m->membership) || m->total > RF_SNAPSHOT_BYTES_MAX)
             return RF_EBADMSG;
         if (m->offset > m->total || m->len > m->total - m->offset || (m->len && !m->data))
             return RF_EBADMSG;
@@ -70,24 +70,24 @@ static int validate(const rf_raft *r, const rf_msg *m)
 static int dispatch(rf_raft *r, const rf_msg *m)
 {
     bool drop = false;
-    int rc = election_gate(r, m, &drop);
+    int rc = rf_rft_election_gate(r, m, &drop);
     if (rc != RF_OK || drop)
         return rc;
     switch (m->type) {
     case RF_MSG_APPEND:
-        return repl_recv_append(r, m);
+        return rf_rft_repl_recv_append(r, m);
     case RF_MSG_APPEND_RESP:
-        return repl_recv_append_resp(r, m);
+        return rf_rft_repl_recv_append_resp(r, m);
     case RF_MSG_HEARTBEAT:
-        return repl_recv_heartbeat(r, m);
+        return rf_rft_repl_recv_heartbeat(r, m);
     case RF_MSG_HEARTBEAT_RESP:
-        return repl_recv_heartbeat_resp(r, m);
+        return rf_rft_repl_recv_heartbeat_resp(r, m);
     case RF_MSG_SNAPSHOT:
-        return snap_recv(r, m);
+        return rf_rft_snap_recv(r, m);
     case RF_MSG_SNAPSHOT_RESP:
-        return snap_recv_resp(r, m);
+        return rf_rft_snap_recv_resp(r, m);
     default:
-        return election_recv(r, m);
+        return rf_rft_election_recv(r, m);
     }
 }
 
@@ -106,7 +106,7 @@ int rf_raft_receive(rf_raft *r, const rf_msg *m)
     if (rc != RF_OK)
         return reject(r, rc);
     if (r->commit > r->applied)
-        apply_committed(r);
+        rf_rft_apply_committed(r);
     return RF_OK;
 }
 
@@ -123,7 +123,7 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len)
         size_t ncap = r->decode_cap ? r->decode_cap * 2 : 64;
         void *p = r->decode_ents;
         size_t cap = r->decode_cap;
-        if (raft_reserve(r->a, &p, &cap, ncap, sizeof(rf_entry)) != RF_OK) {
+        if (rf_rft_reserve(r->a, &p, &cap, ncap, sizeof(rf_entry)) != RF_OK) {
             rc = RF_ENOMEM;
             break;
         }
@@ -150,12 +150,12 @@ void rf_raft_tick(rf_raft *r, uint64_t now)
         r->started = true;
         r->leader_contact_ns = r->now;
         r->leader_contact = true;
-        election_reset_timer(r);
+        rf_rft_election_reset_timer(r);
     }
     if (r->role == RF_ROLE_LEADER)
-        repl_leader_tick(r);
+        rf_rft_repl_leader_tick(r);
     else
-        election_tick(r);
+        rf_rft_election_tick(r);
 }
 
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
@@ -163,66 +163,66 @@ int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_
 {
     ASSERT(!r->in_ready);
     if (r->role != RF_ROLE_LEADER)
-        return raft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ENOTLEADER, NULL, 0);
     if (r->transfer_target)
-        return raft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ETRANSFER, NULL, 0);
     if (len > RF_ENTRY_BYTES_MAX || (len && !cmd))
-        return raft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
     if (r->props_n >= RF_RAFT_PROPOSALS_MAX)
-        return raft_reply(r, request_id, RF_EFULL, NULL, 0);
+        return rf_rft_reply(r, request_id, RF_EFULL, NULL, 0);
     if (client_id) {
         /* Raft thesis §6.3: answer a retry of an applied command from the
          * session table; the log-level check at apply time stays the rule. */
-        const dedup_slot *s = dedup_find(r, client_id);
+        const dedup_slot *s = rf_rft_dedup_find(r, client_id);
         if (s && sequence == s->sequence) {
             r->ctr.dedup_hits++;
-            return raft_reply(r, request_id, s->status, s->reply, s->len) == RF_OK
+            return rf_rft_reply(r, request_id, s->status, s->reply, s->len) == RF_OK
                        ? RF_OK : s->status;
         }
         if (s && sequence < s->sequence)
-            return raft_reply(r, request_id, RF_ESESSION, NULL, 0);
+            return rf_rft_reply(r, request_id, RF_ESESSION, NULL, 0);
     }
-    int rc = raft_append_local(r, RF_ENTRY_COMMAND, client_id, sequence, cmd, (uint32_t)len);
+    int rc = rf_rft_append_local(r, RF_ENTRY_COMMAND, client_id, sequence, cmd, (uint32_t)len);
     if (rc == RF_OK)
-        rc = pending_push(r, log_last(&r->log), request_id);
+        rc = rf_rft_pending_push(r, rf_rft_log_last(&r->log), request_id);
     if (rc != RF_OK)
-        return raft_reply(r, request_id, rc, NULL, 0);
+        return rf_rft_reply(r, request_id, rc, NULL, 0);
     return RF_OK;
 }
 
 int rf_raft_read(rf_raft *r, uint64_t request_id, const uint8_t *query, size_t len)
 {
     ASSERT(!r->in_ready);
-    return apply_read(r, request_id, query, len);
+    return rf_rft_apply_read(r, request_id, query, len);
 }
 
 int rf_raft_add_learner(rf_raft *r, uint64_t request_id, uint64_t node_id)
 {
     ASSERT(!r->in_ready);
-    return member_change(r, request_id, node_id, MEMBER_ADD);
+    return rf_rft_member_change(r, request_id, node_id, MEMBER_ADD);
 }
 
 int rf_raft_promote(rf_raft *r, uint64_t request_id, uint64_t node_id)
 {
     ASSERT(!r->in_ready);
-    return member_change(r, request_id, node_id, MEMBER_PROMOTE);
+    return rf_rft_member_change(r, request_id, node_id, MEMBER_PROMOTE);
 }
 
 int rf_raft_remove(rf_raft *r, uint64_t request_id, uint64_t node_id)
 {
     ASSERT(!r->in_ready);
-    return member_change(r, request_id, node_id, MEMBER_REMOVE);
+    return rf_rft_member_change(r, request_id, node_id, MEMBER_REMOVE);
 }
 
 int rf_raft_transfer(rf_raft *r, uint64_t request_id, uint64_t target)
 {
     ASSERT(!r->in_ready);
-    return member_start_transfer(r, request_id, true, target);
+    return rf_rft_member_start_transfer(r, request_id, true, target);
 }
 
 void rf_raft_peer_unreachable(rf_raft *r, uint64_t node_id)
 {
-    raft_peer *p = raft_peer_find(r, node_id);
+    raft_peer *p = rf_rft_peer_find(r, node_id);
     if (!p)
         return;
     p->unreachable = true;
@@ -237,7 +237,7 @@ void rf_raft_peer_unreachable(rf_raft *r, uint64_t node_id)
 
 void rf_raft_peer_reachable(rf_raft *r, uint64_t node_id)
 {
-    raft_peer *p = raft_peer_find(r, node_id);
+    raft_peer *p = rf_rft_peer_find(r, node_id);
     if (p)
         p->unreachable = false;
 }

@@ -30,7 +30,7 @@ START_TEST(test_check_accepts_a_correct_replicated_history)
     static const uint64_t t[3] = {1, 1, 2};
     for (uint32_t n = 0; n < 3; n++) {
         ck_assert(append(n, 1, t, 3));
-        ck_assert(rf_sim_check_commit(&c, n, 3));
+        ck_assert(rf_sim_check_commit(&c, n, 3, 2));
         for (uint64_t i = 1; i <= 3; i++)
             ck_assert(rf_sim_check_apply(&c, n, i, t[i - 1], 1000 * t[i - 1] + i, true, 7, i, 50 + i));
         ck_assert(rf_sim_check_digest(&c, n, 3, 0xabc));
@@ -82,8 +82,23 @@ START_TEST(test_check_catches_a_leader_without_a_committed_entry)
     ck_assert(append(0, 1, t, 3));
     ck_assert(append(1, 1, t, 3));
     ck_assert(append(2, 1, t, 1));
-    ck_assert(rf_sim_check_commit(&c, 0, 3));
+    ck_assert(rf_sim_check_commit(&c, 0, 3, 1));
     ck_assert(!rf_sim_check_leader(&c, 2, 2));
+    ck_assert_int_eq(c.first.kind, RF_SIM_V_LEADER_COMPLETENESS);
+}
+END_TEST
+
+START_TEST(test_check_lets_a_late_leader_of_an_older_term_miss_newer_commits)
+{
+    /* n1 commits entry 3 as leader of term 5; n3 then wins term 4 late
+     * (its votes were granted before term 5 began) with only 1..2. */
+    static const uint64_t t[3] = {1, 1, 1};
+    ck_assert(append(0, 1, t, 3));
+    ck_assert(append(2, 1, t, 2));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 3));
+    ck_assert(rf_sim_check_commit(&c, 0, 3, 5));
+    ck_assert(rf_sim_check_leader(&c, 2, 4));
+    ck_assert(!rf_sim_check_leader(&c, 1, 6));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_LEADER_COMPLETENESS);
 }
 END_TEST
@@ -92,7 +107,7 @@ START_TEST(test_check_catches_a_truncated_committed_entry)
 {
     static const uint64_t t[3] = {1, 1, 1}, t2[1] = {2};
     ck_assert(append(0, 1, t, 3));
-    ck_assert(rf_sim_check_commit(&c, 0, 2));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 1));
     ck_assert(!append(0, 2, t2, 1));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_COMMITTED_CHANGED);
 }
@@ -103,8 +118,8 @@ START_TEST(test_check_catches_a_different_entry_committed_at_an_index)
     static const uint64_t t[2] = {1, 1}, u[2] = {1, 2};
     ck_assert(append(0, 1, t, 2));
     ck_assert(append(1, 1, u, 2));
-    ck_assert(rf_sim_check_commit(&c, 0, 2));
-    ck_assert(!rf_sim_check_commit(&c, 1, 2));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 1));
+    ck_assert(!rf_sim_check_commit(&c, 1, 2, 1));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_COMMITTED_CHANGED);
 }
 END_TEST
@@ -113,9 +128,9 @@ START_TEST(test_check_catches_commit_past_the_last_entry_and_going_back)
 {
     static const uint64_t t[2] = {1, 1};
     ck_assert(append(0, 1, t, 2));
-    ck_assert(rf_sim_check_commit(&c, 0, 2));
-    ck_assert(!rf_sim_check_commit(&c, 0, 1));
-    ck_assert(!rf_sim_check_commit(&c, 1, 1));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 1));
+    ck_assert(!rf_sim_check_commit(&c, 0, 1, 1));
+    ck_assert(!rf_sim_check_commit(&c, 1, 1, 1));
     ck_assert_uint_eq(c.violations, 2);
 }
 END_TEST
@@ -125,8 +140,8 @@ START_TEST(test_check_catches_different_replies_or_digests_at_an_index)
     static const uint64_t t[1] = {1};
     ck_assert(append(0, 1, t, 1));
     ck_assert(append(1, 1, t, 1));
-    ck_assert(rf_sim_check_commit(&c, 0, 1));
-    ck_assert(rf_sim_check_commit(&c, 1, 1));
+    ck_assert(rf_sim_check_commit(&c, 0, 1, 1));
+    ck_assert(rf_sim_check_commit(&c, 1, 1, 1));
     ck_assert(rf_sim_check_apply(&c, 0, 1, 1, 1001, true, 3, 1, 77));
     ck_assert(!rf_sim_check_apply(&c, 1, 1, 1, 1001, true, 3, 1, 78));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_STATE_MACHINE);
@@ -140,7 +155,7 @@ START_TEST(test_check_catches_an_uncommitted_or_out_of_order_apply)
 {
     static const uint64_t t[2] = {1, 1};
     ck_assert(append(0, 1, t, 2));
-    ck_assert(rf_sim_check_commit(&c, 0, 1));
+    ck_assert(rf_sim_check_commit(&c, 0, 1, 1));
     ck_assert(!rf_sim_check_apply(&c, 0, 2, 1, 1002, false, 0, 0, 0));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_STATE_MACHINE);
 }
@@ -151,7 +166,7 @@ START_TEST(test_check_catches_a_retry_that_replies_differently)
     static const uint64_t t[2] = {1, 1};
     uint64_t ph[2] = {42, 42}; /* the same command, appended twice */
     ck_assert(rf_sim_check_append(&c, 0, 1, t, ph, 2));
-    ck_assert(rf_sim_check_commit(&c, 0, 2));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 1));
     ck_assert(rf_sim_check_apply(&c, 0, 1, 1, 42, true, 9, 4, 100));
     ck_assert(!rf_sim_check_apply(&c, 0, 2, 1, 42, true, 9, 4, 101));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_STATE_MACHINE);
@@ -162,7 +177,7 @@ START_TEST(test_check_catches_an_ack_never_applied_or_with_another_reply)
 {
     static const uint64_t t[1] = {1};
     ck_assert(append(0, 1, t, 1));
-    ck_assert(rf_sim_check_commit(&c, 0, 1));
+    ck_assert(rf_sim_check_commit(&c, 0, 1, 1));
     ck_assert(rf_sim_check_apply(&c, 0, 1, 1, 1001, true, 9, 1, 100));
     ck_assert(!rf_sim_check_ack(&c, 9, 2, 100));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_ACK);
@@ -176,7 +191,7 @@ START_TEST(test_check_catches_a_snapshot_of_an_uncommitted_entry)
 {
     static const uint64_t t[3] = {1, 1, 1};
     ck_assert(append(0, 1, t, 3));
-    ck_assert(rf_sim_check_commit(&c, 0, 1));
+    ck_assert(rf_sim_check_commit(&c, 0, 1, 1));
     ck_assert(!rf_sim_check_snapshot(&c, 1, 3, 1));
     ck_assert_int_eq(c.first.kind, RF_SIM_V_COMMITTED_CHANGED);
     ck_assert(!rf_sim_check_node_reset(&c, 2, 2, 1));
@@ -187,10 +202,10 @@ START_TEST(test_check_restarted_node_continues_from_its_snapshot)
 {
     static const uint64_t t[4] = {1, 1, 1, 2};
     ck_assert(append(0, 1, t, 4));
-    ck_assert(rf_sim_check_commit(&c, 0, 3));
+    ck_assert(rf_sim_check_commit(&c, 0, 3, 1));
     ck_assert(rf_sim_check_node_reset(&c, 1, 2, 1));
     ck_assert(append(1, 3, t + 2, 2));
-    ck_assert(rf_sim_check_commit(&c, 1, 4));
+    ck_assert(rf_sim_check_commit(&c, 1, 4, 1));
     ck_assert(rf_sim_check_leader(&c, 1, 3));
     ck_assert_uint_eq(c.violations, 0);
     ck_assert_uint_eq(rf_sim_check_last_index(&c, 1), 4);
@@ -217,6 +232,7 @@ Suite *sim_check_suite(void)
     tcase_add_test(tc, test_check_catches_same_index_and_term_with_different_prefix);
     tcase_add_test(tc, test_check_catches_same_index_and_term_with_different_payload);
     tcase_add_test(tc, test_check_catches_a_leader_without_a_committed_entry);
+    tcase_add_test(tc, test_check_lets_a_late_leader_of_an_older_term_miss_newer_commits);
     tcase_add_test(tc, test_check_catches_a_truncated_committed_entry);
     tcase_add_test(tc, test_check_catches_a_different_entry_committed_at_an_index);
     tcase_add_test(tc, test_check_catches_commit_past_the_last_entry_and_going_back);

@@ -1,0 +1,232 @@
+/* Tests of core/raft client paths: snapshots, ReadIndex and lease reads, de-duplication. */
+#include <check.h>
+#include <string.h>
+
+#include "base/rf_err.h"
+#include "raft/raft.h"
+#include "tests/core/raft/tnet.h"
+
+static void small_chunks(rf_raft_config *c)
+{
+    c->snapshot_threshold = 20;
+    c->snapshot_chunk_bytes_max = 16;
+}
+
+START_TEST(test_lagging_member_installs_snapshot_in_bounded_chunks)
+{
+    tnet t;
+    tnet_init(&t, 3, small_chunks);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t f = l == 1 ? 2 : 1;
+    tnet_isolate(&t, f, true);
+    /* Many clients, so the snapshot (de-dup table + model) spans chunks. */
+    for (uint64_t i = 1; i <= 100; i++)
+        ck_assert_int_eq(rf_raft_propose(t.r[l], i, i, 1, (const uint8_t *)"inc", 3), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_uint_gt(rf_raft_snapshot_index(t.r[l]), rf_raft_last_index(t.r[f]));
+    t.snap_chunk_max = 0;
+    uint64_t before = t.msgs_by_type[RF_MSG_SNAPSHOT];
+    tnet_isolate(&t, f, false);
+    tnet_run(&t, 300);
+    ck_assert_uint_gt(t.msgs_by_type[RF_MSG_SNAPSHOT] - before, 10);
+    ck_assert_uint_le(t.snap_chunk_max, 16);
+    ck_assert_int_ge(t.obs_count[f][RF_OBS_SNAPSHOT_INSTALLED], 1);
+    ck_assert_uint_eq(rf_raft_applied_index(t.r[f]), rf_raft_applied_index(t.r[l]));
+    ck_assert_uint_eq(rf_raft_digest(t.r[f]), rf_raft_digest(t.r[l]));
+    /* The de-dup table came with the snapshot: a retry at the caught-up
+     * member, once leader, is answered from it. */
+    ck_assert_int_eq(rf_raft_transfer(t.r[l], 500, f), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_uint_eq(tnet_leader(&t), f);
+    ck_assert_int_eq(tnet_propose(&t, f, 501, 7, 1, "inc"), RF_OK);
+    ck_assert_str_eq(tnet_reply_for(&t, 501)->data, tnet_reply_for(&t, 7)->data);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_new_member_joins_from_snapshot)
+{
+    tnet t;
+    tnet_init(&t, 3, small_chunks);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    for (uint64_t i = 1; i <= 60; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 50);
+    ck_assert_uint_gt(rf_raft_snapshot_index(t.r[l]), 0);
+    tnet_add_empty(&t, 5);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 5), RF_OK);
+    tnet_run(&t, 300);
+    ck_assert_int_ge(t.obs_count[5][RF_OBS_SNAPSHOT_INSTALLED], 1);
+    ck_assert_uint_eq(rf_raft_digest(t.r[5]), rf_raft_digest(t.r[l]));
+    ck_assert_int_eq(rf_raft_promote(t.r[l], 101, 5), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 101)->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
+static int count_type(const rf_ready *rd, uint8_t type)
+{
+    int n = 0;
+    for (size_t i = 0; i < rd->n_msgs; i++)
+        n += rd->msgs[i].msg.type == type;
+    return n;
+}
+
+START_TEST(test_read_within_lease_answers_without_a_heartbeat_round)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_propose(&t, l, 1, 1, 1, "set 41");
+    tnet_run(&t, 15); /* a heartbeat round acknowledged: the lease holds */
+    ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
+    rf_ready rd;
+    rf_raft_ready(t.r[l], &rd);
+    ck_assert_int_eq(count_type(&rd, RF_MSG_HEARTBEAT), 0);
+    ck_assert_uint_eq(rd.n_replies, 1);
+    ck_assert_uint_eq(rd.replies[0].request_id, 2);
+    ck_assert_int_eq(rd.replies[0].status, RF_OK);
+    ck_assert_mem_eq(rd.replies[0].data, "41", 2);
+    rf_raft_advance(t.r[l]);
+    tnet_free(&t);
+}
+END_TEST
+
+static void no_lease(rf_raft_config *c)
+{
+    c->lease_drift_ns = c->election_timeout_ns; /* disables the lease */
+}
+
+START_TEST(test_read_without_lease_waits_for_quorum_round)
+{
+    tnet t;
+    tnet_init(&t, 3, no_lease);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_propose(&t, l, 1, 1, 1, "set 41");
+    tnet_run(&t, 15);
+    ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
+    rf_ready rd;
+    rf_raft_ready(t.r[l], &rd);
+    ck_assert_int_eq(count_type(&rd, RF_MSG_HEARTBEAT), 2); /* a round to confirm */
+    ck_assert_uint_eq(rd.n_replies, 0);
+    rf_raft_advance(t.r[l]); /* (those heartbeats are dropped here) */
+    tnet_settle(&t);
+    ck_assert_ptr_null(tnet_reply_for(&t, 2));
+    tnet_run(&t, 12); /* the next round confirms it */
+    ck_assert_str_eq(tnet_reply_for(&t, 2)->data, "41");
+    /* A leader cut off from its quorum never answers a read; it steps
+     * down and the read fails (retry elsewhere). */
+    tnet_isolate(&t, l, true);
+    ck_assert_int_eq(rf_raft_read(t.r[l], 3, (const uint8_t *)"get", 3), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_ptr_null(tnet_reply_for(&t, 3));
+    tnet_run(&t, 200);
+    ck_assert_int_eq(tnet_reply_for(&t, 3)->status, RF_ENOTLEADER);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_stale_leader_in_minority_serves_no_lease_read_after_new_election)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_propose(&t, l, 1, 1, 1, "set 1");
+    tnet_run(&t, 15);
+    tnet_isolate(&t, l, true);
+    tnet_run(&t, 100); /* lease = T - drift = 90 ms: expired */
+    ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
+    tnet_settle(&t);
+    ck_assert_ptr_null(tnet_reply_for(&t, 2));
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_retry_across_leader_change_applies_once)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_propose(&t, l, 1, 42, 1, "set 10");
+    tnet_run(&t, 10);
+    ck_assert_int_eq(tnet_propose(&t, l, 2, 42, 2, "inc"), RF_OK);
+    tnet_run(&t, 10);
+    ck_assert_str_eq(tnet_reply_for(&t, 2)->data, "10");
+    /* The client did not see the reply; meanwhile leadership moves. */
+    uint64_t target = l == 3 ? 1 : l + 1;
+    rf_raft_transfer(t.r[l], 3, target);
+    tnet_run(&t, 30);
+    ck_assert_uint_eq(tnet_leader(&t), target);
+    ck_assert_int_eq(tnet_propose(&t, target, 4, 42, 2, "inc"), RF_OK);
+    tnet_run(&t, 10);
+    ck_assert_int_eq(tnet_reply_for(&t, 4)->status, RF_OK);
+    ck_assert_str_eq(tnet_reply_for(&t, 4)->data, "10"); /* the original reply */
+    rf_raft_read(t.r[target], 5, (const uint8_t *)"get", 3);
+    tnet_run(&t, 10);
+    ck_assert_str_eq(tnet_reply_for(&t, 5)->data, "11"); /* applied once */
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_retry_before_commit_is_logged_twice_but_applied_once)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t last0 = rf_raft_last_index(t.r[l]);
+    rf_raft_propose(t.r[l], 1, 9, 1, (const uint8_t *)"inc", 3);
+    rf_raft_propose(t.r[l], 2, 9, 1, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 10);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[l]), last0 + 2);
+    ck_assert_str_eq(tnet_reply_for(&t, 1)->data, "0");
+    ck_assert_str_eq(tnet_reply_for(&t, 2)->data, "0");
+    rf_raft_read(t.r[l], 3, (const uint8_t *)"get", 3);
+    tnet_run(&t, 10);
+    ck_assert_str_eq(tnet_reply_for(&t, 3)->data, "1");
+    tnet_free(&t);
+}
+END_TEST
+
+static void tiny_dedup(rf_raft_config *c)
+{
+    c->dedup_clients_max = 4;
+}
+
+START_TEST(test_dedup_table_is_bounded_and_evicts_least_recent_client)
+{
+    tnet t;
+    tnet_init(&t, 1, tiny_dedup);
+    tnet_wait_leader(&t, 500);
+    for (uint64_t c = 1; c <= 6; c++)
+        tnet_propose(&t, 1, c, c, 1, "inc");
+    rf_raft_counters ctr;
+    rf_raft_counters_get(t.r[1], &ctr);
+    ck_assert_uint_eq(ctr.dedup_evictions, 2);
+    /* A recent client's retry is still recognised. */
+    tnet_propose(&t, 1, 100, 6, 1, "inc");
+    ck_assert_str_eq(tnet_reply_for(&t, 100)->data, "5");
+    /* An older sequence than the last one is refused. */
+    tnet_propose(&t, 1, 101, 6, 2, "inc");
+    tnet_propose(&t, 1, 102, 6, 1, "inc");
+    ck_assert_int_eq(tnet_reply_for(&t, 102)->status, RF_ESESSION);
+    tnet_free(&t);
+}
+END_TEST
+
+Suite *raft_client_suite(void)
+{
+    Suite *s = suite_create("raft_client");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_lagging_member_installs_snapshot_in_bounded_chunks);
+    tcase_add_test(tc, test_new_member_joins_from_snapshot);
+    tcase_add_test(tc, test_read_within_lease_answers_without_a_heartbeat_round);
+    tcase_add_test(tc, test_read_without_lease_waits_for_quorum_round);
+    tcase_add_test(tc, test_stale_leader_in_minority_serves_no_lease_read_after_new_election);
+    tcase_add_test(tc, test_retry_across_leader_change_applies_once);
+    tcase_add_test(tc, test_retry_before_commit_is_logged_twice_but_applied_once);
+    tcase_add_test(tc, test_dedup_table_is_bounded_and_evicts_least_recent_client);
+    suite_add_tcase(s, tc);
+    return s;
+}

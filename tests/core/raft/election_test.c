@@ -1,0 +1,241 @@
+/* Tests of core/raft elections: timeouts, the vote rules, pre-vote, check-quorum. */
+#include <check.h>
+#include <string.h>
+
+#include "base/rf_err.h"
+#include "raft/raft.h"
+#include "tests/core/raft/tnet.h"
+
+START_TEST(test_single_member_elects_itself_and_commits)
+{
+    tnet t;
+    tnet_init(&t, 1, NULL);
+    uint64_t l = tnet_wait_leader(&t, 500);
+    ck_assert_uint_eq(l, 1);
+    ck_assert_int_eq(tnet_propose(&t, 1, 10, 5, 1, "inc"), RF_OK);
+    const tnet_reply *p = tnet_reply_for(&t, 10);
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(p->status, RF_OK);
+    ck_assert_str_eq(p->data, "0");
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_three_members_elect_exactly_one_leader)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    ck_assert_uint_ne(l, 0);
+    int leaders = 0;
+    for (uint64_t id = 1; id <= 3; id++) {
+        leaders += rf_raft_role(t.r[id]) == RF_ROLE_LEADER;
+        ck_assert_uint_eq(rf_raft_leader(t.r[id]), l);
+        ck_assert_uint_eq(rf_raft_term(t.r[id]), rf_raft_term(t.r[l]));
+    }
+    ck_assert_int_eq(leaders, 1);
+    ck_assert_int_ge(t.obs_count[l][RF_OBS_LEADER_ELECTED], 1);
+    tnet_free(&t);
+}
+END_TEST
+
+/* Sends m to node r and returns the first message of type `type` that
+ * the next ready carries (0 when none). */
+static int step_and_find(rf_raft *r, const rf_msg *m, uint8_t type, rf_msg *out)
+{
+    ck_assert_int_eq(rf_raft_receive(r, m), RF_OK);
+    rf_ready rd;
+    rf_raft_ready(r, &rd);
+    int found = 0;
+    for (size_t i = 0; i < rd.n_msgs; i++)
+        if (rd.msgs[i].msg.type == type && !found) {
+            *out = rd.msgs[i].msg;
+            found = 1;
+        }
+    uint64_t token = rd.persist_token;
+    rf_raft_advance(r);
+    if (token)
+        rf_raft_persisted(r, token);
+    if (!found && rf_raft_has_ready(r)) {
+        rf_raft_ready(r, &rd);
+        for (size_t i = 0; i < rd.n_msgs; i++)
+            if (rd.msgs[i].msg.type == type && !found) {
+                *out = rd.msgs[i].msg;
+                found = 1;
+            }
+        rf_raft_advance(r);
+    }
+    return found;
+}
+
+/* A voter of {1,2,3} whose log is [t1, t2, t2] (restored). */
+static rf_raft *voter_with_log(uint64_t id)
+{
+    rf_raft_config c;
+    tnet_config(&c, id);
+    static const rf_entry ents[3] = {
+        {.index = 1, .term = 1, .kind = RF_ENTRY_NOOP},
+        {.index = 2, .term = 2, .kind = RF_ENTRY_NOOP},
+        {.index = 3, .term = 2, .kind = RF_ENTRY_NOOP},
+    };
+    rf_raft_state st = {0};
+    st.term = 2;
+    st.snapshot_membership.count = 3;
+    for (uint32_t i = 0; i < 3; i++)
+        st.snapshot_membership.members[i] = (rf_member){i + 1, 1};
+    st.entries = ents;
+    st.n_entries = 3;
+    rf_raft *r = NULL;
+    ck_assert_int_eq(rf_raft_restore(&c, &st, &r), RF_OK);
+    rf_raft_tick(r, 0);
+    rf_raft_tick(r, 1000 * TNET_MS); /* out of the start-up lease */
+    return r;
+}
+
+static rf_msg vote_req(uint64_t from, uint64_t term, uint64_t last_index, uint64_t last_term)
+{
+    rf_msg m;
+    memset(&m, 0, sizeof(m));
+    m.type = RF_MSG_VOTE;
+    m.group_id = 77;
+    m.from = from;
+    m.to = 1;
+    m.term = term;
+    m.index = last_index;
+    m.log_term = last_term;
+    return m;
+}
+
+START_TEST(test_vote_refused_to_candidate_with_older_last_term)
+{
+    rf_raft *r = voter_with_log(1);
+    rf_msg m = vote_req(2, 5, 10, 1), resp;
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 1);
+    ck_assert_uint_eq(rf_raft_term(r), 5); /* the term still moves on */
+    ck_assert_uint_eq(rf_raft_vote(r), 0);
+    rf_raft_close(r);
+}
+END_TEST
+
+START_TEST(test_vote_refused_to_candidate_with_shorter_log_same_term)
+{
+    rf_raft *r = voter_with_log(1);
+    rf_msg m = vote_req(2, 5, 2, 2), resp;
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 1);
+    rf_raft_close(r);
+}
+END_TEST
+
+START_TEST(test_vote_granted_to_up_to_date_candidate_once_per_term)
+{
+    rf_raft *r = voter_with_log(1);
+    rf_msg m = vote_req(2, 5, 3, 2), resp;
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 0);
+    ck_assert_uint_eq(rf_raft_vote(r), 2);
+    /* Another candidate of the same term, even more up to date: refused. */
+    m = vote_req(3, 5, 9, 3);
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 1);
+    /* The same candidate asking again gets the same answer. */
+    m = vote_req(2, 5, 3, 2);
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 0);
+    rf_raft_close(r);
+}
+END_TEST
+
+START_TEST(test_prevote_does_not_disrupt_healthy_leader)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t term = rf_raft_term(t.r[l]);
+    uint64_t other = l == 3 ? 2 : 3;
+    /* One follower is cut off long enough to time out many times. */
+    tnet_isolate(&t, other, true);
+    tnet_run(&t, 2000);
+    ck_assert_uint_eq(rf_raft_term(t.r[other]), term); /* pre-vote never won */
+    rf_raft_counters c;
+    rf_raft_counters_get(t.r[other], &c);
+    ck_assert_uint_gt(c.elections_started, 3);
+    tnet_isolate(&t, other, false);
+    tnet_run(&t, 500);
+    ck_assert_uint_eq(tnet_leader(&t), l);
+    ck_assert_uint_eq(rf_raft_term(t.r[l]), term);
+    ck_assert_uint_eq(rf_raft_leader(t.r[other]), l);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_leader_steps_down_without_quorum)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_isolate(&t, l, true);
+    tnet_run(&t, 250); /* more than two election timeouts */
+    ck_assert_int_ne(rf_raft_role(t.r[l]), RF_ROLE_LEADER);
+    ck_assert_int_ge(t.obs_count[l][RF_OBS_LEADER_LOST], 1);
+    uint64_t l2 = tnet_leader(&t);
+    ck_assert_uint_ne(l2, 0);
+    ck_assert_uint_ne(l2, l);
+    tnet_isolate(&t, l, false);
+    tnet_run(&t, 300);
+    ck_assert_uint_eq(rf_raft_leader(t.r[l]), l2);
+    tnet_free(&t);
+}
+END_TEST
+
+static uint64_t g_seed;
+static void seed_tweak(rf_raft_config *c)
+{
+    rf_pcg32_seed(&c->rng, g_seed, 1);
+}
+
+START_TEST(test_election_timeouts_are_randomized_per_member)
+{
+    /* Single-member groups seeded differently time out at different
+     * moments, always within [T, 2T). */
+    uint64_t seen[8];
+    int distinct = 0;
+    for (int k = 0; k < 8; k++) {
+        tnet t;
+        g_seed = (uint64_t)k * 7919 + 1;
+        tnet_init(&t, 1, seed_tweak);
+        seen[k] = 0;
+        for (uint64_t ms = 1; ms <= 300 && !seen[k]; ms++) {
+            tnet_run(&t, 1);
+            if (rf_raft_role(t.r[1]) == RF_ROLE_LEADER)
+                seen[k] = ms;
+        }
+        ck_assert_uint_ge(seen[k], 100);
+        ck_assert_uint_le(seen[k], 200);
+        int dup = 0;
+        for (int j = 0; j < k; j++)
+            dup |= seen[j] == seen[k];
+        distinct += !dup;
+        tnet_free(&t);
+    }
+    ck_assert_int_ge(distinct, 5);
+}
+END_TEST
+
+Suite *raft_election_suite(void)
+{
+    Suite *s = suite_create("raft_election");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_single_member_elects_itself_and_commits);
+    tcase_add_test(tc, test_three_members_elect_exactly_one_leader);
+    tcase_add_test(tc, test_vote_refused_to_candidate_with_older_last_term);
+    tcase_add_test(tc, test_vote_refused_to_candidate_with_shorter_log_same_term);
+    tcase_add_test(tc, test_vote_granted_to_up_to_date_candidate_once_per_term);
+    tcase_add_test(tc, test_prevote_does_not_disrupt_healthy_leader);
+    tcase_add_test(tc, test_leader_steps_down_without_quorum);
+    tcase_add_test(tc, test_election_timeouts_are_randomized_per_member);
+    suite_add_tcase(s, tc);
+    return s;
+}

@@ -1,0 +1,173 @@
+/* Tests of core/raft membership changes and leadership transfer. */
+#include <check.h>
+#include <string.h>
+
+#include "base/rf_err.h"
+#include "raft/raft.h"
+#include "tests/core/raft/tnet.h"
+
+static bool is_voter(rf_raft *r, uint64_t id)
+{
+    const rf_member *m = rf_membership_find(rf_raft_membership(r), id);
+    return m && m->voter;
+}
+
+START_TEST(test_learner_added_catches_up_then_promoted)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    for (uint64_t i = 1; i <= 20; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 20);
+    tnet_add_empty(&t, 4);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 4), RF_OK);
+    /* One change at a time: a second one waits for the first to commit. */
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 101, 5), RF_ECONFCHANGE);
+    tnet_settle(&t);
+    /* Not caught up yet (no append answered): promotion refused. */
+    ck_assert_int_eq(rf_raft_promote(t.r[l], 102, 4), RF_ELAGGING);
+    tnet_settle(&t);
+    ck_assert_int_eq(tnet_reply_for(&t, 102)->status, RF_ELAGGING);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 100)->status, RF_OK);
+    ck_assert(!is_voter(t.r[l], 4));
+    ck_assert_uint_eq(rf_raft_applied_index(t.r[4]), rf_raft_applied_index(t.r[l]));
+    ck_assert_uint_eq(rf_raft_digest(t.r[4]), rf_raft_digest(t.r[l]));
+    ck_assert_int_eq(rf_raft_promote(t.r[l], 103, 4), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 103)->status, RF_OK);
+    for (uint64_t id = 1; id <= 4; id++)
+        ck_assert(is_voter(t.r[id], 4));
+    ck_assert_int_ge(t.obs_count[l][RF_OBS_MEMBER_ADDED], 1);
+    ck_assert_int_ge(t.obs_count[l][RF_OBS_MEMBER_PROMOTED], 1);
+    /* The new voter counts: with two of four cut off, nothing commits. */
+    uint64_t a = l == 1 ? 2 : 1;
+    uint64_t b = 6 - l - a;
+    tnet_isolate(&t, a, true);
+    tnet_isolate(&t, b, true);
+    uint64_t c0 = rf_raft_commit_index(t.r[l]);
+    rf_raft_propose(t.r[l], 104, 1, 100, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 30);
+    ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), c0);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_removal_refused_when_it_breaks_live_quorum)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t a = l == 1 ? 2 : 1;
+    uint64_t dead = 6 - l - a;
+    tnet_isolate(&t, dead, true);
+    tnet_run(&t, 150);
+    ck_assert_uint_eq(tnet_leader(&t), l);
+    /* Removing the live follower would leave {leader, dead}: no live quorum. */
+    ck_assert_int_eq(rf_raft_remove(t.r[l], 1, a), RF_EQUORUM);
+    /* Removing the dead member leaves {leader, a}, both live. */
+    ck_assert_int_eq(rf_raft_remove(t.r[l], 2, dead), RF_OK);
+    tnet_run(&t, 30);
+    ck_assert_int_eq(tnet_reply_for(&t, 2)->status, RF_OK);
+    ck_assert_uint_eq(rf_raft_membership(t.r[l])->count, 2);
+    ck_assert_int_ge(t.obs_count[a][RF_OBS_MEMBER_REMOVED], 1);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_leader_removed_only_after_leadership_moved)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    ck_assert_int_eq(rf_raft_remove(t.r[l], 1, l), RF_ETRANSFER);
+    ck_assert(is_voter(t.r[l], l)); /* still a member */
+    tnet_run(&t, 100);
+    uint64_t l2 = tnet_leader(&t);
+    ck_assert_uint_ne(l2, 0);
+    ck_assert_uint_ne(l2, l);
+    ck_assert_int_eq(rf_raft_remove(t.r[l2], 2, l), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 2)->status, RF_OK);
+    ck_assert_ptr_null(rf_membership_find(rf_raft_membership(t.r[l2]), l));
+    /* The removed member never disrupts the rest. */
+    uint64_t term = rf_raft_term(t.r[l2]);
+    tnet_run(&t, 1000);
+    ck_assert_uint_eq(tnet_leader(&t), l2);
+    ck_assert_uint_eq(rf_raft_term(t.r[l2]), term);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_transfer_moves_leadership_to_target)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t target = l == 3 ? 1 : l + 1;
+    for (uint64_t i = 1; i <= 10; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    ck_assert_int_eq(rf_raft_transfer(t.r[l], 50, target), RF_OK);
+    /* Proposals are refused while leadership moves. */
+    ck_assert_int_eq(rf_raft_propose(t.r[l], 51, 1, 11, (const uint8_t *)"inc", 3), RF_ETRANSFER);
+    tnet_run(&t, 20);
+    ck_assert_uint_eq(tnet_leader(&t), target);
+    ck_assert_int_eq(tnet_reply_for(&t, 50)->status, RF_OK);
+    ck_assert_int_eq(tnet_reply_for(&t, 10)->status, RF_OK); /* committed before the move */
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_transfer_aborts_when_target_unreachable_past_timeout)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t target = l == 3 ? 1 : l + 1;
+    tnet_isolate(&t, target, true);
+    tnet_run(&t, 5);
+    rf_raft_propose(t.r[l], 1, 1, 1, (const uint8_t *)"inc", 3); /* target lags now */
+    tnet_run(&t, 5);
+    ck_assert_int_eq(rf_raft_transfer(t.r[l], 50, target), RF_OK);
+    tnet_run(&t, 150);
+    ck_assert_ptr_null(tnet_reply_for(&t, 50));
+    tnet_run(&t, 100); /* transfer_timeout = 200 ms */
+    ck_assert_int_eq(tnet_reply_for(&t, 50)->status, RF_ETIMEDOUT);
+    ck_assert_uint_eq(tnet_leader(&t), l);
+    ck_assert_int_eq(tnet_propose(&t, l, 60, 1, 2, "inc"), RF_OK);
+    tnet_run(&t, 10);
+    ck_assert_int_eq(tnet_reply_for(&t, 60)->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_follower_refuses_requests_with_leader_hint)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t f = l == 1 ? 2 : 1;
+    ck_assert_int_eq(rf_raft_propose(t.r[f], 9, 1, 1, (const uint8_t *)"inc", 3), RF_ENOTLEADER);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[f], 10, 7), RF_ENOTLEADER);
+    tnet_settle(&t);
+    ck_assert_uint_eq(tnet_reply_for(&t, 9)->leader_hint, l);
+    ck_assert_uint_eq(tnet_reply_for(&t, 10)->leader_hint, l);
+    tnet_free(&t);
+}
+END_TEST
+
+Suite *raft_membership_suite(void)
+{
+    Suite *s = suite_create("raft_membership");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, test_learner_added_catches_up_then_promoted);
+    tcase_add_test(tc, test_removal_refused_when_it_breaks_live_quorum);
+    tcase_add_test(tc, test_leader_removed_only_after_leadership_moved);
+    tcase_add_test(tc, test_transfer_moves_leadership_to_target);
+    tcase_add_test(tc, test_transfer_aborts_when_target_unreachable_past_timeout);
+    tcase_add_test(tc, test_follower_refuses_requests_with_leader_hint);
+    suite_add_tcase(s, tc);
+    return s;
+}
