@@ -83,7 +83,12 @@ typedef struct rf_scn_group {
 typedef struct rf_scn_mix {
     char op[RF_SCN_OP_MAX + 1];
     uint32_t ppm; /* share of the operations */
+    bool query;   /* sent as a query (a read), else as a command */
 } rf_scn_mix;
+
+/* Whether a mix operation without `command`/`query` in front is a query:
+ * those whose first word is `get` (as in both built-in models). */
+bool rf_scn_op_is_query_by_default(const char *op);
 
 typedef struct rf_scn_workload {
     bool all_groups;
@@ -233,11 +238,12 @@ typedef struct rf_scenario {
     uint32_t node_count;
     rf_scn_node nodes[RF_SCN_NODES_MAX];
 
-    uint32_t group_count; /* items; rf_scenario_group_total expands */
+    /* Arrays that grow: count items in use, cap allocated. */
+    uint32_t group_count, group_cap; /* items; rf_scenario_group_total expands */
     rf_scn_group *groups;
-    uint32_t workload_count;
+    uint32_t workload_count, workload_cap;
     rf_scn_workload *workloads;
-    uint32_t event_count;
+    uint32_t event_count, event_cap;
     rf_scn_event *events;
     uint32_t expect_count;
     rf_scn_expect expects[RF_SCN_EXPECTS_MAX];
@@ -274,11 +280,72 @@ int rf_scenario_write(const rf_scenario *s, char **text, size_t *len);
 /* True when a and b describe the same scenario. */
 bool rf_scenario_equal(const rf_scenario *a, const rf_scenario *b);
 
+/* ---- building and editing trees (the fuzzer and the shrinker) ----
+ * Items are compared as bytes by rf_scenario_equal, so they must be made
+ * by these functions (zero-filled, unused node fields RF_SCN_NO_NODE),
+ * never on the stack without memset. */
+
+/* Appends an item and returns it, counted and initialised (a group gets
+ * `replicas 3 model int`), or NULL past the RF_SCN_*_MAX bound or out of
+ * memory. The pointer is valid until the next append. */
+rf_scn_group *rf_scenario_add_group(rf_scenario *s);
+rf_scn_workload *rf_scenario_add_workload(rf_scenario *s);
+rf_scn_event *rf_scenario_add_event(rf_scenario *s, rf_scn_event_kind kind);
+rf_scn_expect *rf_scenario_add_expect(rf_scenario *s, rf_scn_expect_kind kind);
+
+/* Zero-fills e and sets its unused node fields to RF_SCN_NO_NODE. */
+void rf_scn_event_init(rf_scn_event *e, rf_scn_event_kind kind);
+
+/* Declares a node (added: introduced by the `add node` event the caller
+ * appends). Returns RF_OK and its index, RF_EBADNAME, RF_EEXIST or
+ * RF_EFULL. */
+int rf_scenario_add_node(rf_scenario *s, const char *name, const char *zone, bool inactive,
+                         bool added, int32_t *index);
+
+/* Removes one item, keeping the order of the others. Removing an
+ * `add node` event removes its node too, or is RF_EBUSY (nothing changed)
+ * while another event names that node. References by name (groups named
+ * by workloads or operations, labels named by expectations) are not
+ * followed: an edited tree is valid when its written text parses. */
+void rf_scenario_remove_group(rf_scenario *s, uint32_t i);
+void rf_scenario_remove_workload(rf_scenario *s, uint32_t i);
+int rf_scenario_remove_event(rf_scenario *s, uint32_t i);
+void rf_scenario_remove_expect(rf_scenario *s, uint32_t i);
+
+/* True when event e names node i (as a target, in a set, or adds it). */
+bool rf_scn_event_names_node(const rf_scn_event *e, uint32_t i);
+
+/* Removes node i and renumbers the others (and the zones, dropping one
+ * left empty). RF_EBUSY, changing nothing, while an event names the node
+ * or its zone would be left empty but is named by a `partition zone`:
+ * remove those events first. */
+int rf_scenario_remove_node(rf_scenario *s, uint32_t i);
+
+/* Renumbers nodes and zones the way the parser numbers them (nodes of
+ * `node` lines first, then added nodes in the order of their `add node`
+ * events; zones by first use, empty ones dropped). Call it after building
+ * or editing a tree by hand, before comparing it with a parsed one. */
+void rf_scenario_canonicalize(rf_scenario *s);
+
 /* Groups after range expansion, and the name of the i-th name of a
  * pattern (0 <= i < rf_scn_pattern_count) into buf. */
 uint32_t rf_scn_pattern_count(const rf_scn_pattern *p);
 void rf_scn_pattern_name(const rf_scn_pattern *p, uint32_t i, char *buf, size_t cap);
 uint64_t rf_scenario_group_total(const rf_scenario *s);
+
+/* Lines that count as faults for `after faults`: all but client
+ * operations and group additions and removals. */
+bool rf_scn_event_is_fault(rf_scn_event_kind kind);
+
+/* The latest time the last fault can end, taking the top of every range
+ * (the simulator knows the drawn values; this is the bound), at most the
+ * run's length; 0 without faults. A flap without `for` counts to the run's
+ * end (a `heal` line ends it earlier at run time). */
+uint64_t rf_scenario_faults_end_max_ns(const rf_scenario *s);
+
+/* Client operations per simulated second that the workloads ask for
+ * (groups added on the timeline not counted). */
+double rf_scenario_ops_per_s(const rf_scenario *s);
 
 /* Set helpers. */
 static inline bool rf_scn_nodeset_has(const rf_scn_nodeset *s, uint32_t i)

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_assert.h"
 #include "base/rf_hash.h"
 #include "sim/scenario_int.h"
 
@@ -215,7 +216,7 @@ bool scn_check_file(scn_parser *p)
     if (!check_moves_labels(p) || !check_times(p))
         return false;
     p->line = end_line;
-    scn_canonicalize(p->s);
+    rf_scenario_canonicalize(p->s);
     return true;
 }
 
@@ -237,20 +238,26 @@ static void remap_set(const int32_t *map, rf_scn_nodeset *set, uint32_t count)
 }
 
 /* Numbers nodes as the writer lays them out: the nodes of `node` lines
- * first, then those of timeline `add node` lines in timeline order; and
- * zones by first appearance in that order. So parse(write(s)) == s even
- * when a `node` line follows an `add node` line. */
-void scn_canonicalize(rf_scenario *s)
+ * first, then those of timeline `add node` lines in timeline order; zones
+ * by first appearance in that order, dropping zones without nodes. So
+ * parse(write(s)) == s even when a `node` line follows an `add node`. */
+void rf_scenario_canonicalize(rf_scenario *s)
 {
     int32_t map[RF_SCN_NODES_MAX], zmap[RF_SCN_ZONES_MAX];
     rf_scn_node nodes[RF_SCN_NODES_MAX];
     char zones[RF_SCN_ZONES_MAX][RF_SCN_NAME_MAX + 1];
     uint32_t next = 0, znext = 0;
-    for (int pass = 0; pass < 2; pass++)
-        for (uint32_t i = 0; i < s->node_count; i++)
-            if (s->nodes[i].added == (pass == 1))
-                map[i] = (int32_t)next++;
-    for (uint32_t z = 0; z < s->zone_count; z++)
+    for (uint32_t i = 0; i < s->node_count; i++)
+        map[i] = s->nodes[i].added ? -1 : (int32_t)next++;
+    for (uint32_t k = 0; k < s->event_count; k++) {
+        const rf_scn_event *e = &s->events[k];
+        if (e->kind == RF_SCN_EV_ADD_NODE && e->node >= 0 && map[e->node] < 0)
+            map[e->node] = (int32_t)next++;
+    }
+    for (uint32_t i = 0; i < s->node_count; i++)
+        if (map[i] < 0)
+            map[i] = (int32_t)next++;
+    for (uint32_t z = 0; z < RF_SCN_ZONES_MAX; z++)
         zmap[z] = -1;
     memset(nodes, 0, sizeof nodes);
     memset(zones, 0, sizeof zones);
@@ -266,14 +273,56 @@ void scn_canonicalize(rf_scenario *s)
     }
     memcpy(s->nodes, nodes, sizeof nodes);
     memcpy(s->zones, zones, sizeof zones);
+    s->zone_count = znext;
     for (uint32_t i = 0; i < s->event_count; i++) {
         rf_scn_event *e = &s->events[i];
         e->node = remap_node(map, e->node);
         e->node2 = remap_node(map, e->node2);
         e->part.node = remap_node(map, e->part.node);
-        if (e->part.kind == RF_SCN_PART_ZONE)
+        if (e->part.kind == RF_SCN_PART_ZONE &&
+            (e->kind == RF_SCN_EV_PARTITION || e->kind == RF_SCN_EV_FLAP)) {
+            ASSERT(e->part.zone < RF_SCN_ZONES_MAX);
+            ASSERT(zmap[e->part.zone] >= 0); /* a zone named by a partition has nodes */
             e->part.zone = (uint32_t)zmap[e->part.zone];
+        }
         for (uint32_t k = 0; k < RF_SCN_SETS_MAX; k++)
             remap_set(map, &e->part.sets[k], s->node_count);
     }
+}
+
+/* ---- figures the simulator and the tests read off a tree ---- */
+
+bool rf_scn_event_is_fault(rf_scn_event_kind kind)
+{
+    return kind != RF_SCN_EV_COMMAND && kind != RF_SCN_EV_QUERY &&
+           kind != RF_SCN_EV_ADD_GROUP && kind != RF_SCN_EV_REMOVE_GROUP;
+}
+
+uint64_t rf_scenario_faults_end_max_ns(const rf_scenario *s)
+{
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        const rf_scn_event *e = &s->events[i];
+        if (!rf_scn_event_is_fault(e->kind))
+            continue;
+        /* an `every` line's last start is before its `until` */
+        uint64_t last = e->repeat ? (e->at.hi != 0 ? e->at.hi : s->run_ns) : e->at.hi;
+        uint64_t t = last + e->lasts.hi;
+        if (e->kind == RF_SCN_EV_FLAP && e->lasts.hi == 0)
+            t = s->run_ns; /* flaps until healed: the heal line bounds it */
+        end = t > end ? t : end;
+    }
+    return end < s->run_ns ? end : s->run_ns;
+}
+
+double rf_scenario_ops_per_s(const rf_scenario *s)
+{
+    double total = 0;
+    for (uint32_t i = 0; i < s->workload_count; i++) {
+        const rf_scn_workload *w = &s->workloads[i];
+        double groups = w->all_groups ? (double)rf_scenario_group_total(s)
+                                      : (double)rf_scn_pattern_count(&w->groups);
+        total += groups * w->clients * (double)w->rate * 1e9 / (double)w->rate_per_ns;
+    }
+    return total;
 }

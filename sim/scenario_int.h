@@ -3,6 +3,7 @@
 #define SIM_SCENARIO_INT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sim/scenario.h"
@@ -39,6 +40,7 @@ typedef struct scn_parser {
     uint32_t ref_count, ref_cap;
     /* Where each event's time was written, for the end-of-run check. */
     uint32_t *event_line, *event_col;
+    uint32_t event_pos_cap;
     uint32_t seen; /* SCN_SEEN_* bits of the directives given once */
 
     /* Every group name declared so far, as an open-addressing hash set,
@@ -46,6 +48,11 @@ typedef struct scn_parser {
     struct scn_gslot *gslots;
     uint32_t gslot_cap, gslot_count;
     uint64_t group_names; /* top-level names after expansion */
+
+    /* Labels of `at` lines: event indexes in an open-addressing table
+     * keyed by the label's hash (0 = empty slot, else index + 1). */
+    uint32_t *lslots;
+    uint32_t lslot_cap, lslot_count;
 } scn_parser;
 
 typedef struct scn_gslot {
@@ -123,7 +130,10 @@ bool scn_parse_expect(scn_parser *p);
 
 /* Whole-file checks once every line is read (scenario_check.c). */
 bool scn_check_file(scn_parser *p);
-void scn_canonicalize(rf_scenario *s);
+
+/* Makes room for item `count` of an array that grows (scenario_edit.c):
+ * zero-fills it without counting it. NULL past max or out of memory. */
+void *scn_reserve(void **arr, uint32_t *cap, uint32_t count, size_t size, uint32_t max);
 
 /* Canonical spellings shared with the writer. */
 void scn_format_duration(uint64_t ns, char *buf, size_t cap);

@@ -246,8 +246,12 @@ bool scn_read_range(scn_parser *p, rf_scn_range *r, bool allow_zero)
             dots = t->s + i;
             break;
         }
-    if (dots == NULL)
-        return scn_read_duration(p, &r->lo, allow_zero) && ((r->hi = r->lo), true);
+    if (dots == NULL) {
+        if (!scn_read_duration(p, &r->lo, allow_zero))
+            return false;
+        r->hi = r->lo;
+        return true;
+    }
     uint32_t first = (uint32_t)(dots - t->s);
     if (!parse_duration(t->s, first, &r->lo))
         return scn_fail(p, "expected a duration range such as 1s..5s");

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "sim/scenario_int.h"
 
@@ -70,21 +71,10 @@ bool scn_declare_node(scn_parser *p, const char *name, uint32_t name_col, const 
         return scn_fail_col(p, name_col, "expected a new node name: %s is already declared", name);
     if (s->node_count == RF_SCN_NODES_MAX)
         return scn_fail_col(p, name_col, "expected at most %u nodes", RF_SCN_NODES_MAX);
-    int32_t z = scn_zone_index(s, zone);
-    if (z < 0) {
-        if (s->zone_count == RF_SCN_ZONES_MAX)
-            return scn_fail_col(p, zone_col, "expected at most %u zones", RF_SCN_ZONES_MAX);
-        z = (int32_t)s->zone_count++;
-        memset(s->zones[z], 0, sizeof s->zones[z]);
-        memcpy(s->zones[z], zone, strlen(zone));
-    }
-    rf_scn_node *n = &s->nodes[s->node_count];
-    memset(n, 0, sizeof *n);
-    memcpy(n->name, name, strlen(name));
-    n->zone = (uint32_t)z;
-    n->inactive = inactive;
-    n->added = added;
-    *index = (int32_t)s->node_count++;
+    int rc = rf_scenario_add_node(s, name, zone, inactive, added, index);
+    if (rc == RF_EFULL)
+        return scn_fail_col(p, zone_col, "expected at most %u zones", RF_SCN_ZONES_MAX);
+    ASSERT(rc == RF_OK); /* the names were read with the same rule */
     return true;
 }
 
@@ -164,30 +154,14 @@ static bool parse_nodes(scn_parser *p)
 
 /* ---- groups and workloads ---- */
 
-static bool grow(scn_parser *p, void **arr, uint32_t count, size_t size, uint32_t max,
-                 const char *what)
-{
-    if (count == max)
-        return scn_fail_col(p, 1, "expected at most %u %s", max, what);
-    if ((count & (count - 1)) == 0) { /* at 0, 1, 2, 4, ...: double */
-        size_t cap = count == 0 ? 4 : (size_t)count * 2;
-        void *n = realloc(*arr, cap * size);
-        if (n == NULL)
-            return scn_fail_col(p, 1, "out of memory");
-        *arr = n;
-    }
-    memset((char *)*arr + (size_t)count * size, 0, size);
-    return true;
-}
-
 /* group NAME | groups NAME{lo..hi}, then [replicas N] [model M]. */
 static bool parse_group(scn_parser *p, bool bulk)
 {
     rf_scenario *s = p->s;
-    if (!grow(p, (void **)&s->groups, s->group_count, sizeof *s->groups, RF_SCN_GROUP_ITEMS_MAX,
-              "group lines"))
-        return false;
-    rf_scn_group *g = &s->groups[s->group_count];
+    rf_scn_group *g = scn_reserve((void **)&s->groups, &s->group_cap, s->group_count,
+                                  sizeof *s->groups, RF_SCN_GROUP_ITEMS_MAX);
+    if (g == NULL)
+        return scn_fail_col(p, 1, "expected at most %u group lines", RF_SCN_GROUP_ITEMS_MAX);
     const scn_tok *t = scn_peek(p);
     if (!scn_read_pattern(p, &g->names, bulk))
         return false;
@@ -229,8 +203,11 @@ static bool parse_mix(scn_parser *p, rf_scn_workload *w)
         if (w->mix_count == RF_SCN_MIX_MAX)
             return scn_fail(p, "expected at most %u operations in a mix", RF_SCN_MIX_MAX);
         rf_scn_mix *m = &w->mix[w->mix_count];
+        bool query = scn_accept(p, "query");
+        bool command = !query && scn_accept(p, "command");
         if (!scn_read_text(p, m->op, "an operation such as inc or \"set 5\""))
             return false;
+        m->query = query || (!command && rf_scn_op_is_query_by_default(m->op));
         if (!scn_read_percent(p, &m->ppm))
             return false;
         total += m->ppm;
@@ -244,14 +221,19 @@ static bool parse_mix(scn_parser *p, rf_scn_workload *w)
     return true;
 }
 
+bool rf_scn_op_is_query_by_default(const char *op)
+{
+    return strncmp(op, "get", 3) == 0 && (op[3] == '\0' || op[3] == ' ');
+}
+
 /* workload all|GROUPS clients N rate R mix OP PCT ... [until T] */
 static bool parse_workload(scn_parser *p)
 {
     rf_scenario *s = p->s;
-    if (!grow(p, (void **)&s->workloads, s->workload_count, sizeof *s->workloads,
-              RF_SCN_WORKLOADS_MAX, "workloads"))
-        return false;
-    rf_scn_workload *w = &s->workloads[s->workload_count];
+    rf_scn_workload *w = scn_reserve((void **)&s->workloads, &s->workload_cap,
+                                     s->workload_count, sizeof *s->workloads, RF_SCN_WORKLOADS_MAX);
+    if (w == NULL)
+        return scn_fail_col(p, 1, "expected at most %u workloads", RF_SCN_WORKLOADS_MAX);
     if (scn_accept(p, "all")) {
         w->all_groups = true;
     } else {
@@ -291,6 +273,7 @@ static bool once(scn_parser *p, uint32_t bit, const char *name)
 static bool parse_raft(scn_parser *p)
 {
     rf_scenario *s = p->s;
+    uint32_t election_col = p->toks[0].col;
     if (scn_at_end(p))
         return scn_fail(p, "expected `heartbeat DURATION` or `election MIN..MAX`");
     while (!scn_at_end(p)) {
@@ -299,6 +282,7 @@ static bool parse_raft(scn_parser *p)
                 return false;
         } else if (scn_accept(p, "election")) {
             const scn_tok *t = scn_peek(p);
+            election_col = t != NULL ? t->col : p->eol_col;
             bool one = true;
             for (uint32_t i = 0; t != NULL && i + 1 < t->len; i++)
                 one = one && !(t->s[i] == '.' && t->s[i + 1] == '.');
@@ -311,7 +295,7 @@ static bool parse_raft(scn_parser *p)
         }
     }
     if (s->election.lo <= s->heartbeat_ns)
-        return scn_fail_col(p, p->toks[0].col,
+        return scn_fail_col(p, election_col,
                             "expected an election timeout longer than the heartbeat");
     return true;
 }
@@ -465,6 +449,7 @@ int rf_scenario_parse(const char *text, size_t len, const char *file, rf_scenari
     free(p->event_line);
     free(p->event_col);
     free(p->gslots);
+    free(p->lslots);
     free(p);
     return rc;
 }

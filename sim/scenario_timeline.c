@@ -199,7 +199,7 @@ static bool read_remove(scn_parser *p, rf_scn_event *e)
 {
     if (scn_accept(p, "node")) {
         e->kind = RF_SCN_EV_REMOVE_NODE;
-        return scn_read_node_ref(p, &e->node, true);
+        return read_target(p, e, &e->node);
     }
     if (scn_accept(p, "group")) {
         e->kind = RF_SCN_EV_REMOVE_GROUP;
@@ -208,6 +208,33 @@ static bool read_remove(scn_parser *p, rf_scn_event *e)
                scn_add_ref(p, &e->group.names, false, col);
     }
     return scn_fail(p, "expected `node` or `group` after `remove`");
+}
+
+/* cut SENDERS -> RECEIVERS */
+static bool read_cut(scn_parser *p, rf_scn_event *e)
+{
+    e->kind = RF_SCN_EV_CUT;
+    rf_scn_nodeset used;
+    memset(&used, 0, sizeof used);
+    e->part.set_count = 2;
+    return read_node_set(p, &e->part.sets[0], &used, "->") &&
+           scn_expect_word(p, "->", "between the senders and the receivers") &&
+           read_node_set(p, &e->part.sets[1], &used, "->");
+}
+
+/* clog A [->] B */
+static bool read_clog(scn_parser *p, rf_scn_event *e)
+{
+    e->kind = RF_SCN_EV_CLOG;
+    if (!scn_read_node_ref(p, &e->node, false))
+        return false;
+    e->one_way = scn_accept(p, "->");
+    uint32_t col = cur_col(p);
+    if (!scn_read_node_ref(p, &e->node2, false))
+        return false;
+    if (e->node2 == e->node)
+        return scn_fail_col(p, col, "expected a second, different node");
+    return true;
 }
 
 /* Node actions that take one node (or `random`). */
@@ -237,33 +264,16 @@ static bool read_action(scn_parser *p, rf_scn_event *e)
         e->part.kind = RF_SCN_PART_NODE;
         return read_target(p, e, &e->part.node);
     }
-    if (scn_accept(p, "cut")) {
-        e->kind = RF_SCN_EV_CUT;
-        rf_scn_nodeset used;
-        memset(&used, 0, sizeof used);
-        e->part.set_count = 2;
-        return read_node_set(p, &e->part.sets[0], &used, "->") &&
-               scn_expect_word(p, "->", "between the senders and the receivers") &&
-               read_node_set(p, &e->part.sets[1], &used, "->");
-    }
+    if (scn_accept(p, "cut"))
+        return read_cut(p, e);
     if (scn_accept(p, "flap")) {
         e->kind = RF_SCN_EV_FLAP;
         return read_partition(p, &e->part) &&
                scn_expect_word(p, "every", "and how often the partition flips, such as every 2s") &&
                scn_read_range(p, &e->flap_period, false);
     }
-    if (scn_accept(p, "clog")) {
-        e->kind = RF_SCN_EV_CLOG;
-        if (!scn_read_node_ref(p, &e->node, false))
-            return false;
-        e->one_way = scn_accept(p, "->");
-        uint32_t col = cur_col(p);
-        if (!scn_read_node_ref(p, &e->node2, false))
-            return false;
-        if (e->node2 == e->node)
-            return scn_fail_col(p, col, "expected a second, different node");
-        return true;
-    }
+    if (scn_accept(p, "clog"))
+        return read_clog(p, e);
     if (scn_accept(p, "heal")) {
         e->kind = RF_SCN_EV_HEAL;
         return true;
@@ -324,37 +334,68 @@ static bool read_when(scn_parser *p, rf_scn_event *e)
     return true;
 }
 
-static bool label_taken(const rf_scenario *s, const char *label)
+static uint32_t label_hash(const char *label)
 {
-    for (uint32_t i = 0; i < s->event_count; i++)
-        if (strcmp(s->events[i].label, label) == 0)
-            return true;
-    return false;
+    uint32_t h = 2166136261u; /* FNV-1a; equal hashes are told apart by strcmp */
+    for (const char *c = label; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    return h;
+}
+
+/* Records the label of event `index`; false when another line has it
+ * (or memory runs out: then *oom is set). */
+static bool label_add(scn_parser *p, uint32_t index, bool *oom)
+{
+    *oom = false;
+    if ((p->lslot_count + 1) * 2 > p->lslot_cap) {
+        uint32_t cap = p->lslot_cap == 0 ? 64 : p->lslot_cap * 2;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL) {
+            *oom = true;
+            return false;
+        }
+        for (uint32_t i = 0; i < p->lslot_cap; i++) {
+            if (p->lslots[i] == 0)
+                continue;
+            uint32_t j = label_hash(p->s->events[p->lslots[i] - 1].label) & (cap - 1);
+            while (slots[j] != 0)
+                j = (j + 1) & (cap - 1);
+            slots[j] = p->lslots[i];
+        }
+        free(p->lslots);
+        p->lslots = slots;
+        p->lslot_cap = cap;
+    }
+    const char *label = p->s->events[index].label;
+    uint32_t j = label_hash(label) & (p->lslot_cap - 1);
+    for (; p->lslots[j] != 0; j = (j + 1) & (p->lslot_cap - 1))
+        if (strcmp(p->s->events[p->lslots[j] - 1].label, label) == 0)
+            return false;
+    p->lslots[j] = index + 1;
+    p->lslot_count++;
+    return true;
 }
 
 bool scn_parse_timeline(scn_parser *p, bool repeat)
 {
     rf_scenario *s = p->s;
-    if (s->event_count == RF_SCN_EVENTS_MAX)
+    rf_scn_event *e = scn_reserve((void **)&s->events, &s->event_cap, s->event_count,
+                                  sizeof *s->events, RF_SCN_EVENTS_MAX);
+    if (e == NULL)
         return scn_fail_col(p, 1, "expected at most %u timeline lines", RF_SCN_EVENTS_MAX);
-    if ((s->event_count & (s->event_count + 1)) == 0 || s->events == NULL) {
-        size_t cap = (size_t)(s->event_count + 1) * 2;
-        rf_scn_event *n = realloc(s->events, cap * sizeof *n);
-        uint32_t *l = realloc(p->event_line, cap * sizeof *l);
+    if (s->event_count == p->event_pos_cap) {
+        uint32_t cap = p->event_pos_cap == 0 ? 16 : p->event_pos_cap * 2;
+        uint32_t *l = realloc(p->event_line, (size_t)cap * sizeof *l);
         if (l != NULL)
             p->event_line = l;
-        uint32_t *c = realloc(p->event_col, cap * sizeof *c);
-        if (c != NULL)
-            p->event_col = c;
-        if (n != NULL)
-            s->events = n;
-        if (n == NULL || l == NULL || c == NULL)
+        uint32_t *c = l != NULL ? realloc(p->event_col, (size_t)cap * sizeof *c) : NULL;
+        if (c == NULL)
             return scn_fail_col(p, 1, "out of memory");
+        p->event_col = c;
+        p->event_pos_cap = cap;
     }
-    rf_scn_event *e = &s->events[s->event_count];
-    memset(e, 0, sizeof *e);
+    rf_scn_event_init(e, RF_SCN_EV_HEAL);
     e->repeat = repeat;
-    e->node = e->node2 = e->part.node = RF_SCN_NO_NODE;
     p->event_line[s->event_count] = p->line;
     p->event_col[s->event_count] = cur_col(p);
     if (!read_when(p, e))
@@ -380,8 +421,10 @@ bool scn_parse_timeline(scn_parser *p, bool repeat)
             return false;
         if (strcmp(e->label, "faults") == 0 || strcmp(e->label, "start") == 0)
             return scn_fail_col(p, col, "expected a label other than `faults` or `start`");
-        if (label_taken(s, e->label))
-            return scn_fail_col(p, col, "expected a new label: %s is already used", e->label);
+        bool oom;
+        if (!label_add(p, s->event_count, &oom))
+            return scn_fail_col(p, col, "%s%s%s", oom ? "out of memory" : "expected a new label: ",
+                                oom ? "" : e->label, oom ? "" : " is already used");
     }
     if (!scn_expect_end(p))
         return false;
@@ -428,38 +471,37 @@ bool scn_parse_expect(scn_parser *p)
         ok = true;
     } else if (scn_accept(p, "leader")) {
         x->kind = RF_SCN_EXP_LEADERS;
-        ok = scn_expect_word(p, "in", "every group within DURATION") &&
-             scn_expect_word(p, "every", "group within DURATION") &&
-             scn_expect_word(p, "group", "within DURATION") &&
-             scn_expect_word(p, "within", "and a duration") &&
+        static const char form[] = "(expect leader in every group within DURATION [after X])";
+        ok = scn_expect_word(p, "in", form) && scn_expect_word(p, "every", form) &&
+             scn_expect_word(p, "group", form) && scn_expect_word(p, "within", form) &&
              scn_read_duration(p, &x->within_ns, false) && read_after(p, x);
     } else if (scn_accept(p, "placement")) {
         x->kind = RF_SCN_EXP_CONVERGED;
-        ok = scn_expect_word(p, "converged", "within DURATION") &&
-             scn_expect_word(p, "within", "and a duration") &&
+        static const char form[] = "(expect placement converged within DURATION [after X])";
+        ok = scn_expect_word(p, "converged", form) && scn_expect_word(p, "within", form) &&
              scn_read_duration(p, &x->within_ns, false) && read_after(p, x);
     } else if (scn_accept(p, "moves")) {
         x->kind = RF_SCN_EXP_MOVES;
         uint64_t v = 0;
-        ok = scn_expect_word(p, "at", "most N [over minimal] after LABEL") &&
-             scn_expect_word(p, "most", "N [over minimal] after LABEL") &&
+        static const char form[] = "(expect moves at most N [over minimal] after LABEL)";
+        ok = scn_expect_word(p, "at", form) && scn_expect_word(p, "most", form) &&
              scn_read_uint(p, 0, 1000000000, &v);
         x->moves = (uint32_t)v;
         if (ok && scn_accept(p, "over")) {
             x->over_minimal = true;
-            ok = scn_expect_word(p, "minimal", "");
+            ok = scn_expect_word(p, "minimal", form);
         }
-        ok = ok && scn_expect_word(p, "after", "and the label of a node change") && (p->pos--, true);
+        ok = ok && scn_expect_word(p, "after", form) && (p->pos--, true);
         ok = ok && read_after(p, x);
         if (ok && x->after != RF_SCN_AFTER_LABEL)
             ok = scn_fail_col(p, p->toks[p->pos - 1].col,
                               "expected the label of an add, remove, activate or deactivate line");
     } else if (scn_accept(p, "unavailability")) {
         x->kind = RF_SCN_EXP_UNAVAILABLE;
-        ok = scn_expect_word(p, "at", "most DURATION per group") &&
-             scn_expect_word(p, "most", "DURATION per group") &&
-             scn_read_duration(p, &x->unavailable_ns, true) &&
-             scn_expect_word(p, "per", "group") && scn_expect_word(p, "group", "");
+        static const char form[] = "(expect unavailability at most DURATION per group)";
+        ok = scn_expect_word(p, "at", form) && scn_expect_word(p, "most", form) &&
+             scn_read_duration(p, &x->unavailable_ns, true) && scn_expect_word(p, "per", form) &&
+             scn_expect_word(p, "group", form);
     } else {
         ok = scn_fail(p, "expected an expectation: linearizable, safety, leader, placement, moves "
                          "or unavailability");

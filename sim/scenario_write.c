@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "sim/scenario_int.h"
 
@@ -70,7 +71,8 @@ static void put_percent(sbuf *b, uint32_t ppm)
 /* Text as a bare word when it reads back as the same single token. */
 static void put_text(sbuf *b, const char *t)
 {
-    static const char *keywords[] = {"error", "until", "from", "expect", "for", "as"};
+    static const char *keywords[] = {"error", "until", "from", "expect", "for", "as",
+                                     "query", "command"};
     bool word = t[0] != '\0';
     for (const char *c = t; *c && word; c++)
         word = *c > 0x20 && *c < 0x7f && *c != '"' && *c != '#';
@@ -216,7 +218,8 @@ static void put_client_op(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
     }
 }
 
-static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
+/* The network actions; false for any other kind. */
+static bool put_network_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
 {
     switch (e->kind) {
     case RF_SCN_EV_PARTITION:
@@ -236,6 +239,8 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put_range(b, e->flap_period, false);
         break;
     case RF_SCN_EV_CLOG:
+        ASSERT(e->node >= 0 && (uint32_t)e->node < s->node_count);
+        ASSERT(e->node2 >= 0 && (uint32_t)e->node2 < s->node_count);
         put(b, "clog %s%s %s", s->nodes[e->node].name, e->one_way ? " ->" : "",
             s->nodes[e->node2].name);
         break;
@@ -246,6 +251,17 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put(b, "network");
         put_network(b, &e->net);
         break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
+{
+    if (put_network_action(b, s, e))
+        return;
+    switch (e->kind) {
     case RF_SCN_EV_CRASH:
     case RF_SCN_EV_RESTART:
     case RF_SCN_EV_PAUSE:
@@ -262,7 +278,9 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put(b, " %+dppm", (int)e->drift_ppm);
         break;
     case RF_SCN_EV_ADD_NODE: {
+        ASSERT(e->node >= 0 && (uint32_t)e->node < s->node_count);
         const rf_scn_node *n = &s->nodes[e->node];
+        ASSERT(n->added);
         put(b, "add node %s zone %s%s", n->name, s->zones[n->zone], n->inactive ? " inactive" : "");
         break;
     }
@@ -284,6 +302,8 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
     case RF_SCN_EV_QUERY:
         put_client_op(b, s, e);
         break;
+    default:
+        UNREACHABLE(); /* the network kinds are written above */
     }
 }
 
@@ -387,8 +407,11 @@ static void put_workload(sbuf *b, const rf_scn_workload *w)
                        : w->rate_per_ns == 60000000000ull ? "m" : "s";
     put(b, " clients %u rate %u/%s mix", w->clients, w->rate, unit);
     for (uint32_t k = 0; k < w->mix_count; k++) {
+        const rf_scn_mix *m = &w->mix[k];
+        if (m->query != rf_scn_op_is_query_by_default(m->op))
+            put(b, m->query ? " query" : " command");
         put(b, " ");
-        put_text(b, w->mix[k].op);
+        put_text(b, m->op);
         put(b, " ");
         put_percent(b, w->mix[k].ppm);
     }

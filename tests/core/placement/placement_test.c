@@ -1,5 +1,6 @@
 /* Tests of core/placement/rf_placement.c: golden placements, placement properties, balance. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -112,8 +113,8 @@ END_TEST
 /* A random cluster of n nodes over z zones; names live in the buffers. */
 typedef struct cluster {
     rf_placement_node nodes[64];
-    char names[64][16];
-    char zones[8][16];
+    char names[64][32];
+    char zones[8][32];
     size_t n;
 } cluster;
 
@@ -233,7 +234,7 @@ static void check_add_moves_only_into_new_node(const rf_placement_node *nodes, s
 START_TEST(test_adding_node_to_one_zone_moves_its_fair_share_only_into_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
         nodes[i].name = names[i];
@@ -247,7 +248,7 @@ END_TEST
 START_TEST(test_adding_node_to_three_zones_moves_its_fair_share_only_into_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -263,7 +264,7 @@ END_TEST
 START_TEST(test_removing_node_moves_members_only_out_of_it)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -291,6 +292,50 @@ START_TEST(test_removing_node_moves_members_only_out_of_it)
     ck_assert_int_eq(lost, gained_total);
     ck_assert_msg(lost >= 0.9 * CHURN_GROUPS / 3.0 && lost <= 1.1 * CHURN_GROUPS / 3.0,
                   "moved %ld", lost);
+}
+END_TEST
+
+START_TEST(test_added_members_counts_only_the_new_nodes_share)
+{
+    rf_placement_node nodes[6];
+    char names[6][16];
+    static const char *zones[3] = {"za", "zb", "zc"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(names[i], sizeof names[i], "n%d", i);
+        nodes[i].name = names[i];
+        nodes[i].zone = zones[i % 3];
+    }
+    /* `after` lists the nodes in another order: names, not indexes, count */
+    rf_placement_node shuffled[6] = {nodes[5], nodes[2], nodes[0], nodes[4], nodes[1], nodes[3]};
+    rf_placement *before, *after, *empty;
+    ck_assert_int_eq(rf_placement_init(&before, nodes, 5), RF_OK);
+    ck_assert_int_eq(rf_placement_init(&after, shuffled, 6), RF_OK);
+    ck_assert_int_eq(rf_placement_init(&empty, NULL, 0), RF_OK);
+    uint32_t total = 0;
+    int holding = 0;
+    for (int g = 0; g < 2000; g++) {
+        char group[32];
+        snprintf(group, sizeof group, "g%d", g);
+        uint32_t added, idx[3];
+        size_t count;
+        ck_assert_int_eq(rf_placement_added_members(before, after, group, 3, &added), RF_OK);
+        ck_assert_int_eq(rf_placement_members(after, group, 3, idx, 3, &count), RF_OK);
+        bool has_new = false;
+        for (size_t i = 0; i < count; i++)
+            has_new = has_new || strcmp(shuffled[idx[i]].name, "n5") == 0;
+        ck_assert_uint_eq(added, has_new ? 1 : 0);
+        total += added;
+        holding += has_new;
+        ck_assert_int_eq(rf_placement_added_members(empty, after, group, 3, &added), RF_OK);
+        ck_assert_uint_eq(added, 3);
+    }
+    ck_assert_int_eq((int)total, holding);
+    uint32_t added = 9;
+    ck_assert_int_eq(rf_placement_added_members(before, empty, "g", 3, &added), RF_ENOACTIVENODE);
+    ck_assert_uint_eq(added, 0);
+    rf_placement_close(before);
+    rf_placement_close(after);
+    rf_placement_close(empty);
 }
 END_TEST
 
@@ -368,7 +413,7 @@ END_TEST
 START_TEST(test_balance_1000_groups_of_3_over_10_nodes_in_3_zones)
 {
     rf_placement_node nodes[10];
-    char names[10][8];
+    char names[10][16];
     static const char *zones[3] = {"za", "zb", "zc"};
     for (int i = 0; i < 10; i++) {
         snprintf(names[i], sizeof names[i], "n%d", i);
@@ -421,6 +466,7 @@ Suite *placement_suite(void)
     tcase_add_test(props, test_adding_node_to_one_zone_moves_its_fair_share_only_into_it);
     tcase_add_test(props, test_adding_node_to_three_zones_moves_its_fair_share_only_into_it);
     tcase_add_test(props, test_removing_node_moves_members_only_out_of_it);
+    tcase_add_test(props, test_added_members_counts_only_the_new_nodes_share);
     suite_add_tcase(s, props);
 
     TCase *edges = tcase_create("edges");
