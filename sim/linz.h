@@ -29,8 +29,9 @@
 
 typedef struct rf_linz_config {
     uint64_t steps_max;     /* 0: RF_LINZ_STEPS_DEFAULT */
-    size_t memo_bytes_max;  /* 0: RF_LINZ_MEMO_BYTES_DEFAULT; when full the
-                               search goes on without memoizing more */
+    size_t memo_bytes_max;  /* 0: RF_LINZ_MEMO_BYTES_DEFAULT; all memo tables
+                               together; when full the search goes on
+                               without memoizing more (slower, same verdict) */
 } rf_linz_config;
 
 typedef enum rf_linz_verdict {
