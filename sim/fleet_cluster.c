@@ -53,6 +53,7 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
     cfg->node.attempt_timeout_ns = 300 * ms;
     cfg->node.retry_interval_ns = 100 * ms;
     cfg->node.retries_max = 5;
+    cfg->node.purge_window_ns = 2 * 1000 * ms;
     cfg->net.latency_ns_base = ms;
     cfg->net.latency_ns_jitter = ms / 2;
     cfg->tick_ns = 10 * ms;
@@ -67,6 +68,9 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
     uint64_t at[2];
     f->stats.envelopes++;
     f->stats.envelope_bytes += e->len;
+    /* Every byte a node sends goes into the trace: equal hashes, equal runs. */
+    rf_sim_trace_u64(&f->eng.trace, e->to);
+    rf_sim_trace_bytes(&f->eng.trace, e->data, e->len);
     if (e->to == 0 || e->to > f->cfg.nodes)
         return;
     uint32_t to = (uint32_t)(e->to - 1);
@@ -116,9 +120,13 @@ static void drain(rf_sim_fleet *f, uint32_t index)
             send_envelope(f, index, &b.envelopes[i]);
         for (size_t i = 0; i < b.n_replies; i++)
             record_reply(f, &b.replies[i]);
-        for (size_t i = 0; i < b.n_obs; i++)
-            if (b.obs[i].kind < 8)
-                f->stats.obs[b.obs[i].kind]++;
+        for (size_t i = 0; i < b.n_obs; i++) {
+            if (b.obs[i].kind >= 16)
+                continue;
+            f->stats.obs[b.obs[i].kind]++;
+            if (b.obs[i].group_id > RF_META_GROUP_ID)
+                f->stats.obs_user[b.obs[i].kind]++;
+        }
         rf_node_advance(fn->node);
     }
 }
@@ -242,6 +250,38 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
         return;
     rf_node_close(f->nodes[index].node);
     f->nodes[index].node = NULL;
+    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+        if (f->nodes[i].node == NULL)
+            continue;
+        rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
+        drain(f, i);
+    }
+}
+
+void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
+{
+    if (index >= f->cfg.nodes)
+        return;
+    if (isolated)
+        rf_sim_net_isolate(&f->net, index);
+    else
+        rf_sim_net_heal(&f->net);
+    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+        rf_node *a = f->nodes[i].node, *b = f->nodes[index].node;
+        if (i == index || a == NULL)
+            continue;
+        if (isolated) {
+            rf_node_peer_unreachable(a, (uint64_t)index + 1);
+            if (b != NULL)
+                rf_node_peer_unreachable(b, (uint64_t)i + 1);
+        } else {
+            rf_node_peer_reachable(a, (uint64_t)index + 1);
+            if (b != NULL)
+                rf_node_peer_reachable(b, (uint64_t)i + 1);
+        }
+        drain(f, i);
+    }
+    drain(f, index);
 }
 
 /* ---- requests ---------------------------------------------------------------------- */

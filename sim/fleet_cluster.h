@@ -14,7 +14,8 @@
  * envelope a node sends goes through the simulated network (sim/net.h:
  * latency, loss, partitions) as bytes; every persist batch becomes durable
  * after disk_ns, in order, and then rf_node_persisted is called; ticks come
- * every tick_ns. Requests are made with the functions below, which return
+ * every tick_ns; a partition cut both ways is reported to both sides as
+ * unreachability by rf_sim_fleet_partition. Requests are made with the functions below, which return
  * a harness request id; rf_sim_fleet_wait runs the simulation until its
  * reply arrives. All of it is deterministic for a seed.
  *
@@ -36,13 +37,14 @@ typedef struct rf_sim_fleet_config {
 
 /* A fast cluster: 1 ms links, 10 ms ticks, 100 ms election timeout, 20 ms
  * heartbeats, 200 ms rebalancing rounds, 300 ms attempts, 100 ms between
- * retries, 5 retries, 0.5 ms disk. */
+ * retries, 5 retries, purge after 2 s, 0.5 ms disk. */
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes);
 
 typedef struct rf_sim_fleet rf_sim_fleet;
 
 typedef struct rf_sim_fleet_stats {
-    uint64_t obs[8];          /* count per rf_node_obs_kind */
+    uint64_t obs[16];         /* count per rf_node_obs_kind */
+    uint64_t obs_user[16];    /* the same for user groups only (not the metadata) */
     uint64_t envelopes, envelope_bytes, persist_batches;
     uint64_t receive_errors;  /* frames a node refused */
 } rf_sim_fleet_stats;
@@ -58,8 +60,13 @@ void rf_sim_fleet_run_until(rf_sim_fleet *f, uint64_t until_ns);
 const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index);
 void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
 
-/* A crash with no restart: the node and everything in flight to it vanish. */
+/* A crash with no restart: the node and everything in flight to it vanish;
+ * the other nodes are told it is unreachable, as a transport that loses
+ * its connection would. */
 void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
+/* Isolates node index from every other node (both ways) or heals it, and
+ * tells both sides. */
+void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated);
 
 /* ---- requests: each returns a harness request id (0: the node is dead) ---- */
 /* via: index of a node in the cluster, or -1 to start a new cluster. */

@@ -18,6 +18,7 @@ void rf_node_config_defaults(rf_node_config *cfg)
     cfg->attempt_timeout_ns = 500ull * 1000 * 1000;
     cfg->retry_interval_ns = 1000ull * 1000 * 1000;
     cfg->retries_max = 3;
+    cfg->purge_window_ns = 600ull * 1000 * 1000 * 1000;
 }
 
 bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more)

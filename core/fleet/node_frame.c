@@ -121,6 +121,7 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
             return RF_EBADMSG;
         if (type == NODE_REC_FWD ? rl < NODE_FWD_HEAD
             : type == NODE_REC_FWD_REPLY ? rl < NODE_FWD_REPLY_HEAD
+            : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
             : type != NODE_REC_RAFT)
             return RF_EBADMSG;
         off += rl;
@@ -169,6 +170,19 @@ static void recv_fwd_reply(rf_node *n, uint64_t from, const uint8_t *rec, size_t
                        len - NODE_FWD_REPLY_HEAD);
 }
 
+/* A leader committed a configuration (at index) without this node. The
+ * member stops unless it has entries past that index: then it was added
+ * again later and this notice is stale. */
+static void recv_stop(rf_node *n, const uint8_t *rec)
+{
+    uint64_t group = rf_node__get(rec, 8), index = rf_node__get(rec + 8, 8);
+    node_group *g = rf_node__group(n, group);
+    if (g == NULL || group == RF_META_GROUP_ID || rf_raft_role(g->raft) == RF_ROLE_LEADER ||
+        rf_raft_last_index(g->raft) > index)
+        return;
+    rf_node__stop_group(n, group, RF_NODE_REASON_REBALANCE);
+}
+
 int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
 {
     ASSERT(!n->in_ready);
@@ -188,6 +202,8 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
             recv_raft(n, rec, rl);
         else if (type == NODE_REC_FWD)
             rf_node__on_forward(n, from, rec, rl);
+        else if (type == NODE_REC_STOP)
+            recv_stop(n, rec);
         else
             recv_fwd_reply(n, from, rec, rl);
         off += NODE_REC_HEAD + rl;

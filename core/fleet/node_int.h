@@ -11,7 +11,9 @@
 #define NODE_REC_RAFT 1u      /* an rf_msg_encode'd message */
 #define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, u64 seq, payload */
 #define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
+#define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
 #define NODE_FWD_HEAD 33u
+#define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */

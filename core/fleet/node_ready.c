@@ -82,6 +82,14 @@ static void take_obs(rf_node *n, const node_group *g, const rf_ready *rd)
             kind = RF_NODE_OBS_MEMBER_REMOVED;
         if (kind == 0)
             continue;
+        if (kind == RF_NODE_OBS_MEMBER_REMOVED && o->node_id != n->cfg.node_id) {
+            /* The removal is committed: tell the removed member, which the
+             * leader no longer replicates to, that it may stop. */
+            uint8_t rec[NODE_STOP_LEN];
+            rf_node__put(rec, g->id, 8);
+            rf_node__put(rec + 8, o->index, 8);
+            (void)rf_node__frame_append(n, o->node_id, NODE_REC_STOP, rec, sizeof rec, NULL, 0);
+        }
         const rf_meta_node *mn = m == NULL ? NULL : rf_meta_node_by_id(m, o->node_id);
         uint8_t reason = mn != NULL && mn->state == RF_META_NODE_DEACTIVATING
                              ? RF_NODE_REASON_DRAIN

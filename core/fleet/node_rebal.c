@@ -192,6 +192,32 @@ static void maybe_leave(rf_node *n, const rf_meta *m)
         n->leaving = true;
 }
 
+/* The metadata leader purges nodes unreachable for longer than the window
+ * (RaftFleet waits 10 minutes and only checks connections; the window is
+ * configurable and fed by the driver's failure detection). */
+static void purge_unreachable(rf_node *n, const rf_meta *m)
+{
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (n->cfg.purge_window_ns == 0 || rf_raft_role(mr) != RF_ROLE_LEADER)
+        return;
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++) {
+        const rf_meta_node *victim = rf_meta_node_by_id(m, d[i].peer);
+        if (victim == NULL || n->now - d[i].since < n->cfg.purge_window_ns)
+            continue;
+        bool asked = false;
+        const node_pending *p = n->pending.p;
+        for (size_t j = 0; j < n->pending.n && !asked; j++)
+            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_REMOVE_NODE &&
+                    p[j].aux == d[i].peer;
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (asked || rf_meta_cmd_remove_node(cmd, sizeof cmd, &len, victim->name) != RF_OK)
+            continue;
+        (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, d[i].peer);
+    }
+}
+
 void rf_node__round(rf_node *n)
 {
     rf_raft *mr = rf_node__meta_raft(n);
@@ -211,6 +237,7 @@ void rf_node__round(rf_node *n)
     stop_unwanted(n, m);
     ack_cleanups(n, m);
     maybe_leave(n, m);
+    purge_unreachable(n, m);
     for (size_t i = 0; i < n->n_groups; i++) {
         node_group *g = &n->groups[i];
         node_target t;

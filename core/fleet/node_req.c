@@ -205,11 +205,14 @@ static bool is_redirect(int status)
 
 static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data, size_t len)
 {
-    if (p->role == NODE_PEND_USER)
+    if (p->role == NODE_PEND_USER) {
         rf_node__reply(n, p->request_id, status, data, len);
-    else if (p->role == NODE_PEND_INTERNAL && p->meta_op == RF_META_OP_REMOVE_NODE &&
-             status != RF_OK)
-        n->leaving = false; /* try again next round */
+    } else if (p->meta_op == RF_META_OP_REMOVE_NODE && p->aux != 0) {
+        if (status == RF_OK) /* a purge (aux: the node) is done */
+            rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, p->aux);
+    } else if (p->meta_op == RF_META_OP_REMOVE_NODE && status != RF_OK) {
+        n->leaving = false; /* leaving failed: try again next round */
+    }
     rf_node__pending_drop(n, p->token);
 }
 

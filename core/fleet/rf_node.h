@@ -49,6 +49,15 @@
  * would leave fewer live voters than a quorum and a promotion of a lagging
  * learner, so no step puts a quorum at risk.
  *
+ * Failure handling. The driver reports peers it cannot reach
+ * (rf_node_peer_unreachable). The metadata leader removes from the
+ * metadata every node it has found unreachable for purge_window_ns; the
+ * placement then leaves it out, and the leaders of its groups replace its
+ * members (add the new member first, remove the dead one last, so a group
+ * never drops below a quorum of live voters because of it). A group that
+ * lost its majority has no leader and is listed by rf_node_leaderless; no
+ * step is ever taken without a leader, so nothing is rebuilt around it.
+ *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
  *  activate(zone)        RF_OK | RF_ENOTINACTIVE (not_inactive)
@@ -104,10 +113,12 @@ typedef struct rf_node_config {
     uint64_t attempt_timeout_ns;     /* one attempt of a request */
     uint64_t retry_interval_ns;      /* pause before the next attempt */
     uint32_t retries_max;            /* attempts after the first */
+    uint64_t purge_window_ns;        /* unreachable this long: purged (0: never) */
 } rf_node_config;
 
 /* RaftFleet's defaults (60 s rounds, 500 ms attempts, 3 retries, 1000 ms
- * apart), raft's defaults, the built-in models; node_id and name unset. */
+ * apart, purge after 10 minutes), raft's defaults, the built-in models;
+ * node_id and name unset. */
 void rf_node_config_defaults(rf_node_config *cfg);
 
 /* Returns RF_OK and *out, RF_EINVAL (bad config), RF_EBADNAME (bad name)
@@ -176,7 +187,9 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_MEMBER_REMOVED = 4,
     RF_NODE_OBS_PLACEMENT = 5,       /* the node set changed: new placement target */
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
-    RF_NODE_OBS_GROUP_STOPPED = 7    /* this node stopped its member */
+    RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
+    RF_NODE_OBS_NODE_PURGED = 8      /* node_id was unreachable past the window:
+                                      * the metadata leader removed it */
 } rf_node_obs_kind;
 
 typedef enum rf_node_reason {
