@@ -363,6 +363,24 @@ uint64_t rf_sim_fleet_query(rf_sim_fleet *f, uint32_t index, const char *group,
     return user_op(f, index, group, text, true);
 }
 
+bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status)
+{
+    if (req == 0 || req > f->n_requests || !f->replies[req - 1].done)
+        return false;
+    if (status != NULL)
+        *status = f->replies[req - 1].status;
+    return true;
+}
+
+void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),
+                       void *ctx)
+{
+    if (index >= f->cfg.nodes || f->nodes[index].node == NULL)
+        return;
+    fn(f->nodes[index].node, ctx);
+    drain(f, index);
+}
+
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
                        char *text)
 {

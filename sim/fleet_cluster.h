@@ -80,6 +80,14 @@ uint64_t rf_sim_fleet_command(rf_sim_fleet *f, uint32_t index, const char *group
 uint64_t rf_sim_fleet_query(rf_sim_fleet *f, uint32_t index, const char *group,
                             const char *text);
 
+/* Has request req been answered? *status set when so. */
+bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status);
+
+/* Calls fn on the live node at index (between events), then performs
+ * whatever the node has to output. For benchmarks and fault injection. */
+void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),
+                       void *ctx);
+
 /* Runs until request req has its reply or timeout_ns of virtual time has
  * passed. True when replied: *status and text (NUL-terminated, cut to
  * RF_SIM_FLEET_REPLY_TEXT_MAX - 1 bytes) are set. */

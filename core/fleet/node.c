@@ -288,6 +288,12 @@ void rf_node_tick(rf_node *n, uint64_t now)
     }
 }
 
+void rf_node_rebalance_now(rf_node *n)
+{
+    ASSERT(!n->in_ready);
+    rf_node__round(n);
+}
+
 void rf_node_persisted(rf_node *n, uint64_t token)
 {
     ASSERT(!n->in_ready);
@@ -385,6 +391,32 @@ uint64_t rf_node_whereis_leader(const rf_node *n, const char *group, uint64_t *t
     if (term != NULL)
         *term = t;
     return leader;
+}
+
+int rf_node_status_get(const rf_node *n, const char *group, rf_node_status *out)
+{
+    memset(out, 0, sizeof *out);
+    if (group == NULL || rf_placement_check_group(group) != RF_OK)
+        return RF_EBADNAME;
+    const rf_meta *m = rf_node_meta(n);
+    const rf_meta_group *g = m == NULL ? NULL : rf_meta_group_by_name(m, group);
+    if (g == NULL)
+        return RF_ENOTFOUND;
+    uint64_t ids[RF_META_REPLICAS_MAX];
+    out->group_id = g->id;
+    out->replicas = g->replicas;
+    out->leader = rf_node_whereis_leader(n, group, &out->term);
+    if (rf_meta_place(m, g->name, g->replicas, ids, RF_META_REPLICAS_MAX) == RF_OK)
+        out->desired_leader = ids[0];
+    const rf_raft *r = rf_node_group(n, g->id);
+    if (r != NULL) {
+        out->hosted = true;
+        out->role = (uint8_t)rf_raft_role(r);
+        out->commit_index = rf_raft_commit_index(r);
+        out->applied_index = rf_raft_applied_index(r);
+        out->membership = *rf_raft_membership(r);
+    }
+    return RF_OK;
 }
 
 size_t rf_node_leaderless(const rf_node *n, uint64_t *out, size_t cap)

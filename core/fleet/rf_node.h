@@ -137,6 +137,9 @@ void rf_node_persisted(rf_node *n, uint64_t token);
 void rf_node_peer_unreachable(rf_node *n, uint64_t peer);
 void rf_node_peer_reachable(rf_node *n, uint64_t peer);
 
+/* Runs a rebalancing round now (the next one stays on its schedule). */
+void rf_node_rebalance_now(rf_node *n);
+
 /* ---- requests (replies come as rf_node_reply) ---- */
 
 /* join_via: a node already in the cluster, or 0 to start a new cluster. */
@@ -251,6 +254,25 @@ size_t rf_node_group_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when
  * unknown; *term set when non-NULL. whereis_leader. */
 uint64_t rf_node_whereis_leader(const rf_node *n, const char *group, uint64_t *term);
+/* status(name): what this node knows of a group. RF_OK, RF_EBADNAME, or
+ * RF_ENOTFOUND when the local metadata does not know the group. */
+typedef struct rf_node_status {
+    uint64_t group_id;
+    uint32_t replicas;
+    uint64_t leader, term;   /* as rf_node_whereis_leader */
+    uint64_t desired_leader; /* the placement head, 0 without active node */
+    bool hosted;             /* a member runs on this node; then: */
+    uint8_t role;            /* rf_role of the local member */
+    uint64_t commit_index, applied_index;
+    rf_membership membership; /* the local member's view */
+} rf_node_status;
+
+int rf_node_status_get(const rf_node *n, const char *group, rf_node_status *out);
+
+/* consensus_groups() and active_nodes() are read from the local metadata
+ * replica: rf_node_meta with rf_meta_group_at / rf_meta_node_at (each node
+ * has its zone and state). */
+
 /* Groups hosted here whose member knows no leader: ids written to out,
  * returns the total count. */
 size_t rf_node_leaderless(const rf_node *n, uint64_t *out, size_t cap);

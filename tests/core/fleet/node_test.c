@@ -50,7 +50,7 @@ START_TEST(test_node_readme_example_four_nodes_five_groups)
     char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
     activate_all(f, zones, 4);
     for (int i = 1; i <= 5; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "consensus%d", i);
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, name, 3, "int"), NULL), RF_OK);
     }
@@ -61,6 +61,21 @@ START_TEST(test_node_readme_example_four_nodes_five_groups)
     ck_assert_str_eq(text, "0");
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, "consensus1", "get"), text), RF_OK);
     ck_assert_str_eq(text, "1");
+    /* Every node finds the leader, and the views agree with the metadata. */
+    const rf_meta *m = rf_node_meta(rf_sim_fleet_node(f, 3));
+    ck_assert_uint_eq(rf_meta_group_count(m), 5);
+    ck_assert_uint_eq(rf_meta_active_count(m), 4);
+    int leader = rf_sim_fleet_leader(f, rf_meta_group_by_name(m, "consensus1")->id);
+    for (uint32_t i = 0; i < 4; i++) {
+        rf_node_status st;
+        ck_assert_int_eq(rf_node_status_get(rf_sim_fleet_node(f, i), "consensus1", &st), RF_OK);
+        ck_assert_uint_eq(st.replicas, 3);
+        ck_assert_uint_eq(st.desired_leader, (uint64_t)leader + 1);
+        if (st.hosted || st.leader != 0)
+            ck_assert_uint_eq(st.leader, (uint64_t)leader + 1);
+    }
+    rf_node_status st;
+    ck_assert_int_eq(rf_node_status_get(rf_sim_fleet_node(f, 0), "nope", &st), RF_ENOTFOUND);
     rf_sim_fleet_close(f);
 }
 END_TEST
@@ -86,7 +101,7 @@ static void targets(rf_sim_fleet *f, uint64_t *out, size_t n)
 static void add_groups(rf_sim_fleet *f, uint32_t via, int count, uint32_t replicas)
 {
     for (int i = 1; i <= count; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "consensus%d", i);
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, replicas, "int"), NULL),
                          RF_OK);
@@ -220,7 +235,7 @@ START_TEST(test_node_killed_node_is_purged_and_its_members_replaced)
     add_groups(f, 0, 5, 3);
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     for (int i = 1; i <= 5; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "consensus%d", i);
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 0, name, "inc"), NULL), RF_OK);
     }
@@ -230,7 +245,7 @@ START_TEST(test_node_killed_node_is_purged_and_its_members_replaced)
     rf_sim_fleet_stats_get(f, &st);
     ck_assert_uint_eq(st.obs[RF_NODE_OBS_NODE_PURGED], 1);
     for (int i = 1; i <= 5; i++) {
-        char name[16];
+        char name[32];
         snprintf(name, sizeof name, "consensus%d", i);
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, name, "get"), text), RF_OK);
         ck_assert_str_eq(text, "1");
