@@ -282,6 +282,10 @@ void rf_node_tick(rf_node *n, uint64_t now)
     for (size_t i = 0; i < n->n_groups; i++)
         rf_raft_tick(n->groups[i].raft, n->now);
     rf_node__pending_tick(n);
+    if (n->meta_dirty) {
+        n->meta_dirty = false;
+        rf_node__meta_changed(n);
+    }
     if (n->now >= n->next_round) {
         n->next_round = n->now + n->cfg.rebalance_interval_ns;
         rf_node__round(n);

@@ -96,6 +96,7 @@ struct rf_node {
     uint64_t seen_epoch;
     bool in_ready;
     bool leaving;        /* REMOVE_NODE of self submitted */
+    bool meta_dirty;     /* the metadata applied entries since the last tick */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
@@ -158,5 +159,6 @@ int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const ui
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
+void rf_node__meta_changed(rf_node *n);
 
 #endif

@@ -100,6 +100,8 @@ static void take_obs(rf_node *n, const node_group *g, const rf_ready *rd)
 
 static void take_applied(rf_node *n, const node_group *g, const rf_ready *rd)
 {
+    if (g->id == RF_META_GROUP_ID && rd->n_applied > 0)
+        n->meta_dirty = true;
     if (rd->n_applied == 0 || !rf_node__vec_reserve(&n->applied, sizeof(rf_node_applied),
                                                     rd->n_applied))
         return;

@@ -218,7 +218,11 @@ static void purge_unreachable(rf_node *n, const rf_meta *m)
     }
 }
 
-void rf_node__round(rf_node *n)
+/* What follows a metadata change at once rather than at the next round:
+ * booting new groups, stopping removed ones, acknowledging clean-ups, and
+ * (on the metadata leader) growing the metadata group to a new node, which
+ * needs its replica to route requests. */
+void rf_node__meta_changed(rf_node *n)
 {
     rf_raft *mr = rf_node__meta_raft(n);
     if (mr == NULL)
@@ -236,6 +240,20 @@ void rf_node__round(rf_node *n)
     }
     stop_unwanted(n, m);
     ack_cleanups(n, m);
+    node_group *g = rf_node__group(n, RF_META_GROUP_ID);
+    node_target t;
+    if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+        group_target(n, m, RF_META_GROUP_ID, &t))
+        rebalance_step(n, g, &t);
+}
+
+void rf_node__round(rf_node *n)
+{
+    rf_node__meta_changed(n);
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (mr == NULL)
+        return;
+    const rf_meta *m = rf_raft_model_state(mr);
     maybe_leave(n, m);
     purge_unreachable(n, m);
     for (size_t i = 0; i < n->n_groups; i++) {

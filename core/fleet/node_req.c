@@ -77,7 +77,9 @@ const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group)
     return at < n->cache.n && c[at].group_id == group ? &c[at] : NULL;
 }
 
-/* Records (leader, term) unless a newer term is known; leader 0 drops it. */
+/* Records (leader, term) unless a newer term is known; leader 0 drops it.
+ * term 0 (a redirect's hint or a reply, whose term is not carried)
+ * replaces the leader and keeps the known term. */
 void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t term)
 {
     size_t at = cache_lower(n, group);
@@ -91,7 +93,9 @@ void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t te
         return;
     }
     if (found) {
-        if (term >= c[at].term) {
+        if (term == 0) {
+            c[at].leader = leader;
+        } else if (term >= c[at].term) {
             c[at].leader = leader;
             c[at].term = term;
         }
@@ -130,11 +134,17 @@ static uint64_t pick_target(rf_node *n, node_pending *p)
         return rf_raft_leader(g->raft);
     if (p->group_id == RF_META_GROUP_ID)
         return g != NULL ? n->cfg.node_id : n->join_via;
+    /* No leader known: the desired leader first, then, attempt after
+     * attempt, the other members of the target (one of them may be dead;
+     * a live one redirects to the leader). */
     uint64_t ids[RF_META_REPLICAS_MAX];
     const rf_meta_group *mg = m == NULL ? NULL : rf_meta_group_by_id(m, p->group_id);
-    if (mg != NULL && rf_meta_place(m, mg->name, mg->replicas, ids, RF_META_REPLICAS_MAX) == RF_OK)
-        return ids[0]; /* the desired leader */
-    return 0;
+    if (mg == NULL || rf_meta_place(m, mg->name, mg->replicas, ids, RF_META_REPLICAS_MAX) != RF_OK)
+        return 0;
+    uint32_t count = 0;
+    while (count < mg->replicas && ids[count] != 0)
+        count++;
+    return ids[p->attempts % count];
 }
 
 static void send_forward(rf_node *n, const node_pending *p)

@@ -380,6 +380,42 @@ START_TEST(test_node_same_seed_same_run)
 }
 END_TEST
 
+/* A command whose leader dies while it is in flight is retried with the
+ * same (client, sequence): it is applied exactly once whatever the moment
+ * of the crash, and the caller sees one reply. */
+START_TEST(test_node_command_retried_across_leader_crash_applies_once)
+{
+    static const char *const zones[] = {"a", "b", "c", "a"};
+    static const uint64_t delays_us[] = {200, 1000, 1500, 2000, 2500, 3000, 4000, 6000};
+    for (size_t d = 0; d < sizeof delays_us / sizeof delays_us[0]; d++) {
+        rf_sim_fleet *f = fleet_new(4, 100 + d);
+        char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+        activate_all(f, zones, 4);
+        add_groups(f, 0, 1, 3);
+        ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+        uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+        int leader = rf_sim_fleet_leader(f, gid);
+        uint32_t from = 0;
+        while ((int)from == leader)
+            from++;
+        /* Warm the origin's leader cache, so the command goes straight there. */
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, from, "consensus1", "get"), text),
+                         RF_OK);
+        uint64_t req = rf_sim_fleet_command(f, from, "consensus1", "inc");
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + delays_us[d] * 1000);
+        rf_sim_fleet_kill(f, (uint32_t)leader);
+        int st = wait_status(f, req, text);
+        ck_assert_msg(st == RF_OK, "delay %llu us: status %d", (unsigned long long)delays_us[d], st);
+        ck_assert_str_eq(text, "0");
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, from, "consensus1", "get"), text),
+                         RF_OK);
+        ck_assert_msg(strcmp(text, "1") == 0, "delay %llu us: value %s",
+                      (unsigned long long)delays_us[d], text);
+        rf_sim_fleet_close(f);
+    }
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -395,6 +431,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_group_without_majority_is_reported_not_rebuilt);
     tcase_add_test(tc, test_node_refuses_malformed_frames);
     tcase_add_test(tc, test_node_same_seed_same_run);
+    tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
     suite_add_tcase(s, tc);
     return s;
 }
