@@ -422,6 +422,11 @@ const rf_membership *rf_raft_membership(const rf_raft *r);
 /* The model state digest (rf_model.digest) at the applied index. */
 uint64_t rf_raft_digest(const rf_raft *r);
 
+/* The model state at the applied index, read-only: a host that keeps a
+ * replica (the fleet's metadata) reads it in place instead of mirroring.
+ * Valid until the next input. */
+const void *rf_raft_model_state(const rf_raft *r);
+
 void rf_raft_counters_get(const rf_raft *r, rf_raft_counters *out);
 
 /* Bytes the module currently holds allocated for r (through its allocator,
