@@ -212,9 +212,17 @@ int rf_rec_flush(rf_rec *rec)
     ASSERT(rec != NULL);
     if (!rec->in_txn)
         return RF_OK;
+    /* A COMMIT that fails while SQLite keeps the transaction open (busy past
+     * the timeout) is retried by a later flush, instead of every record
+     * failing on a nested BEGIN. */
+    if (sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_get_autocommit(rec->db))
+            rec->in_txn = 0; /* SQLite rolled it back itself */
+        return RF_EDB;
+    }
     rec->in_txn = 0;
     rec->txn_rows = 0;
-    return sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? RF_OK : RF_EDB;
+    return RF_OK;
 }
 
 /* Steps statement i (already bound) inside the open transaction, opening
