@@ -240,8 +240,15 @@ int record_step(rf_rec *rec, int i)
      * cleared between rows. */
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        /* A constraint failure undoes only its row; an I/O error or a full
+         * disk rolls the whole batch back, and the next row starts anew. */
+        if (sqlite3_get_autocommit(rec->db)) {
+            rec->in_txn = 0;
+            rec->txn_rows = 0;
+        }
         return RF_EDB;
+    }
     if (++rec->txn_rows >= RF_REC_BATCH_ROWS_MAX)
         return rf_rec_flush(rec);
     return RF_OK;
