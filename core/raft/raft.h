@@ -261,8 +261,12 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
                     const uint8_t *cmd, size_t len);
 
-/* A linearizable query: ReadIndex (Raft thesis §6.4), answered at once
- * within the leader lease (§6.4.1) when the lease is enabled. */
+/* A linearizable query: ReadIndex (Raft thesis §6.4): confirmed by a
+ * quorum's answer to a heartbeat round started after the read arrived.
+ * Within the leader lease (§6.4.1, when enabled) it needs no round and is
+ * answered at the next rf_raft_tick: the lease is checked against that
+ * tick's fresh now, never against the time of an older tick (inputs may be
+ * stepped long after it, e.g. after a process pause). */
 int rf_raft_read(rf_raft *r, uint64_t request_id, const uint8_t *query, size_t len);
 
 /* Single-server membership changes (Raft thesis §4.1), one at a time:

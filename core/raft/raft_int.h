@@ -360,6 +360,7 @@ void rf_rft_apply_committed(rf_raft *r);
 void rf_rft_apply_fail_pending(rf_raft *r, int status);
 int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
 void rf_rft_apply_reads(rf_raft *r);
+void rf_rft_apply_lease_reads(rf_raft *r);
 int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
 int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
 void rf_rft_dedup_free(rf_raft *r);
