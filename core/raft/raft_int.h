@@ -214,6 +214,7 @@ struct rf_raft {
     uint64_t election_deadline_ns;
     uint64_t leader_contact_ns; /* last time a leader was heard from */
     bool leader_contact;
+    bool contact_untimed; /* heard from a leader since the last tick */
 
     /* membership (Raft thesis §4.1: the latest entry in the log rules) */
     rf_membership conf;
