@@ -31,7 +31,15 @@
  * depends on. A candidate counts its own vote, and a leader its own entries,
  * only once durable. Writes of one rf_ready are applied in this order:
  * snapshot, truncation, entries, hard state. A crash may lose any write not
- * yet reported through rf_raft_persisted. */
+ * yet reported through rf_raft_persisted. A held acknowledgement that
+ * became stale before its write was durable (the term moved on, or its
+ * entries were truncated or replaced by a snapshot) is dropped, as if lost.
+ *
+ * Clock. Inputs other than rf_raft_tick run with the time of the last
+ * tick, which may be stale (a paused process steps its queued input before
+ * its timers). Decisions whose safety rests on time (the leader lease, a
+ * follower's refusal to vote while it hears from a leader) therefore wait
+ * for, or are stamped by, the next tick's fresh time. */
 
 #include <stdbool.h>
 #include <stddef.h>
