@@ -49,6 +49,7 @@ void rf_rft_election_become_follower(rf_raft *r, uint64_t term, uint64_t leader)
         r->term = term;
         r->vote = 0;
         r->pending_write = true;
+        rf_rft_drop_held(r, term, UINT64_MAX);
     }
     r->role = RF_ROLE_FOLLOWER;
     if (was_leader) {

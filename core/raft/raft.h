@@ -50,6 +50,7 @@
 #define RF_SNAPSHOT_BYTES_MAX (1u << 30) /* one snapshot's data */
 #define RF_RAFT_READS_MAX 4096u         /* pending linearizable reads per leader */
 #define RF_RAFT_PROPOSALS_MAX 65536u    /* uncommitted proposals per leader */
+#define RF_RAFT_TERM_MAX (1ull << 62)   /* terms and indexes above are refused as impossible */
 
 /* ---- basic types ------------------------------------------------------- */
 
