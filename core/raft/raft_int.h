@@ -250,8 +250,6 @@ struct rf_raft {
     uint8_t *read_buf;
     size_t read_buf_cap, read_buf_len;
     uint64_t round_fresh; /* a round whose heartbeats have not left yet */
-    uint64_t conf_request; /* request id of the uncommitted config change */
-    uint64_t conf_request_index;
 
     /* durability */
     uint64_t write_seq;
