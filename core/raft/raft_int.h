@@ -10,7 +10,7 @@
 #include "base/rf_err.h"
 #include "raft/raft.h"
 
-#define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
+#define RAFT_INFLIGHT_MAX 32u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
 #define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
