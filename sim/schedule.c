@@ -18,7 +18,7 @@ typedef enum action {
     A_NETCFG, A_ADD, A_PROMOTE, A_REMOVE, A_TRANSFER,
     A_COUNT,
     /* follow-ups scheduled by the actions above */
-    A_HEAL_NET, A_RESTART, A_RESUME,
+    A_HEAL_CUT, A_RESTART, A_RESUME,
 } action;
 
 enum phase { P_HEAL = 1, P_DRAIN, P_CHECK };
@@ -88,22 +88,25 @@ static void net_action(sched *s, action a, rf_sim_net *net)
     rf_sim_nodeset side = random_side(s);
     rf_sim_nodeset all = rf_sim_net_all(net);
     uint32_t node = (uint32_t)draw(s, 0, s->nodes - 1);
+    uint32_t cut = RF_SIM_CUT_NONE;
     switch (a) {
-    case A_PARTITION: rf_sim_net_partition(net, side, all & ~side); break;
-    case A_ONEWAY: rf_sim_net_cut_oneway(net, side, all & ~side); break;
-    case A_ISOLATE: rf_sim_net_isolate(net, node); break;
-    case A_ZONE: rf_sim_net_cut_zone(net, net->zone[node]); break;
+    case A_PARTITION: cut = rf_sim_net_partition(net, side, all & ~side); break;
+    case A_ONEWAY: cut = rf_sim_net_cut_oneway(net, side, all & ~side); break;
+    case A_ISOLATE: cut = rf_sim_net_isolate(net, node); break;
+    case A_ZONE: cut = rf_sim_net_cut_zone(net, net->zone[node]); break;
     case A_FLAP:
         (void)rf_sim_net_flap(net, side, all & ~side, s->e->now_ns, draw(s, 50 * MS, 400 * MS),
                               s->e->now_ns + hold);
-        break;
+        return; /* a flap ends by itself */
     case A_CLOG:
         rf_sim_net_clog(net, node, (node + 1 + (uint32_t)draw(s, 0, s->nodes - 2)) % s->nodes,
                         s->e->now_ns + hold / 2);
         return; /* a clog ends by itself */
     default: UNREACHABLE();
     }
-    later(s, hold, A_HEAL_NET, 0);
+    /* Each cut is healed on its own: an overlapping cut keeps its time. */
+    if (cut != RF_SIM_CUT_NONE)
+        later(s, hold, A_HEAL_CUT, cut);
 }
 
 /* Half the crashes hit a node with writes in flight (when there is one),
@@ -152,7 +155,7 @@ static void do_action(sched *s, action a, uint32_t node)
     case A_PROMOTE: admin(s, RF_SIM_PROMOTE, 0); break;
     case A_REMOVE: admin(s, RF_SIM_REMOVE, 1); break;
     case A_TRANSFER: admin(s, RF_SIM_TRANSFER, 1); break;
-    case A_HEAL_NET: rf_sim_net_heal(net); break;
+    case A_HEAL_CUT: rf_sim_net_heal_cut(net, node); break;
     case A_RESTART: (void)rf_sim_cluster_restart(c, node); break;
     case A_RESUME: rf_sim_cluster_resume(c, node); break;
     default: UNREACHABLE();
