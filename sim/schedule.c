@@ -194,9 +194,26 @@ static void liveness(sched *s)
         }
         ok_after++;
     }
-    if (rf_sim_cluster_leader(c) < 0)
+    int l = rf_sim_cluster_leader(c);
+    if (l < 0) {
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 7 s after the heal");
-    else if (ok_after == 0 && c != NULL && n_ops > 0)
+        return;
+    }
+    /* 4 s after the clients stopped, every member has caught up. */
+    const rf_raft *lr = rf_sim_cluster_raft(c, (uint32_t)l);
+    const rf_membership *m = rf_raft_membership(lr);
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint32_t node = (uint32_t)(m->members[i].id - 1);
+        const rf_raft *r = rf_sim_cluster_raft(c, node);
+        if (r != NULL && rf_raft_commit_index(r) != rf_raft_commit_index(lr)) {
+            snprintf(text, sizeof(text), "n%u commit index %" PRIu64 " behind leader n%d's %" PRIu64
+                     " 4 s after the clients stopped", node + 1, rf_raft_commit_index(r), l + 1,
+                     rf_raft_commit_index(lr));
+            rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
+            return;
+        }
+    }
+    if (ok_after == 0 && n_ops > 0)
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no operation succeeded after the heal");
 }
 
