@@ -6,6 +6,8 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/history.h"
+#include "sim/history_jsonl.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -340,6 +342,13 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     schedule_faults(&s);
     rf_sim_cluster_run_until(c, s.heal_ns + CHECK_AFTER_HEAL_NS + 1);
 
+    if (opts->history != NULL) {
+        rf_history h;
+        rc = rf_sim_cluster_history(c, &h);
+        if (rc == RF_OK)
+            rc = rf_history_jsonl_write(opts->history, &h);
+        rf_history_close(&h);
+    }
     if (opts->log != NULL && rf_sim_cluster_violations(c) > 0) {
         fprintf(opts->log, "state at the violation:\n");
         rf_sim_cluster_dump(c, opts->log);
@@ -358,5 +367,5 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     res->linz_unknown = s.linz == RF_SIM_LINZ_UNKNOWN;
     rf_sim_cluster_stats_get(c, &res->stats);
     rf_sim_cluster_close(c);
-    return RF_OK;
+    return rc;
 }

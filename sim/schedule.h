@@ -35,6 +35,7 @@ typedef struct rf_sim_schedule_opts {
     uint64_t seed;
     uint32_t members; /* 0: drawn from the seed */
     FILE *log;        /* the event log (--verbose); NULL: quiet */
+    FILE *history;    /* receives the client history as JSON lines (DESIGN.md §5); NULL: none */
     bool broken_disk; /* the disk acknowledges writes before they are durable
                        * (tests that the checkers catch what follows) */
 } rf_sim_schedule_opts;
