@@ -9,11 +9,12 @@
 #include "model/rf_model.h"
 #include "sim/history.h"
 
-/* The search is Wing & Gong's, with Lowe's just-in-time linearization
- * ("Testing for linearizability", 2017) and memoization of configurations
- * (set of linearized ops, model state digest), as in Horn & Kroening's
- * P-compositionality work: the caller splits a run by group (each group is
- * an independent object) and checks each history on its own.
+/* The search is Wing & Gong's backtracking search, with Lowe's
+ * just-in-time linearization ("Testing for linearizability", 2017) and
+ * memoization of configurations (set of linearized ops, model state
+ * digest). Following Horn & Kroening's P-compositionality, the caller
+ * splits a run by group (each group is an independent object) and checks
+ * each history on its own.
  *
  * The sequential specification is the group's rf_model itself, so users'
  * models are checked the same way as the built-ins. An ok op must reply
