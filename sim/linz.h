@@ -30,8 +30,10 @@
  * positions in the whole history.
  *
  * Cost: a linearizable history is usually checked in time close to linear
- * in its length (10,000 int ops with 8 clients: tens of ms, see make
- * bench). Proving a violation means exhausting every way to linearize the
+ * in its length (10,000 int ops: ~15 ms with 8 clients, ~0.4 s with 32;
+ * see make bench); the work grows fast with the number of ops in flight
+ * (64 clients exceed the default budget). Proving a violation means
+ * exhausting every way to linearize the
  * prefix before it; unknown ops that may or may not have taken effect,
  * and whose effect later writes hide, multiply those ways, so such proofs
  * can run out of budget and answer RF_LINZ_UNKNOWN (never "linearizable").
