@@ -91,6 +91,7 @@ typedef struct rf_store_group_info {
     uint64_t vote;
     uint64_t first_index; /* the first entry held; last_index + 1 when none */
     uint64_t last_index;  /* snapshot_index when no entries */
+    bool has_snapshot; /* snapshot_index may be 0 (a bootstrap snapshot) */
     uint64_t snapshot_index;
     uint64_t snapshot_term;
     uint64_t membership_index;
@@ -102,7 +103,8 @@ typedef struct rf_store_group_info {
 int rf_store_group(const rf_store *st, uint64_t group, rf_store_group_info *out);
 /* Writes up to max group ids (ascending) and returns how many exist. */
 size_t rf_store_groups(const rf_store *st, uint64_t *ids, size_t max);
-/* The term of entry index, or of the snapshot's last entry. RF_ECOMPACTED
+/* The term of entry index, or of the snapshot's last entry (index 0 too,
+ * when the group has a snapshot at 0). RF_ECOMPACTED
  * below the snapshot, RF_ENOTFOUND past the last entry. */
 int rf_store_term(const rf_store *st, uint64_t group, uint64_t index, uint64_t *term);
 /* Reads one entry: its term, and its payload into buf (cap bytes) with its
