@@ -56,7 +56,9 @@ typedef struct rf_store_recovery {
  * failure. fs is copied; its context must outlive the store. */
 int rf_store_open(rf_store **out, const rf_fs *fs, const rf_store_config *config,
                   rf_store_recovery *info);
-/* Closes files and frees memory. Not while a commit's I/O runs. */
+/* Closes files and frees memory. Not while a commit's I/O runs. Unless
+ * the store failed, first cuts the active segment to its exact length
+ * (zeros a driver wrote ahead), best effort. */
 void rf_store_close(rf_store *st);
 
 /* One node batch = one append and one sync (plus, when the batch carries
