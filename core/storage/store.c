@@ -84,6 +84,12 @@ void rf_store_close(rf_store *st)
         return;
     ASSERT(!st->busy);
     rd_close_all(st);
+    if (st->active != NULL && !st->failed && st->nsegs > 0) {
+        /* A clean close cuts what a driver wrote ahead (zeros), so that the
+         * next open finds no tail to cut. Best effort: recovery copes. */
+        if (st->fs.ops->truncate(st->fs.ctx, st->active, st->segs[st->nsegs - 1].bytes) == RF_OK)
+            (void)st->fs.ops->sync(st->fs.ctx, st->active);
+    }
     if (st->active != NULL)
         st->fs.ops->close(st->fs.ctx, st->active);
     rf_st_groups_free(st);
