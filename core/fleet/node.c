@@ -281,14 +281,38 @@ void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *
 
 /* ---- inputs ---------------------------------------------------------------- */
 
+/* A member that knows no leader for two election timeouts (longer than
+ * any election takes) reports it once: its group may have lost its
+ * majority. Members not yet added (no configuration) stay silent. */
+static void watch_leader(rf_node *n, node_group *g)
+{
+    if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
+        g->leaderless_since = 0;
+        g->leaderless_told = false;
+        return;
+    }
+    if (g->leaderless_since == 0)
+        g->leaderless_since = n->now;
+    if (!g->leaderless_told &&
+        n->now - g->leaderless_since >= 2 * n->cfg.raft.election_timeout_ns) {
+        g->leaderless_told = true;
+        rf_node__obs(n, RF_NODE_OBS_LEADERLESS, RF_NODE_REASON_NONE, g->id,
+                     rf_raft_term(g->raft), 0);
+    }
+}
+
 void rf_node_tick(rf_node *n, uint64_t now)
 {
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
-    for (size_t i = 0; i < n->n_groups; i++)
-        if (!n->groups[i].quiet)
-            rf_raft_tick(n->groups[i].raft, n->now - n->groups[i].clock_offset);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (g->quiet)
+            continue;
+        rf_raft_tick(g->raft, n->now - g->clock_offset);
+        watch_leader(n, g);
+    }
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
     if (n->meta_dirty) {

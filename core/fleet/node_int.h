@@ -39,6 +39,8 @@ typedef struct node_group {
     uint64_t clock_offset; /* group time = node time - offset */
     uint64_t frozen_at;  /* group time when it went quiet */
     uint64_t last_active; /* node time of the last non-heartbeat work */
+    uint64_t leaderless_since; /* node time, 0: a leader is known */
+    bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
 } node_group;
 
 typedef struct node_pending {

@@ -200,8 +200,11 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_PLACEMENT = 5,       /* the node set changed: new placement target */
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
     RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
-    RF_NODE_OBS_NODE_PURGED = 8      /* node_id was unreachable past the window:
+    RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
                                       * the metadata leader removed it */
+    RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
+                                      * two election timeouts: the group may have
+                                      * lost its majority (once per episode) */
 } rf_node_obs_kind;
 
 typedef enum rf_node_reason {

@@ -7,6 +7,7 @@
 
 #include "base/rf_err.h"
 #include "base/rf_pcg.h"
+#include "placement/rf_placement.h"
 #include "sim/fleet_cluster.h"
 
 #define MS (1000ull * 1000ull)
@@ -312,6 +313,9 @@ START_TEST(test_node_group_without_majority_is_reported_not_rebuilt)
     ck_assert_uint_eq(rf_membership_voters(mm), 3);
     ck_assert_uint_eq(wait_status(f, rf_sim_fleet_command(f, 0, "consensus1", "inc"), NULL),
                       RF_ENOLEADER);
+    rf_sim_fleet_stats st;
+    rf_sim_fleet_stats_get(f, &st);
+    ck_assert_uint_eq(st.obs_user[RF_NODE_OBS_LEADERLESS], 1); /* once, by the survivor */
     uint64_t peers[4], since[4];
     ck_assert_uint_eq(rf_node_unreachable(n, peers, since, 4), 2);
     ck_assert_uint_eq(peers[0], 2);
@@ -489,6 +493,53 @@ START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
 }
 END_TEST
 
+/* A node cut off while a group is removed cleans up when it is back, and
+ * only then is the name free again. */
+START_TEST(test_node_removed_group_is_cleaned_up_on_a_node_that_was_away)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet *f = fleet_new(4, 29);
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    uint64_t gid = 0;
+    uint32_t away = 0;
+    /* A group with a member on a node that is not the metadata leader. */
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    for (size_t i = 0; i < rf_meta_group_count(m) && gid == 0; i++) {
+        uint64_t id = rf_meta_group_at(m, i)->id;
+        for (uint32_t k = 0; k < 4 && gid == 0; k++)
+            if ((int)k != ml && rf_node_group(rf_sim_fleet_node(f, k), id) != NULL &&
+                rf_sim_fleet_leader(f, id) != (int)k) {
+                gid = id;
+                away = k;
+            }
+    }
+    ck_assert_uint_ne(gid, 0);
+    char name[RF_GROUP_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", rf_meta_group_by_id(m, gid)->name);
+    rf_sim_fleet_isolate(f, away, true);
+    uint32_t via = (uint32_t)ml;
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_remove_group(f, via, name), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 500 * MS);
+    /* The others cleaned up; the absent node still owes its acknowledgement. */
+    const rf_meta_removed *r = rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->n_pending, 1);
+    ck_assert(rf_meta_removed_pending(r, (uint64_t)away + 1));
+    ck_assert_ptr_nonnull(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL),
+                     RF_ECLEANUP);
+    rf_sim_fleet_isolate(f, away, false);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_ptr_null(rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL), RF_OK);
+    rf_sim_fleet_close(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -506,6 +557,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_same_seed_same_run);
     tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
     tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
+    tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     suite_add_tcase(s, tc);
     return s;
 }
