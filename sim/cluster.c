@@ -315,9 +315,15 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
 
 static void schedule_tick(rf_sim_cluster *c, sim_node *n, uint64_t delay)
 {
-    int rc = rf_sim_engine_after(&c->eng, delay, SIM_K_TICK, n->index, n->epoch, NULL);
+    int rc = rf_sim_engine_after(&c->eng, delay, SIM_K_TICK, n->index, n->tick_chain, NULL);
     if (rc != RF_OK)
         rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
+}
+
+void sim_node_ticks(rf_sim_cluster *c, sim_node *n, uint64_t first_delay_ns)
+{
+    n->tick_chain++;
+    schedule_tick(c, n, first_delay_ns);
 }
 
 static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
@@ -325,8 +331,8 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     (void)e;
     rf_sim_cluster *c = ctx;
     sim_node *n = &c->nodes[ev->node];
-    if (ev->arg != n->epoch || n->raft == NULL || n->paused)
-        return; /* a crashed incarnation's tick, or paused: resume restarts ticks */
+    if (ev->arg != n->tick_chain || n->raft == NULL || n->paused)
+        return; /* an ended chain's tick, or paused: resume starts a new chain */
     rf_raft_tick(n->raft, local_now(c, n));
     sim_node_drain(c, n);
     schedule_tick(c, n, c->cfg.tick_ns);
@@ -395,7 +401,7 @@ static int node_start(rf_sim_cluster *c, sim_node *n, bool bootstrap)
         uint64_t ph = rf_sim_check_payload(e->kind, e->client_id, e->sequence, e->data, e->len);
         rf_sim_check_append(&c->check, n->index, e->index, &e->term, &ph, 1);
     }
-    schedule_tick(c, n, 1 + rf_pcg32_bounded(&n->disk_rng, (uint32_t)c->cfg.tick_ns));
+    sim_node_ticks(c, n, 1 + rf_pcg32_bounded(&n->disk_rng, (uint32_t)c->cfg.tick_ns));
     sim_node_drain(c, n);
     return RF_OK;
 }

@@ -93,8 +93,7 @@ void rf_sim_cluster_resume(rf_sim_cluster *c, uint32_t node)
             free(ev.ptr);
     }
     n->n_deferred = 0;
-    if (rf_sim_engine_after(&c->eng, 1, SIM_K_TICK, n->index, n->epoch, NULL) != RF_OK)
-        rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
+    sim_node_ticks(c, n, 1);
     sim_log(c, "n%u: resume", node + 1);
 }
 

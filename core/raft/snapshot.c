@@ -176,6 +176,7 @@ static int install(rf_raft *r, const rf_msg *m)
     int rc = rf_rft_snap_load(r, r->recv_buf, r->recv_len);
     if (rc != RF_OK)
         return rc;
+    rf_rft_drop_held(r, r->term, m->index);
     rf_rft_log_reset(&r->log, m->index, m->log_term);
     r->commit = m->index;
     r->applied = m->index;

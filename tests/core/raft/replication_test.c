@@ -333,6 +333,31 @@ START_TEST(test_leader_pipelines_several_batched_appends)
 }
 END_TEST
 
+START_TEST(test_held_ack_dropped_when_term_moves_on_before_persist)
+{
+    /* An ack held for a write of term 1 must not leave once the member is
+     * in term 2 (its leader is deposed, and the entry may be replaced). */
+    static const uint64_t log1[] = {1};
+    hand h = {.r = member_with_log(log1, 1, 1, 3)};
+    rf_entry e[1] = {{.index = 2, .term = 1, .kind = RF_ENTRY_NOOP}};
+    rf_msg m = append_from_leader(1, 1, 1, 0, e, 1);
+    ck_assert_int_eq(rf_raft_receive(h.r, &m), RF_OK);
+    hand_drain(&h, false); /* the write is handed out, not yet durable */
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    uint64_t tok = h.token;
+    rf_msg hb = msg_from(3, RF_MSG_HEARTBEAT, 2); /* a leader of term 2 */
+    ck_assert_int_eq(rf_raft_receive(h.r, &hb), RF_OK);
+    hand_drain(&h, true); /* persists everything, the term-1 write too */
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    ck_assert_ptr_nonnull(hand_find(&h, RF_MSG_HEARTBEAT_RESP, 3));
+    rf_raft_persisted(h.r, tok);
+    hand_drain(&h, true);
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    ck_assert_uint_eq(rf_raft_term(h.r), 2);
+    rf_raft_close(h.r);
+}
+END_TEST
+
 START_TEST(test_replication_commits_many_commands_on_all_members)
 {
     tnet t;
@@ -365,6 +390,7 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_replication_commits_many_commands_on_all_members);
     tcase_add_test(tc, test_snapshot_covering_own_log_keeps_later_entries);
     tcase_add_test(tc, test_leader_pipelines_several_batched_appends);
+    tcase_add_test(tc, test_held_ack_dropped_when_term_moves_on_before_persist);
     suite_add_tcase(s, tc);
     return s;
 }
