@@ -38,6 +38,34 @@ rf_sim_nodeset rf_sim_net_zone_nodes(const rf_sim_net *net, uint32_t zone)
     return s;
 }
 
+int rf_sim_net_zone_id(const rf_sim_net *net, const char *name, uint32_t *zone)
+{
+    for (uint32_t i = 0; i < net->zones_named; i++) {
+        if (strcmp(net->zone_names[i], name) == 0) {
+            *zone = i;
+            return RF_OK;
+        }
+    }
+    return RF_ENOTFOUND;
+}
+
+int rf_sim_net_set_zone_name(rf_sim_net *net, uint32_t node, const char *name)
+{
+    ASSERT(node < net->nodes);
+    size_t len = strlen(name);
+    if (len == 0 || len > RF_SIM_ZONE_NAME_MAX)
+        return RF_EBADNAME;
+    uint32_t z;
+    if (rf_sim_net_zone_id(net, name, &z) != RF_OK) {
+        if (net->zones_named == RF_SIM_ZONES_MAX)
+            return RF_EFULL;
+        z = net->zones_named++;
+        memcpy(net->zone_names[z], name, len + 1);
+    }
+    net->zone[node] = z;
+    return RF_OK;
+}
+
 void rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to)
 {
     for (uint32_t i = 0; i < net->nodes; i++)

@@ -13,6 +13,8 @@
 #define RF_SIM_NODES_MAX 64
 #define RF_SIM_FLAPS_MAX 16
 #define RF_SIM_PPM 1000000u /* probabilities are in parts per million */
+#define RF_SIM_ZONES_MAX 16
+#define RF_SIM_ZONE_NAME_MAX 31 /* bytes */
 
 typedef uint64_t rf_sim_nodeset;
 
@@ -43,6 +45,8 @@ typedef struct rf_sim_net {
     rf_pcg32 rng;          /* the "network" stream */
     rf_sim_trace *trace;   /* draws are hashed here; may be NULL */
     uint32_t zone[RF_SIM_NODES_MAX];
+    char zone_names[RF_SIM_ZONES_MAX][RF_SIM_ZONE_NAME_MAX + 1]; /* zone id -> name */
+    uint32_t zones_named;
     rf_sim_nodeset cut_to[RF_SIM_NODES_MAX];   /* cut_to[from]: bit to = link from->to cut */
     uint64_t clog_until_ns[RF_SIM_NODES_MAX][RF_SIM_NODES_MAX]; /* [from][to] */
     rf_sim_flap flaps[RF_SIM_FLAPS_MAX];
@@ -57,6 +61,12 @@ void rf_sim_net_init(rf_sim_net *net, rf_sim_engine *e, uint32_t nodes,
 
 void rf_sim_net_set_zone(rf_sim_net *net, uint32_t node, uint32_t zone);
 rf_sim_nodeset rf_sim_net_zone_nodes(const rf_sim_net *net, uint32_t zone);
+/* Nodes carry zone names ("zone1"): puts node in the named zone, giving
+ * the name the next free id. RF_EBADNAME for an empty or too long name,
+ * RF_EFULL beyond RF_SIM_ZONES_MAX names. */
+int rf_sim_net_set_zone_name(rf_sim_net *net, uint32_t node, const char *name);
+/* The id of a named zone; RF_ENOTFOUND when no node was put in it. */
+int rf_sim_net_zone_id(const rf_sim_net *net, const char *name, uint32_t *zone);
 rf_sim_nodeset rf_sim_net_all(const rf_sim_net *net);
 
 /* Cuts every link from a node in `from` to a node in `to` (one way). */

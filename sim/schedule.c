@@ -231,9 +231,17 @@ static void draw_config(rf_pcg32 *r, uint32_t members, rf_sim_cluster_config *cf
     cfg->voters = members >= 4 && rf_pcg32_bounded(r, 2) == 0 ? members - 1 : members;
     cfg->clients = 1 + rf_pcg32_bounded(r, 4);
     cfg->net.latency_ns_base = rf_pcg32_range64(r, 100000, 2 * MS);
-    cfg->net.latency_ns_jitter = rf_pcg32_range64(r, 0, 5 * MS);
+    cfg->net.latency_ns_jitter = rf_pcg32_range64(r, 0, rf_pcg32_bounded(r, 4) == 0 ? 30 * MS : 5 * MS);
+    /* A long tail delivers messages from terms long gone. */
     cfg->net.tail_ppm = rf_pcg32_bounded(r, 2) == 0 ? 0 : rf_pcg32_bounded(r, 20000);
-    cfg->net.tail_ns_max = 50 * MS;
+    cfg->net.tail_ns_max = rf_pcg32_range64(r, 10 * MS, 1000 * MS);
+    cfg->raft.election_timeout_ns = rf_pcg32_range64(r, 50 * MS, 300 * MS);
+    cfg->raft.heartbeat_interval_ns =
+        cfg->raft.election_timeout_ns / (2 + rf_pcg32_bounded(r, 5));
+    /* Clocks drift by at most 2% (A_DRIFT): a lease margin of 20% of the
+     * election timeout covers it (Raft thesis §6.4.1). */
+    cfg->raft.lease_drift_ns = cfg->raft.election_timeout_ns / 5;
+    cfg->raft.transfer_timeout_ns = 2 * cfg->raft.election_timeout_ns;
     cfg->net.loss_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
     cfg->net.dup_ppm = rf_pcg32_bounded(r, 3) == 0 ? 0 : rf_pcg32_bounded(r, 50000);
     cfg->disk_ns_max = rf_pcg32_range64(r, cfg->disk_ns_min, 20 * MS);
@@ -303,8 +311,9 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     sched s = {.c = c, .e = rf_sim_cluster_engine(c), .nodes = members, .linz = RF_SIM_LINZ_OK};
     rf_sim_engine_stream(s.e, &s.rng, "faults", 0);
     rf_sim_net *net = rf_sim_cluster_net(c);
+    static const char *zones[3] = {"zone1", "zone2", "zone3"};
     for (uint32_t i = 0; i < members; i++)
-        rf_sim_net_set_zone(net, i, i % 3);
+        (void)rf_sim_net_set_zone_name(net, i, zones[i % 3]);
     rf_sim_engine_on(s.e, K_ACTION, on_action, NULL, &s);
     rf_sim_engine_on(s.e, K_PHASE, on_phase, NULL, &s);
     s.heal_ns = draw(&s, 1 * SEC, 4 * SEC);
