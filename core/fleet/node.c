@@ -422,6 +422,12 @@ size_t rf_node_group_count(const rf_node *n)
     return n->n_groups;
 }
 
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
+{
+    ASSERT(i < n->n_groups);
+    return n->groups[i].raft;
+}
+
 size_t rf_node_quiet_count(const rf_node *n)
 {
     size_t q = 0;

@@ -265,6 +265,8 @@ const rf_meta *rf_node_meta(const rf_node *n);
 /* The member of group hosted here, NULL when none (accessors only). */
 const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id);
 size_t rf_node_group_count(const rf_node *n);
+/* The i-th hosted member, groups in id order (i < rf_node_group_count). */
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i);
 /* Hosted groups that are quiet now. */
 size_t rf_node_quiet_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when

@@ -25,6 +25,17 @@ static int wait_status(rf_sim_fleet *f, uint64_t req, char *text)
     return status;
 }
 
+/* Closes the harness after checking that no group broke Raft's safety. */
+static void fleet_done(rf_sim_fleet *f)
+{
+    const char *why = NULL;
+    uint64_t v = rf_sim_fleet_violations(f, &why);
+    ck_assert_msg(v == 0, "%llu safety violations, first: %s", (unsigned long long)v,
+                  why != NULL ? why : "?");
+    ck_assert_uint_gt(rf_sim_fleet_checks(f), 0); /* the checkers did look */
+    rf_sim_fleet_close(f);
+}
+
 static rf_sim_fleet *fleet_new(uint32_t nodes, uint64_t seed)
 {
     rf_sim_fleet_config cfg;
@@ -77,7 +88,7 @@ START_TEST(test_node_readme_example_four_nodes_five_groups)
     }
     rf_node_status st;
     ck_assert_int_eq(rf_node_status_get(rf_sim_fleet_node(f, 0), "nope", &st), RF_ENOTFOUND);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -148,7 +159,7 @@ START_TEST(test_node_errors_match_raftfleet)
     /* A model's own error comes back as it is. */
     ck_assert(rf_sim_fleet_run_until_converged(f, 10 * SEC));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "g", "dance"), NULL), RF_EINVAL);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -160,7 +171,7 @@ START_TEST(test_node_add_group_without_active_node_is_no_active_node)
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_deactivate(f, 0), NULL), RF_EINACTIVE);
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, "g", 3, "int"), NULL),
                      RF_ENOACTIVENODE);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -195,7 +206,7 @@ START_TEST(test_node_activating_a_node_moves_only_what_placement_moves)
     ck_assert_uint_eq(
         s1.obs_user[RF_NODE_OBS_GROUP_STOPPED] - s0.obs_user[RF_NODE_OBS_GROUP_STOPPED], moved);
     ck_assert_uint_eq(rf_node_group_count(rf_sim_fleet_node(f, 3)), 1 + moved);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -222,7 +233,7 @@ START_TEST(test_node_deactivate_drains_the_node_then_it_leaves)
     /* Data survived the moves. */
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, "consensus2", "get"), text), RF_OK);
     ck_assert_str_eq(text, "7");
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -251,7 +262,7 @@ START_TEST(test_node_killed_node_is_purged_and_its_members_replaced)
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, name, "get"), text), RF_OK);
         ck_assert_str_eq(text, "1");
     }
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -288,7 +299,7 @@ START_TEST(test_node_metadata_leader_loss_and_recovery)
     }
     ck_assert_uint_eq(rf_membership_voters(mm), 3);
     ck_assert_uint_eq(mm->count, 4); /* 3 voters + 1 learner on the 4 live nodes */
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -321,7 +332,7 @@ START_TEST(test_node_group_without_majority_is_reported_not_rebuilt)
     ck_assert_uint_eq(peers[0], 2);
     ck_assert_uint_eq(peers[1], 3);
     ck_assert_uint_gt(since[0], 0);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -373,7 +384,7 @@ static uint64_t readme_trace(uint64_t seed)
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 2, "consensus3", "inc"), NULL), RF_OK);
     uint64_t h = rf_sim_fleet_engine(f)->trace.h;
-    rf_sim_fleet_close(f);
+    fleet_done(f);
     return h;
 }
 
@@ -415,7 +426,7 @@ START_TEST(test_node_command_retried_across_leader_crash_applies_once)
                          RF_OK);
         ck_assert_msg(strcmp(text, "1") == 0, "delay %llu us: value %s",
                       (unsigned long long)delays_us[d], text);
-        rf_sim_fleet_close(f);
+        fleet_done(f);
     }
 }
 END_TEST
@@ -489,7 +500,7 @@ START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
     /* The silence also feeds the purge: the dead node leaves the metadata. */
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)leader + 1));
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -536,7 +547,7 @@ START_TEST(test_node_removed_group_is_cleaned_up_on_a_node_that_was_away)
     ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, away), gid));
     ck_assert_ptr_null(rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL), RF_OK);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
