@@ -7,6 +7,7 @@
 
 #include "base/rf_err.h"
 #include "base/rf_pcg.h"
+#include "placement/rf_placement.h"
 #include "sim/fleet_cluster.h"
 
 #define MS (1000ull * 1000ull)
@@ -22,6 +23,17 @@ static int wait_status(rf_sim_fleet *f, uint64_t req, char *text)
     ck_assert_msg(rf_sim_fleet_wait(f, req, 20 * SEC, &status, text != NULL ? text : buf),
                   "request %llu got no reply", (unsigned long long)req);
     return status;
+}
+
+/* Closes the harness after checking that no group broke Raft's safety. */
+static void fleet_done(rf_sim_fleet *f)
+{
+    const char *why = NULL;
+    uint64_t v = rf_sim_fleet_violations(f, &why);
+    ck_assert_msg(v == 0, "%llu safety violations, first: %s", (unsigned long long)v,
+                  why != NULL ? why : "?");
+    ck_assert_uint_gt(rf_sim_fleet_checks(f), 0); /* the checkers did look */
+    rf_sim_fleet_close(f);
 }
 
 static rf_sim_fleet *fleet_new(uint32_t nodes, uint64_t seed)
@@ -76,7 +88,7 @@ START_TEST(test_node_readme_example_four_nodes_five_groups)
     }
     rf_node_status st;
     ck_assert_int_eq(rf_node_status_get(rf_sim_fleet_node(f, 0), "nope", &st), RF_ENOTFOUND);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -147,7 +159,7 @@ START_TEST(test_node_errors_match_raftfleet)
     /* A model's own error comes back as it is. */
     ck_assert(rf_sim_fleet_run_until_converged(f, 10 * SEC));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "g", "dance"), NULL), RF_EINVAL);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -159,7 +171,7 @@ START_TEST(test_node_add_group_without_active_node_is_no_active_node)
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_deactivate(f, 0), NULL), RF_EINACTIVE);
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, "g", 3, "int"), NULL),
                      RF_ENOACTIVENODE);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -194,7 +206,7 @@ START_TEST(test_node_activating_a_node_moves_only_what_placement_moves)
     ck_assert_uint_eq(
         s1.obs_user[RF_NODE_OBS_GROUP_STOPPED] - s0.obs_user[RF_NODE_OBS_GROUP_STOPPED], moved);
     ck_assert_uint_eq(rf_node_group_count(rf_sim_fleet_node(f, 3)), 1 + moved);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -221,7 +233,7 @@ START_TEST(test_node_deactivate_drains_the_node_then_it_leaves)
     /* Data survived the moves. */
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, "consensus2", "get"), text), RF_OK);
     ck_assert_str_eq(text, "7");
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -250,7 +262,7 @@ START_TEST(test_node_killed_node_is_purged_and_its_members_replaced)
         ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, name, "get"), text), RF_OK);
         ck_assert_str_eq(text, "1");
     }
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -287,7 +299,7 @@ START_TEST(test_node_metadata_leader_loss_and_recovery)
     }
     ck_assert_uint_eq(rf_membership_voters(mm), 3);
     ck_assert_uint_eq(mm->count, 4); /* 3 voters + 1 learner on the 4 live nodes */
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -312,12 +324,15 @@ START_TEST(test_node_group_without_majority_is_reported_not_rebuilt)
     ck_assert_uint_eq(rf_membership_voters(mm), 3);
     ck_assert_uint_eq(wait_status(f, rf_sim_fleet_command(f, 0, "consensus1", "inc"), NULL),
                       RF_ENOLEADER);
+    rf_sim_fleet_stats st;
+    rf_sim_fleet_stats_get(f, &st);
+    ck_assert_uint_eq(st.obs_user[RF_NODE_OBS_LEADERLESS], 1); /* once, by the survivor */
     uint64_t peers[4], since[4];
     ck_assert_uint_eq(rf_node_unreachable(n, peers, since, 4), 2);
     ck_assert_uint_eq(peers[0], 2);
     ck_assert_uint_eq(peers[1], 3);
     ck_assert_uint_gt(since[0], 0);
-    rf_sim_fleet_close(f);
+    fleet_done(f);
 }
 END_TEST
 
@@ -369,7 +384,7 @@ static uint64_t readme_trace(uint64_t seed)
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 2, "consensus3", "inc"), NULL), RF_OK);
     uint64_t h = rf_sim_fleet_engine(f)->trace.h;
-    rf_sim_fleet_close(f);
+    fleet_done(f);
     return h;
 }
 
@@ -411,8 +426,128 @@ START_TEST(test_node_command_retried_across_leader_crash_applies_once)
                          RF_OK);
         ck_assert_msg(strcmp(text, "1") == 0, "delay %llu us: value %s",
                       (unsigned long long)delays_us[d], text);
-        rf_sim_fleet_close(f);
+        fleet_done(f);
     }
+}
+END_TEST
+
+static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        rf_node_counters c;
+        if (n == NULL)
+            continue;
+        rf_node_counters_get(n, &c);
+        sum += c.user_msgs_sent;
+    }
+    return sum;
+}
+
+/* Idle groups go quiet and send nothing; work wakes them; the death of a
+ * quiet group's leader node is noticed by the node-pair heartbeats and a
+ * new leader is elected. */
+START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 4);
+    cfg.seed = 23;
+    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    size_t quiet = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
+    ck_assert_uint_eq(quiet, 15); /* 5 groups x 3 members; the metadata stays awake */
+    uint64_t m0 = user_msgs(f, 4);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    ck_assert_uint_eq(user_msgs(f, 4) - m0, 0);
+    /* A command wakes its group and is served. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "consensus4", "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    ck_assert_uint_gt(user_msgs(f, 4) - m0, 0);
+    /* Back to quiet, then the leader's node dies. */
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus4")->id;
+    int leader = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(leader, 0);
+    ck_assert(rf_node_quiet_count(rf_sim_fleet_node(f, (uint32_t)leader)) > 0);
+    uint32_t from = leader == 0 ? 1u : 0u;
+    rf_sim_fleet_kill(f, (uint32_t)leader);
+    uint64_t t0 = rf_sim_fleet_now(f);
+    int leader2 = -1;
+    while ((leader2 = rf_sim_fleet_leader(f, gid)) < 0 && rf_sim_fleet_now(f) - t0 < 5 * SEC)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + MS);
+    /* Within the usual bounds: the silence is noticed after one election
+     * timeout T (100 ms) and a heartbeat interval, then the woken followers
+     * elect within 2T, as after any leader crash. */
+    ck_assert_int_ge(leader2, 0);
+    ck_assert_int_ne(leader2, leader);
+    ck_assert_uint_lt(rf_sim_fleet_now(f) - t0, 400 * MS);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, from, "consensus4", "inc"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "1");
+    rf_node_counters c;
+    rf_node_counters_get(rf_sim_fleet_node(f, from), &c);
+    ck_assert_uint_eq(c.peers_suspected, 1);
+    /* The silence also feeds the purge: the dead node leaves the metadata. */
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)leader + 1));
+    fleet_done(f);
+}
+END_TEST
+
+/* A node cut off while a group is removed cleans up when it is back, and
+ * only then is the name free again. */
+START_TEST(test_node_removed_group_is_cleaned_up_on_a_node_that_was_away)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet *f = fleet_new(4, 29);
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    uint64_t gid = 0;
+    uint32_t away = 0;
+    /* A group with a member on a node that is not the metadata leader. */
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    for (size_t i = 0; i < rf_meta_group_count(m) && gid == 0; i++) {
+        uint64_t id = rf_meta_group_at(m, i)->id;
+        for (uint32_t k = 0; k < 4 && gid == 0; k++)
+            if ((int)k != ml && rf_node_group(rf_sim_fleet_node(f, k), id) != NULL &&
+                rf_sim_fleet_leader(f, id) != (int)k) {
+                gid = id;
+                away = k;
+            }
+    }
+    ck_assert_uint_ne(gid, 0);
+    char name[RF_GROUP_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", rf_meta_group_by_id(m, gid)->name);
+    rf_sim_fleet_isolate(f, away, true);
+    uint32_t via = (uint32_t)ml;
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_remove_group(f, via, name), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 500 * MS);
+    /* The others cleaned up; the absent node still owes its acknowledgement. */
+    const rf_meta_removed *r = rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->n_pending, 1);
+    ck_assert(rf_meta_removed_pending(r, (uint64_t)away + 1));
+    ck_assert_ptr_nonnull(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL),
+                     RF_ECLEANUP);
+    rf_sim_fleet_isolate(f, away, false);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_ptr_null(rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL), RF_OK);
+    fleet_done(f);
 }
 END_TEST
 
@@ -432,6 +567,8 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_refuses_malformed_frames);
     tcase_add_test(tc, test_node_same_seed_same_run);
     tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
+    tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
+    tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     suite_add_tcase(s, tc);
     return s;
 }
