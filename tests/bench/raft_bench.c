@@ -89,8 +89,11 @@ static void deliver(const rf_send *s)
     }
     size_t need = rf_msg_encoded_size(&s->msg), len = 0;
     if (need > g_wire_cap) {
+        uint8_t *nb = realloc(g_wire, need * 2);
+        if (!nb)
+            return;
+        g_wire = nb;
         g_wire_cap = need * 2;
-        g_wire = realloc(g_wire, g_wire_cap);
     }
     if (rf_msg_encode(&s->msg, g_wire, g_wire_cap, &len) == RF_OK)
         rf_raft_receive_bytes(g[s->to], g_wire, len);
