@@ -6,7 +6,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
-#include "sim/linz_memo.h"
+#include "sim/linz_search.h"
 
 /* Ok ops form one doubly linked list of call and return entries in time
  * order. The search (Lowe 2017, "just-in-time" linearization) walks it from
@@ -26,76 +26,16 @@
  * and stores the set exactly, compactly (see sim/linz_memo.c).
  *
  * Unknown commands make the search exponential in the number pending, so
- * two reductions keep it small, both sound because an unknown op may also
+ * four reductions keep it small, all sound because an unknown op may also
  * never take effect:
  *  - an unknown op that leaves the state as it is is not applied (the
  *    configuration without it, being explored, allows everything it does);
  *  - unknown ops with identical input are interchangeable, so they are
- *    applied in call order only (one pending "inc" of many stands for all). */
-
-typedef struct linz_op {
-    const rf_op *src;
-    size_t src_index;
-    uint64_t zob;       /* this op's Zobrist value */
-    int32_t same_prev;  /* unknown ops: the previous unknown op with the same input, or -1 */
-} linz_op;
-
-typedef struct linz_entry {
-    int32_t prev, next;
-    int32_t op;    /* index into ops */
-    int32_t match; /* call: its return entry; return: its call */
-    bool is_call;
-} linz_entry;
-
-/* Where the walk is: at an entry of the list, or (past the frontier return
- * entry) at position unk of the unknown ops. */
-typedef struct linz_pos {
-    int32_t entry;
-    int32_t frontier; /* -1 while walking the list */
-    size_t unk;
-} linz_pos;
-
-typedef struct linz_frame {
-    int32_t op;       /* the op linearized */
-    linz_pos from;    /* where it was chosen, to resume after it is undone */
-    int32_t max_prev; /* the highest linearized op before it */
-    void *state;      /* the state before a command; NULL for a query */
-    uint64_t digest;  /* its digest */
-} linz_frame;
-
-typedef struct linz_search {
-    const rf_model *m;
-    linz_op *ops; /* in call order */
-    size_t n;
-    int32_t *unk; /* the unknown ops, in call order */
-    size_t unk_len;
-    int32_t *call_entry; /* per op: its call entry, -1 for unknown ops */
-    linz_entry *e;
-    int32_t head, tail;
-    uint64_t *bits; /* linearized ops */
-    linz_frame *stack;
-    size_t depth;
-    int32_t max_op; /* highest linearized op index, -1 when none */
-    uint64_t set_hash;
-    void *cur;
-    uint64_t cur_digest;
-    size_t returns_left;
-    uint8_t *scratch; /* encode buffer for cloning states */
-    size_t scratch_cap;
-    uint8_t *reply;
-    linz_memo memo;
-    uint64_t steps_max;
-    size_t stable; /* stack[0..stable) equals out->prefix[0..stable) */
-    rf_linz_result *out;
-} linz_search;
-
-static uint64_t splitmix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
+ *    applied in call order only (one pending "inc" of many stands for all);
+ *  - a configuration is skipped when one that failed had the same ok ops
+ *    and state with a subset of its unknown ops applied (sim/linz_dom.h),
+ *    or when one with fewer unknown ops that the search explores anyway
+ *    has them (linz_chain_redundant). */
 
 static void bit_flip(uint64_t *b, size_t i) { b[i / 64] ^= (uint64_t)1 << (i % 64); }
 
@@ -158,35 +98,157 @@ static bool linz_reply_matches(const rf_op *src, const uint8_t *reply, size_t le
            (len == 0 || memcmp(reply, src->reply, len) == 0);
 }
 
-/* ---- the search ---------------------------------------------------------- */
+/* The search stack keeps the state before each command only for its top
+ * state_stride frames and one frame in state_stride below, so a long
+ * history of a model with a big state does not hold one copy per op; a
+ * dropped state is rebuilt by replaying commands from the nearest kept one
+ * (backtracking that deep is rare). */
 
-static void linz_push(linz_search *s, int32_t op, linz_pos from, void *next, uint64_t digest,
-                      uint64_t set_hash, int32_t max_prev)
+/* A new copy of the state before frame k. Returns RF_ENONDET when a
+ * replay does not reproduce the recorded digest (the model is not
+ * deterministic), RF_ENOMEM. */
+static int linz_state_before(linz_search *s, size_t k, void **out)
 {
-    linz_frame *f = &s->stack[s->depth++];
-    ASSERT(s->depth <= s->n);
-    f->op = op;
-    f->from = from;
-    f->max_prev = max_prev;
-    f->state = next == NULL ? NULL : s->cur;
-    f->digest = s->cur_digest;
-    if (next != NULL)
-        s->cur = next;
-    s->cur_digest = digest;
-    s->set_hash = set_hash;
-    if (s->call_entry[op] >= 0)
-        linz_lift(s, s->call_entry[op]);
+    size_t j = k;
+    while (j > 0 && s->stack[j].state == NULL)
+        j--;
+    void *st = NULL;
+    int rc = RF_OK;
+    if (s->stack[j].state != NULL) {
+        rc = linz_clone(s, s->stack[j].state, &st);
+    } else { /* nothing kept down to frame 0, a query: the initial state */
+        st = s->m->create();
+        rc = st == NULL ? RF_ENOMEM : RF_OK;
+    }
+    for (size_t i = j; rc == RF_OK && i < k; i++) {
+        const rf_op *src = s->ops[s->stack[i].op].src;
+        size_t rlen = 0;
+        if (src->kind == RF_OP_COMMAND)
+            s->m->command(st, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    }
+    if (rc == RF_OK && s->m->digest(st) != s->stack[k].digest)
+        rc = RF_ENONDET;
+    if (rc != RF_OK && st != NULL)
+        s->m->destroy(st);
+    *out = rc == RF_OK ? st : NULL;
+    return rc;
 }
 
-/* Tries to linearize op now (chosen at position from); *pushed tells
- * whether it was: it matched, and its configuration is new. */
-static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
+/* ---- the search ---------------------------------------------------------- */
+
+/* Adds op to the linearized sets; returns what undoing it needs. */
+static void linz_mark(linz_search *s, int32_t op, int32_t *max_prev, int32_t *ok_max_prev)
+{
+    const linz_op *o = &s->ops[op];
+    *max_prev = s->max_op;
+    *ok_max_prev = s->ok_max;
+    bit_flip(s->bits, (size_t)op);
+    s->set_hash ^= o->zob;
+    if (op > s->max_op)
+        s->max_op = op;
+    if (o->src->status == RF_OP_OK) {
+        bit_flip(s->ok_bits, (size_t)o->rank);
+        s->ok_hash ^= o->zob;
+        s->ok_count++;
+        if (o->rank > s->ok_max)
+            s->ok_max = o->rank;
+    } else {
+        bit_flip(s->unk_bits, (size_t)o->rank);
+        s->unk_count++;
+    }
+}
+
+static void linz_unmark(linz_search *s, int32_t op, int32_t max_prev, int32_t ok_max_prev)
+{
+    const linz_op *o = &s->ops[op];
+    bit_flip(s->bits, (size_t)op);
+    ASSERT(!linz_bit_get(s->bits, (size_t)op));
+    s->set_hash ^= o->zob;
+    s->max_op = max_prev;
+    if (o->src->status == RF_OP_OK) {
+        bit_flip(s->ok_bits, (size_t)o->rank);
+        s->ok_hash ^= o->zob;
+        s->ok_count--;
+        s->ok_max = ok_max_prev;
+    } else {
+        bit_flip(s->unk_bits, (size_t)o->rank);
+        s->unk_count--;
+    }
+}
+
+static linz_set linz_ok_set(const linz_search *s)
+{
+    return (linz_set){s->ok_bits, s->ok_max, s->ok_count, s->ok_hash};
+}
+
+/* True when the configuration just marked, with state digest, need not be
+ * explored: seen before (now recorded), or dominated by a failed one. */
+static bool linz_known(linz_search *s, uint64_t digest)
+{
+    linz_set all = {s->bits, s->max_op, s->depth + 1, s->set_hash};
+    if (linz_memo_seen_or_add(&s->memo, &all, digest))
+        return true;
+    linz_set ok = linz_ok_set(s);
+    return s->unk_count > 0 && linz_dom_dominated(&s->dom, &ok, digest, s->unk_bits);
+}
+
+/* Unknown op u, applied after a chain c1..ck of unknown ops (pushed at this
+ * same frontier since the last ok op, from configuration P), gives a state
+ * of this digest. That configuration is redundant when an ancestor on the
+ * chain (P included) has the same state, or when u alone applied to P
+ * does: those have the same ok ops and fewer unknown ops applied, and P's
+ * dead end tries u directly too. */
+static int linz_chain_redundant(linz_search *s, int32_t op, uint64_t digest, bool *redundant)
+{
+    size_t k = s->depth;
+    *redundant = false;
+    while (k > 0 && s->ops[s->stack[k - 1].op].src->status == RF_OP_UNKNOWN) {
+        k--;
+        if (s->stack[k].digest == digest) {
+            *redundant = true;
+            return RF_OK;
+        }
+    }
+    if (k == s->depth)
+        return RF_OK;
+    /* P must allow u: its identical predecessor applied before the chain. */
+    int32_t prev = s->ops[op].same_prev;
+    for (size_t i = k; prev >= 0 && i < s->depth; i++)
+        if (s->stack[i].op == prev)
+            return RF_OK;
+    const rf_op *src = s->ops[op].src;
+    void *alt = NULL;
+    size_t rlen = 0;
+    int rc = linz_state_before(s, k, &alt);
+    if (rc != RF_OK)
+        return rc;
+    s->m->command(alt, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    *redundant = s->m->digest(alt) == digest;
+    s->m->destroy(alt);
+    return RF_OK;
+}
+
+typedef enum linz_outcome {
+    LINZ_SKIPPED, /* not linearized here: try the next candidate */
+    LINZ_PUSHED,  /* linearized: a new configuration */
+    LINZ_DEAD,    /* this configuration has no completion */
+} linz_outcome;
+
+/* Tries to linearize op now (chosen at position from).
+ *
+ * An ok query that matches the current state and may go now can always be
+ * linearized right here: in any linearization of the rest, moving it to
+ * the front keeps its reply (same state) and the real-time order (no ok op
+ * still pending returned before its call, or the walk would have stopped
+ * at that return). So when that configuration is known to fail, this one
+ * fails too (LINZ_DEAD), and undoing such a query undoes its parent too. */
+static int linz_try(linz_search *s, int32_t op, linz_pos from, linz_outcome *outcome)
 {
     const rf_op *src = s->ops[op].src;
     void *next = NULL;
     uint64_t digest = s->cur_digest;
     size_t rlen = 0;
-    *pushed = false;
+    *outcome = LINZ_SKIPPED;
     if (src->kind == RF_OP_QUERY) {
         s->m->query(s->cur, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
     } else {
@@ -197,37 +259,68 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
         digest = s->m->digest(next);
     }
     bool useful = src->status != RF_OP_UNKNOWN || digest != s->cur_digest;
+    if (useful && src->status == RF_OP_UNKNOWN) {
+        bool redundant = false;
+        int rc = linz_chain_redundant(s, op, digest, &redundant);
+        if (rc != RF_OK) {
+            s->m->destroy(next);
+            return rc;
+        }
+        useful = !redundant;
+    }
     if (useful && linz_reply_matches(src, s->reply, rlen)) {
-        int32_t max_prev = s->max_op;
-        uint64_t set_hash = s->set_hash ^ s->ops[op].zob;
-        bit_flip(s->bits, (size_t)op);
-        if (op > s->max_op)
-            s->max_op = op;
-        if (!linz_memo_seen_or_add(&s->memo, s->bits, s->max_op, s->depth + 1, set_hash,
-                                   digest)) {
-            linz_push(s, op, from, next, digest, set_hash, max_prev);
-            *pushed = true;
+        int32_t max_prev, ok_max_prev;
+        linz_mark(s, op, &max_prev, &ok_max_prev);
+        if (!linz_known(s, digest)) {
+            linz_frame *f = &s->stack[s->depth++];
+            ASSERT(s->depth <= s->n);
+            *f = (linz_frame){.op = op, .from = from, .max_prev = max_prev,
+                              .ok_max_prev = ok_max_prev, .state = NULL,
+                              .digest = s->cur_digest};
+            if (next != NULL) {
+                f->state = s->cur;
+                s->cur = next;
+            }
+            if (s->depth > s->state_stride) {
+                size_t k = s->depth - 1 - s->state_stride;
+                linz_frame *old = &s->stack[k];
+                if (k % s->state_stride != 0 && old->state != NULL) {
+                    s->m->destroy(old->state);
+                    old->state = NULL;
+                }
+            }
+            s->cur_digest = digest;
+            if (s->call_entry[op] >= 0)
+                linz_lift(s, s->call_entry[op]);
+            *outcome = LINZ_PUSHED;
             return RF_OK;
         }
-        bit_flip(s->bits, (size_t)op);
-        s->max_op = max_prev;
+        linz_unmark(s, op, max_prev, ok_max_prev);
+        if (src->kind == RF_OP_QUERY && src->status == RF_OP_OK)
+            *outcome = LINZ_DEAD;
     }
     if (next != NULL)
         s->m->destroy(next);
     return RF_OK;
 }
 
-/* Undoes the last linearization; returns the position after its choice. */
-static linz_pos linz_pop(linz_search *s)
+/* Undoes the last linearization, whose configuration has no completion;
+ * *p gets the position after its choice. */
+static int linz_pop(linz_search *s, linz_pos *p)
 {
     ASSERT(s->depth > 0);
+    linz_frame *top = &s->stack[s->depth - 1];
+    if (s->ops[top->op].src->kind == RF_OP_COMMAND && top->state == NULL) {
+        int rc = linz_state_before(s, s->depth - 1, &top->state);
+        if (rc != RF_OK)
+            return rc;
+    }
+    linz_set ok = linz_ok_set(s);
+    linz_dom_add(&s->dom, &ok, s->cur_digest, s->unk_bits, s->unk_len, s->unk_count);
     linz_frame *f = &s->stack[--s->depth];
     if (s->call_entry[f->op] >= 0)
         linz_unlift(s, s->call_entry[f->op]);
-    bit_flip(s->bits, (size_t)f->op);
-    ASSERT(!linz_bit_get(s->bits, (size_t)f->op));
-    s->set_hash ^= s->ops[f->op].zob;
-    s->max_op = f->max_prev;
+    linz_unmark(s, f->op, f->max_prev, f->ok_max_prev);
     if (f->state != NULL) {
         s->m->destroy(s->cur);
         s->cur = f->state;
@@ -235,12 +328,12 @@ static linz_pos linz_pop(linz_search *s)
     s->cur_digest = f->digest;
     if (s->depth < s->stable)
         s->stable = s->depth;
-    linz_pos p = f->from;
-    if (p.frontier < 0)
-        p.entry = s->e[p.entry].next;
+    *p = f->from;
+    if (p->frontier < 0)
+        p->entry = s->e[p->entry].next;
     else
-        p.unk++;
-    return p;
+        p->unk++;
+    return RF_OK;
 }
 
 /* At a dead end before return entry ri: remembers the deepest point reached
@@ -282,6 +375,24 @@ static int32_t linz_next_unknown(const linz_search *s, linz_pos *p)
     return -1;
 }
 
+/* Leaves a configuration that has no completion: undoes the last choice,
+ * and goes on undoing while the undone op was an ok query (see linz_try).
+ * *root_failed when the initial configuration has none. */
+static int linz_backtrack(linz_search *s, linz_pos *p, bool *root_failed)
+{
+    *root_failed = false;
+    for (;;) {
+        if (s->depth == 0) {
+            *root_failed = true;
+            return RF_OK;
+        }
+        const rf_op *undone = s->ops[s->stack[s->depth - 1].op].src;
+        int rc = linz_pop(s, p);
+        if (rc != RF_OK || undone->kind != RF_OP_QUERY || undone->status != RF_OP_OK)
+            return rc;
+    }
+}
+
 static int linz_run(linz_search *s)
 {
     linz_pos p = {s->e[s->head].next, -1, 0};
@@ -303,164 +414,34 @@ static int linz_run(linz_search *s)
             p.unk = 0;
         }
         op = p.frontier < 0 ? s->e[p.entry].op : linz_next_unknown(s, &p);
+        linz_outcome outcome = LINZ_DEAD;
         if (op >= 0) {
-            bool pushed = false;
-            int rc = linz_try(s, op, p, &pushed);
+            int rc = linz_try(s, op, p, &outcome);
             if (rc != RF_OK)
                 return rc;
-            if (pushed)
+            if (outcome == LINZ_PUSHED) {
                 p = (linz_pos){s->e[s->head].next, -1, 0};
-            else if (p.frontier < 0)
-                p.entry = s->e[p.entry].next;
-            else
-                p.unk++;
-            continue;
+                continue;
+            }
+            if (outcome == LINZ_SKIPPED) {
+                if (p.frontier < 0)
+                    p.entry = s->e[p.entry].next;
+                else
+                    p.unk++;
+                continue;
+            }
+        } else {
+            linz_note_best(s, p.frontier);
         }
-        linz_note_best(s, p.frontier);
-        if (s->depth == 0) {
+        bool root_failed = false;
+        int rc = linz_backtrack(s, &p, &root_failed);
+        if (rc != RF_OK)
+            return rc;
+        if (root_failed) {
             s->out->verdict = RF_LINZ_VIOLATION;
             return RF_OK;
         }
-        p = linz_pop(s);
     }
-}
-
-/* ---- setting up ---------------------------------------------------------- */
-
-typedef struct linz_event {
-    uint64_t time;
-    uint32_t is_return; /* calls sort before returns at equal times */
-    uint32_t op;
-} linz_event;
-
-static int linz_event_cmp(const void *a, const void *b)
-{
-    const linz_event *x = a, *y = b;
-    if (x->time != y->time)
-        return x->time < y->time ? -1 : 1;
-    if (x->is_return != y->is_return)
-        return x->is_return < y->is_return ? -1 : 1;
-    return x->op < y->op ? -1 : x->op > y->op ? 1 : 0;
-}
-
-static int linz_op_cmp(const void *a, const void *b)
-{
-    const linz_op *x = a, *y = b;
-    if (x->src->call_ns != y->src->call_ns)
-        return x->src->call_ns < y->src->call_ns ? -1 : 1;
-    return x->src_index < y->src_index ? -1 : x->src_index > y->src_index ? 1 : 0;
-}
-
-/* Keeps the ops that constrain the search (ok ops and unknown commands),
- * in call order, and checks the record is well formed. */
-static int linz_select(linz_search *s, const rf_history *h)
-{
-    if (h->count > RF_HISTORY_OPS_MAX)
-        return RF_EINVAL;
-    s->ops = malloc((h->count + 1) * sizeof *s->ops);
-    if (s->ops == NULL)
-        return RF_ENOMEM;
-    for (size_t i = 0; i < h->count; i++) {
-        const rf_op *op = &h->ops[i];
-        if (op->call_ns == RF_HISTORY_NO_RETURN)
-            return RF_EINVAL;
-        if (op->status == RF_OP_OK &&
-            (op->return_ns == RF_HISTORY_NO_RETURN || op->return_ns < op->call_ns))
-            return RF_EINVAL;
-        if (op->status == RF_OP_FAIL || (op->status == RF_OP_UNKNOWN && op->kind == RF_OP_QUERY))
-            continue;
-        if (op->status != RF_OP_OK && op->status != RF_OP_UNKNOWN)
-            return RF_EINVAL;
-        s->ops[s->n++] = (linz_op){.src = op, .src_index = i, .same_prev = -1};
-    }
-    /* Call order, ties by history position, so that bit indices follow
-     * the order in which the search mostly linearizes. */
-    qsort(s->ops, s->n, sizeof *s->ops, linz_op_cmp);
-    for (size_t i = 0; i < s->n; i++)
-        s->ops[i].zob = splitmix64(0x6c696e7aull * 0x10000u + i);
-    return RF_OK;
-}
-
-static const linz_op *linz_sort_ops; /* qsort has no context argument */
-
-/* Unknown ops by input bytes, then call order. */
-static int linz_unk_cmp(const void *a, const void *b)
-{
-    int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-    const rf_op *ox = linz_sort_ops[x].src, *oy = linz_sort_ops[y].src;
-    size_t n = ox->input_len < oy->input_len ? ox->input_len : oy->input_len;
-    int c = memcmp(ox->input, oy->input, n);
-    if (c != 0)
-        return c;
-    if (ox->input_len != oy->input_len)
-        return ox->input_len < oy->input_len ? -1 : 1;
-    return x < y ? -1 : x > y ? 1 : 0;
-}
-
-/* Lists the unknown ops in call order and links each to the previous one
- * with the same input (for the interchangeability reduction). */
-static int linz_index_unknown(linz_search *s)
-{
-    s->unk = malloc((s->n + 1) * sizeof *s->unk);
-    int32_t *sorted = malloc((s->n + 1) * sizeof *sorted);
-    if (s->unk == NULL || sorted == NULL) {
-        free(sorted);
-        return RF_ENOMEM;
-    }
-    for (size_t i = 0; i < s->n; i++)
-        if (s->ops[i].src->status == RF_OP_UNKNOWN)
-            s->unk[s->unk_len++] = (int32_t)i;
-    memcpy(sorted, s->unk, s->unk_len * sizeof *sorted);
-    linz_sort_ops = s->ops;
-    qsort(sorted, s->unk_len, sizeof *sorted, linz_unk_cmp);
-    linz_sort_ops = NULL;
-    for (size_t i = 1; i < s->unk_len; i++) {
-        const rf_op *a = s->ops[sorted[i - 1]].src, *b = s->ops[sorted[i]].src;
-        if (a->input_len == b->input_len && memcmp(a->input, b->input, a->input_len) == 0)
-            s->ops[sorted[i]].same_prev = sorted[i - 1];
-    }
-    free(sorted);
-    return RF_OK;
-}
-
-/* Builds the entry list of the ok ops: head sentinel, entries in event
- * order, tail sentinel. */
-static int linz_build_list(linz_search *s)
-{
-    size_t nev = 0;
-    linz_event *ev = malloc((2 * s->n + 1) * sizeof *ev);
-    s->e = malloc((2 * s->n + 2) * sizeof *s->e);
-    s->call_entry = malloc((s->n + 1) * sizeof *s->call_entry);
-    if (ev == NULL || s->e == NULL || s->call_entry == NULL) {
-        free(ev);
-        return RF_ENOMEM;
-    }
-    for (size_t i = 0; i < s->n; i++) {
-        s->call_entry[i] = -1;
-        if (s->ops[i].src->status != RF_OP_OK)
-            continue;
-        ev[nev++] = (linz_event){s->ops[i].src->call_ns, 0, (uint32_t)i};
-        ev[nev++] = (linz_event){s->ops[i].src->return_ns, 1, (uint32_t)i};
-    }
-    qsort(ev, nev, sizeof *ev, linz_event_cmp);
-    s->head = 0;
-    s->tail = (int32_t)nev + 1;
-    for (size_t k = 0; k <= nev + 1; k++)
-        s->e[k] = (linz_entry){.prev = (int32_t)k - 1, .next = (int32_t)k + 1, .op = -1, .match = -1};
-    for (size_t k = 0; k < nev; k++) {
-        linz_entry *en = &s->e[k + 1];
-        en->op = (int32_t)ev[k].op;
-        en->is_call = ev[k].is_return == 0;
-        if (en->is_call) {
-            s->call_entry[en->op] = (int32_t)k + 1;
-        } else { /* a call sorts before its return */
-            en->match = s->call_entry[en->op];
-            s->e[en->match].match = (int32_t)k + 1;
-            s->returns_left++;
-        }
-    }
-    free(ev);
-    return RF_OK;
 }
 
 /* The model's reply to the blocking op after the best prefix: replays the
@@ -494,53 +475,8 @@ static void linz_expected(const rf_model *m, const rf_history *h, rf_linz_result
     out->has_expected = true;
 }
 
-static void linz_free(linz_search *s)
-{
-    while (s->depth > 0) {
-        linz_frame *f = &s->stack[--s->depth];
-        if (f->state != NULL) {
-            s->m->destroy(s->cur);
-            s->cur = f->state;
-        }
-    }
-    if (s->cur != NULL)
-        s->m->destroy(s->cur);
-    free(s->ops);
-    free(s->e);
-    free(s->unk);
-    free(s->call_entry);
-    free(s->bits);
-    free(s->stack);
-    free(s->scratch);
-    free(s->reply);
-    linz_memo_close(&s->memo);
-}
-
-static int linz_prepare(linz_search *s, const rf_history *h)
-{
-    int rc = linz_select(s, h);
-    if (rc != RF_OK)
-        return rc;
-    rc = linz_build_list(s);
-    if (rc == RF_OK)
-        rc = linz_index_unknown(s);
-    if (rc != RF_OK)
-        return rc;
-    s->bits = calloc(s->n / 64 + 1, sizeof *s->bits);
-    s->stack = malloc((s->n + 1) * sizeof *s->stack);
-    s->reply = malloc(RF_MODEL_REPLY_MAX);
-    s->out->prefix = malloc((s->n + 1) * sizeof *s->out->prefix);
-    s->cur = s->m->create();
-    if (s->bits == NULL || s->stack == NULL || s->reply == NULL || s->out->prefix == NULL ||
-        s->cur == NULL)
-        return RF_ENOMEM;
-    s->cur_digest = s->m->digest(s->cur);
-    s->max_op = -1;
-    return RF_OK;
-}
-
-int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
-                  rf_linz_result *out)
+int linz_check_one(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                   rf_linz_result *out)
 {
     linz_search s;
     memset(out, 0, sizeof *out);
@@ -550,8 +486,14 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
     s.m = model;
     s.out = out;
     s.steps_max = cfg != NULL && cfg->steps_max != 0 ? cfg->steps_max : RF_LINZ_STEPS_DEFAULT;
-    s.memo.bytes_max = cfg != NULL && cfg->memo_bytes_max != 0 ? cfg->memo_bytes_max
-                                                               : RF_LINZ_MEMO_BYTES_DEFAULT;
+    s.state_stride = cfg != NULL && cfg->state_stride != 0 ? cfg->state_stride
+                                                           : RF_LINZ_STATE_STRIDE_DEFAULT;
+    size_t bytes = cfg != NULL && cfg->memo_bytes_max != 0 ? cfg->memo_bytes_max
+                                                           : RF_LINZ_MEMO_BYTES_DEFAULT;
+    /* Half for the memo of seen configurations, half for failed ones. */
+    s.memo.bytes_max = bytes / 2;
+    s.dom.table.bytes_max = bytes / 4;
+    s.dom.bytes_max = bytes / 4;
     out->verdict = RF_LINZ_UNKNOWN;
     int rc = linz_prepare(&s, h);
     if (rc == RF_OK)
@@ -564,6 +506,14 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
         out->verdict = RF_LINZ_UNKNOWN;
     linz_free(&s);
     return rc;
+}
+
+int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                  rf_linz_result *out)
+{
+    if (model == &rf_model_kv && linz_kv_splittable(h))
+        return linz_check_kv(h, cfg, out);
+    return linz_check_one(model, h, cfg, out);
 }
 
 void rf_linz_result_close(rf_linz_result *r)

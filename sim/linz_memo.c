@@ -20,16 +20,15 @@ static uint64_t memo_mix(uint64_t x)
     return x ^ (x >> 31);
 }
 
-static bool memo_key_equal(const uint32_t *key, const uint64_t *bits, int32_t max_op,
-                           size_t set_size)
+static bool memo_key_equal(const uint32_t *key, const linz_set *set)
 {
     uint32_t hi = key[0], k = key[1];
-    if ((int64_t)hi != (int64_t)max_op + 1 || (size_t)(hi - k) != set_size)
+    if ((int64_t)hi != (int64_t)set->max + 1 || (size_t)(hi - k) != set->size)
         return false;
     /* Same highest member and same size: equal when no listed index is in
      * the set (then S is inside [0,hi) minus the list, and as large). */
     for (uint32_t i = 0; i < k; i++)
-        if (linz_bit_get(bits, key[2 + i]))
+        if (linz_bit_get(set->bits, key[2 + i]))
             return false;
     return true;
 }
@@ -52,11 +51,12 @@ static bool memo_reserve(linz_memo *mm, size_t more)
 }
 
 /* Appends the key of a set; SIZE_MAX when memory is refused. */
-static size_t memo_key_build(linz_memo *mm, const uint64_t *bits, int32_t max_op, size_t set_size)
+static size_t memo_key_build(linz_memo *mm, const linz_set *set)
 {
-    uint32_t hi = (uint32_t)(max_op + 1);
-    ASSERT(set_size <= hi);
-    size_t missing = hi - set_size, off = mm->keys_len;
+    const uint64_t *bits = set->bits;
+    uint32_t hi = (uint32_t)(set->max + 1);
+    ASSERT(set->size <= hi);
+    size_t missing = hi - set->size, off = mm->keys_len;
     if (!memo_reserve(mm, 2 + missing))
         return SIZE_MAX;
     uint32_t *key = mm->keys + off;
@@ -104,37 +104,52 @@ static void memo_grow(linz_memo *mm)
     mm->slots_len = len;
 }
 
-bool linz_memo_seen_or_add(linz_memo *mm, const uint64_t *bits, int32_t max_op, size_t set_size,
-                           uint64_t set_hash, uint64_t digest)
+static uint64_t memo_hash(const linz_set *set, uint64_t digest)
 {
-    ASSERT(max_op >= 0);
-    ASSERT(set_size >= 1);
-    uint64_t h = memo_mix(set_hash ^ memo_mix(digest));
-    if (mm->slots_len == 0) {
-        if (mm->full)
-            return false;
+    return memo_mix(set->hash ^ memo_mix(digest ^ (uint64_t)set->size));
+}
+
+size_t *linz_memo_find(linz_memo *mm, const linz_set *set, uint64_t digest)
+{
+    if (mm->slots_len == 0)
+        return NULL;
+    uint64_t h = memo_hash(set, digest);
+    size_t mask = mm->slots_len - 1;
+    for (size_t i = h & mask; mm->slots[i].off != SIZE_MAX; i = (i + 1) & mask) {
+        linz_memo_slot *sl = &mm->slots[i];
+        if (sl->hash == h && sl->digest == digest && memo_key_equal(mm->keys + sl->off, set))
+            return &sl->aux;
+    }
+    return NULL;
+}
+
+bool linz_memo_add(linz_memo *mm, const linz_set *set, uint64_t digest, size_t aux)
+{
+    if (mm->slots_len == 0 && !mm->full)
         memo_grow(mm);
-        if (mm->slots_len == 0)
-            return false;
-    }
-    size_t mask = mm->slots_len - 1, i = h & mask;
-    for (; mm->slots[i].off != SIZE_MAX; i = (i + 1) & mask) {
-        const linz_memo_slot *sl = &mm->slots[i];
-        if (sl->hash == h && sl->digest == digest &&
-            memo_key_equal(mm->keys + sl->off, bits, max_op, set_size))
-            return true;
-    }
-    if (mm->full)
+    if (mm->full || mm->slots_len == 0)
         return false;
-    size_t off = memo_key_build(mm, bits, max_op, set_size);
+    size_t off = memo_key_build(mm, set);
     if (off == SIZE_MAX) {
         mm->full = true;
         return false;
     }
-    mm->slots[i] = (linz_memo_slot){.hash = h, .digest = digest, .off = off};
+    uint64_t h = memo_hash(set, digest);
+    size_t mask = mm->slots_len - 1, i = h & mask;
+    while (mm->slots[i].off != SIZE_MAX)
+        i = (i + 1) & mask;
+    mm->slots[i] = (linz_memo_slot){.hash = h, .digest = digest, .off = off, .aux = aux};
     mm->used++;
     if (mm->used * 2 > mm->slots_len)
         memo_grow(mm);
+    return true;
+}
+
+bool linz_memo_seen_or_add(linz_memo *mm, const linz_set *set, uint64_t digest)
+{
+    if (linz_memo_find(mm, set, digest) != NULL)
+        return true;
+    linz_memo_add(mm, set, digest, 0);
     return false;
 }
 

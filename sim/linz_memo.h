@@ -10,7 +10,16 @@ typedef struct linz_memo_slot {
     uint64_t hash;
     uint64_t digest;
     size_t off; /* into keys; SIZE_MAX when the slot is empty */
+    size_t aux; /* the user's value */
 } linz_memo_slot;
+
+/* A set of op indices: its bitset, highest member, size and Zobrist hash. */
+typedef struct linz_set {
+    const uint64_t *bits;
+    int32_t max; /* -1 when empty */
+    size_t size;
+    uint64_t hash;
+} linz_set;
 
 /* Zero-initialise, then set bytes_max. */
 typedef struct linz_memo {
@@ -27,12 +36,16 @@ static inline bool linz_bit_get(const uint64_t *bits, size_t i)
     return (bits[i / 64] >> (i % 64)) & 1u;
 }
 
-/* The configuration is the set in bits (set_size members, the highest is
- * max_op, its Zobrist hash set_hash) with a model state of that digest.
- * Returns true when it was recorded before; otherwise records it (unless
- * the memo is full, which only costs search time) and returns false. */
-bool linz_memo_seen_or_add(linz_memo *mm, const uint64_t *bits, int32_t max_op, size_t set_size,
-                           uint64_t set_hash, uint64_t digest);
+/* A configuration is a set with a model state of that digest. Returns the
+ * aux value of its entry, or NULL when it is not recorded. */
+size_t *linz_memo_find(linz_memo *mm, const linz_set *set, uint64_t digest);
+
+/* Records a configuration that linz_memo_find did not find, with aux.
+ * Returns false when the memo is full (which only costs search time). */
+bool linz_memo_add(linz_memo *mm, const linz_set *set, uint64_t digest, size_t aux);
+
+/* True when the configuration was recorded before; otherwise records it. */
+bool linz_memo_seen_or_add(linz_memo *mm, const linz_set *set, uint64_t digest);
 
 void linz_memo_close(linz_memo *mm);
 
