@@ -149,7 +149,7 @@ static void do_action(sched *s, action a, uint32_t node)
         later(s, draw(s, 20 * MS, 800 * MS), A_RESUME, node);
         break;
     case A_DRIFT:
-        rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
+        (void)rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
                                  (int32_t)draw(s, 0, 40000) - 20000);
         break;
     case A_NETCFG:
