@@ -153,6 +153,8 @@ static int check_batch(rf_store *st, const rf_batch *b)
                    (unsigned long long)b->recs[i].group, (unsigned long long)b->recs[i].index,
                    rf_strerror(rc));
             st->gen++; /* forget the scratch of the refused batch */
+            for (size_t k = 0; k <= i; k++)
+                rf_st_group_forget_if_empty(st, b->recs[k].group);
             return rc;
         }
     }
