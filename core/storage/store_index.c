@@ -83,6 +83,8 @@ void rf_st_groups_free(rf_store *st)
 
 st_seg *rf_st_seg_find(rf_store *st, uint64_t seq)
 {
+    if (st->nsegs > 0 && st->segs[st->nsegs - 1].seq == seq)
+        return &st->segs[st->nsegs - 1]; /* the common case: the active segment */
     size_t lo = 0, hi = st->nsegs;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
