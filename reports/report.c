@@ -89,7 +89,7 @@ static int write_graph(GVC_t *gvc, const rpt_run *run, const rpt_placement *cur,
     rpt_buf_puts(&title, ": ");
     rpt_buf_puts(&title, s->label);
     Agraph_t *g = rpt_graph_aggregated(run)
-                      ? rpt_graph_build_aggregated(run, cur, rpt_buf_str(&title))
+                      ? rpt_graph_build_aggregated(run, cur, prev, rpt_buf_str(&title))
                       : rpt_graph_build(run, cur, prev, rpt_buf_str(&title));
     rpt_buf_free(&title);
     if (g == NULL)
@@ -109,7 +109,7 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
     *figs_n = 0;
     if (n == 0)
         return RF_OK;
-    GVC_t *gvc = gvContext();
+    GVC_t *gvc = rpt_gvc();
     if (gvc == NULL)
         return RF_ENOMEM;
     rpt_placement prev, cur;
@@ -135,7 +135,6 @@ static int write_graphs(const rpt_run *run, const char *out_dir, rpt_figure *fig
             *figs_n = k + 1;
     }
     rpt_placement_free(&prev);
-    gvFreeContext(gvc);
     return rc;
 }
 
@@ -201,5 +200,39 @@ int rf_report_write(const char *db_path, int64_t run_id, const char *out_dir, ch
         errf(err, err_len, "%s: writing the report of run %" PRId64 ": %s", out_dir, run.id,
              rf_strerror(rc));
     rpt_run_close(&run);
+    return rc;
+}
+
+int rf_report_list(const char *db_path, FILE *out, char *err, size_t err_len)
+{
+    if (db_path == NULL || db_path[0] == '\0' || out == NULL) {
+        errf(err, err_len, "a database path is needed");
+        return RF_EINVAL;
+    }
+    sqlite3 *db = NULL;
+    int rc = rpt_db_open(db_path, &db, err, err_len);
+    if (rc != RF_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, outcome, seed, scenario, started FROM runs "
+                               "ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        errf(err, err_len, "%s: %s", db_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return RF_EDB;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        fprintf(out, "%lld %s %s seed %llu %s (%s)\n", sqlite3_column_int64(st, 0),
+                (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2),
+                (unsigned long long)sqlite3_column_int64(st, 3),
+                (const char *)sqlite3_column_text(st, 4),
+                (const char *)sqlite3_column_text(st, 5));
+    if (s != SQLITE_DONE) {
+        errf(err, err_len, "%s: %s", db_path, sqlite3_errmsg(db));
+        rc = RF_EDB;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     return rc;
 }

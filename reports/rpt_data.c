@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
@@ -357,6 +357,33 @@ static int load_snapshots_checks(rpt_run *run)
     return rc;
 }
 
+int rpt_db_open(const char *db_path, sqlite3 **db, char *err, size_t err_len)
+{
+    *db = NULL;
+    struct stat sb;
+    if (stat(db_path, &sb) != 0) {
+        errf(err, err_len, "%s: no such database", db_path);
+        return RF_ENOTFOUND;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        errf(err, err_len, "%s: not a raftfleet history database (not a file)", db_path);
+        return RF_EFOREIGNDB;
+    }
+    if (sqlite3_open_v2(db_path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        errf(err, err_len, "%s: cannot open: %s", db_path,
+             *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
+        return RF_EDB;
+    }
+    int rc = identify(*db, db_path, err, err_len);
+    if (rc != RF_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
 int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, size_t err_len)
 {
     memset(run, 0, sizeof *run);
@@ -364,16 +391,7 @@ int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, s
         errf(err, err_len, "invalid arguments");
         return RF_EINVAL;
     }
-    if (access(db_path, F_OK) != 0) {
-        errf(err, err_len, "%s: no such database", db_path);
-        return RF_ENOTFOUND;
-    }
-    if (sqlite3_open_v2(db_path, &run->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-        errf(err, err_len, "%s: cannot open: %s", db_path,
-             run->db ? sqlite3_errmsg(run->db) : "out of memory");
-        return RF_EDB;
-    }
-    int rc = identify(run->db, db_path, err, err_len);
+    int rc = rpt_db_open(db_path, &run->db, err, err_len);
     if (rc != RF_OK)
         return rc;
     run->id = run_id;

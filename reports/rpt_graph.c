@@ -247,6 +247,41 @@ static int add_member_edge(Agraph_t *g, Agnode_t *gv, const rpt_place *r,
     return RF_OK;
 }
 
+/* Whether a group's members differ from its placement target (only when
+ * a target was recorded): rebalancing has not converged for it yet. */
+static int off_target(const rpt_placement *p, int64_t group_id)
+{
+    int has_target = 0, differs = 0;
+    for (size_t i = 0; i < p->rows_n; i++) {
+        const rpt_place *r = &p->rows[i];
+        if (r->group_id != group_id)
+            continue;
+        has_target |= r->target_pos != RPT_NONE;
+        differs |= (r->target_pos == RPT_NONE) != (r->member_pos == RPT_NONE);
+    }
+    return has_target && differs;
+}
+
+/* "target: n1 n3 n2" in target order. */
+static void target_text(const rpt_run *run, const rpt_placement *p, int64_t group_id, char *out,
+                        size_t len)
+{
+    size_t used = (size_t)snprintf(out, len, "target:");
+    for (int64_t pos = 0; used < len; pos++) {
+        const rpt_place *hit = NULL;
+        for (size_t i = 0; i < p->rows_n && hit == NULL; i++)
+            if (p->rows[i].group_id == group_id && p->rows[i].target_pos == pos)
+                hit = &p->rows[i];
+        if (hit == NULL)
+            break;
+        int ni = rpt_node_index(run, hit->node_id);
+        int n = snprintf(out + used, len - used, " %s", ni >= 0 ? run->nodes[ni].name : "?");
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+}
+
 static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
                      const rpt_placement *cur, const rpt_placement *prev)
 {
@@ -257,9 +292,21 @@ static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
         return RF_ENOMEM;
     set(gv, "label", grp->name);
     set(gv, "shape", "ellipse");
-    set(gv, "style", "filled");
-    set(gv, "fillcolor", "#deebf7");
-    set(gv, "class", "group");
+    if (run->groups_n > RPT_GRAPH_GROUPS_COLUMN_MAX) {
+        set(gv, "fontsize", "9");
+        set(gv, "height", "0.2");
+        set(gv, "width", "0.4");
+        set(gv, "margin", "0.02");
+    }
+    int off = off_target(cur, grp->id);
+    set(gv, "style", off ? "filled,dashed" : "filled");
+    set(gv, "fillcolor", off ? "#fdd0a2" : "#deebf7");
+    set(gv, "class", off ? "group off-target" : "group");
+    if (off) {
+        char tip[256];
+        target_text(run, cur, grp->id, tip, sizeof tip);
+        set(gv, "tooltip", tip);
+    }
     for (size_t i = 0; i < cur->rows_n; i++) {
         const rpt_place *r = &cur->rows[i];
         if (r->group_id != grp->id || r->member_pos == RPT_NONE)
@@ -285,7 +332,6 @@ static int add_group(Agraph_t *g, const rpt_run *run, const rpt_group *grp,
         set(e, "color", "#d73027");
         set(e, "penwidth", "2");
     }
-    (void)run;
     return RF_OK;
 }
 
@@ -296,6 +342,14 @@ Agraph_t *rpt_graph_build(const rpt_run *run, const rpt_placement *cur,
     Agraph_t *g = graph_open(title);
     if (g == NULL)
         return NULL;
+    /* Beyond a screenful of groups, compact group marks keep the column
+     * (and the graph) about a third as tall. */
+    if (run->groups_n > RPT_GRAPH_GROUPS_COLUMN_MAX) {
+        set(g, "nodesep", "0.04");
+        agattr(g, AGNODE, (char *)"fontsize", (char *)"14");
+        agattr(g, AGNODE, (char *)"height", (char *)"0.5");
+        agattr(g, AGNODE, (char *)"width", (char *)"0.75");
+    }
     int rc = add_nodes(g, run, cur, NULL);
     for (size_t i = 0; rc == RF_OK && i < run->groups_n; i++)
         rc = add_group(g, run, &run->groups[i], cur, prev);
@@ -343,38 +397,78 @@ static int grid_zones(Agraph_t *g, const rpt_run *run)
     return RF_OK;
 }
 
-Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
-                                     const char *title)
+/* Members and leaders per node index in p. */
+static void count_members(const rpt_run *run, const rpt_placement *p, int64_t *members,
+                          int64_t *leaders)
 {
-    size_t n = run->nodes_n;
-    int64_t *members = calloc(n + 1, sizeof *members);
-    int64_t *leaders = calloc(n + 1, sizeof *leaders);
-    char **labels = calloc(n + 1, sizeof *labels);
-    Agraph_t *g = NULL;
-    if (members == NULL || leaders == NULL || labels == NULL)
-        goto out;
-    for (size_t i = 0; i < cur->rows_n; i++) {
-        const rpt_place *r = &cur->rows[i];
+    for (size_t i = 0; i < p->rows_n; i++) {
+        const rpt_place *r = &p->rows[i];
         int ni = rpt_node_index(run, r->node_id);
         if (ni < 0 || r->member_pos == RPT_NONE)
             continue;
         members[ni]++;
         leaders[ni] += r->leader;
     }
+}
+
+/* Members each node gained (cur but not prev) and lost (prev but not cur). */
+static void count_moves(const rpt_run *run, const rpt_placement *cur,
+                        const rpt_placement *prev, int64_t *gained, int64_t *lost)
+{
+    for (size_t i = 0; i < cur->rows_n; i++) {
+        const rpt_place *r = &cur->rows[i];
+        int ni = rpt_node_index(run, r->node_id);
+        if (ni >= 0 && r->member_pos != RPT_NONE &&
+            find_member(prev, r->group_id, r->node_id) == NULL)
+            gained[ni]++;
+    }
+    for (size_t i = 0; i < prev->rows_n; i++) {
+        const rpt_place *r = &prev->rows[i];
+        int ni = rpt_node_index(run, r->node_id);
+        if (ni >= 0 && r->member_pos != RPT_NONE &&
+            find_member(cur, r->group_id, r->node_id) == NULL)
+            lost[ni]++;
+    }
+}
+
+Agraph_t *rpt_graph_build_aggregated(const rpt_run *run, const rpt_placement *cur,
+                                     const rpt_placement *prev, const char *title)
+{
+    size_t n = run->nodes_n;
+    /* members, leaders, gained, lost: four counters per node. */
+    int64_t *counts = calloc(4 * (n + 1), sizeof *counts);
+    char **labels = calloc(n + 1, sizeof *labels);
+    Agraph_t *g = NULL;
+    if (counts == NULL || labels == NULL)
+        goto out;
+    int64_t *members = counts, *leaders = counts + (n + 1);
+    int64_t *gained = counts + 2 * (n + 1), *lost = counts + 3 * (n + 1);
+    count_members(run, cur, members, leaders);
+    if (prev != NULL)
+        count_moves(run, cur, prev, gained, lost);
     for (size_t i = 0; i < n; i++) {
         labels[i] = malloc(256);
         if (labels[i] == NULL)
             goto out;
         int st = cur->node_state[i];
-        snprintf(labels[i], 256, "%s%s%s%s\n%" PRId64 " members\n%" PRId64 " leaders",
+        char delta[64] = "";
+        if (gained[i] || lost[i])
+            snprintf(delta, sizeof delta, " (+%" PRId64 " -%" PRId64 ")", gained[i], lost[i]);
+        snprintf(labels[i], 256, "%s%s%s%s\n%" PRId64 " members%s\n%" PRId64 " leaders",
                  run->nodes[i].name, st ? " (" : "", state_word[st], st ? ")" : "",
-                 members[i], leaders[i]);
+                 members[i], delta, leaders[i]);
     }
     g = graph_open(title);
     if (g != NULL && add_nodes(g, run, cur, labels) != RF_OK) {
         agclose(g);
         g = NULL;
     }
+    for (size_t i = 0; g != NULL && i < n; i++)
+        if (gained[i] || lost[i]) {
+            Agnode_t *v = node_of(g, 'n', run->nodes[i].id);
+            set(v, "color", "#1a9850");
+            set(v, "penwidth", "2");
+        }
     if (g != NULL && grid_zones(g, run) != RF_OK) {
         agclose(g);
         g = NULL;
@@ -397,9 +491,16 @@ out:
     for (size_t i = 0; labels != NULL && i < n; i++)
         free(labels[i]);
     free(labels);
-    free(members);
-    free(leaders);
+    free(counts);
     return g;
+}
+
+GVC_t *rpt_gvc(void)
+{
+    static GVC_t *gvc;
+    if (gvc == NULL)
+        gvc = gvContext();
+    return gvc;
 }
 
 int rpt_graph_render(GVC_t *gvc, Agraph_t *g, const char *path)

@@ -92,8 +92,10 @@ static void html_run(rpt_buf *b, const rpt_run *run)
                    run->nodes_n, run->zones_n, run->groups_n, run->faults_n, run->events_n,
                    run->leaders_n);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(run->db, "SELECT status, count(*) FROM client_ops WHERE run_id = ?1 "
-                                    "GROUP BY status ORDER BY status", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(run->db,
+                           "SELECT status, count(*) FROM client_ops WHERE run_id = ?1 "
+                           "GROUP BY status ORDER BY status",
+                           -1, &st, NULL) == SQLITE_OK) {
         sqlite3_bind_int64(st, 1, run->id);
         rpt_buf_puts(b, "<tr><th>client operations</th><td>");
         int any = 0;
@@ -250,7 +252,8 @@ static void html_graphs(rpt_buf *b, const rpt_run *run, const rpt_page *page)
         rpt_buf_puts(b, "<p class=\"legend\"><span>zones: clusters</span><span>nodes: "
                         "boxes (grey: down, orange dashed: isolated, yellow: paused, dotted: "
                         "inactive or removed)</span><span>groups: ellipses</span><span>thick "
-                        "edge: leader</span><span>dashed: learner</span><span>green: member "
+                        "edge: leader</span><span>dashed: learner</span><span>orange dashed "
+                        "group: members differ from the placement target</span><span>green: member "
                         "added since the previous graph</span><span>red dotted: member "
                         "removed since the previous graph</span></p>\n");
     if (page->figures_n == 0)
@@ -273,6 +276,36 @@ static void html_graphs(rpt_buf *b, const rpt_run *run, const rpt_page *page)
     }
 }
 
+/* Membership changes counted by reason and kind of change. */
+static int html_change_totals(rpt_buf *b, const rpt_run *run)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(run->db,
+                           "SELECT reason, sum(change = 'add_learner'), sum(change = 'promote'), "
+                           "sum(change = 'remove'), sum(change = 'transfer') "
+                           "FROM membership_changes WHERE run_id = ?1 GROUP BY reason "
+                           "ORDER BY reason", -1, &st, NULL) != SQLITE_OK)
+        return RF_EDB;
+    sqlite3_bind_int64(st, 1, run->id);
+    int rc, any = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (!any)
+            rpt_buf_puts(b, "<table class=\"change-totals\"><tr><th>reason</th>"
+                            "<th>add learner</th><th>promote</th><th>remove</th>"
+                            "<th>transfer</th></tr>\n");
+        any = 1;
+        rpt_buf_puts(b, "<tr>");
+        cell_text(b, (const char *)sqlite3_column_text(st, 0));
+        for (int i = 1; i <= 4; i++)
+            rpt_buf_printf(b, "<td class=\"num\">%lld</td>", sqlite3_column_int64(st, i));
+        rpt_buf_puts(b, "</tr>\n");
+    }
+    sqlite3_finalize(st);
+    if (any)
+        rpt_buf_puts(b, "</table>\n");
+    return rc == SQLITE_DONE ? RF_OK : RF_EDB;
+}
+
 /* Every membership change with its reason, at most RF_REPORT_CHANGES_ROWS_MAX. */
 static int html_changes(rpt_buf *b, const rpt_run *run)
 {
@@ -284,7 +317,13 @@ static int html_changes(rpt_buf *b, const rpt_run *run)
                            -1, &st, NULL) != SQLITE_OK)
         return RF_EDB;
     sqlite3_bind_int64(st, 1, run->id);
-    rpt_buf_puts(b, "<h3 id=\"changes\">Membership changes</h3>\n<table class=\"changes\">"
+    rpt_buf_puts(b, "<h3 id=\"changes\">Membership changes</h3>\n");
+    int totals = html_change_totals(b, run);
+    if (totals != RF_OK) {
+        sqlite3_finalize(st);
+        return totals;
+    }
+    rpt_buf_puts(b, "<table class=\"changes\">"
                     "<tr><th>at</th><th>group</th><th>node</th><th>change</th><th>reason</th>"
                     "<th>caused by</th></tr>\n");
     size_t n = 0;

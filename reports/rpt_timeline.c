@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
@@ -13,6 +14,7 @@ enum {
     TL_WIDTH = 940,  /* the time axis */
     TL_RIGHT = 20,
     TL_TOP = 46,     /* room for node event labels */
+    TL_STRIP = 40,   /* the "groups with a leader" strip above the rows */
     TL_ROW = 16,
     TL_ROW_GAP = 4,
     TL_AXIS = 34,
@@ -142,7 +144,7 @@ static void tl_axis(rpt_buf *b, const rpt_run *run, double y)
     }
 }
 
-static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
+static void tl_overlays(rpt_buf *b, const rpt_run *run, double span_h)
 {
     for (size_t i = 0; i < run->faults_n; i++) {
         const rpt_fault *f = &run->faults[i];
@@ -151,7 +153,7 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         rpt_buf_printf(b, "<rect class=\"fault\" x=\"%.2f\" y=\"%d\" width=\"%.2f\" "
                           "height=\"%.2f\" fill=\"#fdae61\" fill-opacity=\"0.3\" "
                           "stroke=\"#f46d43\" stroke-dasharray=\"4 2\"><title>",
-                       x0, TL_TOP, x1 - x0 < 1 ? 1 : x1 - x0, rows_h);
+                       x0, TL_TOP, x1 - x0 < 1 ? 1 : x1 - x0, span_h);
         rpt_buf_esc(b, f->kind);
         rpt_buf_puts(b, " ");
         rpt_buf_esc(b, f->targets);
@@ -159,7 +161,7 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         span_title(b, f->start_ns, end);
         rpt_buf_puts(b, "</title></rect>\n");
         rpt_buf_printf(b, "<text x=\"%.2f\" y=\"%.2f\" class=\"fault-label\">", x0 + 2,
-                       TL_TOP + rows_h - 3);
+                       (double)TL_TOP + 10);
         rpt_buf_esc(b, f->kind);
         rpt_buf_puts(b, " ");
         rpt_buf_esc(b, f->targets);
@@ -173,7 +175,7 @@ static void tl_overlays(rpt_buf *b, const rpt_run *run, double rows_h)
         const char *who = node_name(run, e->node_id, nb, sizeof nb);
         rpt_buf_printf(b, "<line class=\"event\" x1=\"%.2f\" y1=\"%d\" x2=\"%.2f\" "
                           "y2=\"%.2f\" stroke=\"#252525\" stroke-width=\"1.5\"><title>",
-                       x, TL_TOP - 8, x, TL_TOP + rows_h);
+                       x, TL_TOP - 8, x, TL_TOP + span_h);
         rpt_buf_esc(b, who);
         rpt_buf_puts(b, " ");
         rpt_buf_esc(b, e->kind);
@@ -209,12 +211,131 @@ static void tl_legend(rpt_buf *b, const rpt_run *run, double y)
                    x, y, x + 16, y + 10);
 }
 
+/* One step of the count of groups with a leader. */
+typedef struct {
+    int64_t t_ns;
+    int delta; /* +1: a group gained a leader, -1: lost it */
+} tl_step;
+
+static int step_cmp(const void *a, const void *b)
+{
+    const tl_step *x = a, *y = b;
+    if (x->t_ns != y->t_ns)
+        return x->t_ns < y->t_ns ? -1 : 1;
+    return x->delta - y->delta; /* losses first: the count's low point shows */
+}
+
+/* Every change of led/leaderless of every group (not only the drawn rows),
+ * in time order. Returns the count, or -1 when out of memory. */
+static long tl_steps(const rpt_run *run, tl_step **out)
+{
+    *out = malloc((run->leaders_n + 1) * sizeof **out);
+    if (*out == NULL)
+        return -1;
+    size_t n = 0;
+    for (size_t g = 0; g < run->groups_n; g++) {
+        const rpt_group *grp = &run->groups[g];
+        int led = 0;
+        for (size_t i = 0; i < grp->leaders_n; i++) {
+            const rpt_leader *l = &run->leaders[grp->leaders_first + i];
+            int now = l->leader_id != RPT_NONE;
+            if (now != led && l->t_ns <= run->end_ns)
+                (*out)[n++] = (tl_step){l->t_ns, now ? 1 : -1};
+            led = now;
+        }
+    }
+    qsort(*out, n, sizeof **out, step_cmp);
+    return (long)n;
+}
+
+/* The count of groups with a leader over time, as a step line, and its low
+ * point once every group had first been led. */
+static int tl_strip(rpt_buf *b, const rpt_run *run)
+{
+    tl_step *steps = NULL;
+    long n = tl_steps(run, &steps);
+    if (n < 0)
+        return RF_ENOMEM;
+    double total = run->groups_n ? (double)run->groups_n : 1;
+    double base = TL_TOP + TL_STRIP - 4, h = TL_STRIP - 10;
+    rpt_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#f7f7f7\"/>\n"
+                      "<text x=\"%d\" y=\"%.2f\" text-anchor=\"end\" class=\"strip-label\">"
+                      "groups led</text>\n<path class=\"led-count\" fill=\"none\" "
+                      "stroke=\"#2171b5\" stroke-width=\"1.5\" d=\"M%.2f %.2f",
+                   TL_LEFT, TL_TOP, TL_WIDTH, TL_STRIP - 2, TL_LEFT - 6, base - 2,
+                   tl_x(run, 0), base);
+    long count = 0, low = -1;
+    int all_led_once = 0;
+    int64_t low_t = 0;
+    for (long i = 0; i < n; i++) {
+        count += steps[i].delta;
+        rpt_buf_printf(b, " H%.2f V%.2f", tl_x(run, steps[i].t_ns),
+                       base - h * (double)count / total);
+        if (count == (long)run->groups_n)
+            all_led_once = 1;
+        else if (all_led_once && (low < 0 || count < low)) {
+            low = count;
+            low_t = steps[i].t_ns;
+        }
+    }
+    rpt_buf_printf(b, " H%.2f\"><title>groups with a leader, out of %zu", tl_x(run, run->end_ns),
+                   run->groups_n);
+    if (low >= 0) {
+        rpt_buf_printf(b, "; lowest %ld of %zu after all were first led, at ", low,
+                       run->groups_n);
+        rpt_buf_dur(b, low_t);
+    }
+    rpt_buf_puts(b, "</title></path>\n");
+    free(steps);
+    return RF_OK;
+}
+
+/* Which groups get a row: all of them, or past RPT_TIMELINE_ROWS_MAX the
+ * least available ones (ties: lower id), drawn in id order. Fills
+ * pick[0..n); returns n, or 0 when out of memory with groups to draw. */
+static const rpt_run *avail_run; /* qsort has no context argument */
+
+static int by_availability(const void *a, const void *b)
+{
+    const rpt_group *x = &avail_run->groups[*(const size_t *)a];
+    const rpt_group *y = &avail_run->groups[*(const size_t *)b];
+    if (x->availability != y->availability)
+        return x->availability < y->availability ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int by_index(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static size_t pick_rows(const rpt_run *run, size_t **pick)
+{
+    *pick = malloc((run->groups_n + 1) * sizeof **pick);
+    if (*pick == NULL)
+        return 0;
+    for (size_t i = 0; i < run->groups_n; i++)
+        (*pick)[i] = i;
+    if (run->groups_n <= RPT_TIMELINE_ROWS_MAX)
+        return run->groups_n;
+    avail_run = run;
+    qsort(*pick, run->groups_n, sizeof **pick, by_availability);
+    avail_run = NULL;
+    qsort(*pick, RPT_TIMELINE_ROWS_MAX, sizeof **pick, by_index);
+    return RPT_TIMELINE_ROWS_MAX;
+}
+
 int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
 {
-    size_t rows = run->groups_n < RPT_TIMELINE_ROWS_MAX ? run->groups_n : RPT_TIMELINE_ROWS_MAX;
+    size_t *pick = NULL;
+    size_t rows = pick_rows(run, &pick);
+    if (pick == NULL)
+        return RF_ENOMEM;
     double rows_h = (double)rows * (TL_ROW + TL_ROW_GAP);
+    double span_h = TL_STRIP + rows_h; /* strip and rows share the overlays */
     int note = run->groups_n > rows;
-    double height = TL_TOP + rows_h + TL_AXIS + TL_LEGEND + (note ? 18 : 0);
+    double height = TL_TOP + span_h + TL_AXIS + TL_LEGEND + (note ? 18 : 0);
     rpt_buf_printf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"timeline\" "
                         "width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
                         "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"11\">\n",
@@ -226,16 +347,20 @@ int rpt_timeline_svg(const rpt_run *run, rpt_buf *out)
                       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#de2d26\" "
                       "stroke-width=\"2\"/></pattern></defs>\n"
                       "<style>.lead-label{fill:#fff;font-size:9px}"
-                      ".event-label{font-size:9px}.fault-label{font-size:9px;fill:#a63603}.tick{font-size:10px}</style>\n");
+                      ".event-label{font-size:9px}.fault-label{font-size:9px;fill:#a63603}"
+                      ".tick{font-size:10px}</style>\n");
     for (size_t i = 0; i < rows; i++)
-        tl_row(out, run, &run->groups[i], TL_TOP + (double)i * (TL_ROW + TL_ROW_GAP));
-    tl_overlays(out, run, rows_h);
-    tl_axis(out, run, TL_TOP + rows_h + 4);
-    tl_legend(out, run, TL_TOP + rows_h + TL_AXIS);
+        tl_row(out, run, &run->groups[pick[i]],
+               TL_TOP + TL_STRIP + (double)i * (TL_ROW + TL_ROW_GAP));
+    int rc = tl_strip(out, run);
+    tl_overlays(out, run, span_h);
+    tl_axis(out, run, TL_TOP + span_h + 4);
+    tl_legend(out, run, TL_TOP + span_h + TL_AXIS);
     if (note)
         rpt_buf_printf(out, "<text x=\"%d\" y=\"%.2f\" class=\"note\">%zu more groups not "
-                            "drawn (the first %d are shown)</text>\n",
+                            "drawn (the %d least available are shown)</text>\n",
                        TL_LEFT, height - 6, run->groups_n - rows, RPT_TIMELINE_ROWS_MAX);
     rpt_buf_puts(out, "</svg>\n");
-    return out->failed ? RF_ENOMEM : RF_OK;
+    free(pick);
+    return rc != RF_OK || out->failed ? RF_ENOMEM : RF_OK;
 }

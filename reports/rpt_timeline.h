@@ -5,7 +5,9 @@
 #include "reports/rpt_buf.h"
 #include "reports/rpt_data.h"
 
-/* Rows drawn; groups past this are counted in a note under the chart. */
+/* Rows drawn. Past this, the least available groups are drawn and the
+ * others counted in a note under the chart (the strip above the rows
+ * counts every group). */
 #define RPT_TIMELINE_ROWS_MAX 200
 
 /* Writes one SVG document: a row per group on a shared time axis

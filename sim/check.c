@@ -116,6 +116,16 @@ static const rf_sim_check_entry *node_entry(const rf_sim_check_node *n, uint64_t
     return &n->log[index - n->base_index - 1];
 }
 
+uint64_t rf_sim_check_term_at(const rf_sim_check *c, uint32_t node, uint64_t index)
+{
+    ASSERT(node < c->nodes);
+    const rf_sim_check_node *n = &c->node[node];
+    if (index == n->base_index)
+        return n->base_term;
+    const rf_sim_check_entry *e = node_entry(n, index);
+    return e == NULL ? 0 : e->term;
+}
+
 static uint64_t node_chain(const rf_sim_check_node *n, uint64_t index)
 {
     if (index == n->base_index)

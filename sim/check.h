@@ -131,8 +131,10 @@ bool rf_sim_check_ack(rf_sim_check *c, uint64_t client, uint64_t seq, uint64_t r
 /* Cross-checks the mirror against what the node reports of its own log. */
 bool rf_sim_check_last(rf_sim_check *c, uint32_t node, uint64_t last_index, uint64_t last_term);
 
-/* The mirror's last index and its term. */
+/* The mirror's last index. */
 uint64_t rf_sim_check_last_index(const rf_sim_check *c, uint32_t node);
+/* The term of the mirror's entry at index, 0 when it does not hold it. */
+uint64_t rf_sim_check_term_at(const rf_sim_check *c, uint32_t node, uint64_t index);
 
 /* Records a violation found outside these functions (liveness...). */
 void rf_sim_check_fail(rf_sim_check *c, rf_sim_violation_kind kind, const char *fmt, ...)

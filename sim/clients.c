@@ -168,6 +168,7 @@ static void on_request(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     }
     if (n->raft != NULL && !n->paused) {
         const uint8_t *b = (const uint8_t *)rq->text;
+        sim_node_clock(c, n);
         int rc = rq->seq == 0 ? rf_raft_read(n->raft, rq->request_id, b, rq->len)
                               : rf_raft_propose(n->raft, rq->request_id, rq->client + 1, rq->seq,
                                                 b, rq->len);
@@ -201,7 +202,8 @@ void sim_clients_reply(rf_sim_cluster *c, sim_node *n, const rf_reply *rp)
     /* The same hash the apply checker records for this command's reply. */
     q->reply_hash = rf_sim_check_hash(rp->data, rp->len) ^ (uint64_t)(uint32_t)rp->status;
     size_t len = rp->len < sizeof(q->text) - 1 ? rp->len : sizeof(q->text) - 1;
-    memcpy(q->text, rp->data, len);
+    if (len > 0)
+        memcpy(q->text, rp->data, len);
     sim_client *cl = &c->clients[cid - 1];
     schedule(c, client_latency(c, cl), SIM_K_CLIENT_REPLY, (uint32_t)(cid - 1), 0, q);
 }

@@ -57,6 +57,12 @@ static uint64_t local_now(const rf_sim_cluster *c, const sim_node *n)
     return n->local_base_ns + (uint64_t)scaled;
 }
 
+void sim_node_clock(rf_sim_cluster *c, sim_node *n)
+{
+    ASSERT(n->raft != NULL);
+    rf_raft_tick(n->raft, local_now(c, n));
+}
+
 static void after_step_checks(rf_sim_cluster *c, sim_node *n)
 {
     const rf_raft *r = n->raft;
@@ -82,9 +88,33 @@ static void after_step_checks(rf_sim_cluster *c, sim_node *n)
 
 /* ---- ready processing ---- */
 
+/* Within one term a follower never drops an entry it acknowledged to that
+ * term's leader: the leader may already count it toward a commit (Raft
+ * paper §5.3: only entries that conflict are removed, and one leader's
+ * entries never conflict with themselves). */
+static void check_acked_kept(rf_sim_cluster *c, sim_node *n, uint64_t drop_from)
+{
+    if (n->ack_term == 0 || n->ack_term != rf_raft_term(n->raft) || drop_from > n->ack_index)
+        return;
+    rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
+                      "n%u drops its log from %" PRIu64 " in term %" PRIu64
+                      " after acknowledging up to %" PRIu64 " in that term",
+                      n->index + 1, drop_from, n->ack_term, n->ack_index);
+}
+
 static void mirror_log(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
 {
     rf_sim_check *k = &c->check;
+    uint64_t last = rf_sim_check_last_index(k, n->index);
+    if (rd->truncate_from != 0 && rd->truncate_from <= last)
+        check_acked_kept(c, n, rd->truncate_from);
+    for (size_t i = 0; i < rd->n_entries && rd->entries[i].index <= last; i++) {
+        const rf_entry *e = &rd->entries[i];
+        if (rf_sim_check_term_at(k, n->index, e->index) != e->term) {
+            check_acked_kept(c, n, e->index); /* an overwrite */
+            break;
+        }
+    }
     if (rd->has_snapshot)
         rf_sim_check_snapshot(k, n->index, rd->snapshot.index, rd->snapshot.term);
     uint64_t from = rd->n_entries > 0 ? rd->entries[0].index : 0;
@@ -124,6 +154,13 @@ static void check_durable_before_send(rf_sim_cluster *c, sim_node *n, const rf_m
     const sim_durable *d = &n->durable;
     if (m->reject)
         return;
+    if (m->type == RF_MSG_APPEND_RESP && (m->term > n->ack_term || m->index > n->ack_index)) {
+        if (m->term > n->ack_term)
+            n->ack_index = 0;
+        n->ack_term = m->term;
+        if (m->index > n->ack_index)
+            n->ack_index = m->index;
+    }
     if (m->type == RF_MSG_VOTE_RESP && (d->term != m->term || d->vote != m->to)) {
         rf_sim_check_fail(&c->check, RF_SIM_V_DURABILITY,
                           "n%u grants its vote in term %" PRIu64 " to n%" PRIu64
@@ -212,8 +249,10 @@ static void observe(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
     for (size_t i = 0; i < rd->n_obs; i++) {
         const rf_observation *o = &rd->obs[i];
         const char *name = o->kind < 8 ? names[o->kind] : "?";
-        if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id == n->id)
-            rf_sim_check_leader(&c->check, n->index, o->term);
+        /* A follower's word that node_id leads term counts too: it heard
+         * from that leader, so the per-term table must agree. */
+        if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id >= 1 && o->node_id <= c->cfg.nodes)
+            rf_sim_check_leader(&c->check, (uint32_t)(o->node_id - 1), o->term);
         if (o->kind == RF_OBS_SNAPSHOT_TAKEN ||
             o->kind == RF_OBS_LEADER_LOST)
             continue; /* frequent; the rest is worth a log line */
@@ -276,6 +315,7 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     if (n->raft != NULL && !cut) {
         rf_sim_trace_bytes(&e->trace, p->bytes, p->len);
         c->net.stats.delivered++;
+        sim_node_clock(c, n);
         (void)rf_raft_receive_bytes(n->raft, p->bytes, p->len);
         sim_node_drain(c, n);
     }
@@ -284,9 +324,15 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
 
 static void schedule_tick(rf_sim_cluster *c, sim_node *n, uint64_t delay)
 {
-    int rc = rf_sim_engine_after(&c->eng, delay, SIM_K_TICK, n->index, n->epoch, NULL);
+    int rc = rf_sim_engine_after(&c->eng, delay, SIM_K_TICK, n->index, n->tick_chain, NULL);
     if (rc != RF_OK)
         rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
+}
+
+void sim_node_ticks(rf_sim_cluster *c, sim_node *n, uint64_t first_delay_ns)
+{
+    n->tick_chain++;
+    schedule_tick(c, n, first_delay_ns);
 }
 
 static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
@@ -294,9 +340,9 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     (void)e;
     rf_sim_cluster *c = ctx;
     sim_node *n = &c->nodes[ev->node];
-    if (ev->arg != n->epoch || n->raft == NULL || n->paused)
-        return; /* a crashed incarnation's tick, or paused: resume restarts ticks */
-    rf_raft_tick(n->raft, local_now(c, n));
+    if (ev->arg != n->tick_chain || n->raft == NULL || n->paused)
+        return; /* an ended chain's tick, or paused: resume starts a new chain */
+    sim_node_clock(c, n);
     sim_node_drain(c, n);
     schedule_tick(c, n, c->cfg.tick_ns);
 }
@@ -364,7 +410,7 @@ static int node_start(rf_sim_cluster *c, sim_node *n, bool bootstrap)
         uint64_t ph = rf_sim_check_payload(e->kind, e->client_id, e->sequence, e->data, e->len);
         rf_sim_check_append(&c->check, n->index, e->index, &e->term, &ph, 1);
     }
-    schedule_tick(c, n, 1 + rf_pcg32_bounded(&n->disk_rng, (uint32_t)c->cfg.tick_ns));
+    sim_node_ticks(c, n, 1 + rf_pcg32_bounded(&n->disk_rng, (uint32_t)c->cfg.tick_ns));
     sim_node_drain(c, n);
     return RF_OK;
 }

@@ -7,7 +7,7 @@
 /* Event kinds of the cluster (below 32, see sim/engine.h). */
 enum {
     SIM_K_DELIVER = 1,   /* node = to, ptr = sim_packet */
-    SIM_K_TICK = 2,      /* node, arg = epoch */
+    SIM_K_TICK = 2,      /* node, arg = tick chain */
     SIM_K_DISK = 3,      /* node, arg = epoch: the oldest write is durable */
     SIM_K_CLIENT_REQ = 4,   /* node, ptr = sim_request */
     SIM_K_CLIENT_REPLY = 5, /* node = client index, ptr = sim_creply */
@@ -71,6 +71,7 @@ typedef struct sim_node {
     bool up, paused;
     uint64_t epoch;  /* bumped by each crash: older events are void */
     uint64_t incarnation;
+    uint64_t tick_chain; /* ticks carry it: a crash or a resume starts a new chain */
     sim_durable durable;
     sim_write *wq_head, *wq_tail; /* writes in flight, oldest first */
     uint64_t disk_free_ns;
@@ -82,6 +83,7 @@ typedef struct sim_node {
     uint64_t sync_refused; /* request id refused synchronously in this drain */
     uint64_t rejected_before; /* raft's msgs_rejected of earlier incarnations */
     uint64_t last_leader_term;
+    uint64_t ack_term, ack_index; /* highest append ack sent, and its term */
 } sim_node;
 
 typedef struct sim_client {
@@ -134,6 +136,12 @@ void sim_clients_reply(rf_sim_cluster *c, sim_node *n, const rf_reply *rp);
 
 /* cluster.c */
 void sim_node_drain(rf_sim_cluster *c, sim_node *n);
+/* Gives the member the node's current clock. Called before every input,
+ * as a real event loop reads the clock before it dispatches: without it a
+ * node resuming from a pause would judge its lease by a stale time. */
+void sim_node_clock(rf_sim_cluster *c, sim_node *n);
+/* Starts a new tick chain (the old one's pending tick becomes void). */
+void sim_node_ticks(rf_sim_cluster *c, sim_node *n, uint64_t first_delay_ns);
 /* Starts a crashed node's member again from its durable state. */
 int sim_node_start(rf_sim_cluster *c, sim_node *n);
 void sim_log(rf_sim_cluster *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -93,8 +93,7 @@ void rf_sim_cluster_resume(rf_sim_cluster *c, uint32_t node)
             free(ev.ptr);
     }
     n->n_deferred = 0;
-    if (rf_sim_engine_after(&c->eng, 1, SIM_K_TICK, n->index, n->epoch, NULL) != RF_OK)
-        rf_sim_check_fail(&c->check, RF_SIM_V_HARNESS, "event queue full");
+    sim_node_ticks(c, n, 1);
     sim_log(c, "n%u: resume", node + 1);
 }
 
@@ -165,6 +164,7 @@ int rf_sim_cluster_admin(rf_sim_cluster *c, rf_sim_admin what, uint32_t node)
     uint64_t id = node + 1;
     static const char *names[] = {"add learner", "promote", "remove", "transfer to"};
     int rc;
+    sim_node_clock(c, n);
     switch (what) {
     case RF_SIM_ADD_LEARNER: rc = rf_raft_add_learner(n->raft, req, id); break;
     case RF_SIM_PROMOTE: rc = rf_raft_promote(n->raft, req, id); break;
@@ -252,4 +252,31 @@ void rf_sim_cluster_fail(rf_sim_cluster *c, rf_sim_violation_kind kind, const ch
     rf_sim_check_fail(&c->check, kind, "%s", text);
     sim_log(c, "VIOLATION %s", c->check.first.text);
     rf_sim_engine_stop(&c->eng);
+}
+
+void rf_sim_cluster_dump(const rf_sim_cluster *c, FILE *f)
+{
+    static const char *roles[] = {"?", "follower", "precandidate", "candidate", "leader"};
+    for (uint32_t i = 0; i < c->cfg.nodes; i++) {
+        const sim_node *n = &c->nodes[i];
+        fprintf(f, "  n%u: ", i + 1);
+        if (n->raft == NULL) {
+            fprintf(f, "down (durable last %" PRIu64 ", term %" PRIu64 ")\n",
+                    rf_sim_cluster_durable_last(c, i), n->durable.term);
+            continue;
+        }
+        const rf_raft *r = n->raft;
+        rf_role role = rf_raft_role(r);
+        fprintf(f,
+                "%s%s term %" PRIu64 " leader %" PRIu64 " commit %" PRIu64 " applied %" PRIu64
+                " log %" PRIu64 "..%" PRIu64 " durable %" PRIu64 " writes %u config",
+                n->paused ? "paused " : "", role <= RF_ROLE_LEADER ? roles[role] : "?",
+                rf_raft_term(r), rf_raft_leader(r), rf_raft_commit_index(r),
+                rf_raft_applied_index(r), rf_raft_first_index(r), rf_raft_last_index(r),
+                rf_sim_cluster_durable_last(c, i), rf_sim_cluster_writes_in_flight(c, i));
+        const rf_membership *m = rf_raft_membership(r);
+        for (uint32_t k = 0; k < m->count; k++)
+            fprintf(f, " %s%" PRIu64, m->members[k].voter ? "v" : "l", m->members[k].id);
+        fputc('\n', f);
+    }
 }

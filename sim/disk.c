@@ -96,7 +96,8 @@ static void durable_snapshot(sim_durable *d, const rf_snapshot_out *s)
         drop = d->n_entries;
     for (size_t i = 0; i < drop; i++)
         free((void *)d->entries[i].data);
-    memmove(d->entries, d->entries + drop, (d->n_entries - drop) * sizeof(*d->entries));
+    if (drop > 0 && drop < d->n_entries)
+        memmove(d->entries, d->entries + drop, (d->n_entries - drop) * sizeof(*d->entries));
     d->n_entries -= drop;
 }
 
@@ -149,6 +150,7 @@ void sim_disk_complete(rf_sim_cluster *c, sim_node *n)
     write_free(w);
     if (c->cfg.disk_acks_early)
         return; /* reported at submission already */
+    sim_node_clock(c, n);
     rf_raft_persisted(n->raft, token);
     sim_node_drain(c, n);
 }

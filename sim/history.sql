@@ -21,7 +21,8 @@
 --     Tools refuse any other database.
 --
 -- This file is the reference copy of the schema embedded in the recorder
--- (sim/record_schema.c); a test asserts that the two are identical.
+-- (sim/record_schema.c); a test asserts that the two are identical. After
+-- editing it, run tools/gen-schema.sh.
 
 PRAGMA application_id = 1380338772;
 PRAGMA user_version = 1;
@@ -32,7 +33,9 @@ CREATE TABLE runs (
   kind        TEXT NOT NULL DEFAULT 'run'
               CHECK (kind IN ('run', 'replay', 'fuzz', 'shrink', 'fleetd')),
   scenario    TEXT NOT NULL,        -- scenario file path, or fleetd cluster name
-  seed        INTEGER NOT NULL,     -- master seed (fuzz: the first seed)
+  seed        INTEGER NOT NULL,     -- master seed (fuzz: the first seed); the
+                                    -- 64 bits as a signed INTEGER, so seeds
+                                    -- past 2^63 read negative in SQL
   build       TEXT NOT NULL,        -- build identity: version, commit, flags
   started     TEXT NOT NULL,        -- wall-clock start, ISO-8601 UTC
   outcome     TEXT NOT NULL DEFAULT 'running'
@@ -287,3 +290,14 @@ CREATE INDEX fuzz_seeds_by_run ON fuzz_seeds (run_id, seed);
 --   FROM node_events e
 --   WHERE e.run_id = :run AND e.moves_min IS NOT NULL
 --   ORDER BY e.t_ns, e.id;
+--
+-- Fuzz trends across every campaign in the database, e.g. failures and
+-- time per seed by the number of zones drawn, and seeds whose determinism
+-- re-run diverged:
+--
+--   SELECT zones, count(*) AS seeds, avg(outcome != 'pass') AS failure_rate,
+--          avg(wall_ns) / 1e6 AS wall_ms
+--   FROM fuzz_seeds GROUP BY zones ORDER BY zones;
+--
+--   SELECT run_id, seed, trace_hash, rerun_hash FROM fuzz_seeds
+--   WHERE rerun_hash IS NOT NULL AND rerun_hash != trace_hash;

@@ -109,7 +109,7 @@ static void jsonl_put_op(FILE *out, const char *group, const rf_op *op)
     fprintf(out, ",\"status\":\"%s\",\"call_ns\":%llu,\"return_ns\":",
             status_names[op->status <= RF_OP_FAIL ? op->status : 0],
             (unsigned long long)op->call_ns);
-    if (op->return_ns == RF_HISTORY_NO_RETURN)
+    if (op->return_ns == RF_HISTORY_NO_RETURN || op->status == RF_OP_UNKNOWN)
         fputs("null}\n", out);
     else
         fprintf(out, "%llu}\n", (unsigned long long)op->return_ns);

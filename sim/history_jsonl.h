@@ -17,7 +17,9 @@
  * - arg and result are JSON numbers when the bytes are a canonical decimal
  *   int64 ("41", "-3"; not "007", "-0" or "+1"), strings otherwise, so that
  *   reading gives back the same bytes.
- * - status: ok | fail | unknown; return_ns: null when the op never returned.
+ * - status: ok | fail | unknown; return_ns: null for unknown ops (a time
+ *   at which the client gave up is not a return) and ops that never
+ *   returned. The reader accepts a number there for unknown ops too.
  * - Strings: '"', '\\' and control bytes are escaped; valid UTF-8 is written
  *   as is; a byte that is not part of valid UTF-8 is written as \u0080 to
  *   \u00ff, and the reader turns \u0080..\u00ff back into that single byte

@@ -398,18 +398,40 @@ static bool jp_op(jparse *jp, rf_op *op, char *group)
 
 /* ---- lines --------------------------------------------------------------- */
 
-/* Reads one line without its '\n' into line; returns its length, or
- * SIZE_MAX at end of file. A line over the bound is consumed and reported
- * as RF_HISTORY_JSONL_LINE_MAX + 1. */
-static size_t jsonl_getline(FILE *in, char *line)
+/* A buffer that grows by doubling up to a bound. */
+typedef struct jsonl_buf {
+    char *p;
+    size_t cap;
+} jsonl_buf;
+
+static bool jsonl_reserve(jsonl_buf *b, size_t n)
+{
+    if (n <= b->cap)
+        return true;
+    size_t cap = b->cap == 0 ? 4096 : b->cap;
+    while (cap < n)
+        cap *= 2;
+    char *p = realloc(b->p, cap);
+    if (p == NULL)
+        return false;
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+/* Reads one line without its '\n' into line; returns its length, SIZE_MAX
+ * at end of file, or SIZE_MAX - 1 when memory runs out. A line over the
+ * bound is consumed and reported as RF_HISTORY_JSONL_LINE_MAX + 1. */
+static size_t jsonl_getline(FILE *in, jsonl_buf *line)
 {
     size_t n = 0;
     int c;
     while ((c = getc(in)) != EOF && c != '\n') {
-        if (n <= RF_HISTORY_JSONL_LINE_MAX)
-            line[n] = (char)c;
-        if (n <= RF_HISTORY_JSONL_LINE_MAX)
-            n++;
+        if (n > RF_HISTORY_JSONL_LINE_MAX)
+            continue;
+        if (!jsonl_reserve(line, n + 1))
+            return SIZE_MAX - 1;
+        line->p[n++] = (char)c;
     }
     return c == EOF && n == 0 ? SIZE_MAX : n;
 }
@@ -459,29 +481,26 @@ static int jsonl_line(rf_history_set *set, const char *line, size_t n, uint8_t *
 int rf_history_jsonl_read(FILE *in, const char *name, rf_history_set *set, char *err,
                           size_t err_cap)
 {
-    /* The line, and its decoded values (never longer than the line, plus
-     * the op bytes assembled from op and arg). */
-    char *line = malloc(RF_HISTORY_JSONL_LINE_MAX + 1);
-    uint8_t *buf = malloc(2 * (RF_HISTORY_JSONL_LINE_MAX + 1));
+    /* The line, and its decoded values: never longer than the line, plus
+     * the op bytes assembled from op and arg, again at most the line. */
+    jsonl_buf line = {NULL, 0}, values = {NULL, 0};
     int rc = RF_OK;
     if (err_cap > 0)
         err[0] = '\0';
-    if (line == NULL || buf == NULL) {
-        free(line);
-        free(buf);
-        return RF_ENOMEM;
-    }
     for (size_t lineno = 1;; lineno++) {
-        size_t n = jsonl_getline(in, line);
+        size_t n = jsonl_getline(in, &line);
         if (n == SIZE_MAX)
             break;
         const char *what = NULL;
         size_t col = 1;
-        if (n > RF_HISTORY_JSONL_LINE_MAX) {
+        if (n == SIZE_MAX - 1 || !jsonl_reserve(&values, 2 * n + 2)) {
+            rc = RF_ENOMEM;
+            what = "memory";
+        } else if (n > RF_HISTORY_JSONL_LINE_MAX) {
             rc = RF_EBADMSG;
             what = "expected a line of at most RF_HISTORY_JSONL_LINE_MAX (1 MiB) bytes";
-        } else if (!jsonl_blank(line, n)) {
-            rc = jsonl_line(set, line, n, buf, &what, &col);
+        } else if (!jsonl_blank(line.p, n)) {
+            rc = jsonl_line(set, line.p, n, (uint8_t *)values.p, &what, &col);
         }
         if (rc != RF_OK) {
             snprintf(err, err_cap, "%s:%zu:%zu: %s", name, lineno, col, what);
@@ -492,8 +511,8 @@ int rf_history_jsonl_read(FILE *in, const char *name, rf_history_set *set, char 
         rc = RF_EIO;
         snprintf(err, err_cap, "%s: read error", name);
     }
-    free(line);
-    free(buf);
+    free(line.p);
+    free(values.p);
     return rc;
 }
 

@@ -26,14 +26,16 @@
  * and stores the set exactly, compactly (see sim/linz_memo.c).
  *
  * Unknown commands make the search exponential in the number pending, so
- * three reductions keep it small, all sound because an unknown op may also
+ * four reductions keep it small, all sound because an unknown op may also
  * never take effect:
  *  - an unknown op that leaves the state as it is is not applied (the
  *    configuration without it, being explored, allows everything it does);
  *  - unknown ops with identical input are interchangeable, so they are
  *    applied in call order only (one pending "inc" of many stands for all);
  *  - a configuration is skipped when one that failed had the same ok ops
- *    and state with a subset of its unknown ops applied (sim/linz_dom.h). */
+ *    and state with a subset of its unknown ops applied (sim/linz_dom.h),
+ *    or when one with fewer unknown ops that the search explores anyway
+ *    has them (linz_chain_redundant). */
 
 static void bit_flip(uint64_t *b, size_t i) { b[i / 64] ^= (uint64_t)1 << (i % 64); }
 
@@ -96,6 +98,42 @@ static bool linz_reply_matches(const rf_op *src, const uint8_t *reply, size_t le
            (len == 0 || memcmp(reply, src->reply, len) == 0);
 }
 
+/* The search stack keeps the state before each command only for its top
+ * state_stride frames and one frame in state_stride below, so a long
+ * history of a model with a big state does not hold one copy per op; a
+ * dropped state is rebuilt by replaying commands from the nearest kept one
+ * (backtracking that deep is rare). */
+
+/* A new copy of the state before frame k. Returns RF_ENONDET when a
+ * replay does not reproduce the recorded digest (the model is not
+ * deterministic), RF_ENOMEM. */
+static int linz_state_before(linz_search *s, size_t k, void **out)
+{
+    size_t j = k;
+    while (j > 0 && s->stack[j].state == NULL)
+        j--;
+    void *st = NULL;
+    int rc = RF_OK;
+    if (s->stack[j].state != NULL) {
+        rc = linz_clone(s, s->stack[j].state, &st);
+    } else { /* nothing kept down to frame 0, a query: the initial state */
+        st = s->m->create();
+        rc = st == NULL ? RF_ENOMEM : RF_OK;
+    }
+    for (size_t i = j; rc == RF_OK && i < k; i++) {
+        const rf_op *src = s->ops[s->stack[i].op].src;
+        size_t rlen = 0;
+        if (src->kind == RF_OP_COMMAND)
+            s->m->command(st, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    }
+    if (rc == RF_OK && s->m->digest(st) != s->stack[k].digest)
+        rc = RF_ENONDET;
+    if (rc != RF_OK && st != NULL)
+        s->m->destroy(st);
+    *out = rc == RF_OK ? st : NULL;
+    return rc;
+}
+
 /* ---- the search ---------------------------------------------------------- */
 
 /* Adds op to the linearized sets; returns what undoing it needs. */
@@ -154,15 +192,63 @@ static bool linz_known(linz_search *s, uint64_t digest)
     return s->unk_count > 0 && linz_dom_dominated(&s->dom, &ok, digest, s->unk_bits);
 }
 
-/* Tries to linearize op now (chosen at position from); *pushed tells
- * whether it was: it matched, and its configuration is new. */
-static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
+/* Unknown op u, applied after a chain c1..ck of unknown ops (pushed at this
+ * same frontier since the last ok op, from configuration P), gives a state
+ * of this digest. That configuration is redundant when an ancestor on the
+ * chain (P included) has the same state, or when u alone applied to P
+ * does: those have the same ok ops and fewer unknown ops applied, and P's
+ * dead end tries u directly too. */
+static int linz_chain_redundant(linz_search *s, int32_t op, uint64_t digest, bool *redundant)
+{
+    size_t k = s->depth;
+    *redundant = false;
+    while (k > 0 && s->ops[s->stack[k - 1].op].src->status == RF_OP_UNKNOWN) {
+        k--;
+        if (s->stack[k].digest == digest) {
+            *redundant = true;
+            return RF_OK;
+        }
+    }
+    if (k == s->depth)
+        return RF_OK;
+    /* P must allow u: its identical predecessor applied before the chain. */
+    int32_t prev = s->ops[op].same_prev;
+    for (size_t i = k; prev >= 0 && i < s->depth; i++)
+        if (s->stack[i].op == prev)
+            return RF_OK;
+    const rf_op *src = s->ops[op].src;
+    void *alt = NULL;
+    size_t rlen = 0;
+    int rc = linz_state_before(s, k, &alt);
+    if (rc != RF_OK)
+        return rc;
+    s->m->command(alt, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
+    *redundant = s->m->digest(alt) == digest;
+    s->m->destroy(alt);
+    return RF_OK;
+}
+
+typedef enum linz_outcome {
+    LINZ_SKIPPED, /* not linearized here: try the next candidate */
+    LINZ_PUSHED,  /* linearized: a new configuration */
+    LINZ_DEAD,    /* this configuration has no completion */
+} linz_outcome;
+
+/* Tries to linearize op now (chosen at position from).
+ *
+ * An ok query that matches the current state and may go now can always be
+ * linearized right here: in any linearization of the rest, moving it to
+ * the front keeps its reply (same state) and the real-time order (no ok op
+ * still pending returned before its call, or the walk would have stopped
+ * at that return). So when that configuration is known to fail, this one
+ * fails too (LINZ_DEAD), and undoing such a query undoes its parent too. */
+static int linz_try(linz_search *s, int32_t op, linz_pos from, linz_outcome *outcome)
 {
     const rf_op *src = s->ops[op].src;
     void *next = NULL;
     uint64_t digest = s->cur_digest;
     size_t rlen = 0;
-    *pushed = false;
+    *outcome = LINZ_SKIPPED;
     if (src->kind == RF_OP_QUERY) {
         s->m->query(s->cur, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
     } else {
@@ -173,6 +259,15 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
         digest = s->m->digest(next);
     }
     bool useful = src->status != RF_OP_UNKNOWN || digest != s->cur_digest;
+    if (useful && src->status == RF_OP_UNKNOWN) {
+        bool redundant = false;
+        int rc = linz_chain_redundant(s, op, digest, &redundant);
+        if (rc != RF_OK) {
+            s->m->destroy(next);
+            return rc;
+        }
+        useful = !redundant;
+    }
     if (useful && linz_reply_matches(src, s->reply, rlen)) {
         int32_t max_prev, ok_max_prev;
         linz_mark(s, op, &max_prev, &ok_max_prev);
@@ -186,13 +281,23 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
                 f->state = s->cur;
                 s->cur = next;
             }
+            if (s->depth > s->state_stride) {
+                size_t k = s->depth - 1 - s->state_stride;
+                linz_frame *old = &s->stack[k];
+                if (k % s->state_stride != 0 && old->state != NULL) {
+                    s->m->destroy(old->state);
+                    old->state = NULL;
+                }
+            }
             s->cur_digest = digest;
             if (s->call_entry[op] >= 0)
                 linz_lift(s, s->call_entry[op]);
-            *pushed = true;
+            *outcome = LINZ_PUSHED;
             return RF_OK;
         }
         linz_unmark(s, op, max_prev, ok_max_prev);
+        if (src->kind == RF_OP_QUERY && src->status == RF_OP_OK)
+            *outcome = LINZ_DEAD;
     }
     if (next != NULL)
         s->m->destroy(next);
@@ -200,10 +305,16 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
 }
 
 /* Undoes the last linearization, whose configuration has no completion;
- * returns the position after its choice. */
-static linz_pos linz_pop(linz_search *s)
+ * *p gets the position after its choice. */
+static int linz_pop(linz_search *s, linz_pos *p)
 {
     ASSERT(s->depth > 0);
+    linz_frame *top = &s->stack[s->depth - 1];
+    if (s->ops[top->op].src->kind == RF_OP_COMMAND && top->state == NULL) {
+        int rc = linz_state_before(s, s->depth - 1, &top->state);
+        if (rc != RF_OK)
+            return rc;
+    }
     linz_set ok = linz_ok_set(s);
     linz_dom_add(&s->dom, &ok, s->cur_digest, s->unk_bits, s->unk_len, s->unk_count);
     linz_frame *f = &s->stack[--s->depth];
@@ -217,12 +328,12 @@ static linz_pos linz_pop(linz_search *s)
     s->cur_digest = f->digest;
     if (s->depth < s->stable)
         s->stable = s->depth;
-    linz_pos p = f->from;
-    if (p.frontier < 0)
-        p.entry = s->e[p.entry].next;
+    *p = f->from;
+    if (p->frontier < 0)
+        p->entry = s->e[p->entry].next;
     else
-        p.unk++;
-    return p;
+        p->unk++;
+    return RF_OK;
 }
 
 /* At a dead end before return entry ri: remembers the deepest point reached
@@ -264,6 +375,24 @@ static int32_t linz_next_unknown(const linz_search *s, linz_pos *p)
     return -1;
 }
 
+/* Leaves a configuration that has no completion: undoes the last choice,
+ * and goes on undoing while the undone op was an ok query (see linz_try).
+ * *root_failed when the initial configuration has none. */
+static int linz_backtrack(linz_search *s, linz_pos *p, bool *root_failed)
+{
+    *root_failed = false;
+    for (;;) {
+        if (s->depth == 0) {
+            *root_failed = true;
+            return RF_OK;
+        }
+        const rf_op *undone = s->ops[s->stack[s->depth - 1].op].src;
+        int rc = linz_pop(s, p);
+        if (rc != RF_OK || undone->kind != RF_OP_QUERY || undone->status != RF_OP_OK)
+            return rc;
+    }
+}
+
 static int linz_run(linz_search *s)
 {
     linz_pos p = {s->e[s->head].next, -1, 0};
@@ -285,25 +414,33 @@ static int linz_run(linz_search *s)
             p.unk = 0;
         }
         op = p.frontier < 0 ? s->e[p.entry].op : linz_next_unknown(s, &p);
+        linz_outcome outcome = LINZ_DEAD;
         if (op >= 0) {
-            bool pushed = false;
-            int rc = linz_try(s, op, p, &pushed);
+            int rc = linz_try(s, op, p, &outcome);
             if (rc != RF_OK)
                 return rc;
-            if (pushed)
+            if (outcome == LINZ_PUSHED) {
                 p = (linz_pos){s->e[s->head].next, -1, 0};
-            else if (p.frontier < 0)
-                p.entry = s->e[p.entry].next;
-            else
-                p.unk++;
-            continue;
+                continue;
+            }
+            if (outcome == LINZ_SKIPPED) {
+                if (p.frontier < 0)
+                    p.entry = s->e[p.entry].next;
+                else
+                    p.unk++;
+                continue;
+            }
+        } else {
+            linz_note_best(s, p.frontier);
         }
-        linz_note_best(s, p.frontier);
-        if (s->depth == 0) {
+        bool root_failed = false;
+        int rc = linz_backtrack(s, &p, &root_failed);
+        if (rc != RF_OK)
+            return rc;
+        if (root_failed) {
             s->out->verdict = RF_LINZ_VIOLATION;
             return RF_OK;
         }
-        p = linz_pop(s);
     }
 }
 
@@ -338,8 +475,8 @@ static void linz_expected(const rf_model *m, const rf_history *h, rf_linz_result
     out->has_expected = true;
 }
 
-int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
-                  rf_linz_result *out)
+int linz_check_one(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                   rf_linz_result *out)
 {
     linz_search s;
     memset(out, 0, sizeof *out);
@@ -349,6 +486,8 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
     s.m = model;
     s.out = out;
     s.steps_max = cfg != NULL && cfg->steps_max != 0 ? cfg->steps_max : RF_LINZ_STEPS_DEFAULT;
+    s.state_stride = cfg != NULL && cfg->state_stride != 0 ? cfg->state_stride
+                                                           : RF_LINZ_STATE_STRIDE_DEFAULT;
     size_t bytes = cfg != NULL && cfg->memo_bytes_max != 0 ? cfg->memo_bytes_max
                                                            : RF_LINZ_MEMO_BYTES_DEFAULT;
     /* Half for the memo of seen configurations, half for failed ones. */
@@ -367,6 +506,14 @@ int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_conf
         out->verdict = RF_LINZ_UNKNOWN;
     linz_free(&s);
     return rc;
+}
+
+int rf_linz_check(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                  rf_linz_result *out)
+{
+    if (model == &rf_model_kv && linz_kv_splittable(h))
+        return linz_check_kv(h, cfg, out);
+    return linz_check_one(model, h, cfg, out);
 }
 
 void rf_linz_result_close(rf_linz_result *r)

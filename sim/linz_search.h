@@ -70,6 +70,7 @@ typedef struct linz_search {
     uint8_t *reply;
     linz_memo memo;
     uint64_t steps_max;
+    size_t state_stride; /* see linz.c, "The search stack keeps..." */
     size_t stable; /* stack[0..stable) equals out->prefix[0..stable) */
     rf_linz_result *out;
 } linz_search;
@@ -78,5 +79,18 @@ typedef struct linz_search {
  * (s zeroed, with m and out set). linz_free releases it whatever happened. */
 int linz_prepare(linz_search *s, const rf_history *h);
 void linz_free(linz_search *s);
+
+/* rf_linz_check on one history, whatever the model. */
+int linz_check_one(const rf_model *model, const rf_history *h, const rf_linz_config *cfg,
+                   rf_linz_result *out);
+
+/* The built-in kv is a set of independent registers, one per key, and
+ * linearizability is local (Herlihy & Wing 1990, theorem 1): a history is
+ * linearizable exactly when each key's sub-history is. That holds while
+ * no reply depends on other keys, i.e. no ok op was rejected ("error: ...",
+ * such as "kv is full"), which linz_kv_splittable checks. linz_check_kv
+ * then checks key by key, in key order, and reports in h's indices. */
+bool linz_kv_splittable(const rf_history *h);
+int linz_check_kv(const rf_history *h, const rf_linz_config *cfg, rf_linz_result *out);
 
 #endif

@@ -134,12 +134,18 @@ int rf_rec_run_begin(rf_rec *rec, const rf_rec_run_info *info, int64_t *run_id);
 int rf_rec_run_end(rf_rec *rec, const rf_rec_run_end_info *info);
 int64_t rf_rec_run_id(const rf_rec *rec); /* 0 when no run is open */
 
+/* The record calls below return RF_OK; RF_EINVAL when no run is open or an
+ * argument is bad (nothing is written); or RF_EDB when SQLite refused the
+ * row (rf_rec_errmsg says why; the rows before and after it stand). Node and
+ * group ids are the driver's own numbers, stable within a run. Times are
+ * simulated nanoseconds (fleetd: monotonic since start). */
 int rf_rec_node(rf_rec *rec, int64_t node_id, const char *name, const char *zone);
 int rf_rec_group(rf_rec *rec, int64_t group_id, const char *name, uint32_t replicas,
                  const char *model, uint64_t added_ns);
 int rf_rec_group_removed(rf_rec *rec, int64_t group_id, uint64_t t_ns);
 
-/* A fault starts; *fault_id is what rf_rec_fault_end takes. */
+/* A fault starts; *fault_id is what rf_rec_fault_end takes (an id not of
+ * this run gives RF_ENOTFOUND). */
 int rf_rec_fault_begin(rf_rec *rec, uint64_t t_ns, const char *kind, const char *targets,
                        const char *detail, int64_t *fault_id);
 int rf_rec_fault_end(rf_rec *rec, int64_t fault_id, uint64_t t_ns);
@@ -177,7 +183,9 @@ int rf_rec_check(rf_rec *rec, const char *checker, rf_rec_outcome outcome, const
                  int64_t t_ns /* < 0: none */);
 int rf_rec_fuzz_seed(rf_rec *rec, const rf_rec_seed_info *seed);
 
-/* Commits the pending transaction (a reader then sees everything). */
+/* Commits the pending transaction (a reader then sees everything). A
+ * long-lived recorder (fleetd) calls it now and then, say every second:
+ * rows are otherwise committed only every RF_REC_BATCH_ROWS_MAX rows. */
 int rf_rec_flush(rf_rec *rec);
 
 #endif

@@ -127,9 +127,12 @@ static int rec_setup(rf_rec *rec, const char *path, char *err, size_t err_len)
     if (rc != RF_OK)
         return rc;
     /* WAL keeps a reader (fleet-report) and a writer apart; NORMAL sync is
-     * safe against corruption in WAL mode, and history is not the Raft log. */
-    rc = rec_exec(rec->db, "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;", path,
-                  err, err_len);
+     * safe against corruption in WAL mode, and history is not the Raft log;
+     * the page cache may grow to 64 MiB (a bound, not an allocation). */
+    rc = rec_exec(rec->db,
+                  "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; "
+                  "PRAGMA cache_size = -65536;",
+                  path, err, err_len);
     if (rc != RF_OK)
         return rc;
     if (fresh) {
@@ -166,7 +169,9 @@ int rf_rec_open(rf_rec **out, const char *path, char *err, size_t err_len)
         rec_errf(err, err_len, "%s: out of memory", path);
         return RF_ENOMEM;
     }
-    int rc = sqlite3_open_v2(path, &rec->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* One thread per recorder: SQLite's mutexes are not needed. */
+    int rc = sqlite3_open_v2(path, &rec->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rec_errf(err, err_len, "%s: cannot open: %s", path,
                  rec->db ? sqlite3_errmsg(rec->db) : sqlite3_errstr(rc));
@@ -207,9 +212,17 @@ int rf_rec_flush(rf_rec *rec)
     ASSERT(rec != NULL);
     if (!rec->in_txn)
         return RF_OK;
+    /* A COMMIT that fails while SQLite keeps the transaction open (busy past
+     * the timeout) is retried by a later flush, instead of every record
+     * failing on a nested BEGIN. */
+    if (sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_get_autocommit(rec->db))
+            rec->in_txn = 0; /* SQLite rolled it back itself */
+        return RF_EDB;
+    }
     rec->in_txn = 0;
     rec->txn_rows = 0;
-    return sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? RF_OK : RF_EDB;
+    return RF_OK;
 }
 
 /* Steps statement i (already bound) inside the open transaction, opening
@@ -227,8 +240,15 @@ int record_step(rf_rec *rec, int i)
      * cleared between rows. */
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        /* A constraint failure undoes only its row; an I/O error or a full
+         * disk rolls the whole batch back, and the next row starts anew. */
+        if (sqlite3_get_autocommit(rec->db)) {
+            rec->in_txn = 0;
+            rec->txn_rows = 0;
+        }
         return RF_EDB;
+    }
     if (++rec->txn_rows >= RF_REC_BATCH_ROWS_MAX)
         return rf_rec_flush(rec);
     return RF_OK;

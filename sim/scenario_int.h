@@ -48,6 +48,11 @@ typedef struct scn_parser {
     struct scn_gslot *gslots;
     uint32_t gslot_cap, gslot_count;
     uint64_t group_names; /* top-level names after expansion */
+
+    /* Labels of `at` lines: event indexes in an open-addressing table
+     * keyed by the label's hash (0 = empty slot, else index + 1). */
+    uint32_t *lslots;
+    uint32_t lslot_cap, lslot_count;
 } scn_parser;
 
 typedef struct scn_gslot {

@@ -449,6 +449,7 @@ int rf_scenario_parse(const char *text, size_t len, const char *file, rf_scenari
     free(p->event_line);
     free(p->event_col);
     free(p->gslots);
+    free(p->lslots);
     free(p);
     return rc;
 }

@@ -334,12 +334,46 @@ static bool read_when(scn_parser *p, rf_scn_event *e)
     return true;
 }
 
-static bool label_taken(const rf_scenario *s, const char *label)
+static uint32_t label_hash(const char *label)
 {
-    for (uint32_t i = 0; i < s->event_count; i++)
-        if (strcmp(s->events[i].label, label) == 0)
-            return true;
-    return false;
+    uint32_t h = 2166136261u; /* FNV-1a; equal hashes are told apart by strcmp */
+    for (const char *c = label; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    return h;
+}
+
+/* Records the label of event `index`; false when another line has it
+ * (or memory runs out: then *oom is set). */
+static bool label_add(scn_parser *p, uint32_t index, bool *oom)
+{
+    *oom = false;
+    if ((p->lslot_count + 1) * 2 > p->lslot_cap) {
+        uint32_t cap = p->lslot_cap == 0 ? 64 : p->lslot_cap * 2;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL) {
+            *oom = true;
+            return false;
+        }
+        for (uint32_t i = 0; i < p->lslot_cap; i++) {
+            if (p->lslots[i] == 0)
+                continue;
+            uint32_t j = label_hash(p->s->events[p->lslots[i] - 1].label) & (cap - 1);
+            while (slots[j] != 0)
+                j = (j + 1) & (cap - 1);
+            slots[j] = p->lslots[i];
+        }
+        free(p->lslots);
+        p->lslots = slots;
+        p->lslot_cap = cap;
+    }
+    const char *label = p->s->events[index].label;
+    uint32_t j = label_hash(label) & (p->lslot_cap - 1);
+    for (; p->lslots[j] != 0; j = (j + 1) & (p->lslot_cap - 1))
+        if (strcmp(p->s->events[p->lslots[j] - 1].label, label) == 0)
+            return false;
+    p->lslots[j] = index + 1;
+    p->lslot_count++;
+    return true;
 }
 
 bool scn_parse_timeline(scn_parser *p, bool repeat)
@@ -387,8 +421,10 @@ bool scn_parse_timeline(scn_parser *p, bool repeat)
             return false;
         if (strcmp(e->label, "faults") == 0 || strcmp(e->label, "start") == 0)
             return scn_fail_col(p, col, "expected a label other than `faults` or `start`");
-        if (label_taken(s, e->label))
-            return scn_fail_col(p, col, "expected a new label: %s is already used", e->label);
+        bool oom;
+        if (!label_add(p, s->event_count, &oom))
+            return scn_fail_col(p, col, "%s%s%s", oom ? "out of memory" : "expected a new label: ",
+                                oom ? "" : e->label, oom ? "" : " is already used");
     }
     if (!scn_expect_end(p))
         return false;

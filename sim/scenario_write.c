@@ -218,7 +218,8 @@ static void put_client_op(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
     }
 }
 
-static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
+/* The network actions; false for any other kind. */
+static bool put_network_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
 {
     switch (e->kind) {
     case RF_SCN_EV_PARTITION:
@@ -250,6 +251,17 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
         put(b, "network");
         put_network(b, &e->net);
         break;
+    default:
+        return false;
+    }
+    return true;
+}
+
+static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
+{
+    if (put_network_action(b, s, e))
+        return;
+    switch (e->kind) {
     case RF_SCN_EV_CRASH:
     case RF_SCN_EV_RESTART:
     case RF_SCN_EV_PAUSE:
@@ -290,6 +302,8 @@ static void put_action(sbuf *b, const rf_scenario *s, const rf_scn_event *e)
     case RF_SCN_EV_QUERY:
         put_client_op(b, s, e);
         break;
+    default:
+        UNREACHABLE(); /* the network kinds are written above */
     }
 }
 

@@ -1,4 +1,5 @@
 /* rf_placement: zone-aware rendezvous hashing (RaftFleet's placement, DESIGN.md section 4). */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,4 +263,38 @@ int rf_placement_members(rf_placement *p, const char *group, uint32_t replicas,
     *count = want;
     ASSERT(c[0].rank == 0);
     return RF_OK;
+}
+
+int rf_placement_added_members(rf_placement *before, rf_placement *after, const char *group,
+                               uint32_t replicas, uint32_t *count)
+{
+    ASSERT(count != NULL);
+    *count = 0;
+    if (replicas == 0)
+        return RF_EINVAL;
+    if (replicas > RF_PLACEMENT_NODES_MAX)
+        replicas = RF_PLACEMENT_NODES_MAX; /* no placement has more members */
+    uint32_t *old = calloc((size_t)replicas, sizeof *old);
+    uint32_t *new_ = calloc((size_t)replicas, sizeof *new_);
+    size_t n_old = 0, n_new = 0;
+    int rc = (old == NULL || new_ == NULL) ? RF_ENOMEM : RF_OK;
+    if (rc == RF_OK)
+        rc = rf_placement_members(after, group, replicas, new_, replicas, &n_new);
+    if (rc == RF_OK && before->count > 0)
+        rc = rf_placement_members(before, group, replicas, old, replicas, &n_old);
+    for (size_t i = 0; rc == RF_OK && i < n_new; i++) {
+        const pl_node *a = &after->nodes[new_[i]];
+        bool kept = false;
+        for (size_t j = 0; j < n_old && !kept; j++) {
+            const pl_node *b = &before->nodes[old[j]];
+            kept = a->prefix_len == b->prefix_len &&
+                   memcmp(a->prefix, b->prefix, a->prefix_len) == 0;
+        }
+        *count += !kept;
+    }
+    free(old);
+    free(new_);
+    if (rc != RF_OK)
+        *count = 0;
+    return rc;
 }

@@ -73,6 +73,15 @@ void rf_placement_close(rf_placement *p);
 int rf_placement_members(rf_placement *p, const char *group, uint32_t replicas,
                          uint32_t *members, size_t cap, size_t *count);
 
+/* The minimal number of member additions that moving group from the
+ * target of `before` to the target of `after` needs: the members under
+ * `after` that are not members under `before`, nodes compared by name.
+ * This is the "minimal count" that rebalancing moves are measured
+ * against. Errors as rf_placement_members, except that an empty `before`
+ * counts every member of `after`. */
+int rf_placement_added_members(rf_placement *before, rf_placement *after, const char *group,
+                               uint32_t replicas, uint32_t *count);
+
 /* The node count of the context. */
 size_t rf_placement_node_count(const rf_placement *p);
 

@@ -83,6 +83,11 @@ uint64_t rf_raft_digest(const rf_raft *r)
     return r->cfg.model->digest(r->model_state);
 }
 
+const void *rf_raft_model_state(const rf_raft *r)
+{
+    return r->model_state;
+}
+
 void rf_raft_counters_get(const rf_raft *r, rf_raft_counters *out)
 {
     *out = r->ctr;

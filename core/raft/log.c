@@ -25,58 +25,9 @@ void rf_rft_log_free(raft_log *l)
     l->buf_cap = 0;
 }
 
-uint64_t rf_rft_log_last(const raft_log *l)
-{
-    return l->snap_index + l->n;
-}
-
-const log_ent *rf_rft_log_at(const raft_log *l, uint64_t index)
-{
-    if (index <= l->snap_index || index > rf_rft_log_last(l))
-        return NULL;
-    size_t i = (size_t)(index - l->snap_index - 1);
-    ASSERT(l->cap > 0);
-    return &l->ents[(l->head + i) & (l->cap - 1)];
-}
-
-uint64_t rf_rft_log_term(const raft_log *l, uint64_t index)
-{
-    if (index == l->snap_index)
-        return l->snap_term;
-    const log_ent *e = rf_rft_log_at(l, index);
-    return e ? e->term : 0;
-}
-
-uint64_t rf_rft_log_last_term(const raft_log *l)
-{
-    return rf_rft_log_term(l, rf_rft_log_last(l));
-}
-
-const uint8_t *rf_rft_log_data(const raft_log *l, const log_ent *e)
-{
-    if (e->len == 0)
-        return NULL;
-    ASSERT(e->off >= l->buf_base);
-    ASSERT(e->off + e->len <= l->buf_base + l->buf_cap);
-    return l->buf + (e->off - l->buf_base);
-}
-
-void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *out)
-{
-    const log_ent *e = rf_rft_log_at(l, index);
-    ASSERT(e != NULL);
-    out->index = index;
-    out->term = e->term;
-    out->client_id = e->client_id;
-    out->sequence = e->sequence;
-    out->data = rf_rft_log_data(l, e);
-    out->len = e->len;
-    out->kind = e->kind;
-}
-
 static int log_grow_ents(raft_log *l)
 {
-    size_t ncap = l->cap ? l->cap * 2 : 64;
+    size_t ncap = l->cap ? l->cap * 2 : 16;
     log_ent *ne = rf_rft_alloc(l->a, ncap * sizeof(*ne));
     if (!ne)
         return RF_ENOMEM;
@@ -103,7 +54,7 @@ static int log_grow_data(raft_log *l, size_t len)
         l->buf_base = l->data_head;
         return RF_OK;
     }
-    size_t ncap = l->buf_cap ? l->buf_cap : 4096;
+    size_t ncap = l->buf_cap ? l->buf_cap : 256;
     while (ncap < 2 * (live + len))
         ncap *= 2;
     uint8_t *nb = rf_rft_alloc(l->a, ncap);

@@ -372,6 +372,23 @@ int rf_rft_send_durable(rf_raft *r, const rf_msg *m)
     return RF_OK;
 }
 
+/* Drops held acknowledgements that became stale: those of an older term
+ * than min_term (the leader they answer is deposed), and those claiming
+ * entries beyond max_index (truncated or replaced by a snapshot). Dropping
+ * is safe: it is a message loss, which the protocol recovers from. */
+void rf_rft_drop_held(rf_raft *r, uint64_t min_term, uint64_t max_index)
+{
+    size_t keep = 0;
+    for (size_t i = 0; i < r->held_n; i++) {
+        const rf_msg *m = &r->held[i].send.msg;
+        bool ack = m->type == RF_MSG_APPEND_RESP || m->type == RF_MSG_SNAPSHOT_RESP;
+        if (m->term < min_term || (ack && m->index > max_index))
+            continue;
+        r->held[keep++] = r->held[i];
+    }
+    r->held_n = keep;
+}
+
 int rf_rft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off)
 {
     int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap, r->arena_len + len, 1);
@@ -444,6 +461,7 @@ void rf_rft_truncate_local(rf_raft *r, uint64_t from)
     ASSERT(r->role != RF_ROLE_LEADER);
     ASSERT(from > r->commit);
     rf_rft_log_truncate(&r->log, from);
+    rf_rft_drop_held(r, r->term, from - 1);
     r->truncated = true;
     rf_rft_mark_write(r, from);
     if (r->durable_index >= from)

@@ -31,7 +31,15 @@
  * depends on. A candidate counts its own vote, and a leader its own entries,
  * only once durable. Writes of one rf_ready are applied in this order:
  * snapshot, truncation, entries, hard state. A crash may lose any write not
- * yet reported through rf_raft_persisted. */
+ * yet reported through rf_raft_persisted. A held acknowledgement that
+ * became stale before its write was durable (the term moved on, or its
+ * entries were truncated or replaced by a snapshot) is dropped, as if lost.
+ *
+ * Clock. Inputs other than rf_raft_tick run with the time of the last
+ * tick, which may be stale (a paused process steps its queued input before
+ * its timers). Decisions whose safety rests on time (the leader lease, a
+ * follower's refusal to vote while it hears from a leader) therefore wait
+ * for, or are stamped by, the next tick's fresh time. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -50,6 +58,7 @@
 #define RF_SNAPSHOT_BYTES_MAX (1u << 30) /* one snapshot's data */
 #define RF_RAFT_READS_MAX 4096u         /* pending linearizable reads per leader */
 #define RF_RAFT_PROPOSALS_MAX 65536u    /* uncommitted proposals per leader */
+#define RF_RAFT_TERM_MAX (1ull << 62)   /* terms and indexes above are refused as impossible */
 
 /* ---- basic types ------------------------------------------------------- */
 
@@ -169,7 +178,7 @@ typedef struct rf_raft_config {
     uint64_t election_timeout_ns;   /* T: timeouts drawn in [T, 2T) */
     uint64_t heartbeat_interval_ns; /* < T */
     uint64_t lease_drift_ns;        /* lease = T - drift; >= T disables leases */
-    uint32_t inflight_max;          /* appends in flight per follower, >= 1 */
+    uint32_t inflight_max;          /* appends in flight per follower, 1..32 (capped) */
     uint32_t append_entries_max;    /* entries per append, 1..RF_MSG_ENTRIES_MAX */
     uint32_t append_bytes_max;      /* payload bytes per append (one entry always fits) */
     uint64_t snapshot_threshold;    /* applied entries since last snapshot; 0 = never */
@@ -260,8 +269,12 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
                     const uint8_t *cmd, size_t len);
 
-/* A linearizable query: ReadIndex (Raft thesis §6.4), answered at once
- * within the leader lease (§6.4.1) when the lease is enabled. */
+/* A linearizable query: ReadIndex (Raft thesis §6.4): confirmed by a
+ * quorum's answer to a heartbeat round started after the read arrived.
+ * Within the leader lease (§6.4.1, when enabled) it needs no round and is
+ * answered at the next rf_raft_tick: the lease is checked against that
+ * tick's fresh now, never against the time of an older tick (inputs may be
+ * stepped long after it, e.g. after a process pause). */
 int rf_raft_read(rf_raft *r, uint64_t request_id, const uint8_t *query, size_t len);
 
 /* Single-server membership changes (Raft thesis §4.1), one at a time:
@@ -303,7 +316,7 @@ typedef struct rf_reply {
     uint64_t request_id;
     int status;           /* RF_OK, model error codes, RF_ENOTLEADER, ... */
     uint64_t leader_hint; /* known leader on RF_ENOTLEADER, else 0 */
-    const uint8_t *data;  /* model reply bytes */
+    const uint8_t *data;  /* model reply bytes (never NULL, even when len is 0) */
     uint32_t len;
 } rf_reply;
 
@@ -316,7 +329,7 @@ typedef struct rf_applied {
     int status;          /* the model's status (the original one for a duplicate) */
     uint8_t kind;        /* rf_entry_kind */
     uint8_t duplicate;   /* 1: a retried command, not applied again */
-    const uint8_t *reply;
+    const uint8_t *reply; /* never NULL, even when reply_len is 0 */
     uint32_t reply_len;
 } rf_applied;
 
@@ -420,6 +433,11 @@ const rf_membership *rf_raft_membership(const rf_raft *r);
 
 /* The model state digest (rf_model.digest) at the applied index. */
 uint64_t rf_raft_digest(const rf_raft *r);
+
+/* The model state at the applied index, read-only: a host that keeps a
+ * replica (the fleet's metadata) reads it in place instead of mirroring.
+ * Valid until the next input. */
+const void *rf_raft_model_state(const rf_raft *r);
 
 void rf_raft_counters_get(const rf_raft *r, rf_raft_counters *out);
 

@@ -10,7 +10,7 @@
 #include "base/rf_err.h"
 #include "raft/raft.h"
 
-#define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
+#define RAFT_INFLIGHT_MAX 32u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
 #define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
@@ -53,12 +53,57 @@ typedef struct raft_log {
 
 void rf_rft_log_init(raft_log *l, const rf_allocator *a);
 void rf_rft_log_free(raft_log *l);
-uint64_t rf_rft_log_last(const raft_log *l);
-uint64_t rf_rft_log_last_term(const raft_log *l);
-uint64_t rf_rft_log_term(const raft_log *l, uint64_t index); /* 0 if unknown */
-const log_ent *rf_rft_log_at(const raft_log *l, uint64_t index);
-const uint8_t *rf_rft_log_data(const raft_log *l, const log_ent *e);
-void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *out);
+/* The hot accessors are inline: the replication path calls them per entry.
+ * rf_rft_log_term is 0 for an index it does not know. */
+static inline uint64_t rf_rft_log_last(const raft_log *l)
+{
+    return l->snap_index + l->n;
+}
+
+static inline const log_ent *rf_rft_log_at(const raft_log *l, uint64_t index)
+{
+    if (index <= l->snap_index || index > rf_rft_log_last(l))
+        return NULL;
+    size_t i = (size_t)(index - l->snap_index - 1);
+    ASSERT(l->cap > 0);
+    return &l->ents[(l->head + i) & (l->cap - 1)];
+}
+
+static inline uint64_t rf_rft_log_term(const raft_log *l, uint64_t index)
+{
+    if (index == l->snap_index)
+        return l->snap_term;
+    const log_ent *e = rf_rft_log_at(l, index);
+    return e ? e->term : 0;
+}
+
+static inline uint64_t rf_rft_log_last_term(const raft_log *l)
+{
+    return rf_rft_log_term(l, rf_rft_log_last(l));
+}
+
+static inline const uint8_t *rf_rft_log_data(const raft_log *l, const log_ent *e)
+{
+    if (e->len == 0)
+        return NULL;
+    ASSERT(e->off >= l->buf_base);
+    ASSERT(e->off + e->len <= l->buf_base + l->buf_cap);
+    return l->buf + (e->off - l->buf_base);
+}
+
+static inline void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *out)
+{
+    const log_ent *e = rf_rft_log_at(l, index);
+    ASSERT(e != NULL);
+    out->index = index;
+    out->term = e->term;
+    out->client_id = e->client_id;
+    out->sequence = e->sequence;
+    out->data = rf_rft_log_data(l, e);
+    out->len = e->len;
+    out->kind = e->kind;
+}
+
 int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
                const uint8_t *data, uint32_t len);
 void rf_rft_log_truncate(raft_log *l, uint64_t from);        /* drop >= from */
@@ -169,6 +214,7 @@ struct rf_raft {
     uint64_t election_deadline_ns;
     uint64_t leader_contact_ns; /* last time a leader was heard from */
     bool leader_contact;
+    bool contact_untimed; /* heard from a leader since the last tick */
 
     /* membership (Raft thesis §4.1: the latest entry in the log rules) */
     rf_membership conf;
@@ -204,8 +250,6 @@ struct rf_raft {
     uint8_t *read_buf;
     size_t read_buf_cap, read_buf_len;
     uint64_t round_fresh; /* a round whose heartbeats have not left yet */
-    uint64_t conf_request; /* request id of the uncommitted config change */
-    uint64_t conf_request_index;
 
     /* durability */
     uint64_t write_seq;
@@ -274,6 +318,7 @@ void rf_rft_mark_write(rf_raft *r, uint64_t from_index);
 int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
                       const uint8_t *data, uint32_t len);
 void rf_rft_truncate_local(rf_raft *r, uint64_t from);
+void rf_rft_drop_held(rf_raft *r, uint64_t min_term, uint64_t max_index);
 
 /* election.c */
 void rf_rft_election_reset_timer(rf_raft *r);
@@ -314,6 +359,7 @@ void rf_rft_apply_committed(rf_raft *r);
 void rf_rft_apply_fail_pending(rf_raft *r, int status);
 int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
 void rf_rft_apply_reads(rf_raft *r);
+void rf_rft_apply_lease_reads(rf_raft *r);
 int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
 int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
 void rf_rft_dedup_free(rf_raft *r);

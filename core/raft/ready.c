@@ -81,6 +81,7 @@ static void ready_materialize(rf_raft *r, size_t n_ents)
 
 static void ready_client_outputs(rf_raft *r, rf_ready *rd)
 {
+    static const uint8_t empty[1] = {0};
     int rc = rf_rft_reserve(r->a, (void **)&r->out_replies, &r->out_replies_cap, r->replies_n,
                           sizeof(rf_reply));
     ASSERT(rc == RF_OK);
@@ -90,14 +91,14 @@ static void ready_client_outputs(rf_raft *r, rf_ready *rd)
         p->request_id = o->request_id;
         p->status = o->status;
         p->leader_hint = o->leader_hint;
-        p->data = o->len ? r->arena + o->off : NULL;
+        p->data = o->len ? r->arena + o->off : empty; /* never NULL */
         p->len = o->len;
     }
     rc = rf_rft_reserve(r->a, (void **)&r->out_appl, &r->out_appl_cap, r->appl_n, sizeof(rf_applied));
     ASSERT(rc == RF_OK);
     for (size_t i = 0; i < r->appl_n; i++) {
         r->out_appl[i] = r->appl[i].a;
-        r->out_appl[i].reply = r->appl[i].a.reply_len ? r->arena + r->appl[i].off : NULL;
+        r->out_appl[i].reply = r->appl[i].a.reply_len ? r->arena + r->appl[i].off : empty;
     }
     rd->replies = r->out_replies;
     rd->n_replies = r->replies_n;

@@ -176,6 +176,7 @@ static int install(rf_raft *r, const rf_msg *m)
     int rc = rf_rft_snap_load(r, r->recv_buf, r->recv_len);
     if (rc != RF_OK)
         return rc;
+    rf_rft_drop_held(r, r->term, m->index);
     rf_rft_log_reset(&r->log, m->index, m->log_term);
     r->commit = m->index;
     r->applied = m->index;
@@ -283,6 +284,8 @@ int rf_rft_snap_recv_resp(rf_raft *r, const rf_msg *m)
         rf_rft_repl_maybe_commit(r);
         return RF_OK;
     }
+    if (m->offset == p->snap_offset)
+        return RF_OK; /* that chunk is on its way already (or resent on heartbeat) */
     p->snap_offset = m->offset;
     rf_rft_snap_send_chunk(r, p);
     return RF_OK;

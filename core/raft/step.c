@@ -48,6 +48,11 @@ static int validate(const rf_raft *r, const rf_msg *m)
         return RF_EINVAL;
     if (m->reject > 1)
         return RF_EBADMSG;
+    /* Real terms and indexes never come near 2^62; refusing larger ones
+     * keeps every term + 1 and index + n free of overflow. */
+    if (m->term > RF_RAFT_TERM_MAX || m->index > RF_RAFT_TERM_MAX ||
+        m->log_term > RF_RAFT_TERM_MAX || m->commit > RF_RAFT_TERM_MAX)
+        return RF_EBADMSG;
     switch (m->type) {
     case RF_MSG_APPEND:
         return validate_entries(m);
@@ -151,6 +156,12 @@ void rf_raft_tick(rf_raft *r, uint64_t now)
         r->leader_contact_ns = r->now;
         r->leader_contact = true;
         rf_rft_election_reset_timer(r);
+    }
+    if (r->contact_untimed) {
+        r->contact_untimed = false;
+        r->leader_contact_ns = r->now;
+        if (r->role != RF_ROLE_LEADER)
+            rf_rft_election_reset_timer(r);
     }
     if (r->role == RF_ROLE_LEADER)
         rf_rft_repl_leader_tick(r);

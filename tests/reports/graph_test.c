@@ -136,6 +136,28 @@ START_TEST(test_members_added_and_removed_since_previous_graph_are_highlighted)
 }
 END_TEST
 
+START_TEST(test_groups_off_their_placement_target_are_marked)
+{
+    /* At 5 s the target already excludes n4 but g2..g5 still hold it. */
+    Agraph_t *g = graph_of(5, -1);
+    ck_assert_str_eq(attr(agnode(g, (char *)"g1", 0), "class"), "group");
+    for (int grp = 2; grp <= 5; grp++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%d", grp);
+        Agnode_t *v = agnode(g, name, 0);
+        ck_assert_str_eq(attr(v, "class"), "group off-target");
+        ck_assert_ptr_nonnull(strstr(attr(v, "style"), "dashed"));
+    }
+    ck_assert_str_eq(attr(agnode(g, (char *)"g2", 0), "tooltip"), "target: n2 n3 n1");
+    agclose(g);
+    /* At the end every group sits on its target. */
+    g = graph_of(6, 5);
+    for (Agnode_t *v = agfstnode(g); v; v = agnxtnode(g, v))
+        ck_assert_ptr_null(strstr(attr(v, "class"), "off-target"));
+    agclose(g);
+}
+END_TEST
+
 START_TEST(test_nodes_down_isolated_and_removed_are_marked)
 {
     Agraph_t *g = graph_of(1, -1); /* n1 isolated */
@@ -162,7 +184,7 @@ START_TEST(test_aggregated_view_counts_members_and_leaders)
     ck_assert_int_eq(rpt_graph_aggregated(&run), 0);
     rpt_placement cur;
     ck_assert_int_eq(rpt_placement_load(&run, 2, &cur), RF_OK);
-    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, "t");
+    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, NULL, "t");
     rpt_placement_free(&cur);
     ck_assert_ptr_nonnull(g);
     ck_assert_int_eq(agnnodes(g), 4); /* nodes only */
@@ -185,15 +207,32 @@ START_TEST(test_aggregated_view_counts_members_and_leaders)
 }
 END_TEST
 
+START_TEST(test_aggregated_view_shows_members_gained_and_lost)
+{
+    rpt_placement cur, prev;
+    ck_assert_int_eq(rpt_placement_load(&run, 6, &cur), RF_OK);
+    ck_assert_int_eq(rpt_placement_load(&run, 5, &prev), RF_OK);
+    Agraph_t *g = rpt_graph_build_aggregated(&run, &cur, &prev, "t");
+    rpt_placement_free(&cur);
+    rpt_placement_free(&prev);
+    ck_assert_ptr_nonnull(g);
+    /* n4's four members went to n1 (g2), n2 (g3, g5) and n3 (g4). */
+    ck_assert_str_eq(attr(agnode(g, (char *)"n4", 0), "label"),
+                     "n4 (removed)\n0 members (+0 -4)\n0 leaders");
+    ck_assert_str_eq(attr(agnode(g, (char *)"n2", 0), "label"),
+                     "n2\n5 members (+2 -0)\n2 leaders");
+    ck_assert_str_eq(attr(agnode(g, (char *)"n2", 0), "color"), "#1a9850");
+    agclose(g);
+}
+END_TEST
+
 START_TEST(test_graph_renders_to_svg_with_classes)
 {
     Agraph_t *g = graph_of(6, 5);
     char path[160];
     snprintf(path, sizeof path, "%s/g.svg", dir);
-    GVC_t *gvc = gvContext();
-    ck_assert_int_eq(rpt_graph_render(gvc, g, path), RF_OK);
+    ck_assert_int_eq(rpt_graph_render(rpt_gvc(), g, path), RF_OK);
     agclose(g);
-    gvFreeContext(gvc);
     FILE *f = fopen(path, "r");
     ck_assert_ptr_nonnull(f);
     char buf[65536];
@@ -218,8 +257,10 @@ Suite *rpt_graph_suite(void)
     tcase_add_test(tc, test_groups_have_an_edge_per_member_and_the_leader_emphasised);
     tcase_add_test(tc, test_members_added_and_removed_since_previous_graph_are_highlighted);
     tcase_add_test(tc, test_nodes_down_isolated_and_removed_are_marked);
+    tcase_add_test(tc, test_groups_off_their_placement_target_are_marked);
     tcase_add_test(tc, test_aggregated_view_counts_members_and_leaders);
     tcase_add_test(tc, test_graph_renders_to_svg_with_classes);
+    tcase_add_test(tc, test_aggregated_view_shows_members_gained_and_lost);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -56,6 +56,56 @@ static int fx_remove_n4(rf_rec *rec, fx_place *p, int64_t cause)
     return rc;
 }
 
+/* 1 s: n1 isolated until 2 s; 3 s: n4 crashes, restarting at 4 s. */
+static int fx_faults(rf_rec *rec, fx_place *p, const int64_t (*target0)[3])
+{
+    /* 1 s: n1 isolated. */
+    int64_t iso = 0, crash = 0;
+    int rc = RF_OK;
+    p->state[0] = RF_REC_ISOLATED;
+    if (rc == RF_OK)
+        rc = rf_rec_fault_begin(rec, 1000 * MS, "isolate", "n1", NULL, &iso);
+    if (rc == RF_OK)
+        rc = fx_snapshot(rec, 1000 * MS, "isolate n1 starts", p, target0);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 1000 * MS, 1, 1, RF_REC_NONE);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 1000 * MS, 5, 1, RF_REC_NONE);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 1250 * MS, 5, 2, 4);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 1300 * MS, 1, 2, 2);
+    p->state[0] = RF_REC_UP;
+    if (rc == RF_OK)
+        rc = rf_rec_fault_end(rec, iso, 2000 * MS);
+    if (rc == RF_OK)
+        rc = fx_snapshot(rec, 2000 * MS, "isolate n1 ends", p, target0);
+    /* 3 s: n4 crashes; 4 s: it restarts. */
+    p->state[3] = RF_REC_DOWN;
+    if (rc == RF_OK)
+        rc = rf_rec_node_event(rec, 3000 * MS, 4, RF_REC_NODE_CRASH, -1, NULL, NULL);
+    if (rc == RF_OK)
+        rc = rf_rec_fault_begin(rec, 3000 * MS, "crash", "n4", NULL, &crash);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 3000 * MS, 4, 1, RF_REC_NONE);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 3000 * MS, 5, 2, RF_REC_NONE);
+    if (rc == RF_OK)
+        rc = fx_snapshot(rec, 3000 * MS, "n4 crash", p, target0);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 3300 * MS, 4, 2, 1);
+    if (rc == RF_OK)
+        rc = fx_leader(rec, p, 3400 * MS, 5, 3, 3);
+    p->state[3] = RF_REC_UP;
+    if (rc == RF_OK)
+        rc = rf_rec_node_event(rec, 4000 * MS, 4, RF_REC_NODE_RESTART, -1, NULL, NULL);
+    if (rc == RF_OK)
+        rc = rf_rec_fault_end(rec, crash, 4000 * MS);
+    if (rc == RF_OK)
+        rc = fx_snapshot(rec, 4000 * MS, "n4 restart", p, target0);
+    return rc;
+}
+
 static int fx_run(rf_rec *rec)
 {
     static const int64_t target0[5][3] = {{1, 2, 3}, {2, 3, 4}, {3, 4, 1}, {4, 1, 2}, {1, 4, 3}};
@@ -80,49 +130,9 @@ static int fx_run(rf_rec *rec)
         rc = fx_snapshot(rec, 0, "start", &p, target0);
     for (int g = 1; rc == RF_OK && g <= 5; g++)
         rc = fx_leader(rec, &p, 100 * MS, g, 1, target0[g - 1][0]);
-    /* 1 s: n1 isolated. */
-    int64_t iso = 0, crash = 0, ev = 0;
-    p.state[0] = RF_REC_ISOLATED;
     if (rc == RF_OK)
-        rc = rf_rec_fault_begin(rec, 1000 * MS, "isolate", "n1", NULL, &iso);
-    if (rc == RF_OK)
-        rc = fx_snapshot(rec, 1000 * MS, "isolate n1 starts", &p, target0);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 1000 * MS, 1, 1, RF_REC_NONE);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 1000 * MS, 5, 1, RF_REC_NONE);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 1250 * MS, 5, 2, 4);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 1300 * MS, 1, 2, 2);
-    p.state[0] = RF_REC_UP;
-    if (rc == RF_OK)
-        rc = rf_rec_fault_end(rec, iso, 2000 * MS);
-    if (rc == RF_OK)
-        rc = fx_snapshot(rec, 2000 * MS, "isolate n1 ends", &p, target0);
-    /* 3 s: n4 crashes; 4 s: it restarts. */
-    p.state[3] = RF_REC_DOWN;
-    if (rc == RF_OK)
-        rc = rf_rec_node_event(rec, 3000 * MS, 4, RF_REC_NODE_CRASH, -1, NULL, NULL);
-    if (rc == RF_OK)
-        rc = rf_rec_fault_begin(rec, 3000 * MS, "crash", "n4", NULL, &crash);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 3000 * MS, 4, 1, RF_REC_NONE);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 3000 * MS, 5, 2, RF_REC_NONE);
-    if (rc == RF_OK)
-        rc = fx_snapshot(rec, 3000 * MS, "n4 crash", &p, target0);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 3300 * MS, 4, 2, 1);
-    if (rc == RF_OK)
-        rc = fx_leader(rec, &p, 3400 * MS, 5, 3, 3);
-    p.state[3] = RF_REC_UP;
-    if (rc == RF_OK)
-        rc = rf_rec_node_event(rec, 4000 * MS, 4, RF_REC_NODE_RESTART, -1, NULL, NULL);
-    if (rc == RF_OK)
-        rc = rf_rec_fault_end(rec, crash, 4000 * MS);
-    if (rc == RF_OK)
-        rc = fx_snapshot(rec, 4000 * MS, "n4 restart", &p, target0);
+        rc = fx_faults(rec, &p, target0);
+    int64_t ev = 0;
     /* 5 s: n4 removed; its members move, four moves as the placement says. */
     if (rc == RF_OK)
         rc = rf_rec_node_event(rec, 5000 * MS, 4, RF_REC_NODE_REMOVE, 4, NULL, &ev);

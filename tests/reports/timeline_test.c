@@ -86,6 +86,24 @@ START_TEST(test_timeline_overlays_faults_and_node_events)
 }
 END_TEST
 
+START_TEST(test_timeline_counts_groups_with_a_leader)
+{
+    const char *s = rpt_buf_str(&svg);
+    ck_assert_int_eq(count(s, "<path class=\"led-count\""), 1);
+    /* Isolating n1 at 1 s leaves 3 of 5 groups led; the crash at 3 s also
+     * leaves 3, later, so the earliest low point is named. */
+    ck_assert_ptr_nonnull(strstr(s, "<title>groups with a leader, out of 5; lowest 3 of 5 "
+                                    "after all were first led, at 1.000 s</title>"));
+    /* 5 elections, 2 losses and 2 recoveries twice: 13 steps. */
+    const char *d = strstr(s, "class=\"led-count\"");
+    const char *end = strstr(d, "\">");
+    int steps = 0;
+    for (const char *p = d; p < end; p++)
+        steps += *p == 'V';
+    ck_assert_int_eq(steps, 13);
+}
+END_TEST
+
 START_TEST(test_documented_queries_give_availability_and_recovery)
 {
     /* g1 led 0.1-1.0 and 1.3-6.0 s: 5.6 of 6 s. g5: 0.1-1.0, 1.25-3.0, 3.4-6.0. */
@@ -185,6 +203,7 @@ Suite *rpt_timeline_suite(void)
     tcase_add_test(tc, test_timeline_shades_every_leaderless_gap);
     tcase_add_test(tc, test_timeline_shows_who_led_when);
     tcase_add_test(tc, test_timeline_overlays_faults_and_node_events);
+    tcase_add_test(tc, test_timeline_counts_groups_with_a_leader);
     tcase_add_test(tc, test_documented_queries_give_availability_and_recovery);
     tcase_add_test(tc, test_recovery_measures_time_until_every_group_is_led);
     tcase_add_test(tc, test_report_queries_are_the_documented_ones);

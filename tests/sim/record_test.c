@@ -309,6 +309,24 @@ START_TEST(test_snapshot_records_members_leader_and_target)
 }
 END_TEST
 
+START_TEST(test_refused_row_leaves_the_batch_intact)
+{
+    rf_rec *rec = open_rec();
+    begin_run(rec, 1);
+    ck_assert_int_eq(rf_rec_node(rec, 1, "n1", "z1"), RF_OK);
+    ck_assert_int_eq(rf_rec_node(rec, 1, "again", "z1"), RF_EDB); /* same node id */
+    ck_assert_ptr_nonnull(strstr(rf_rec_errmsg(rec), "UNIQUE"));
+    ck_assert_int_eq(rf_rec_node(rec, 2, "n2", "z2"), RF_OK);
+    rf_rec_run_end_info end = {.outcome = RF_REC_PASS};
+    ck_assert_int_eq(rf_rec_run_end(rec, &end), RF_OK);
+    rf_rec_close(rec);
+    sqlite3 *db = open_raw(db_path);
+    ck_assert_int_eq(query_int(db, "SELECT count(*) FROM nodes"), 2);
+    ck_assert_int_eq(query_int(db, "SELECT count(*) FROM runs WHERE outcome = 'pass'"), 1);
+    sqlite3_close(db);
+}
+END_TEST
+
 START_TEST(test_batched_records_are_visible_after_flush)
 {
     rf_rec *rec = open_rec();
@@ -340,6 +358,7 @@ Suite *record_suite(void)
     tcase_add_test(tc, test_round_trip_of_every_record_kind);
     tcase_add_test(tc, test_snapshot_records_members_leader_and_target);
     tcase_add_test(tc, test_batched_records_are_visible_after_flush);
+    tcase_add_test(tc, test_refused_row_leaves_the_batch_intact);
     suite_add_tcase(s, tc);
     return s;
 }

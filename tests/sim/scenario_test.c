@@ -195,6 +195,85 @@ START_TEST(test_faults_end_takes_the_latest_bound)
 }
 END_TEST
 
+/* A cluster that every example of the reference can name: what an example
+ * line declares itself (`add node n5`, `as joined`) is left out. */
+static const struct {
+    const char *line, *defines;
+} readme_prelude[] = {
+    {"run for 2h", ""},
+    {"node n1 zone zone1", "n1"}, {"node n2 zone zone2", "n2"}, {"node n3 zone zone1", "n3"},
+    {"node n4 zone zone2", "n4"}, {"node n5 zone z1", "n5"},    {"node n6 zone z2", "n6"},
+    {"node n7 zone north", "n7"}, {"node n8 zone east", "n8"},  {"node n9 zone west", "n9"},
+    {"groups consensus{1..5}", ""}, {"groups g{1..20}", ""}, {"group orders", ""},
+    {"group ledger model bank", ""},
+    {"at 1s heal as healed", "healed"}, {"at 1s heal as split", "split"},
+    {"at 1s add node extra zone zone1 as joined", "joined"},
+    {"at 1s deactivate n8 as drained", "drained"},
+};
+
+static bool line_defines(const char *line, const char *name)
+{
+    char add[96], as[96];
+    snprintf(add, sizeof add, "add node %s ", name);
+    snprintf(as, sizeof as, " as %s", name);
+    size_t n = strlen(line), m = strlen(as);
+    return strstr(line, add) != NULL || (n >= m && strcmp(line + n - m, as) == 0);
+}
+
+/* A line of the reference's syntax summaries (`at TIME ACTION ...`). */
+static bool has_placeholder(const char *line)
+{
+    for (const char *c = line; *c; c++)
+        if (c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z' && c[2] >= 'A' && c[2] <= 'Z')
+            return true;
+    return false;
+}
+
+START_TEST(test_every_example_line_of_the_reference_parses)
+{
+    size_t len;
+    char *doc = read_all("scenarios/README.md", &len);
+    static const char *timeline[] = {"at ", "every ", "expect ", "workload "};
+    static const char *settings[] = {"seed ", "run ", "raft ", "fleet ", "disk ", "network ",
+                                     "node ", "nodes ", "group ", "groups "};
+    bool in_code = false;
+    int checked = 0;
+    static char text[8192];
+    for (char *line = strtok(doc, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "```", 3) == 0) {
+            in_code = !in_code;
+            continue;
+        }
+        bool is_timeline = false, is_setting = false;
+        for (size_t i = 0; i < sizeof timeline / sizeof timeline[0]; i++)
+            is_timeline = is_timeline || strncmp(line, timeline[i], strlen(timeline[i])) == 0;
+        for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+            is_setting = is_setting || strncmp(line, settings[i], strlen(settings[i])) == 0;
+        if (!in_code || (!is_timeline && !is_setting) || has_placeholder(line))
+            continue;
+        size_t n = 0;
+        if (is_timeline) {
+            for (size_t i = 0; i < sizeof readme_prelude / sizeof readme_prelude[0]; i++)
+                if (readme_prelude[i].defines[0] == '\0' ||
+                    !line_defines(line, readme_prelude[i].defines))
+                    n += (size_t)snprintf(text + n, sizeof text - n, "%s\n", readme_prelude[i].line);
+        } else if (strncmp(line, "node", 4) != 0) {
+            n += (size_t)snprintf(text + n, sizeof text - n, "node solo zone solo\n");
+        }
+        snprintf(text + n, sizeof text - n, "%s\n", line);
+        rf_scenario *s;
+        rf_scn_error err;
+        ck_assert_msg(rf_scenario_parse(text, strlen(text), "README.md", &s, &err) == RF_OK,
+                      "example `%s`: %s", line, err.text);
+        check_round_trip(s, line);
+        rf_scenario_free(s);
+        checked++;
+    }
+    free(doc);
+    ck_assert_int_ge(checked, 60);
+}
+END_TEST
+
 START_TEST(test_malformed_files_report_exact_position_and_message)
 {
     static char paths[PATHS_MAX][256];
@@ -536,6 +615,7 @@ Suite *scenario_suite(void)
     tcase_add_test(files, test_quickstart_is_raftfleets_readme_example);
     tcase_add_test(files, test_scale_scenario_has_the_size_issue_6_asks_for);
     tcase_add_test(files, test_malformed_files_report_exact_position_and_message);
+    tcase_add_test(files, test_every_example_line_of_the_reference_parses);
     tcase_add_test(files, test_missing_file_is_an_error_not_a_crash);
     suite_add_tcase(s, files);
 

@@ -1,5 +1,6 @@
 /* Tests of core/placement/rf_placement.c: golden placements, placement properties, balance. */
 #include <check.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -294,6 +295,50 @@ START_TEST(test_removing_node_moves_members_only_out_of_it)
 }
 END_TEST
 
+START_TEST(test_added_members_counts_only_the_new_nodes_share)
+{
+    rf_placement_node nodes[6];
+    char names[6][16];
+    static const char *zones[3] = {"za", "zb", "zc"};
+    for (int i = 0; i < 6; i++) {
+        snprintf(names[i], sizeof names[i], "n%d", i);
+        nodes[i].name = names[i];
+        nodes[i].zone = zones[i % 3];
+    }
+    /* `after` lists the nodes in another order: names, not indexes, count */
+    rf_placement_node shuffled[6] = {nodes[5], nodes[2], nodes[0], nodes[4], nodes[1], nodes[3]};
+    rf_placement *before, *after, *empty;
+    ck_assert_int_eq(rf_placement_init(&before, nodes, 5), RF_OK);
+    ck_assert_int_eq(rf_placement_init(&after, shuffled, 6), RF_OK);
+    ck_assert_int_eq(rf_placement_init(&empty, NULL, 0), RF_OK);
+    uint32_t total = 0;
+    int holding = 0;
+    for (int g = 0; g < 2000; g++) {
+        char group[32];
+        snprintf(group, sizeof group, "g%d", g);
+        uint32_t added, idx[3];
+        size_t count;
+        ck_assert_int_eq(rf_placement_added_members(before, after, group, 3, &added), RF_OK);
+        ck_assert_int_eq(rf_placement_members(after, group, 3, idx, 3, &count), RF_OK);
+        bool has_new = false;
+        for (size_t i = 0; i < count; i++)
+            has_new = has_new || strcmp(shuffled[idx[i]].name, "n5") == 0;
+        ck_assert_uint_eq(added, has_new ? 1 : 0);
+        total += added;
+        holding += has_new;
+        ck_assert_int_eq(rf_placement_added_members(empty, after, group, 3, &added), RF_OK);
+        ck_assert_uint_eq(added, 3);
+    }
+    ck_assert_int_eq((int)total, holding);
+    uint32_t added = 9;
+    ck_assert_int_eq(rf_placement_added_members(before, empty, "g", 3, &added), RF_ENOACTIVENODE);
+    ck_assert_uint_eq(added, 0);
+    rf_placement_close(before);
+    rf_placement_close(after);
+    rf_placement_close(empty);
+}
+END_TEST
+
 /* ---- edges and errors ---- */
 
 START_TEST(test_more_replicas_than_nodes_gives_all_nodes)
@@ -421,6 +466,7 @@ Suite *placement_suite(void)
     tcase_add_test(props, test_adding_node_to_one_zone_moves_its_fair_share_only_into_it);
     tcase_add_test(props, test_adding_node_to_three_zones_moves_its_fair_share_only_into_it);
     tcase_add_test(props, test_removing_node_moves_members_only_out_of_it);
+    tcase_add_test(props, test_added_members_counts_only_the_new_nodes_share);
     suite_add_tcase(s, props);
 
     TCase *edges = tcase_create("edges");

@@ -43,6 +43,16 @@ static const struct {
     {fig7_a, 9}, {fig7_b, 4}, {fig7_c, 11}, {fig7_d, 12}, {fig7_e, 7}, {fig7_f, 11},
 };
 
+static int g_rejects;
+static bool count_rejects(tnet *t, uint64_t from, uint64_t to, const rf_msg *m)
+{
+    (void)t;
+    (void)to;
+    if (from == 3 && m->type == RF_MSG_APPEND_RESP && m->reject)
+        g_rejects++;
+    return true;
+}
+
 START_TEST(test_figure7_follower_logs_converge_to_leader)
 {
     /* Raft paper Figure 7: whatever the follower's log (missing entries,
@@ -59,6 +69,8 @@ START_TEST(test_figure7_follower_logs_converge_to_leader)
     restore_node(&t, 1, fig7_leader, 10, 7, &m, 100);
     restore_node(&t, 2, fig7_leader, 10, 7, &m, 5000);
     restore_node(&t, 3, fig7_cases[i].terms, fig7_cases[i].n, 7, &m, 5000);
+    g_rejects = 0;
+    t.filter = count_rejects;
     /* Restarted members refuse votes for one of their election timeouts
      * (the start-up lease), so member 1 wins once member 2's has passed. */
     uint64_t l = tnet_wait_leader(&t, 6000);
@@ -70,6 +82,9 @@ START_TEST(test_figure7_follower_logs_converge_to_leader)
         ck_assert_uint_eq(rf_raft_term_at(t.r[3], idx), rf_raft_term_at(t.r[1], idx));
     ck_assert_uint_eq(rf_raft_commit_index(t.r[3]), rf_raft_commit_index(t.r[1]));
     ck_assert_uint_eq(rf_raft_commit_index(t.r[1]), 11);
+    /* Back-off by term (§5.3): at most two refusals per case, where one
+     * index at a time would need up to seven for (f). */
+    ck_assert_int_le(g_rejects, 2);
     tnet_free(&t);
 }
 END_TEST
@@ -289,6 +304,60 @@ START_TEST(test_snapshot_covering_own_log_keeps_later_entries)
 }
 END_TEST
 
+static void pipelined(rf_raft_config *c)
+{
+    c->inflight_max = 4;
+    c->append_entries_max = 8;
+}
+
+START_TEST(test_leader_pipelines_several_batched_appends)
+{
+    tnet t;
+    tnet_init(&t, 3, pipelined);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_run(&t, 20); /* followers in replicate state */
+    for (uint64_t i = 1; i <= 100; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    rf_ready rd;
+    rf_raft_ready(t.r[l], &rd);
+    uint64_t f = l == 1 ? 2 : 1;
+    int appends = 0;
+    for (size_t k = 0; k < rd.n_msgs; k++)
+        if (rd.msgs[k].to == f && rd.msgs[k].msg.type == RF_MSG_APPEND) {
+            appends++;
+            ck_assert_uint_eq(rd.msgs[k].msg.n_entries, 8);
+        }
+    ck_assert_int_eq(appends, 4); /* inflight_max batches of 8, before any ack */
+    rf_raft_advance(t.r[l]);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_held_ack_dropped_when_term_moves_on_before_persist)
+{
+    /* An ack held for a write of term 1 must not leave once the member is
+     * in term 2 (its leader is deposed, and the entry may be replaced). */
+    static const uint64_t log1[] = {1};
+    hand h = {.r = member_with_log(log1, 1, 1, 3)};
+    rf_entry e[1] = {{.index = 2, .term = 1, .kind = RF_ENTRY_NOOP}};
+    rf_msg m = append_from_leader(1, 1, 1, 0, e, 1);
+    ck_assert_int_eq(rf_raft_receive(h.r, &m), RF_OK);
+    hand_drain(&h, false); /* the write is handed out, not yet durable */
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    uint64_t tok = h.token;
+    rf_msg hb = msg_from(3, RF_MSG_HEARTBEAT, 2); /* a leader of term 2 */
+    ck_assert_int_eq(rf_raft_receive(h.r, &hb), RF_OK);
+    hand_drain(&h, true); /* persists everything, the term-1 write too */
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    ck_assert_ptr_nonnull(hand_find(&h, RF_MSG_HEARTBEAT_RESP, 3));
+    rf_raft_persisted(h.r, tok);
+    hand_drain(&h, true);
+    ck_assert_ptr_null(hand_find(&h, RF_MSG_APPEND_RESP, 2));
+    ck_assert_uint_eq(rf_raft_term(h.r), 2);
+    rf_raft_close(h.r);
+}
+END_TEST
+
 START_TEST(test_replication_commits_many_commands_on_all_members)
 {
     tnet t;
@@ -320,6 +389,8 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_follower_reject_hints_first_index_of_conflicting_term);
     tcase_add_test(tc, test_replication_commits_many_commands_on_all_members);
     tcase_add_test(tc, test_snapshot_covering_own_log_keeps_later_entries);
+    tcase_add_test(tc, test_leader_pipelines_several_batched_appends);
+    tcase_add_test(tc, test_held_ack_dropped_when_term_moves_on_before_persist);
     suite_add_tcase(s, tc);
     return s;
 }

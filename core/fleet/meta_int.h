@@ -1,0 +1,67 @@
+/* meta_int: the fleet-meta state layout and the helpers meta.c and meta_codec.c share. */
+#ifndef RF_META_INT_H
+#define RF_META_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet/rf_meta.h"
+
+#define RF_META_FORMAT_V1 0x01
+#define RF_META_QUERY_GROUP 1 /* str name -> u64 id, u32 replicas, str model */
+#define RF_META_QUERY_COUNTS 2 /* -> u32 nodes, u32 active, u32 groups, u32 removed */
+
+struct rf_meta {
+    uint64_t next_group_id;
+    uint64_t nodes_epoch;
+    rf_meta_node *nodes; /* sorted by name */
+    size_t n_nodes, cap_nodes;
+    rf_meta_group **by_id;   /* one allocation per group, sorted by id */
+    rf_meta_group **by_name; /* the same pointers, sorted by name */
+    size_t n_groups, cap_groups;
+    rf_meta_removed *removed; /* sorted by id */
+    size_t n_removed, cap_removed;
+};
+
+/* A bounds-checked little-endian reader: any overrun sets bad. */
+typedef struct rf_meta_rd {
+    const uint8_t *p;
+    size_t len, off;
+    bool bad;
+} rf_meta_rd;
+
+uint8_t rf_meta_rd_u8(rf_meta_rd *r);
+uint32_t rf_meta_rd_u32(rf_meta_rd *r);
+uint64_t rf_meta_rd_u64(rf_meta_rd *r);
+/* A string of 1..max bytes without NUL, copied NUL-terminated into out
+ * (max + 1 bytes). */
+void rf_meta_rd_str(rf_meta_rd *r, char *out, size_t max);
+
+/* A writer that counts what it would write past cap (so a first pass with
+ * cap 0 sizes the buffer). */
+typedef struct rf_meta_wr {
+    uint8_t *p;
+    size_t cap, off;
+} rf_meta_wr;
+
+void rf_meta_wr_u8(rf_meta_wr *w, uint8_t v);
+void rf_meta_wr_u32(rf_meta_wr *w, uint32_t v);
+void rf_meta_wr_u64(rf_meta_wr *w, uint64_t v);
+void rf_meta_wr_str(rf_meta_wr *w, const char *s);
+
+/* State helpers (meta.c). */
+rf_meta *rf_meta_new(void);
+void rf_meta_free(rf_meta *m);
+/* Inserts at their sorted places; RF_ENOMEM leaves m unchanged. The group
+ * is copied; the removed entry's pending array is taken over on success. */
+int rf_meta_insert_node(rf_meta *m, const rf_meta_node *n);
+int rf_meta_insert_group(rf_meta *m, const rf_meta_group *g);
+int rf_meta_insert_removed(rf_meta *m, const rf_meta_removed *r);
+
+/* Codec (meta_codec.c). */
+int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len);
+rf_meta *rf_meta_decode_state(const uint8_t *data, size_t len);
+bool rf_meta_valid_group_name(const char *name);
+
+#endif

@@ -1,0 +1,509 @@
+/* node: rf_node's life cycle, its table of hosted groups, time, durability and local views. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "fleet/node_int.h"
+
+void rf_node_config_defaults(rf_node_config *cfg)
+{
+    static const rf_model *const builtin[] = {&rf_model_int, &rf_model_kv};
+    memset(cfg, 0, sizeof *cfg);
+    rf_raft_config_defaults(&cfg->raft);
+    cfg->models = builtin;
+    cfg->n_models = 2;
+    cfg->meta_voters = 3;
+    cfg->rebalance_interval_ns = 60ull * 1000 * 1000 * 1000;
+    cfg->attempt_timeout_ns = 500ull * 1000 * 1000;
+    cfg->retry_interval_ns = 1000ull * 1000 * 1000;
+    cfg->retries_max = 3;
+    cfg->purge_window_ns = 600ull * 1000 * 1000 * 1000;
+    cfg->quiesce_after_ns = 10ull * 1000 * 1000 * 1000;
+}
+
+bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more)
+{
+    if (v->n + more <= v->cap)
+        return true;
+    size_t cap = v->cap == 0 ? 16 : v->cap;
+    while (cap < v->n + more)
+        cap *= 2;
+    void *p = realloc(v->p, cap * elem);
+    if (p == NULL)
+        return false;
+    v->p = p;
+    v->cap = cap;
+    return true;
+}
+
+int rf_node_create(const rf_node_config *cfg, rf_node **out)
+{
+    if (cfg->node_id == 0 || cfg->node_id > RF_NODE_ID_MAX || cfg->n_models > RF_NODE_MODELS_MAX)
+        return RF_EINVAL;
+    if (cfg->meta_voters == 0 || cfg->meta_voters > RF_META_REPLICAS_MAX ||
+        cfg->rebalance_interval_ns == 0 || cfg->attempt_timeout_ns == 0)
+        return RF_EINVAL;
+    if (cfg->quiesce_after_ns != 0 && cfg->quiesce_after_ns < cfg->raft.election_timeout_ns)
+        return RF_EINVAL;
+    if (cfg->name == NULL || rf_placement_check_name(cfg->name) != RF_OK)
+        return RF_EBADNAME;
+    rf_node *n = calloc(1, sizeof *n);
+    if (n == NULL)
+        return RF_ENOMEM;
+    n->cfg = *cfg;
+    for (uint32_t i = 0; i < cfg->n_models; i++)
+        n->models[i] = cfg->models[i];
+    n->cfg.models = n->models;
+    n->cfg.name = n->name;
+    if (cfg->quiesce_after_ns != 0) /* see node_quiet.c: no lease over a stopped clock */
+        n->cfg.raft.lease_drift_ns = cfg->raft.election_timeout_ns;
+    memcpy(n->name, cfg->name, strlen(cfg->name) + 1);
+    n->next_token = 1;
+    n->scratch_entries = malloc(RF_MSG_ENTRIES_MAX * sizeof *n->scratch_entries);
+    if (n->scratch_entries == NULL) {
+        free(n);
+        return RF_ENOMEM;
+    }
+    *out = n;
+    return RF_OK;
+}
+
+void rf_node_close(rf_node *n)
+{
+    if (n == NULL)
+        return;
+    ASSERT(!n->in_ready);
+    for (size_t i = 0; i < n->n_groups; i++)
+        rf_raft_close(n->groups[i].raft);
+    node_pending *p = n->pending.p;
+    for (size_t i = 0; i < n->pending.n; i++) {
+        free(p[i].payload);
+        free(p[i].name);
+    }
+    rf_node__frames_reset(n);
+    free(n->frames.p);
+    free(n->groups);
+    free(n->hosted.p);
+    free(n->pending.p);
+    free(n->cache.p);
+    free(n->down.p);
+    free(n->heard.p);
+    free(n->replies.p);
+    free(n->arena);
+    free(n->obs.p);
+    free(n->writes.p);
+    free(n->applied.p);
+    free(n->toks.p);
+    free(n->env);
+    free(n->rep);
+    free(n->scratch_entries);
+    free(n);
+}
+
+/* ---- groups --------------------------------------------------------------- */
+
+static size_t group_lower(const rf_node *n, uint64_t id)
+{
+    size_t lo = 0, hi = n->n_groups;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (n->groups[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+node_group *rf_node__group(rf_node *n, uint64_t id)
+{
+    size_t at = group_lower(n, id);
+    return at < n->n_groups && n->groups[at].id == id ? &n->groups[at] : NULL;
+}
+
+const rf_model *rf_node__model(const rf_node *n, const char *name)
+{
+    for (uint32_t i = 0; i < n->cfg.n_models; i++)
+        if (strcmp(n->models[i]->name, name) == 0)
+            return n->models[i];
+    return NULL;
+}
+
+rf_raft *rf_node__meta_raft(const rf_node *n)
+{
+    return n->n_groups > 0 && n->groups[0].id == RF_META_GROUP_ID ? n->groups[0].raft : NULL;
+}
+
+bool rf_node__hosted_ever(const rf_node *n, uint64_t id)
+{
+    const uint64_t *h = n->hosted.p;
+    size_t lo = 0, hi = n->hosted.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (h[mid] < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n->hosted.n && h[lo] == id;
+}
+
+static bool hosted_add(rf_node *n, uint64_t id)
+{
+    if (rf_node__hosted_ever(n, id))
+        return true;
+    if (!rf_node__vec_reserve(&n->hosted, sizeof(uint64_t), 1))
+        return false;
+    uint64_t *h = n->hosted.p;
+    size_t at = n->hosted.n;
+    while (at > 0 && h[at - 1] > id) {
+        h[at] = h[at - 1];
+        at--;
+    }
+    h[at] = id;
+    n->hosted.n++;
+    return true;
+}
+
+/* Starts a member of group id: bootstrapped with this node as the only
+ * voter, or empty, waiting to be added. Not between ready and advance. */
+int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason)
+{
+    ASSERT(!n->in_ready);
+    ASSERT(rf_node__group(n, id) == NULL);
+    const rf_model *model = &rf_model_fleet_meta;
+    if (id != RF_META_GROUP_ID) {
+        const rf_raft *mr = rf_node__meta_raft(n);
+        const rf_meta_group *g = mr == NULL ? NULL : rf_meta_group_by_id(rf_raft_model_state(mr), id);
+        model = g == NULL ? NULL : rf_node__model(n, g->model);
+        if (model == NULL)
+            return RF_ENOMODEL;
+    }
+    if (n->n_groups >= RF_NODE_GROUPS_MAX)
+        return RF_EFULL;
+    if (n->n_groups == n->cap_groups) {
+        size_t cap = n->cap_groups == 0 ? 16 : n->cap_groups * 2;
+        node_group *p = realloc(n->groups, cap * sizeof *p);
+        if (p == NULL)
+            return RF_ENOMEM;
+        n->groups = p;
+        n->cap_groups = cap;
+    }
+    rf_raft_config rc = n->cfg.raft;
+    rc.group_id = id;
+    rc.node_id = n->cfg.node_id;
+    rc.model = model;
+    rf_pcg32_derive(&rc.rng, n->cfg.seed ^ n->cfg.node_id, "group", id);
+    rf_raft *r = NULL;
+    int err;
+    if (bootstrap) {
+        rf_membership m;
+        memset(&m, 0, sizeof m);
+        m.count = 1;
+        m.members[0].id = n->cfg.node_id;
+        m.members[0].voter = 1;
+        err = rf_raft_bootstrap(&rc, &m, &r);
+    } else {
+        err = rf_raft_create(&rc, &r);
+    }
+    if (err != RF_OK)
+        return err;
+    if (!hosted_add(n, id)) {
+        rf_raft_close(r);
+        return RF_ENOMEM;
+    }
+    size_t at = group_lower(n, id);
+    memmove(&n->groups[at + 1], &n->groups[at], (n->n_groups - at) * sizeof *n->groups);
+    memset(&n->groups[at], 0, sizeof n->groups[at]);
+    n->groups[at].id = id;
+    n->groups[at].raft = r;
+    n->groups[at].last_active = n->now;
+    n->n_groups++;
+    n->ctr.groups_started++;
+    rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
+    return RF_OK;
+}
+
+void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason)
+{
+    ASSERT(!n->in_ready);
+    size_t at = group_lower(n, id);
+    if (at == n->n_groups || n->groups[at].id != id)
+        return;
+    rf_raft_close(n->groups[at].raft);
+    memmove(&n->groups[at], &n->groups[at + 1], (n->n_groups - at - 1) * sizeof *n->groups);
+    n->n_groups--;
+    n->ctr.groups_stopped++;
+    rf_node__obs(n, RF_NODE_OBS_GROUP_STOPPED, reason, id, 0, n->cfg.node_id);
+}
+
+/* ---- outputs shared by the files ------------------------------------------ */
+
+void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint64_t term,
+                  uint64_t node)
+{
+    if (!rf_node__vec_reserve(&n->obs, sizeof(rf_node_obs), 1))
+        return; /* observations are best effort under memory pressure */
+    rf_node_obs *o = (rf_node_obs *)n->obs.p + n->obs.n++;
+    memset(o, 0, sizeof *o);
+    o->kind = kind;
+    o->reason = reason;
+    o->group_id = group;
+    o->term = term;
+    o->node_id = node;
+}
+
+void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
+                    size_t len)
+{
+    /* A reply must never be lost: growth failures are fatal here. */
+    bool ok = rf_node__vec_reserve(&n->replies, sizeof(node_reply_rec), 1);
+    ASSERT(ok);
+    if (n->arena_len + len > n->arena_cap) {
+        size_t cap = n->arena_cap == 0 ? 4096 : n->arena_cap;
+        while (cap < n->arena_len + len)
+            cap *= 2;
+        uint8_t *a = realloc(n->arena, cap);
+        ASSERT(a != NULL);
+        n->arena = a;
+        n->arena_cap = cap;
+    }
+    if (len > 0)
+        memcpy(n->arena + n->arena_len, data, len);
+    node_reply_rec *r = (node_reply_rec *)n->replies.p + n->replies.n++;
+    r->request_id = request_id;
+    r->status = status;
+    r->off = n->arena_len;
+    r->len = (uint32_t)len;
+    n->arena_len += len;
+}
+
+/* ---- inputs ---------------------------------------------------------------- */
+
+/* A member that knows no leader for two election timeouts (longer than
+ * any election takes) reports it once: its group may have lost its
+ * majority. Members not yet added (no configuration) stay silent. */
+static void watch_leader(rf_node *n, node_group *g)
+{
+    if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
+        g->leaderless_since = 0;
+        g->leaderless_told = false;
+        return;
+    }
+    if (g->leaderless_since == 0)
+        g->leaderless_since = n->now;
+    if (!g->leaderless_told &&
+        n->now - g->leaderless_since >= 2 * n->cfg.raft.election_timeout_ns) {
+        g->leaderless_told = true;
+        rf_node__obs(n, RF_NODE_OBS_LEADERLESS, RF_NODE_REASON_NONE, g->id,
+                     rf_raft_term(g->raft), 0);
+    }
+}
+
+void rf_node_tick(rf_node *n, uint64_t now)
+{
+    ASSERT(!n->in_ready);
+    if (now > n->now)
+        n->now = now;
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (g->quiet)
+            continue;
+        rf_raft_tick(g->raft, n->now - g->clock_offset);
+        watch_leader(n, g);
+    }
+    rf_node__pending_tick(n);
+    rf_node__quiet_tick(n);
+    if (n->meta_dirty) {
+        n->meta_dirty = false;
+        rf_node__meta_changed(n);
+    }
+    if (n->now >= n->next_round) {
+        n->next_round = n->now + n->cfg.rebalance_interval_ns;
+        rf_node__round(n);
+    }
+}
+
+void rf_node_rebalance_now(rf_node *n)
+{
+    ASSERT(!n->in_ready);
+    rf_node__round(n);
+}
+
+void rf_node_persisted(rf_node *n, uint64_t token)
+{
+    ASSERT(!n->in_ready);
+    node_tok *t = n->toks.p;
+    size_t done = 0;
+    while (done < n->toks.n && t[done].node_token <= token) {
+        node_group *g = rf_node__group(n, t[done].group_id);
+        if (g != NULL)
+            rf_raft_persisted(g->raft, t[done].raft_token);
+        done++;
+    }
+    memmove(t, t + done, (n->toks.n - done) * sizeof *t);
+    n->toks.n -= done;
+}
+
+void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
+{
+    ASSERT(!n->in_ready);
+    node_peer_down *d = n->down.p;
+    size_t at = 0;
+    while (at < n->down.n && d[at].peer < peer)
+        at++;
+    if (at < n->down.n && d[at].peer == peer)
+        return;
+    if (!rf_node__vec_reserve(&n->down, sizeof *d, 1))
+        return;
+    d = n->down.p;
+    memmove(&d[at + 1], &d[at], (n->down.n - at) * sizeof *d);
+    d[at].peer = peer;
+    d[at].since = n->now;
+    n->down.n++;
+    rf_node__wake_led_by(n, peer);
+    for (size_t i = 0; i < n->n_groups; i++)
+        rf_raft_peer_unreachable(n->groups[i].raft, peer);
+}
+
+/* Backdates the unreachability of peer (known silent since then). */
+void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since)
+{
+    node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++)
+        if (d[i].peer == peer && since < d[i].since)
+            d[i].since = since;
+}
+
+void rf_node_peer_reachable(rf_node *n, uint64_t peer)
+{
+    ASSERT(!n->in_ready);
+    node_peer_down *d = n->down.p;
+    for (size_t at = 0; at < n->down.n; at++) {
+        if (d[at].peer != peer)
+            continue;
+        memmove(&d[at], &d[at + 1], (n->down.n - at - 1) * sizeof *d);
+        n->down.n--;
+        break;
+    }
+    for (size_t i = 0; i < n->n_groups; i++)
+        rf_raft_peer_reachable(n->groups[i].raft, peer);
+}
+
+/* ---- local views ------------------------------------------------------------ */
+
+uint64_t rf_node_id(const rf_node *n)
+{
+    return n->cfg.node_id;
+}
+
+const rf_meta *rf_node_meta(const rf_node *n)
+{
+    const rf_raft *r = rf_node__meta_raft(n);
+    return r == NULL ? NULL : rf_raft_model_state(r);
+}
+
+bool rf_node_is_active(const rf_node *n)
+{
+    const rf_meta *m = rf_node_meta(n);
+    const rf_meta_node *me = m == NULL ? NULL : rf_meta_node_by_id(m, n->cfg.node_id);
+    return me != NULL && me->state == RF_META_NODE_ACTIVE;
+}
+
+const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id)
+{
+    node_group *g = rf_node__group((rf_node *)n, group_id);
+    return g == NULL ? NULL : g->raft;
+}
+
+size_t rf_node_group_count(const rf_node *n)
+{
+    return n->n_groups;
+}
+
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
+{
+    ASSERT(i < n->n_groups);
+    return n->groups[i].raft;
+}
+
+size_t rf_node_quiet_count(const rf_node *n)
+{
+    size_t q = 0;
+    for (size_t i = 0; i < n->n_groups; i++)
+        q += n->groups[i].quiet;
+    return q;
+}
+
+uint64_t rf_node_whereis_leader(const rf_node *n, const char *group, uint64_t *term)
+{
+    const rf_meta *m = rf_node_meta(n);
+    const rf_meta_group *g = m == NULL || group == NULL ? NULL : rf_meta_group_by_name(m, group);
+    if (g == NULL)
+        return 0;
+    const rf_raft *r = rf_node_group(n, g->id);
+    const node_cache *c = rf_node__cache_get(n, g->id);
+    uint64_t leader = c == NULL ? 0 : c->leader, t = c == NULL ? 0 : c->term;
+    if (r != NULL && rf_raft_leader(r) != 0 && rf_raft_term(r) >= t) {
+        leader = rf_raft_leader(r);
+        t = rf_raft_term(r);
+    }
+    if (term != NULL)
+        *term = t;
+    return leader;
+}
+
+int rf_node_status_get(const rf_node *n, const char *group, rf_node_status *out)
+{
+    memset(out, 0, sizeof *out);
+    if (group == NULL || rf_placement_check_group(group) != RF_OK)
+        return RF_EBADNAME;
+    const rf_meta *m = rf_node_meta(n);
+    const rf_meta_group *g = m == NULL ? NULL : rf_meta_group_by_name(m, group);
+    if (g == NULL)
+        return RF_ENOTFOUND;
+    uint64_t ids[RF_META_REPLICAS_MAX];
+    out->group_id = g->id;
+    out->replicas = g->replicas;
+    out->leader = rf_node_whereis_leader(n, group, &out->term);
+    if (rf_meta_place(m, g->name, g->replicas, ids, RF_META_REPLICAS_MAX) == RF_OK)
+        out->desired_leader = ids[0];
+    const rf_raft *r = rf_node_group(n, g->id);
+    if (r != NULL) {
+        out->hosted = true;
+        out->role = (uint8_t)rf_raft_role(r);
+        out->commit_index = rf_raft_commit_index(r);
+        out->applied_index = rf_raft_applied_index(r);
+        out->membership = *rf_raft_membership(r);
+    }
+    return RF_OK;
+}
+
+size_t rf_node_leaderless(const rf_node *n, uint64_t *out, size_t cap)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < n->n_groups; i++) {
+        if (rf_raft_leader(n->groups[i].raft) != 0)
+            continue;
+        if (count < cap)
+            out[count] = n->groups[i].id;
+        count++;
+    }
+    return count;
+}
+
+size_t rf_node_unreachable(const rf_node *n, uint64_t *peers, uint64_t *since, size_t cap)
+{
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n && i < cap; i++) {
+        peers[i] = d[i].peer;
+        since[i] = d[i].since;
+    }
+    return n->down.n;
+}
+
+void rf_node_counters_get(const rf_node *n, rf_node_counters *out)
+{
+    *out = n->ctr;
+}

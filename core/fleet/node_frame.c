@@ -1,0 +1,222 @@
+/* node_frame: the node-level envelope (one versioned, bounded frame per peer) and its receipt. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "fleet/node_int.h"
+
+void rf_node__put(uint8_t *p, uint64_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+uint64_t rf_node__get(const uint8_t *p, int bytes)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* The open frame to `to` with room for need more bytes, or a new one. */
+static node_frame *frame_for(rf_node *n, uint64_t to, size_t need)
+{
+    node_frame *f = n->frames.p;
+    for (size_t i = n->frames.n; i > 0; i--) {
+        if (f[i - 1].to != to)
+            continue;
+        if (f[i - 1].len + need <= RF_NODE_FRAME_BYTES_MAX &&
+            f[i - 1].records < RF_NODE_FRAME_RECORDS_MAX)
+            return &f[i - 1];
+        break; /* full: a second frame to the same peer */
+    }
+    if (!rf_node__vec_reserve(&n->frames, sizeof *f, 1))
+        return NULL;
+    f = (node_frame *)n->frames.p + n->frames.n;
+    memset(f, 0, sizeof *f);
+    f->to = to;
+    f->cap = 256;
+    f->buf = malloc(f->cap);
+    if (f->buf == NULL)
+        return NULL;
+    f->buf[0] = 'R';
+    f->buf[1] = 'N';
+    f->buf[2] = RF_NODE_WIRE_VERSION;
+    f->buf[3] = 0;
+    rf_node__put(f->buf + 4, n->cfg.node_id, 8);
+    rf_node__put(f->buf + 12, 0, 4);
+    f->len = NODE_FRAME_HEAD;
+    n->frames.n++;
+    return f;
+}
+
+/* Appends one record (head then body) to the frame for `to`. False when
+ * memory runs out: the record is lost like a dropped message, which Raft
+ * and the request retries tolerate. */
+bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
+                           size_t head_len, const uint8_t *body, size_t body_len)
+{
+    size_t rec = NODE_REC_HEAD + head_len + body_len;
+    ASSERT(rec + NODE_FRAME_HEAD <= RF_NODE_FRAME_BYTES_MAX);
+    node_frame *f = frame_for(n, to, rec);
+    if (f == NULL)
+        return false;
+    if (f->len + rec > f->cap) {
+        size_t cap = f->cap;
+        while (cap < f->len + rec)
+            cap *= 2;
+        uint8_t *b = realloc(f->buf, cap);
+        if (b == NULL)
+            return false;
+        f->buf = b;
+        f->cap = cap;
+    }
+    uint8_t *p = f->buf + f->len;
+    p[0] = type;
+    rf_node__put(p + 1, head_len + body_len, 4);
+    if (head_len > 0)
+        memcpy(p + NODE_REC_HEAD, head, head_len);
+    if (body_len > 0)
+        memcpy(p + NODE_REC_HEAD + head_len, body, body_len);
+    f->len += rec;
+    f->records++;
+    rf_node__put(f->buf + 12, f->records, 4);
+    return true;
+}
+
+void rf_node__frames_reset(rf_node *n)
+{
+    node_frame *f = n->frames.p;
+    for (size_t i = 0; i < n->frames.n; i++)
+        free(f[i].buf);
+    n->frames.n = 0;
+}
+
+/* ---- receipt ------------------------------------------------------------------ */
+
+/* Checks the whole frame before anything of it is applied. */
+static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *records)
+{
+    if (buf == NULL || len < NODE_FRAME_HEAD || len > RF_NODE_FRAME_BYTES_MAX)
+        return RF_EBADMSG;
+    if (buf[0] != 'R' || buf[1] != 'N' || buf[3] != 0)
+        return RF_EBADMSG;
+    if (buf[2] != RF_NODE_WIRE_VERSION)
+        return RF_EVERSION;
+    if (rf_node__get(buf + 4, 8) != from)
+        return RF_EBADMSG;
+    uint32_t count = (uint32_t)rf_node__get(buf + 12, 4);
+    if (count > RF_NODE_FRAME_RECORDS_MAX)
+        return RF_EBADMSG;
+    size_t off = NODE_FRAME_HEAD;
+    for (uint32_t i = 0; i < count; i++) {
+        if (len - off < NODE_REC_HEAD)
+            return RF_EBADMSG;
+        uint8_t type = buf[off];
+        size_t rl = (size_t)rf_node__get(buf + off + 1, 4);
+        off += NODE_REC_HEAD;
+        if (rl > len - off)
+            return RF_EBADMSG;
+        if (type == NODE_REC_FWD ? rl < NODE_FWD_HEAD
+            : type == NODE_REC_FWD_REPLY ? rl < NODE_FWD_REPLY_HEAD
+            : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
+            : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN
+            : type == NODE_REC_HB ? rl != 0
+            : type != NODE_REC_RAFT)
+            return RF_EBADMSG;
+        off += rl;
+    }
+    if (off != len)
+        return RF_EBADMSG;
+    *records = count;
+    return RF_OK;
+}
+
+/* May this node start a member for a group a peer addresses? Only for a
+ * group the local metadata says exists (the metadata group always does). */
+static bool may_start(const rf_node *n, uint64_t group)
+{
+    if (group == RF_META_GROUP_ID)
+        return true;
+    const rf_meta *m = rf_node_meta(n);
+    return m != NULL && rf_meta_group_by_id(m, group) != NULL;
+}
+
+static void recv_raft(rf_node *n, const uint8_t *rec, size_t len)
+{
+    rf_msg msg;
+    if (rf_msg_decode(rec, len, &msg, n->scratch_entries, RF_MSG_ENTRIES_MAX) != RF_OK) {
+        n->ctr.frames_rejected++;
+        return;
+    }
+    node_group *g = rf_node__group(n, msg.group_id);
+    if (g == NULL && msg.to == n->cfg.node_id && may_start(n, msg.group_id)) {
+        if (rf_node__start_group(n, msg.group_id, false, RF_NODE_REASON_REBALANCE) == RF_OK)
+            g = rf_node__group(n, msg.group_id);
+    }
+    if (g == NULL) {
+        n->ctr.records_unknown_group++;
+        return;
+    }
+    if (msg.type == RF_MSG_HEARTBEAT || msg.type == RF_MSG_HEARTBEAT_RESP)
+        rf_node__wake(n, g); /* a live leader's heartbeat is not work */
+    else
+        rf_node__touch(n, g);
+    (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
+}
+
+static void recv_fwd_reply(rf_node *n, uint64_t from, const uint8_t *rec, size_t len)
+{
+    uint64_t token = rf_node__get(rec, 8);
+    int status = (int)(int32_t)(uint32_t)rf_node__get(rec + 8, 4);
+    uint64_t hint = rf_node__get(rec + 12, 8);
+    rf_node__on_result(n, token, from, status, hint, rec + NODE_FWD_REPLY_HEAD,
+                       len - NODE_FWD_REPLY_HEAD);
+}
+
+/* A leader committed a configuration (at index) without this node. The
+ * member stops unless it has entries past that index: then it was added
+ * again later and this notice is stale. */
+static void recv_stop(rf_node *n, const uint8_t *rec)
+{
+    uint64_t group = rf_node__get(rec, 8), index = rf_node__get(rec + 8, 8);
+    node_group *g = rf_node__group(n, group);
+    if (g == NULL || group == RF_META_GROUP_ID || rf_raft_role(g->raft) == RF_ROLE_LEADER ||
+        rf_raft_last_index(g->raft) > index)
+        return;
+    rf_node__stop_group(n, group, RF_NODE_REASON_REBALANCE);
+}
+
+int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
+{
+    ASSERT(!n->in_ready);
+    uint32_t count = 0;
+    int rc = frame_check(from, buf, len, &count);
+    if (rc != RF_OK) {
+        n->ctr.frames_rejected++;
+        return rc;
+    }
+    n->ctr.frames_received++;
+    rf_node__heard(n, from);
+    size_t off = NODE_FRAME_HEAD;
+    for (uint32_t i = 0; i < count; i++) {
+        uint8_t type = buf[off];
+        size_t rl = (size_t)rf_node__get(buf + off + 1, 4);
+        const uint8_t *rec = buf + off + NODE_REC_HEAD;
+        if (type == NODE_REC_RAFT)
+            recv_raft(n, rec, rl);
+        else if (type == NODE_REC_FWD)
+            rf_node__on_forward(n, from, rec, rl);
+        else if (type == NODE_REC_STOP)
+            recv_stop(n, rec);
+        else if (type == NODE_REC_QUIESCE)
+            rf_node__on_quiesce(n, from, rec);
+        else if (type == NODE_REC_FWD_REPLY)
+            recv_fwd_reply(n, from, rec, rl);
+        /* NODE_REC_HB: the frame itself was the news (rf_node__heard). */
+        off += NODE_REC_HEAD + rl;
+    }
+    return RF_OK;
+}

@@ -1,0 +1,189 @@
+/* node_int: rf_node's internal layout and the functions its files share. */
+#ifndef RF_NODE_INT_H
+#define RF_NODE_INT_H
+
+#include "fleet/rf_node.h"
+
+/* Frame: "RN", u8 version, u8 0, u64 from, u32 record count, then records
+ * (u8 type, u32 length, bytes). Little-endian. */
+#define NODE_FRAME_HEAD 16u
+#define NODE_REC_HEAD 5u
+#define NODE_REC_RAFT 1u      /* an rf_msg_encode'd message */
+#define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, u64 seq, payload */
+#define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
+#define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
+#define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
+#define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
+#define NODE_QUIESCE_LEN 16u
+#define NODE_FWD_HEAD 33u
+#define NODE_STOP_LEN 16u
+#define NODE_FWD_REPLY_HEAD 20u
+
+#define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
+
+typedef enum node_req_kind { NODE_REQ_COMMAND = 1, NODE_REQ_QUERY = 2 } node_req_kind;
+
+typedef enum node_role {
+    NODE_PEND_USER = 1,     /* a request of this node's caller */
+    NODE_PEND_INTERNAL = 2, /* a request the node makes itself (clean-up, leave) */
+    NODE_PEND_SERVE = 3,    /* a request forwarded here by another node */
+    NODE_PEND_REBAL = 4     /* a local membership change or transfer */
+} node_role;
+
+typedef struct node_group {
+    uint64_t id;
+    rf_raft *raft;
+    bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
+    bool quiet;          /* quiesced: not ticked, its clock stopped */
+    uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
+    uint64_t clock_offset; /* group time = node time - offset */
+    uint64_t frozen_at;  /* group time when it went quiet */
+    uint64_t last_active; /* node time of the last non-heartbeat work */
+    uint64_t leaderless_since; /* node time, 0: a leader is known */
+    bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
+} node_group;
+
+typedef struct node_pending {
+    uint64_t token;     /* request id given to rf_raft, and on the wire */
+    uint8_t role;       /* node_role */
+    uint8_t kind;       /* node_req_kind */
+    uint8_t meta_op;    /* rf_meta_op of a metadata command, else 0 */
+    uint64_t request_id; /* USER: the caller's id; SERVE: the origin's token */
+    uint64_t origin;    /* SERVE: the origin node */
+    uint64_t group_id;  /* resolved at dispatch (0: not yet) */
+    uint64_t aux;       /* INTERNAL: the group a clean-up is about */
+    uint64_t client_id, seq;
+    uint64_t target;    /* node tried now, 0: to pick */
+    uint64_t deadline;  /* end of the attempt in flight */
+    uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */
+    uint32_t attempts, hops;
+    uint8_t *payload;
+    uint32_t len;
+    char *name;         /* the group's name (USER and INTERNAL), owned */
+} node_pending;
+
+typedef struct node_cache {
+    uint64_t group_id, leader, term;
+} node_cache;
+
+typedef struct node_frame {
+    uint64_t to;
+    uint8_t *buf;
+    size_t len, cap;
+    uint32_t records;
+} node_frame;
+
+typedef struct node_reply_rec {
+    uint64_t request_id;
+    int status;
+    size_t off; /* into the reply arena */
+    uint32_t len;
+} node_reply_rec;
+
+typedef struct node_tok {
+    uint64_t node_token, group_id, raft_token;
+} node_tok;
+
+typedef struct node_peer_down {
+    uint64_t peer, since;
+} node_peer_down;
+
+typedef struct node_heard {
+    uint64_t peer, at;
+    bool suspected;
+} node_heard;
+
+/* A growable array of fixed-size items. */
+typedef struct node_vec {
+    void *p;
+    size_t n, cap;
+} node_vec;
+
+struct rf_node {
+    rf_node_config cfg;
+    char name[RF_PLACEMENT_NAME_MAX + 1];
+    const rf_model *models[RF_NODE_MODELS_MAX];
+    uint64_t now;
+    uint64_t join_via;
+    uint64_t next_token;
+    uint64_t next_round;
+    uint64_t seen_epoch;
+    bool in_ready;
+    bool leaving;        /* REMOVE_NODE of self submitted */
+    bool meta_dirty;     /* the metadata applied entries since the last tick */
+
+    node_group *groups; /* sorted by id */
+    size_t n_groups, cap_groups;
+    node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
+    node_vec pending;   /* node_pending sorted by token */
+    node_vec cache;     /* node_cache sorted by group id */
+    node_vec down;      /* node_peer_down sorted by peer */
+    node_vec heard;     /* node_heard sorted by peer: last frame from each */
+    uint64_t next_hb;   /* next node-pair heartbeat round */
+
+    /* outputs of the step under way */
+    node_vec frames;    /* node_frame */
+    node_vec replies;   /* node_reply_rec */
+    uint8_t *arena;
+    size_t arena_len, arena_cap;
+    node_vec obs;       /* rf_node_obs */
+    node_vec writes;    /* rf_node_write */
+    node_vec applied;   /* rf_node_applied */
+    node_vec toks;      /* node_tok, FIFO of writes not yet durable */
+    uint64_t persist_token;
+    /* ready's arrays handed out */
+    rf_node_envelope *env;
+    rf_node_reply *rep;
+
+    rf_entry *scratch_entries; /* RF_MSG_ENTRIES_MAX, for decoding */
+    rf_node_counters ctr;
+};
+
+/* node.c */
+bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more);
+node_group *rf_node__group(rf_node *n, uint64_t id);
+int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason);
+void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason);
+rf_raft *rf_node__meta_raft(const rf_node *n);
+const rf_model *rf_node__model(const rf_node *n, const char *name);
+void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint64_t term,
+                  uint64_t node);
+void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
+                    size_t len);
+bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
+void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
+
+/* node_frame.c */
+bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
+                           size_t head_len, const uint8_t *body, size_t body_len);
+void rf_node__frames_reset(rf_node *n);
+void rf_node__put(uint8_t *p, uint64_t v, int bytes);
+uint64_t rf_node__get(const uint8_t *p, int bytes);
+
+/* node_req.c */
+node_pending *rf_node__pending(rf_node *n, uint64_t token);
+void rf_node__pending_drop(rf_node *n, uint64_t token);
+node_pending *rf_node__pending_new(rf_node *n, uint8_t role);
+void rf_node__dispatch(rf_node *n, node_pending *p);
+void rf_node__on_result(rf_node *n, uint64_t token, uint64_t from, int status, uint64_t hint,
+                        const uint8_t *data, size_t len);
+void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
+void rf_node__pending_tick(rf_node *n);
+void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t term);
+const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group);
+int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const uint8_t *cmd,
+                         size_t len, uint64_t aux);
+
+/* node_quiet.c */
+void rf_node__touch(rf_node *n, node_group *g);
+void rf_node__wake(rf_node *n, node_group *g);
+void rf_node__quiet_tick(rf_node *n);
+void rf_node__heard(rf_node *n, uint64_t peer);
+void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
+void rf_node__wake_led_by(rf_node *n, uint64_t peer);
+
+/* node_rebal.c */
+void rf_node__round(rf_node *n);
+void rf_node__meta_changed(rf_node *n);
+
+#endif

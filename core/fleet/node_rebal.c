@@ -1,0 +1,271 @@
+/* node_rebal: a rebalancing round: boot new groups, clean up removed ones, one safe step per led group. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "fleet/node_int.h"
+
+/* The target of a group: voters (desired leader first) and, for the
+ * metadata group only, learners (every other known node, so each node
+ * holds a cheap replica of the metadata). */
+typedef struct node_target {
+    uint64_t voters[RF_META_REPLICAS_MAX];
+    uint32_t n_voters;
+    uint64_t learners[RF_RAFT_MEMBERS_MAX];
+    uint32_t n_learners;
+} node_target;
+
+static bool in_list(const uint64_t *ids, uint32_t n, uint64_t id)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (ids[i] == id)
+            return true;
+    return false;
+}
+
+static uint32_t zone_count(const rf_meta *m)
+{
+    uint32_t zones = 0;
+    for (size_t i = 0; i < rf_meta_node_count(m); i++) {
+        const rf_meta_node *a = rf_meta_node_at(m, i);
+        bool seen = a->state != RF_META_NODE_ACTIVE;
+        for (size_t j = 0; j < i && !seen; j++) {
+            const rf_meta_node *b = rf_meta_node_at(m, j);
+            seen = b->state == RF_META_NODE_ACTIVE && strcmp(a->zone, b->zone) == 0;
+        }
+        zones += !seen;
+    }
+    return zones;
+}
+
+static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_target *t)
+{
+    uint64_t ids[RF_META_REPLICAS_MAX];
+    memset(t, 0, sizeof *t);
+    const char *name = NODE_META_NAME;
+    uint32_t replicas = n->cfg.meta_voters;
+    if (gid == RF_META_GROUP_ID) {
+        /* 5 voters only when they can sit in 3 zones (one zone down keeps 3). */
+        if (replicas > 3 && (rf_meta_active_count(m) < replicas || zone_count(m) < 3))
+            replicas = 3;
+    } else {
+        const rf_meta_group *g = rf_meta_group_by_id(m, gid);
+        if (g == NULL)
+            return false;
+        name = g->name;
+        replicas = g->replicas;
+    }
+    if (rf_meta_place(m, name, replicas, ids, RF_META_REPLICAS_MAX) != RF_OK)
+        return false;
+    for (uint32_t i = 0; i < replicas && ids[i] != 0; i++)
+        t->voters[t->n_voters++] = ids[i];
+    if (gid != RF_META_GROUP_ID)
+        return true;
+    for (size_t i = 0; i < rf_meta_node_count(m); i++) {
+        uint64_t id = rf_meta_node_at(m, i)->id;
+        if (in_list(t->voters, t->n_voters, id) ||
+            t->n_voters + t->n_learners >= RF_RAFT_MEMBERS_MAX - 1)
+            continue;
+        t->learners[t->n_learners++] = id;
+    }
+    return true;
+}
+
+/* The next safe step for a group this node leads (DESIGN.md section 4):
+ * add a missing member as a learner, else promote a learner that should
+ * vote, else remove a member the target does not hold (another node
+ * before this one: the leader leaves last, by transferring first), else
+ * move leadership to the desired leader. Raft refuses a promotion of a
+ * lagging learner (RF_ELAGGING) and a removal below quorum (RF_EQUORUM). */
+static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
+{
+    const rf_membership *mem = rf_raft_membership(g->raft);
+    uint64_t self = n->cfg.node_id;
+    node_pending *p = rf_node__pending_new(n, NODE_PEND_REBAL);
+    if (p == NULL)
+        return;
+    p->group_id = g->id;
+    p->deadline = n->now + n->cfg.rebalance_interval_ns + n->cfg.attempt_timeout_ns;
+    g->rebal_token = p->token;
+    n->ctr.rebalance_steps++;
+    for (uint32_t i = 0; i < t->n_voters + t->n_learners; i++) {
+        uint64_t id = i < t->n_voters ? t->voters[i] : t->learners[i - t->n_voters];
+        if (rf_membership_find(mem, id) == NULL) {
+            rf_node__touch(n, g);
+            (void)rf_raft_add_learner(g->raft, p->token, id);
+            return;
+        }
+    }
+    for (uint32_t i = 0; i < t->n_voters; i++) {
+        const rf_member *mm = rf_membership_find(mem, t->voters[i]);
+        if (mm != NULL && !mm->voter) {
+            rf_node__touch(n, g);
+            (void)rf_raft_promote(g->raft, p->token, t->voters[i]);
+            return;
+        }
+    }
+    bool self_extra = false;
+    for (uint32_t i = 0; i < mem->count; i++) {
+        const rf_member *mm = &mem->members[i];
+        bool keep = in_list(t->voters, t->n_voters, mm->id) ||
+                    (!mm->voter && in_list(t->learners, t->n_learners, mm->id));
+        if (keep)
+            continue;
+        if (mm->id == self) {
+            self_extra = true;
+            continue;
+        }
+        rf_node__touch(n, g);
+        (void)rf_raft_remove(g->raft, p->token, mm->id);
+        return;
+    }
+    if (t->n_voters > 0 && (self_extra || t->voters[0] != self)) {
+        rf_node__touch(n, g);
+        (void)rf_raft_transfer(g->raft, p->token, t->voters[0]);
+        return;
+    }
+    /* Nothing to do: the group matches its target. */
+    g->rebal_token = 0;
+    n->ctr.rebalance_steps--;
+    rf_node__pending_drop(n, p->token);
+}
+
+/* Members this node holds that the metadata no longer wants here: a
+ * removed group, or a group whose configuration and target both lack
+ * this node (it was removed while it could not hear about it). */
+static void stop_unwanted(rf_node *n, const rf_meta *m)
+{
+    uint64_t self = n->cfg.node_id;
+    for (size_t i = n->n_groups; i > 0; i--) {
+        node_group *g = &n->groups[i - 1];
+        if (g->id == RF_META_GROUP_ID)
+            continue;
+        if (rf_meta_group_by_id(m, g->id) == NULL) {
+            rf_node__stop_group(n, g->id, RF_NODE_REASON_REMOVED);
+            continue;
+        }
+        node_target t;
+        if (rf_raft_role(g->raft) == RF_ROLE_LEADER || !group_target(n, m, g->id, &t))
+            continue;
+        if (rf_membership_find(rf_raft_membership(g->raft), self) == NULL &&
+            !in_list(t.voters, t.n_voters, self))
+            rf_node__stop_group(n, g->id, RF_NODE_REASON_REBALANCE);
+    }
+}
+
+/* Acknowledges the clean-up of removed groups this node still owes. */
+static void ack_cleanups(rf_node *n, const rf_meta *m)
+{
+    for (size_t i = 0; i < rf_meta_removed_count(m); i++) {
+        const rf_meta_removed *r = rf_meta_removed_at(m, i);
+        if (!rf_meta_removed_pending(r, n->cfg.node_id) || rf_node_group(n, r->id) != NULL)
+            continue;
+        bool asked = false;
+        const node_pending *p = n->pending.p;
+        for (size_t j = 0; j < n->pending.n && !asked; j++)
+            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_CLEANED &&
+                    p[j].aux == r->id;
+        if (asked)
+            continue;
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (rf_meta_cmd_cleaned(cmd, sizeof cmd, &len, r->id, n->cfg.node_id) == RF_OK)
+            (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, r->id);
+    }
+}
+
+/* A deactivating node leaves the metadata once it hosts no group. */
+static void maybe_leave(rf_node *n, const rf_meta *m)
+{
+    const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
+    if (me == NULL || me->state != RF_META_NODE_DEACTIVATING || n->leaving)
+        return;
+    for (size_t i = 0; i < n->n_groups; i++) {
+        if (n->groups[i].id == RF_META_GROUP_ID)
+            continue;
+        const rf_member *mm = rf_membership_find(rf_raft_membership(n->groups[i].raft),
+                                                 n->cfg.node_id);
+        if (mm != NULL)
+            return; /* still a member somewhere: leaders are moving it away */
+    }
+    uint8_t cmd[RF_META_CMD_BYTES_MAX];
+    size_t len = 0;
+    if (rf_meta_cmd_remove_node(cmd, sizeof cmd, &len, n->name) == RF_OK &&
+        rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, 0) == RF_OK)
+        n->leaving = true;
+}
+
+/* The metadata leader purges nodes unreachable for longer than the window
+ * (RaftFleet waits 10 minutes and only checks connections; the window is
+ * configurable and fed by the driver's failure detection). */
+static void purge_unreachable(rf_node *n, const rf_meta *m)
+{
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (n->cfg.purge_window_ns == 0 || rf_raft_role(mr) != RF_ROLE_LEADER)
+        return;
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++) {
+        const rf_meta_node *victim = rf_meta_node_by_id(m, d[i].peer);
+        if (victim == NULL || n->now - d[i].since < n->cfg.purge_window_ns)
+            continue;
+        bool asked = false;
+        const node_pending *p = n->pending.p;
+        for (size_t j = 0; j < n->pending.n && !asked; j++)
+            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_REMOVE_NODE &&
+                    p[j].aux == d[i].peer;
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (asked || rf_meta_cmd_remove_node(cmd, sizeof cmd, &len, victim->name) != RF_OK)
+            continue;
+        (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, d[i].peer);
+    }
+}
+
+/* What follows a metadata change at once rather than at the next round:
+ * booting new groups, stopping removed ones, acknowledging clean-ups, and
+ * (on the metadata leader) growing the metadata group to a new node, which
+ * needs its replica to route requests. */
+void rf_node__meta_changed(rf_node *n)
+{
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (mr == NULL)
+        return;
+    const rf_meta *m = rf_raft_model_state(mr);
+    if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
+        n->seen_epoch = rf_meta_nodes_epoch(m);
+        rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
+    }
+    /* New groups this node is to boot: one voter, itself, exactly once. */
+    for (size_t i = 0; i < rf_meta_group_count(m); i++) {
+        const rf_meta_group *g = rf_meta_group_at(m, i);
+        if (g->boot_node == n->cfg.node_id && !rf_node__hosted_ever(n, g->id))
+            (void)rf_node__start_group(n, g->id, true, RF_NODE_REASON_BOOT);
+    }
+    stop_unwanted(n, m);
+    ack_cleanups(n, m);
+    node_group *g = rf_node__group(n, RF_META_GROUP_ID);
+    node_target t;
+    if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+        group_target(n, m, RF_META_GROUP_ID, &t))
+        rebalance_step(n, g, &t);
+}
+
+void rf_node__round(rf_node *n)
+{
+    rf_node__meta_changed(n);
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (mr == NULL)
+        return;
+    const rf_meta *m = rf_raft_model_state(mr);
+    maybe_leave(n, m);
+    purge_unreachable(n, m);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        node_target t;
+        if (g->rebal_token != 0 || rf_raft_role(g->raft) != RF_ROLE_LEADER ||
+            !group_target(n, m, g->id, &t))
+            continue;
+        rebalance_step(n, g, &t);
+    }
+}

@@ -1,0 +1,510 @@
+/* sim/fleet_cluster: rf_node instances stepped by the sim engine over the simulated network. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "sim/fleet_check.h"
+#include "sim/fleet_cluster.h"
+
+/* Event kinds: this harness owns its engine, so the numbers are its own. */
+enum { FK_DELIVER = 32, FK_TICK = 33, FK_DISK = 34 };
+
+typedef struct fleet_packet {
+    uint32_t from;
+    uint32_t len;
+    uint8_t bytes[];
+} fleet_packet;
+
+typedef struct fleet_node {
+    rf_node *node; /* NULL once killed */
+    char name[16];
+    uint64_t disk_free_ns;
+} fleet_node;
+
+typedef struct fleet_reply {
+    bool done;
+    int status;
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+} fleet_reply;
+
+struct rf_sim_fleet {
+    rf_sim_fleet_config cfg;
+    rf_sim_engine eng;
+    rf_sim_net net;
+    fleet_node nodes[RF_SIM_NODES_MAX];
+    fleet_reply *replies; /* by harness request id - 1 */
+    uint64_t n_requests;
+    rf_sim_fleet_stats stats;
+    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
+};
+
+void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
+{
+    const uint64_t ms = 1000u * 1000u;
+    memset(cfg, 0, sizeof *cfg);
+    cfg->seed = 1;
+    cfg->nodes = nodes;
+    rf_node_config_defaults(&cfg->node);
+    cfg->node.raft.election_timeout_ns = 100 * ms;
+    cfg->node.raft.heartbeat_interval_ns = 20 * ms;
+    cfg->node.raft.lease_drift_ns = 20 * ms;
+    cfg->node.raft.transfer_timeout_ns = 300 * ms;
+    cfg->node.rebalance_interval_ns = 200 * ms;
+    cfg->node.attempt_timeout_ns = 300 * ms;
+    cfg->node.retry_interval_ns = 100 * ms;
+    cfg->node.retries_max = 5;
+    cfg->node.purge_window_ns = 2 * 1000 * ms;
+    cfg->node.quiesce_after_ns = 500 * ms;
+    cfg->net.latency_ns_base = ms;
+    cfg->net.latency_ns_jitter = ms / 2;
+    cfg->tick_ns = 10 * ms;
+    cfg->disk_ns = ms / 2;
+    cfg->hint_unreachable = true;
+    cfg->check_safety = true;
+    cfg->events_max = 1u << 20;
+}
+
+/* ---- performing a node's outputs ------------------------------------------------ */
+
+static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope *e)
+{
+    uint64_t at[2];
+    f->stats.envelopes++;
+    f->stats.envelope_bytes += e->len;
+    /* Every byte a node sends goes into the trace: equal hashes, equal runs. */
+    rf_sim_trace_u64(&f->eng.trace, e->to);
+    rf_sim_trace_bytes(&f->eng.trace, e->data, e->len);
+    if (e->to == 0 || e->to > f->cfg.nodes)
+        return;
+    uint32_t to = (uint32_t)(e->to - 1);
+    uint32_t copies = rf_sim_net_send(&f->net, f->eng.now_ns, from, to, at);
+    for (uint32_t i = 0; i < copies; i++) {
+        fleet_packet *p = malloc(sizeof *p + e->len);
+        if (p == NULL)
+            return;
+        p->from = from;
+        p->len = (uint32_t)e->len;
+        memcpy(p->bytes, e->data, e->len);
+        if (rf_sim_engine_at(&f->eng, at[i], FK_DELIVER, to, 0, p) != RF_OK)
+            free(p);
+    }
+}
+
+static void record_reply(rf_sim_fleet *f, const rf_node_reply *r)
+{
+    if (r->request_id == 0 || r->request_id > f->n_requests)
+        return;
+    fleet_reply *fr = &f->replies[r->request_id - 1];
+    ASSERT(!fr->done); /* exactly one reply per request */
+    fr->done = true;
+    fr->status = r->status;
+    size_t n = r->len < RF_SIM_FLEET_REPLY_TEXT_MAX - 1 ? r->len : RF_SIM_FLEET_REPLY_TEXT_MAX - 1;
+    if (n > 0)
+        memcpy(fr->text, r->data, n);
+    fr->text[n] = '\0';
+}
+
+/* Drains every batch the node has: persist, send, replies, observations. */
+static void drain(rf_sim_fleet *f, uint32_t index)
+{
+    fleet_node *fn = &f->nodes[index];
+    while (fn->node != NULL && rf_node_has_ready(fn->node)) {
+        rf_node_batch b;
+        rf_node_ready(fn->node, &b);
+        if (b.persist_token != 0) {
+            uint64_t start = fn->disk_free_ns > f->eng.now_ns ? fn->disk_free_ns : f->eng.now_ns;
+            fn->disk_free_ns = start + f->cfg.disk_ns;
+            int rc = rf_sim_engine_at(&f->eng, fn->disk_free_ns, FK_DISK, index, b.persist_token,
+                                      NULL);
+            ASSERT(rc == RF_OK);
+            f->stats.persist_batches++;
+        }
+        for (size_t i = 0; i < b.n_envelopes; i++)
+            send_envelope(f, index, &b.envelopes[i]);
+        for (size_t i = 0; i < b.n_replies; i++)
+            record_reply(f, &b.replies[i]);
+        for (size_t i = 0; i < b.n_obs; i++) {
+            if (b.obs[i].kind >= 16)
+                continue;
+            f->stats.obs[b.obs[i].kind]++;
+            if (b.obs[i].group_id > RF_META_GROUP_ID)
+                f->stats.obs_user[b.obs[i].kind]++;
+        }
+        if (f->check != NULL)
+            rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
+        rf_node_advance(fn->node);
+    }
+    if (f->check != NULL && fn->node != NULL)
+        rf_sim_fleet_check_after(f->check, index, fn->node);
+}
+
+/* ---- events ----------------------------------------------------------------------- */
+
+static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+{
+    rf_sim_fleet *f = ctx;
+    fleet_packet *p = ev->ptr;
+    fleet_node *fn = &f->nodes[ev->node];
+    if (fn->node != NULL && !rf_sim_net_is_cut(&f->net, p->from, ev->node, e->now_ns)) {
+        if (rf_node_receive(fn->node, p->from + 1, p->bytes, p->len) != RF_OK)
+            f->stats.receive_errors++;
+        drain(f, ev->node);
+    }
+    free(p);
+}
+
+static void drop_packet(void *ctx, const rf_sim_event *ev)
+{
+    (void)ctx;
+    free(ev->ptr);
+}
+
+static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+{
+    rf_sim_fleet *f = ctx;
+    fleet_node *fn = &f->nodes[ev->node];
+    if (fn->node == NULL)
+        return;
+    rf_node_tick(fn->node, e->now_ns);
+    drain(f, ev->node);
+    int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, 0, NULL);
+    ASSERT(rc == RF_OK);
+}
+
+static void on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+{
+    rf_sim_fleet *f = ctx;
+    (void)e;
+    fleet_node *fn = &f->nodes[ev->node];
+    if (fn->node == NULL)
+        return;
+    rf_node_persisted(fn->node, ev->arg);
+    drain(f, ev->node);
+}
+
+int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
+{
+    if (cfg->nodes == 0 || cfg->nodes > RF_SIM_NODES_MAX || cfg->tick_ns == 0)
+        return RF_EINVAL;
+    rf_sim_fleet *f = calloc(1, sizeof *f);
+    if (f == NULL)
+        return RF_ENOMEM;
+    f->cfg = *cfg;
+    f->replies = calloc(RF_SIM_FLEET_REQUESTS_MAX, sizeof *f->replies);
+    int rc = f->replies == NULL ? RF_ENOMEM : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
+    if (rc != RF_OK) {
+        free(f->replies);
+        free(f);
+        return rc;
+    }
+    if (cfg->check_safety)
+        rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
+    if (rc != RF_OK) {
+        rf_sim_engine_close(&f->eng);
+        free(f->replies);
+        free(f);
+        return rc;
+    }
+    rf_sim_net_init(&f->net, &f->eng, cfg->nodes, &cfg->net);
+    rf_sim_engine_on(&f->eng, FK_DELIVER, on_deliver, drop_packet, f);
+    rf_sim_engine_on(&f->eng, FK_TICK, on_tick, NULL, f);
+    rf_sim_engine_on(&f->eng, FK_DISK, on_disk, NULL, f);
+    for (uint32_t i = 0; i < cfg->nodes && rc == RF_OK; i++) {
+        rf_node_config nc = cfg->node;
+        snprintf(f->nodes[i].name, sizeof f->nodes[i].name, "n%u", i + 1);
+        nc.node_id = i + 1;
+        nc.name = f->nodes[i].name;
+        nc.seed = cfg->seed;
+        rc = rf_node_create(&nc, &f->nodes[i].node);
+        /* Ticks start staggered so nodes do not move in lockstep. */
+        if (rc == RF_OK)
+            rc = rf_sim_engine_after(&f->eng, 1 + (cfg->tick_ns * i) / cfg->nodes, FK_TICK, i, 0,
+                                     NULL);
+    }
+    if (rc != RF_OK) {
+        rf_sim_fleet_close(f);
+        return rc;
+    }
+    *out = f;
+    return RF_OK;
+}
+
+void rf_sim_fleet_close(rf_sim_fleet *f)
+{
+    if (f == NULL)
+        return;
+    rf_sim_engine_close(&f->eng);
+    for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++)
+        rf_node_close(f->nodes[i].node);
+    rf_sim_fleet_check_close(f->check);
+    free(f->replies);
+    free(f);
+}
+
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
+{
+    return f->check == NULL ? 0 : rf_sim_fleet_check_count(f->check);
+}
+
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
+{
+    const rf_sim_violation *v = NULL;
+    uint64_t n = f->check == NULL ? 0 : rf_sim_fleet_check_violations(f->check, &v);
+    if (first_text != NULL)
+        *first_text = v == NULL ? NULL : v->text;
+    return n;
+}
+
+rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }
+rf_sim_net *rf_sim_fleet_net(rf_sim_fleet *f) { return &f->net; }
+uint64_t rf_sim_fleet_now(const rf_sim_fleet *f) { return f->eng.now_ns; }
+
+void rf_sim_fleet_run_until(rf_sim_fleet *f, uint64_t until_ns)
+{
+    rf_sim_engine_run_until(&f->eng, until_ns);
+}
+
+const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index)
+{
+    return index < f->cfg.nodes ? f->nodes[index].node : NULL;
+}
+
+void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out)
+{
+    *out = f->stats;
+}
+
+void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
+{
+    if (index >= f->cfg.nodes)
+        return;
+    rf_node_close(f->nodes[index].node);
+    f->nodes[index].node = NULL;
+    for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
+        if (f->nodes[i].node == NULL)
+            continue;
+        rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
+        drain(f, i);
+    }
+}
+
+void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
+{
+    if (index >= f->cfg.nodes)
+        return;
+    if (isolated)
+        rf_sim_net_isolate(&f->net, index);
+    else
+        rf_sim_net_heal(&f->net);
+    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+        rf_node *a = f->nodes[i].node, *b = f->nodes[index].node;
+        if (i == index || a == NULL || !f->cfg.hint_unreachable)
+            continue;
+        if (isolated) {
+            rf_node_peer_unreachable(a, (uint64_t)index + 1);
+            if (b != NULL)
+                rf_node_peer_unreachable(b, (uint64_t)i + 1);
+        } else {
+            rf_node_peer_reachable(a, (uint64_t)index + 1);
+            if (b != NULL)
+                rf_node_peer_reachable(b, (uint64_t)i + 1);
+        }
+        drain(f, i);
+    }
+    drain(f, index);
+}
+
+/* ---- requests ---------------------------------------------------------------------- */
+
+/* A new harness request id for a live node, or 0. */
+static uint64_t new_request(rf_sim_fleet *f, uint32_t index)
+{
+    if (index >= f->cfg.nodes || f->nodes[index].node == NULL ||
+        f->n_requests >= RF_SIM_FLEET_REQUESTS_MAX)
+        return 0;
+    return ++f->n_requests;
+}
+
+uint64_t rf_sim_fleet_activate(rf_sim_fleet *f, uint32_t index, const char *zone, int via)
+{
+    uint64_t req = new_request(f, index);
+    if (req == 0)
+        return 0;
+    (void)rf_node_activate(f->nodes[index].node, req, zone, via < 0 ? 0 : (uint64_t)via + 1);
+    drain(f, index);
+    return req;
+}
+
+uint64_t rf_sim_fleet_deactivate(rf_sim_fleet *f, uint32_t index)
+{
+    uint64_t req = new_request(f, index);
+    if (req == 0)
+        return 0;
+    (void)rf_node_deactivate(f->nodes[index].node, req);
+    drain(f, index);
+    return req;
+}
+
+uint64_t rf_sim_fleet_add_group(rf_sim_fleet *f, uint32_t index, const char *name,
+                                uint32_t replicas, const char *model)
+{
+    uint64_t req = new_request(f, index);
+    if (req == 0)
+        return 0;
+    (void)rf_node_add_group(f->nodes[index].node, req, name, replicas, model);
+    drain(f, index);
+    return req;
+}
+
+uint64_t rf_sim_fleet_remove_group(rf_sim_fleet *f, uint32_t index, const char *name)
+{
+    uint64_t req = new_request(f, index);
+    if (req == 0)
+        return 0;
+    (void)rf_node_remove_group(f->nodes[index].node, req, name);
+    drain(f, index);
+    return req;
+}
+
+static uint64_t user_op(rf_sim_fleet *f, uint32_t index, const char *group, const char *text,
+                        bool query)
+{
+    uint64_t req = new_request(f, index);
+    if (req == 0)
+        return 0;
+    size_t len = strlen(text);
+    if (query)
+        (void)rf_node_query(f->nodes[index].node, req, group, (const uint8_t *)text, len);
+    else
+        (void)rf_node_command(f->nodes[index].node, req, group, (const uint8_t *)text, len);
+    drain(f, index);
+    return req;
+}
+
+uint64_t rf_sim_fleet_command(rf_sim_fleet *f, uint32_t index, const char *group,
+                              const char *text)
+{
+    return user_op(f, index, group, text, false);
+}
+
+uint64_t rf_sim_fleet_query(rf_sim_fleet *f, uint32_t index, const char *group,
+                            const char *text)
+{
+    return user_op(f, index, group, text, true);
+}
+
+bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status)
+{
+    if (req == 0 || req > f->n_requests || !f->replies[req - 1].done)
+        return false;
+    if (status != NULL)
+        *status = f->replies[req - 1].status;
+    return true;
+}
+
+void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),
+                       void *ctx)
+{
+    if (index >= f->cfg.nodes || f->nodes[index].node == NULL)
+        return;
+    fn(f->nodes[index].node, ctx);
+    drain(f, index);
+}
+
+bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
+                       char *text)
+{
+    if (req == 0 || req > f->n_requests)
+        return false;
+    const fleet_reply *r = &f->replies[req - 1];
+    uint64_t end = f->eng.now_ns + timeout_ns;
+    while (!r->done && rf_sim_engine_step(&f->eng, end))
+        ;
+    if (!r->done)
+        return false;
+    if (status != NULL)
+        *status = r->status;
+    if (text != NULL)
+        memcpy(text, r->text, sizeof r->text);
+    return true;
+}
+
+/* ---- cluster-wide views -------------------------------------------------------------- */
+
+const rf_meta *rf_sim_fleet_meta(const rf_sim_fleet *f)
+{
+    const rf_meta *best = NULL;
+    uint64_t best_applied = 0;
+    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+        const rf_node *n = f->nodes[i].node;
+        const rf_raft *r = n == NULL ? NULL : rf_node_group(n, RF_META_GROUP_ID);
+        if (r != NULL && (best == NULL || rf_raft_applied_index(r) > best_applied)) {
+            best = rf_raft_model_state(r);
+            best_applied = rf_raft_applied_index(r);
+        }
+    }
+    return best;
+}
+
+int rf_sim_fleet_leader(const rf_sim_fleet *f, uint64_t group_id)
+{
+    int best = -1;
+    uint64_t term = 0;
+    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+        const rf_node *n = f->nodes[i].node;
+        const rf_raft *r = n == NULL ? NULL : rf_node_group(n, group_id);
+        if (r != NULL && rf_raft_role(r) == RF_ROLE_LEADER && rf_raft_term(r) >= term) {
+            best = (int)i;
+            term = rf_raft_term(r);
+        }
+    }
+    return best;
+}
+
+static bool group_converged(const rf_sim_fleet *f, const rf_meta *m, const rf_meta_group *g)
+{
+    uint64_t ids[RF_META_REPLICAS_MAX];
+    if (rf_meta_place(m, g->name, g->replicas, ids, RF_META_REPLICAS_MAX) != RF_OK)
+        return false;
+    int li = rf_sim_fleet_leader(f, g->id);
+    if (li < 0 || (uint64_t)li + 1 != ids[0])
+        return false;
+    const rf_membership *mem = rf_raft_membership(rf_node_group(f->nodes[li].node, g->id));
+    uint32_t want = 0;
+    while (want < g->replicas && ids[want] != 0)
+        want++;
+    if (mem->count != want)
+        return false;
+    for (uint32_t i = 0; i < want; i++) {
+        const rf_member *mm = rf_membership_find(mem, ids[i]);
+        if (mm == NULL || !mm->voter)
+            return false;
+    }
+    return true;
+}
+
+bool rf_sim_fleet_converged(const rf_sim_fleet *f)
+{
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    if (m == NULL || rf_sim_fleet_leader(f, RF_META_GROUP_ID) < 0)
+        return false;
+    for (size_t i = 0; i < rf_meta_group_count(m); i++)
+        if (!group_converged(f, m, rf_meta_group_at(m, i)))
+            return false;
+    return true;
+}
+
+bool rf_sim_fleet_run_until_converged(rf_sim_fleet *f, uint64_t timeout_ns)
+{
+    uint64_t end = f->eng.now_ns + timeout_ns;
+    const uint64_t step = 50u * 1000u * 1000u;
+    while (!rf_sim_fleet_converged(f)) {
+        if (f->eng.now_ns >= end)
+            return false;
+        uint64_t next = f->eng.now_ns + step < end ? f->eng.now_ns + step : end;
+        rf_sim_engine_run_until(&f->eng, next);
+    }
+    return true;
+}

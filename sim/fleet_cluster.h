@@ -1,0 +1,118 @@
+/* sim/fleet_cluster: the in-memory multi-node fleet harness: rf_node instances on the sim engine and network. */
+#ifndef SIM_FLEET_CLUSTER_H
+#define SIM_FLEET_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet/rf_node.h"
+#include "sim/engine.h"
+#include "sim/net.h"
+
+/* Nodes are indexes 0..nodes-1 with ids index+1 and names "n<id>". Every
+ * envelope a node sends goes through the simulated network (sim/net.h:
+ * latency, loss, partitions) as bytes; every persist batch becomes durable
+ * after disk_ns, in order, and then rf_node_persisted is called; ticks come
+ * every tick_ns; a partition cut both ways is reported to both sides as
+ * unreachability by rf_sim_fleet_partition. Requests are made with the functions below, which return
+ * a harness request id; rf_sim_fleet_wait runs the simulation until its
+ * reply arrives. All of it is deterministic for a seed.
+ *
+ * Not simulated yet: restarts from durable state (a killed node is gone for
+ * good; rf_node has no restore path yet) and disk faults. */
+
+#define RF_SIM_FLEET_REPLY_TEXT_MAX 64
+#define RF_SIM_FLEET_REQUESTS_MAX 65536u
+
+typedef struct rf_sim_fleet_config {
+    uint64_t seed;
+    uint32_t nodes;        /* 1..RF_SIM_NODES_MAX */
+    rf_node_config node;   /* template: node_id, name and seed set per node */
+    rf_sim_net_config net;
+    uint64_t tick_ns;
+    uint64_t disk_ns;      /* latency of one persist batch */
+    bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
+                            * noticing); false: they must find out alone */
+    bool check_safety;     /* run sim/check's safety checkers on every group
+                            * after every batch (sim/fleet_check.h) */
+    uint32_t events_max;
+} rf_sim_fleet_config;
+
+/* A fast cluster: 1 ms links, 10 ms ticks, 100 ms election timeout, 20 ms
+ * heartbeats, 200 ms rebalancing rounds, 300 ms attempts, 100 ms between
+ * retries, 5 retries, purge after 2 s, quiet after 500 ms idle, 0.5 ms disk. */
+void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes);
+
+typedef struct rf_sim_fleet rf_sim_fleet;
+
+typedef struct rf_sim_fleet_stats {
+    uint64_t obs[16];         /* count per rf_node_obs_kind */
+    uint64_t obs_user[16];    /* the same for user groups only (not the metadata) */
+    uint64_t envelopes, envelope_bytes, persist_batches;
+    uint64_t receive_errors;  /* frames a node refused */
+} rf_sim_fleet_stats;
+
+int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out);
+void rf_sim_fleet_close(rf_sim_fleet *f);
+
+rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f);
+rf_sim_net *rf_sim_fleet_net(rf_sim_fleet *f);
+uint64_t rf_sim_fleet_now(const rf_sim_fleet *f);
+void rf_sim_fleet_run_until(rf_sim_fleet *f, uint64_t until_ns);
+/* The node at index (NULL once killed). Read-only use between events. */
+const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index);
+void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
+
+/* A crash with no restart: the node and everything in flight to it vanish;
+ * with hint_unreachable the other nodes are told, as a transport that loses
+ * its connection would. */
+void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
+/* Isolates node index from every other node (both ways) or heals it, and
+ * tells both sides. */
+void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated);
+
+/* ---- requests: each returns a harness request id (0: the node is dead) ---- */
+/* via: index of a node in the cluster, or -1 to start a new cluster. */
+uint64_t rf_sim_fleet_activate(rf_sim_fleet *f, uint32_t index, const char *zone, int via);
+uint64_t rf_sim_fleet_deactivate(rf_sim_fleet *f, uint32_t index);
+uint64_t rf_sim_fleet_add_group(rf_sim_fleet *f, uint32_t index, const char *name,
+                                uint32_t replicas, const char *model);
+uint64_t rf_sim_fleet_remove_group(rf_sim_fleet *f, uint32_t index, const char *name);
+uint64_t rf_sim_fleet_command(rf_sim_fleet *f, uint32_t index, const char *group,
+                              const char *text);
+uint64_t rf_sim_fleet_query(rf_sim_fleet *f, uint32_t index, const char *group,
+                            const char *text);
+
+/* Has request req been answered? *status set when so. */
+bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status);
+
+/* Calls fn on the live node at index (between events), then performs
+ * whatever the node has to output. For benchmarks and fault injection. */
+void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),
+                       void *ctx);
+
+/* Runs until request req has its reply or timeout_ns of virtual time has
+ * passed. True when replied: *status and text (NUL-terminated, cut to
+ * RF_SIM_FLEET_REPLY_TEXT_MAX - 1 bytes) are set. */
+bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
+                       char *text);
+
+/* Safety violations the checkers found so far; *first_text (when not
+ * NULL) gets the first one's description, or NULL. */
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);
+/* Comparisons the checkers made so far (0 without check_safety). */
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f);
+
+/* ---- cluster-wide views ---- */
+/* The metadata replica with the most applied entries among live nodes. */
+const rf_meta *rf_sim_fleet_meta(const rf_sim_fleet *f);
+/* The live leader of group id with the highest term, or -1. */
+int rf_sim_fleet_leader(const rf_sim_fleet *f, uint64_t group_id);
+/* True when every user group of the metadata has a leader on its desired
+ * leader and exactly its placement target as voters, no learners. */
+bool rf_sim_fleet_converged(const rf_sim_fleet *f);
+/* Runs until converged or timeout; true when converged. */
+bool rf_sim_fleet_run_until_converged(rf_sim_fleet *f, uint64_t timeout_ns);
+
+#endif

@@ -1,0 +1,364 @@
+/* Tests of core/fleet/meta.c and meta_codec.c: the cluster-metadata model "fleet-meta". */
+#include <check.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_err.h"
+#include "base/rf_pcg.h"
+#include "fleet/rf_meta.h"
+
+static const rf_model *M = &rf_model_fleet_meta;
+
+typedef struct run_out {
+    int rc;
+    uint8_t reply[256];
+    size_t len;
+} run_out;
+
+static run_out run(rf_meta *m, const uint8_t *cmd, size_t len)
+{
+    run_out o;
+    memset(&o, 0, sizeof o);
+    o.rc = M->command(m, cmd, len, o.reply, sizeof o.reply, &o.len);
+    return o;
+}
+
+static int activate(rf_meta *m, const char *name, const char *zone, uint64_t id)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    ck_assert_int_eq(rf_meta_cmd_activate(c, sizeof c, &n, name, zone, id), RF_OK);
+    return run(m, c, n).rc;
+}
+
+static int node_cmd(rf_meta *m, int deactivate, const char *name)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    int rc = deactivate ? rf_meta_cmd_deactivate(c, sizeof c, &n, name)
+                        : rf_meta_cmd_remove_node(c, sizeof c, &n, name);
+    ck_assert_int_eq(rc, RF_OK);
+    return run(m, c, n).rc;
+}
+
+/* Adds a group; returns the code and its id in *id. */
+static int add_group(rf_meta *m, const char *name, uint32_t replicas, uint64_t *id)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, name, replicas, "int"), RF_OK);
+    run_out o = run(m, c, n);
+    if (id != NULL)
+        *id = o.rc == RF_OK ? rf_meta_reply_group_id(o.reply, o.len) : 0;
+    return o.rc;
+}
+
+static int remove_group(rf_meta *m, const char *name)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    ck_assert_int_eq(rf_meta_cmd_remove_group(c, sizeof c, &n, name), RF_OK);
+    return run(m, c, n).rc;
+}
+
+static int cleaned(rf_meta *m, uint64_t gid, uint64_t nid)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    ck_assert_int_eq(rf_meta_cmd_cleaned(c, sizeof c, &n, gid, nid), RF_OK);
+    return run(m, c, n).rc;
+}
+
+static uint8_t *encode(const rf_meta *m, size_t *len)
+{
+    size_t need = 0;
+    (void)M->encode(m, NULL, 0, &need);
+    uint8_t *buf = malloc(need);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_int_eq(M->encode(m, buf, need, len), RF_OK);
+    ck_assert_uint_eq(*len, need);
+    return buf;
+}
+
+START_TEST(test_meta_activate_registers_nodes_and_refuses_twice)
+{
+    rf_meta *m = M->create();
+    ck_assert_int_eq(activate(m, "n2", "zone2", 2), RF_OK);
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_ENOTINACTIVE);
+    ck_assert_int_eq(activate(m, "n3", "zone1", 2), RF_EEXIST);
+    ck_assert_uint_eq(rf_meta_node_count(m), 2);
+    ck_assert_str_eq(rf_meta_node_at(m, 0)->name, "n1"); /* sorted by name */
+    ck_assert_str_eq(rf_meta_node_at(m, 1)->zone, "zone2");
+    ck_assert_uint_eq(rf_meta_node_by_id(m, 2)->state, RF_META_NODE_ACTIVE);
+    ck_assert_uint_eq(rf_meta_active_count(m), 2);
+    ck_assert_uint_eq(rf_meta_nodes_epoch(m), 2);
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_deactivate_and_remove_node_follow_raftfleet_errors)
+{
+    rf_meta *m = M->create();
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_EINACTIVE);
+    ck_assert_int_eq(activate(m, "n1", "z", 1), RF_OK);
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_OK);
+    ck_assert_uint_eq(rf_meta_node_by_name(m, "n1")->state, RF_META_NODE_DEACTIVATING);
+    ck_assert_uint_eq(rf_meta_active_count(m), 0);
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_EINACTIVE);
+    ck_assert_int_eq(activate(m, "n1", "z", 1), RF_ENOTINACTIVE); /* still draining */
+    ck_assert_int_eq(node_cmd(m, 0, "n1"), RF_OK);
+    ck_assert_int_eq(node_cmd(m, 0, "n1"), RF_ENOTFOUND);
+    ck_assert_ptr_null(rf_meta_node_by_name(m, "n1"));
+    ck_assert_int_eq(activate(m, "n1", "z", 1), RF_OK); /* gone: may come back */
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_add_group_assigns_increasing_ids_and_reports_errors)
+{
+    rf_meta *m = M->create();
+    uint64_t id1 = 0, id2 = 0;
+    ck_assert_int_eq(add_group(m, "consensus1", 3, NULL), RF_ENOACTIVENODE);
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(add_group(m, "consensus1", 3, &id1), RF_OK);
+    ck_assert_int_eq(add_group(m, "consensus2", 3, &id2), RF_OK);
+    ck_assert_uint_eq(id1, RF_META_FIRST_GROUP_ID);
+    ck_assert_uint_eq(id2, id1 + 1);
+    ck_assert_int_eq(add_group(m, "consensus1", 5, NULL), RF_EALREADYADDED);
+    const rf_meta_group *g = rf_meta_group_by_name(m, "consensus1");
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_eq(g->replicas, 3);
+    ck_assert_str_eq(g->model, "int");
+    ck_assert_ptr_eq(rf_meta_group_by_id(m, id2), rf_meta_group_by_name(m, "consensus2"));
+    ck_assert_uint_eq(rf_meta_group_count(m), 2);
+    /* Deactivating the only node leaves no active node. */
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_OK);
+    ck_assert_int_eq(add_group(m, "consensus3", 3, NULL), RF_ENOACTIVENODE);
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_remove_group_waits_for_every_node_to_clean_up)
+{
+    rf_meta *m = M->create();
+    uint64_t id = 0, id2 = 0;
+    ck_assert_int_eq(activate(m, "n1", "z1", 10), RF_OK);
+    ck_assert_int_eq(activate(m, "n2", "z2", 20), RF_OK);
+    ck_assert_int_eq(activate(m, "n3", "z1", 30), RF_OK);
+    ck_assert_int_eq(remove_group(m, "g"), RF_ENOTFOUND);
+    ck_assert_int_eq(add_group(m, "g", 3, &id), RF_OK);
+    ck_assert_int_eq(remove_group(m, "g"), RF_OK);
+    ck_assert_int_eq(remove_group(m, "g"), RF_ENOTFOUND);
+    ck_assert_ptr_null(rf_meta_group_by_name(m, "g"));
+    const rf_meta_removed *r = rf_meta_removed_by_id(m, id);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->n_pending, 3);
+    ck_assert(rf_meta_removed_pending(r, 20));
+    /* The name is blocked until every node has cleaned up. */
+    ck_assert_int_eq(add_group(m, "g", 3, NULL), RF_ECLEANUP);
+    ck_assert_int_eq(cleaned(m, id, 20), RF_OK);
+    ck_assert_int_eq(cleaned(m, id, 20), RF_ENOTFOUND); /* acked twice: harmless */
+    ck_assert_int_eq(cleaned(m, id, 10), RF_OK);
+    ck_assert_int_eq(add_group(m, "g", 3, NULL), RF_ECLEANUP);
+    /* A node removed (or purged) is no longer waited for. */
+    ck_assert_int_eq(node_cmd(m, 0, "n3"), RF_OK);
+    ck_assert_ptr_null(rf_meta_removed_by_id(m, id));
+    ck_assert_int_eq(add_group(m, "g", 3, &id2), RF_OK);
+    ck_assert_uint_gt(id2, id); /* ids are never reused */
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_rejects_bad_names_without_crashing)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    char long_name[300];
+    memset(long_name, 'a', sizeof long_name);
+    long_name[256] = '\0'; /* 256 bytes: one too many */
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, long_name, 3, "int"), RF_EBADNAME);
+    long_name[255] = '\0';
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, long_name, 3, "int"), RF_OK);
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, "", 3, "int"), RF_EBADNAME);
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, "g", 3, "Int"), RF_EBADNAME);
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, "g", 0, "int"), RF_EINVAL);
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, "g", RF_META_REPLICAS_MAX + 1, "int"),
+                     RF_EINVAL);
+    ck_assert_int_eq(rf_meta_cmd_activate(c, sizeof c, &n, "bad name", "z", 1), RF_EBADNAME);
+    ck_assert_int_eq(rf_meta_cmd_activate(c, sizeof c, &n, "n", "z/1", 1), RF_EBADNAME);
+    ck_assert_int_eq(rf_meta_cmd_activate(c, sizeof c, &n, "n", "z", 0), RF_EINVAL);
+    ck_assert_int_eq(rf_meta_cmd_deactivate(c, sizeof c, &n, NULL), RF_EBADNAME);
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, 4, &n, "g", 3, "int"), RF_ETOOBIG);
+    /* Group names may hold spaces and any byte but NUL. */
+    ck_assert_int_eq(rf_meta_cmd_add_group(c, sizeof c, &n, "a group \xff", 1, "kv"), RF_OK);
+
+    /* A hand-made command with a bad zone name reaches the model: refused. */
+    rf_meta *m = M->create();
+    static const uint8_t bad_zone[] = {RF_META_OP_ACTIVATE, 1, 0, 'n', 3, 0, 'z', ' ', 'z',
+                                       1, 0, 0, 0, 0, 0, 0, 0};
+    ck_assert_int_eq(run(m, bad_zone, sizeof bad_zone).rc, RF_EBADNAME);
+    run_out o = run(m, (const uint8_t *)"\x09", 1);
+    ck_assert_int_eq(o.rc, RF_EINVAL);
+    ck_assert_int_eq(memcmp(o.reply, "error: ", 7), 0);
+    ck_assert_uint_eq(rf_meta_node_count(m), 0);
+    M->destroy(m);
+}
+END_TEST
+
+/* Builds a state touching every field. */
+static rf_meta *sample_state(void)
+{
+    rf_meta *m = M->create();
+    uint64_t id = 0;
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(m, "n2", "zone2", 2), RF_OK);
+    ck_assert_int_eq(activate(m, "n3", "zone1", 3), RF_OK);
+    ck_assert_int_eq(node_cmd(m, 1, "n3"), RF_OK);
+    ck_assert_int_eq(add_group(m, "consensus1", 3, NULL), RF_OK);
+    ck_assert_int_eq(add_group(m, "b group", 1, NULL), RF_OK);
+    ck_assert_int_eq(add_group(m, "gone", 3, &id), RF_OK);
+    ck_assert_int_eq(remove_group(m, "gone"), RF_OK);
+    ck_assert_int_eq(cleaned(m, id, 2), RF_OK);
+    return m;
+}
+
+START_TEST(test_meta_encoding_round_trips_and_digest_tracks_state)
+{
+    rf_meta *m = sample_state();
+    size_t len = 0, len2 = 0;
+    uint8_t *enc = encode(m, &len);
+    ck_assert_uint_eq(enc[0], 0x01);
+    rf_meta *copy = M->decode(enc, len);
+    ck_assert_ptr_nonnull(copy);
+    uint8_t *enc2 = encode(copy, &len2);
+    ck_assert_uint_eq(len, len2);
+    ck_assert_int_eq(memcmp(enc, enc2, len), 0);
+    ck_assert_uint_eq(M->digest(m), M->digest(copy));
+    ck_assert_uint_eq(rf_meta_removed_count(copy), 1);
+    ck_assert_uint_eq(rf_meta_removed_at(copy, 0)->n_pending, 2);
+    ck_assert_ptr_nonnull(rf_meta_group_by_name(copy, "b group"));
+    ck_assert_uint_eq(rf_meta_next_group_id(copy), rf_meta_next_group_id(m));
+    /* Any change moves the digest. */
+    uint64_t before = M->digest(copy);
+    ck_assert_int_eq(add_group(copy, "consensus2", 3, NULL), RF_OK);
+    ck_assert_uint_ne(M->digest(copy), before);
+    /* The same commands in the same order give the same bytes. */
+    rf_meta *again = sample_state();
+    ck_assert_uint_eq(M->digest(again), M->digest(m));
+    free(enc);
+    free(enc2);
+    M->destroy(m);
+    M->destroy(copy);
+    M->destroy(again);
+}
+END_TEST
+
+START_TEST(test_meta_decode_refuses_truncated_and_mutated_encodings)
+{
+    rf_meta *m = sample_state();
+    size_t len = 0;
+    uint8_t *enc = encode(m, &len);
+    for (size_t cut = 0; cut < len; cut++)
+        ck_assert_ptr_null(M->decode(enc, cut));
+    rf_pcg32 rng;
+    rf_pcg32_seed(&rng, 7, 1);
+    uint8_t *buf = malloc(len);
+    for (int i = 0; i < 3000; i++) {
+        memcpy(buf, enc, len);
+        size_t at = rf_pcg32_bounded(&rng, (uint32_t)len);
+        buf[at] ^= (uint8_t)(1u << rf_pcg32_bounded(&rng, 8));
+        rf_meta *d = M->decode(buf, len);
+        if (d != NULL) {
+            /* Whatever was accepted re-encodes to exactly the bytes given:
+             * the format has one encoding per state. */
+            size_t l2 = 0;
+            uint8_t *e2 = encode(d, &l2);
+            ck_assert_uint_eq(l2, len);
+            ck_assert_int_eq(memcmp(e2, buf, len), 0);
+            free(e2);
+            M->destroy(d);
+        }
+    }
+    free(buf);
+    free(enc);
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_query_finds_groups_and_counts)
+{
+    rf_meta *m = sample_state();
+    uint8_t q[64], r[64];
+    size_t rl = 0;
+    q[0] = 1;
+    q[1] = 10;
+    q[2] = 0;
+    memcpy(q + 3, "consensus1", 10);
+    ck_assert_int_eq(M->query(m, q, 13, r, sizeof r, &rl), RF_OK);
+    ck_assert_uint_eq(rl, 8 + 4 + 2 + 3);
+    ck_assert_uint_eq(r[0], RF_META_FIRST_GROUP_ID);
+    ck_assert_uint_eq(r[8], 3);
+    q[3] = 'X';
+    ck_assert_int_eq(M->query(m, q, 13, r, sizeof r, &rl), RF_ENOTFOUND);
+    q[0] = 2;
+    ck_assert_int_eq(M->query(m, q, 1, r, sizeof r, &rl), RF_OK);
+    ck_assert_uint_eq(rl, 16);
+    ck_assert_uint_eq(r[0], 3); /* nodes */
+    ck_assert_uint_eq(r[4], 2); /* active */
+    ck_assert_uint_eq(r[8], 2); /* groups */
+    ck_assert_uint_eq(r[12], 1); /* removed */
+    M->destroy(m);
+}
+END_TEST
+
+START_TEST(test_meta_boot_node_is_the_placement_head_of_active_nodes)
+{
+    rf_meta *m = M->create();
+    uint64_t ids[5];
+    ck_assert_int_eq(rf_meta_place(m, "consensus1", 3, ids, 5), RF_ENOACTIVENODE);
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(m, "n2", "zone2", 2), RF_OK);
+    ck_assert_int_eq(activate(m, "n3", "zone1", 3), RF_OK);
+    ck_assert_int_eq(activate(m, "n4", "zone2", 4), RF_OK);
+    for (int i = 1; i <= 5; i++) {
+        char name[16] = "consensus0";
+        name[9] = (char)('0' + i);
+        ck_assert_int_eq(add_group(m, name, 3, NULL), RF_OK);
+        ck_assert_int_eq(rf_meta_place(m, name, 3, ids, 5), RF_OK);
+        ck_assert_uint_eq(rf_meta_group_by_name(m, name)->boot_node, ids[0]);
+        /* Three distinct members over two zones, then zeros. */
+        ck_assert(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+        ck_assert_uint_ne(ids[2], 0);
+        ck_assert_uint_eq(ids[3], 0);
+        uint64_t z0 = rf_meta_node_by_id(m, ids[0])->zone[4];
+        ck_assert_uint_ne(z0, (uint64_t)rf_meta_node_by_id(m, ids[1])->zone[4]);
+    }
+    /* Deactivated nodes are out of every placement. */
+    ck_assert_int_eq(node_cmd(m, 1, "n1"), RF_OK);
+    ck_assert_int_eq(node_cmd(m, 1, "n3"), RF_OK);
+    ck_assert_int_eq(rf_meta_place(m, "consensus1", 3, ids, 5), RF_OK);
+    ck_assert(ids[0] == 2 || ids[0] == 4);
+    ck_assert(ids[1] == 2 || ids[1] == 4);
+    ck_assert_uint_eq(ids[2], 0);
+    M->destroy(m);
+}
+END_TEST
+
+Suite *fleet_meta_suite(void)
+{
+    Suite *s = suite_create("fleet_meta");
+    TCase *tc = tcase_create("meta");
+    tcase_add_test(tc, test_meta_activate_registers_nodes_and_refuses_twice);
+    tcase_add_test(tc, test_meta_deactivate_and_remove_node_follow_raftfleet_errors);
+    tcase_add_test(tc, test_meta_add_group_assigns_increasing_ids_and_reports_errors);
+    tcase_add_test(tc, test_meta_remove_group_waits_for_every_node_to_clean_up);
+    tcase_add_test(tc, test_meta_rejects_bad_names_without_crashing);
+    tcase_add_test(tc, test_meta_encoding_round_trips_and_digest_tracks_state);
+    tcase_add_test(tc, test_meta_decode_refuses_truncated_and_mutated_encodings);
+    tcase_add_test(tc, test_meta_query_finds_groups_and_counts);
+    tcase_add_test(tc, test_meta_boot_node_is_the_placement_head_of_active_nodes);
+    suite_add_tcase(s, tc);
+    return s;
+}
