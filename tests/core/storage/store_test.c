@@ -325,6 +325,20 @@ START_TEST(test_groups_beyond_the_bound_are_refused)
     ck_assert_int_eq(put_entries(st, 1, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 2, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), RF_EFULL);
+    /* A refused batch leaves no trace; a dropped group frees its slot. */
+    ck_assert_int_eq(put_entries(st, 1, 5, 5, 1), RF_EINDEXGAP);
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_drop_group(&b, 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_close(&b);
+    ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), 0);
+    rf_store_close(st);
+    st = open_ok(&c);
+    uint64_t ids[4];
+    ck_assert_uint_eq(rf_store_groups(st, ids, 4), 2);
+    ck_assert_uint_eq(ids[0], 1);
+    ck_assert_uint_eq(ids[1], 3);
     rf_store_close(st);
 }
 END_TEST
