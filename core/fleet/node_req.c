@@ -220,9 +220,46 @@ static bool is_redirect(int status)
            status == RF_ENOLEADER;
 }
 
+/* add_consensus_group answers once the new group has a leader, as
+ * RaftFleet's does: the request becomes a read of the new group (any
+ * answer but a redirect proves a leader; the model's verdict on the empty
+ * query does not matter), with the same retry budget. */
+static bool await_first_leader(rf_node *n, node_pending *p, int status, const uint8_t *data,
+                               size_t len)
+{
+    uint64_t gid = rf_meta_reply_group_id(data, len);
+    if (p->role != NODE_PEND_USER || p->meta_op != RF_META_OP_ADD_GROUP || status != RF_OK ||
+        gid == 0)
+        return false;
+    free(p->payload);
+    p->payload = NULL;
+    p->len = 0;
+    p->meta_op = 0;
+    p->kind = NODE_REQ_QUERY;
+    p->client_id = 0;
+    p->seq = 0;
+    p->group_id = gid;
+    p->aux = gid;
+    p->attempts = 0;
+    p->hops = 0;
+    p->target = 0;
+    p->retry_at = n->now; /* the next tick: the boot node starts it then */
+    return true;
+}
+
 static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data, size_t len)
 {
-    if (p->role == NODE_PEND_USER) {
+    if (await_first_leader(n, p, status, data, len))
+        return;
+    if (p->role == NODE_PEND_USER && p->aux != 0 && p->kind == NODE_REQ_QUERY) {
+        /* The awaited leader answered (or never came: no_leader). */
+        uint8_t id[8];
+        rf_node__put(id, p->aux, 8);
+        if (status == RF_ENOLEADER)
+            rf_node__reply(n, p->request_id, status, NULL, 0);
+        else
+            rf_node__reply(n, p->request_id, RF_OK, id, sizeof id);
+    } else if (p->role == NODE_PEND_USER) {
         rf_node__reply(n, p->request_id, status, data, len);
     } else if (p->self_check) {
         n->self_checking = false;

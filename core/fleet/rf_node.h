@@ -74,9 +74,11 @@
  *  deactivate()          RF_OK | RF_EINACTIVE (inactive); the node then
  *                        drains: leaders move its members away, and it
  *                        leaves the metadata once it hosts none.
- *  add_consensus_group   RF_OK | RF_EALREADYADDED | RF_ENOACTIVENODE |
- *                        RF_ECLEANUP | RF_ENOLEADER; replies once the group
- *                        is in the committed metadata.
+ *  add_consensus_group   RF_OK (data: the group id, u64 little-endian) |
+ *                        RF_EALREADYADDED | RF_ENOACTIVENODE | RF_ECLEANUP |
+ *                        RF_ENOLEADER; like RaftFleet's, it replies once the
+ *                        new group's first leader answers (RF_ENOLEADER when
+ *                        none does within the retries: the group exists).
  *  remove_consensus_group RF_OK | RF_ENOTFOUND | RF_ENOLEADER
  *  command / query       RF_OK with the model's reply | the model's error |
  *                        RF_ENOLEADER (no leader within the attempts, or an

@@ -10,7 +10,11 @@ START_TEST(test_node_readme_example_four_nodes_five_groups)
     for (int i = 1; i <= 5; i++) {
         char name[32];
         snprintf(name, sizeof name, "consensus%d", i);
-        ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, name, 3, "int"), NULL), RF_OK);
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, name, 3, "int"), text), RF_OK);
+        /* As RaftFleet's: the reply (the new id) comes once a leader is up. */
+        uint64_t gid = (uint64_t)(uint8_t)text[0];
+        ck_assert_uint_eq(gid, RF_META_FIRST_GROUP_ID + (uint64_t)i - 1);
+        ck_assert_int_ge(rf_sim_fleet_leader(f, gid), 0);
     }
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 1, "consensus1", "get"), text), RF_OK);
