@@ -58,6 +58,7 @@ typedef struct node_pending {
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
     uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */
+    uint64_t give_up_at; /* non-zero: a time budget replaces the attempt count */
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;

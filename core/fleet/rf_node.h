@@ -78,7 +78,8 @@
  *                        RF_EALREADYADDED | RF_ENOACTIVENODE | RF_ECLEANUP |
  *                        RF_ENOLEADER; like RaftFleet's, it replies once the
  *                        new group's first leader answers (RF_ENOLEADER when
- *                        none does within the retries: the group exists).
+ *                        none does within 5 election timeouts: the group
+ *                        exists all the same).
  *  remove_consensus_group RF_OK | RF_ENOTFOUND | RF_ENOLEADER
  *  command / query       RF_OK with the model's reply | the model's error |
  *                        RF_ENOLEADER (no leader within the attempts, or an

@@ -167,6 +167,7 @@ static void bench_idle(uint32_t groups)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one line per figure, as it is measured */
     bench_commands();
     bench_idle(1000);
     bench_idle(10000);
