@@ -178,7 +178,7 @@ typedef struct rf_raft_config {
     uint64_t election_timeout_ns;   /* T: timeouts drawn in [T, 2T) */
     uint64_t heartbeat_interval_ns; /* < T */
     uint64_t lease_drift_ns;        /* lease = T - drift; >= T disables leases */
-    uint32_t inflight_max;          /* appends in flight per follower, >= 1 */
+    uint32_t inflight_max;          /* appends in flight per follower, 1..32 (capped) */
     uint32_t append_entries_max;    /* entries per append, 1..RF_MSG_ENTRIES_MAX */
     uint32_t append_bytes_max;      /* payload bytes per append (one entry always fits) */
     uint64_t snapshot_threshold;    /* applied entries since last snapshot; 0 = never */
