@@ -54,10 +54,12 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
     cfg->node.retry_interval_ns = 100 * ms;
     cfg->node.retries_max = 5;
     cfg->node.purge_window_ns = 2 * 1000 * ms;
+    cfg->node.quiesce_after_ns = 500 * ms;
     cfg->net.latency_ns_base = ms;
     cfg->net.latency_ns_jitter = ms / 2;
     cfg->tick_ns = 10 * ms;
     cfg->disk_ns = ms / 2;
+    cfg->hint_unreachable = true;
     cfg->events_max = 1u << 20;
 }
 
@@ -250,7 +252,7 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
         return;
     rf_node_close(f->nodes[index].node);
     f->nodes[index].node = NULL;
-    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+    for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
         if (f->nodes[i].node == NULL)
             continue;
         rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
@@ -268,7 +270,7 @@ void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
         rf_sim_net_heal(&f->net);
     for (uint32_t i = 0; i < f->cfg.nodes; i++) {
         rf_node *a = f->nodes[i].node, *b = f->nodes[index].node;
-        if (i == index || a == NULL)
+        if (i == index || a == NULL || !f->cfg.hint_unreachable)
             continue;
         if (isolated) {
             rf_node_peer_unreachable(a, (uint64_t)index + 1);

@@ -122,6 +122,8 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
         if (type == NODE_REC_FWD ? rl < NODE_FWD_HEAD
             : type == NODE_REC_FWD_REPLY ? rl < NODE_FWD_REPLY_HEAD
             : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
+            : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN
+            : type == NODE_REC_HB ? rl != 0
             : type != NODE_REC_RAFT)
             return RF_EBADMSG;
         off += rl;
@@ -158,6 +160,10 @@ static void recv_raft(rf_node *n, const uint8_t *rec, size_t len)
         n->ctr.records_unknown_group++;
         return;
     }
+    if (msg.type == RF_MSG_HEARTBEAT || msg.type == RF_MSG_HEARTBEAT_RESP)
+        rf_node__wake(n, g); /* a live leader's heartbeat is not work */
+    else
+        rf_node__touch(n, g);
     (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
 }
 
@@ -193,6 +199,7 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
         return rc;
     }
     n->ctr.frames_received++;
+    rf_node__heard(n, from);
     size_t off = NODE_FRAME_HEAD;
     for (uint32_t i = 0; i < count; i++) {
         uint8_t type = buf[off];
@@ -204,8 +211,11 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
             rf_node__on_forward(n, from, rec, rl);
         else if (type == NODE_REC_STOP)
             recv_stop(n, rec);
-        else
+        else if (type == NODE_REC_QUIESCE)
+            rf_node__on_quiesce(n, from, rec);
+        else if (type == NODE_REC_FWD_REPLY)
             recv_fwd_reply(n, from, rec, rl);
+        /* NODE_REC_HB: the frame itself was the news (rf_node__heard). */
         off += NODE_REC_HEAD + rl;
     }
     return RF_OK;

@@ -12,6 +12,9 @@
 #define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, u64 seq, payload */
 #define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
+#define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
+#define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
+#define NODE_QUIESCE_LEN 16u
 #define NODE_FWD_HEAD 33u
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
@@ -31,7 +34,11 @@ typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
     bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
+    bool quiet;          /* quiesced: not ticked, its clock stopped */
     uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
+    uint64_t clock_offset; /* group time = node time - offset */
+    uint64_t frozen_at;  /* group time when it went quiet */
+    uint64_t last_active; /* node time of the last non-heartbeat work */
 } node_group;
 
 typedef struct node_pending {
@@ -79,6 +86,11 @@ typedef struct node_peer_down {
     uint64_t peer, since;
 } node_peer_down;
 
+typedef struct node_heard {
+    uint64_t peer, at;
+    bool suspected;
+} node_heard;
+
 /* A growable array of fixed-size items. */
 typedef struct node_vec {
     void *p;
@@ -104,6 +116,8 @@ struct rf_node {
     node_vec pending;   /* node_pending sorted by token */
     node_vec cache;     /* node_cache sorted by group id */
     node_vec down;      /* node_peer_down sorted by peer */
+    node_vec heard;     /* node_heard sorted by peer: last frame from each */
+    uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
     node_vec frames;    /* node_frame */
@@ -135,6 +149,7 @@ void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint
 void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
                     size_t len);
 bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
+void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
 
 /* node_frame.c */
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
@@ -156,6 +171,14 @@ void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t te
 const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group);
 int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const uint8_t *cmd,
                          size_t len, uint64_t aux);
+
+/* node_quiet.c */
+void rf_node__touch(rf_node *n, node_group *g);
+void rf_node__wake(rf_node *n, node_group *g);
+void rf_node__quiet_tick(rf_node *n);
+void rf_node__heard(rf_node *n, uint64_t peer);
+void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
+void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);

@@ -159,8 +159,9 @@ static void send_forward(rf_node *n, const node_pending *p)
         n->ctr.forwards_sent++;
 }
 
-static void local_submit(node_group *g, const node_pending *p)
+static void local_submit(rf_node *n, node_group *g, const node_pending *p)
 {
+    rf_node__touch(n, g);
     if (p->kind == NODE_REQ_QUERY)
         (void)rf_raft_read(g->raft, p->token, p->payload, p->len);
     else
@@ -192,7 +193,7 @@ void rf_node__dispatch(rf_node *n, node_pending *p)
     p->retry_at = 0;
     p->deadline = n->now + n->cfg.attempt_timeout_ns;
     if (g != NULL)
-        local_submit(g, p);
+        local_submit(n, g, p);
     else
         send_forward(n, p);
 }
@@ -308,7 +309,7 @@ void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
         memcpy(copy, rec + NODE_FWD_HEAD, p->len);
     p->target = n->cfg.node_id;
     p->deadline = n->now + 2 * n->cfg.attempt_timeout_ns;
-    local_submit(g, p);
+    local_submit(n, g, p);
 }
 
 /* Timeouts and scheduled retries (tick). */

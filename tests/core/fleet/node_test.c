@@ -416,6 +416,79 @@ START_TEST(test_node_command_retried_across_leader_crash_applies_once)
 }
 END_TEST
 
+static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        rf_node_counters c;
+        if (n == NULL)
+            continue;
+        rf_node_counters_get(n, &c);
+        sum += c.user_msgs_sent;
+    }
+    return sum;
+}
+
+/* Idle groups go quiet and send nothing; work wakes them; the death of a
+ * quiet group's leader node is noticed by the node-pair heartbeats and a
+ * new leader is elected. */
+START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 4);
+    cfg.seed = 23;
+    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    size_t quiet = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
+    ck_assert_uint_eq(quiet, 15); /* 5 groups x 3 members; the metadata stays awake */
+    uint64_t m0 = user_msgs(f, 4);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    ck_assert_uint_eq(user_msgs(f, 4) - m0, 0);
+    /* A command wakes its group and is served. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "consensus4", "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    ck_assert_uint_gt(user_msgs(f, 4) - m0, 0);
+    /* Back to quiet, then the leader's node dies. */
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus4")->id;
+    int leader = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(leader, 0);
+    ck_assert(rf_node_quiet_count(rf_sim_fleet_node(f, (uint32_t)leader)) > 0);
+    uint32_t from = leader == 0 ? 1u : 0u;
+    rf_sim_fleet_kill(f, (uint32_t)leader);
+    uint64_t t0 = rf_sim_fleet_now(f);
+    int leader2 = -1;
+    while ((leader2 = rf_sim_fleet_leader(f, gid)) < 0 && rf_sim_fleet_now(f) - t0 < 5 * SEC)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + MS);
+    /* Within the usual bounds: the silence is noticed after one election
+     * timeout T (100 ms) and a heartbeat interval, then the woken followers
+     * elect within 2T, as after any leader crash. */
+    ck_assert_int_ge(leader2, 0);
+    ck_assert_int_ne(leader2, leader);
+    ck_assert_uint_lt(rf_sim_fleet_now(f) - t0, 400 * MS);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, from, "consensus4", "inc"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "1");
+    rf_node_counters c;
+    rf_node_counters_get(rf_sim_fleet_node(f, from), &c);
+    ck_assert_uint_eq(c.peers_suspected, 1);
+    /* The silence also feeds the purge: the dead node leaves the metadata. */
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)leader + 1));
+    rf_sim_fleet_close(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -432,6 +505,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_refuses_malformed_frames);
     tcase_add_test(tc, test_node_same_seed_same_run);
     tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
+    tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
     suite_add_tcase(s, tc);
     return s;
 }
