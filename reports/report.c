@@ -202,3 +202,37 @@ int rf_report_write(const char *db_path, int64_t run_id, const char *out_dir, ch
     rpt_run_close(&run);
     return rc;
 }
+
+int rf_report_list(const char *db_path, FILE *out, char *err, size_t err_len)
+{
+    if (db_path == NULL || db_path[0] == '\0' || out == NULL) {
+        errf(err, err_len, "a database path is needed");
+        return RF_EINVAL;
+    }
+    sqlite3 *db = NULL;
+    int rc = rpt_db_open(db_path, &db, err, err_len);
+    if (rc != RF_OK)
+        return rc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT id, kind, outcome, seed, scenario, started FROM runs "
+                               "ORDER BY id", -1, &st, NULL) != SQLITE_OK) {
+        errf(err, err_len, "%s: %s", db_path, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return RF_EDB;
+    }
+    int s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        fprintf(out, "%lld %s %s seed %llu %s (%s)\n", sqlite3_column_int64(st, 0),
+                (const char *)sqlite3_column_text(st, 1),
+                (const char *)sqlite3_column_text(st, 2),
+                (unsigned long long)sqlite3_column_int64(st, 3),
+                (const char *)sqlite3_column_text(st, 4),
+                (const char *)sqlite3_column_text(st, 5));
+    if (s != SQLITE_DONE) {
+        errf(err, err_len, "%s: %s", db_path, sqlite3_errmsg(db));
+        rc = RF_EDB;
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return rc;
+}

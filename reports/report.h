@@ -3,6 +3,7 @@
 #define RF_REPORTS_REPORT_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 /* Graphs drawn per report: the first and last snapshots are always drawn,
@@ -32,7 +33,11 @@
 int rf_report_write(const char *db_path, int64_t run_id, const char *out_dir, char *err,
                     size_t err_len);
 
-/* 1 when code (from rf_report_write) means bad input: the caller's
+/* Writes one line per run of db_path to out, latest last:
+ * "ID KIND OUTCOME seed SEED SCENARIO (STARTED)". Errors as rf_report_write. */
+int rf_report_list(const char *db_path, FILE *out, char *err, size_t err_len);
+
+/* 1 when code (from rf_report_write or rf_report_list) means bad input: the caller's
  * command exits 2. */
 int rf_report_bad_input(int code);
 

@@ -357,13 +357,9 @@ static int load_snapshots_checks(rpt_run *run)
     return rc;
 }
 
-int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, size_t err_len)
+int rpt_db_open(const char *db_path, sqlite3 **db, char *err, size_t err_len)
 {
-    memset(run, 0, sizeof *run);
-    if (db_path == NULL || run_id < 0) {
-        errf(err, err_len, "invalid arguments");
-        return RF_EINVAL;
-    }
+    *db = NULL;
     struct stat sb;
     if (stat(db_path, &sb) != 0) {
         errf(err, err_len, "%s: no such database", db_path);
@@ -373,12 +369,29 @@ int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, s
         errf(err, err_len, "%s: not a raftfleet history database (not a file)", db_path);
         return RF_EFOREIGNDB;
     }
-    if (sqlite3_open_v2(db_path, &run->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(db_path, db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         errf(err, err_len, "%s: cannot open: %s", db_path,
-             run->db ? sqlite3_errmsg(run->db) : "out of memory");
+             *db ? sqlite3_errmsg(*db) : "out of memory");
+        sqlite3_close(*db);
+        *db = NULL;
         return RF_EDB;
     }
-    int rc = identify(run->db, db_path, err, err_len);
+    int rc = identify(*db, db_path, err, err_len);
+    if (rc != RF_OK) {
+        sqlite3_close(*db);
+        *db = NULL;
+    }
+    return rc;
+}
+
+int rpt_run_open(rpt_run *run, const char *db_path, int64_t run_id, char *err, size_t err_len)
+{
+    memset(run, 0, sizeof *run);
+    if (db_path == NULL || run_id < 0) {
+        errf(err, err_len, "invalid arguments");
+        return RF_EINVAL;
+    }
+    int rc = rpt_db_open(db_path, &run->db, err, err_len);
     if (rc != RF_OK)
         return rc;
     run->id = run_id;

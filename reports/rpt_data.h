@@ -114,6 +114,11 @@ typedef struct {
 
 enum { RPT_UP, RPT_DOWN, RPT_PAUSED, RPT_ISOLATED, RPT_INACTIVE, RPT_REMOVED };
 
+/* Opens db_path read-only after checking it is a raftfleet history of a
+ * schema this build reads (errors as rpt_run_open's). *db is NULL on
+ * failure; the caller sqlite3_close()s it. */
+int rpt_db_open(const char *db_path, sqlite3 **db, char *err, size_t err_len);
+
 /* Opens db_path read-only and loads run run_id (0: the latest run). A
  * missing file gives RF_ENOTFOUND, a foreign database RF_EFOREIGNDB, a newer
  * schema RF_EVERSION, an unknown run RF_ENOTFOUND; err says which. On

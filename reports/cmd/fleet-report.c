@@ -9,9 +9,10 @@
 
 static const char usage_text[] =
     "usage: fleet-report DB [--run ID] -o DIR\n"
+    "       fleet-report DB --list\n"
     "  Writes DIR/index.html, DIR/timeline.svg and DIR/placement-NNN.svg for run ID\n"
     "  of the history database DB (default: the latest run). The report opens\n"
-    "  from disk and needs no network.\n"
+    "  from disk and needs no network. --list prints the runs DB holds.\n"
     "exit: 0 written, 1 internal failure, 2 usage error or bad input\n";
 
 static int usage(const char *why)
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
 {
     const char *db = NULL, *out = NULL;
     int64_t run_id = 0;
+    int list = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "--run") == 0) {
             if (++i >= argc || parse_run_id(argv[i], &run_id) != 0)
                 return usage("--run needs a positive run id");
+        } else if (strcmp(a, "--list") == 0) {
+            list = 1;
         } else if (strcmp(a, "-o") == 0) {
             if (++i >= argc)
                 return usage("-o needs an output folder");
@@ -58,9 +62,15 @@ int main(int argc, char **argv)
             return usage("only one database can be given");
         }
     }
+    char err[1024] = "";
+    if (db != NULL && list) {
+        int rc = rf_report_list(db, stdout, err, sizeof err);
+        if (rc != 0)
+            fprintf(stderr, "fleet-report: %s\n", err[0] ? err : "failed");
+        return rc == 0 ? 0 : rf_report_bad_input(rc) ? 2 : 1;
+    }
     if (db == NULL || out == NULL)
         return usage("a database and -o DIR are required");
-    char err[1024] = "";
     int rc = rf_report_write(db, run_id, out, err, sizeof err);
     if (rc != 0) {
         fprintf(stderr, "fleet-report: %s\n", err[0] ? err : "failed");

@@ -286,6 +286,25 @@ START_TEST(test_command_exits_2_on_bad_input_and_0_on_success)
     ck_assert_int_eq(run_cmd(args), 2); /* no -o */
     snprintf(args, sizeof args, "'%s' -o /proc/rf-cannot-write", db);
     ck_assert_int_eq(run_cmd(args), 2);
+    snprintf(args, sizeof args, "'%s' --list", db);
+    ck_assert_int_eq(run_cmd(args), 0);
+    snprintf(args, sizeof args, "'%s/missing.db' --list", dir);
+    ck_assert_int_eq(run_cmd(args), 2);
+}
+END_TEST
+
+START_TEST(test_list_prints_one_line_per_run)
+{
+    char path[200], err[256] = "";
+    snprintf(path, sizeof path, "%s/list.txt", dir);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(rf_report_list(db, f, err, sizeof err), RF_OK);
+    fclose(f);
+    char *text = slurp(path);
+    ck_assert_str_eq(text, "1 run pass seed 7 fixture.scn (2023-11-14T22:13:20Z)\n");
+    free(text);
+    ck_assert_int_eq(rf_report_list(path, stdout, err, sizeof err), RF_EFOREIGNDB);
 }
 END_TEST
 
@@ -380,6 +399,7 @@ Suite *report_suite(void)
     tcase_add_test(tc, test_report_refuses_unknown_run);
     tcase_add_test(tc, test_report_refuses_unwritable_folder);
     tcase_add_test(tc, test_command_exits_2_on_bad_input_and_0_on_success);
+    tcase_add_test(tc, test_list_prints_one_line_per_run);
     tcase_add_test(tc, test_same_history_gives_byte_identical_report);
     tcase_add_test(tc, test_fuzz_campaign_lists_its_failing_seeds);
     suite_add_tcase(s, tc);
