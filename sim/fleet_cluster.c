@@ -36,6 +36,7 @@ struct rf_sim_fleet {
     fleet_reply *replies; /* by harness request id - 1 */
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
+    rf_sim_fleet_hooks hooks;
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -101,6 +102,8 @@ static void record_reply(rf_sim_fleet *f, const rf_node_reply *r)
     if (n > 0)
         memcpy(fr->text, r->data, n);
     fr->text[n] = '\0';
+    if (f->hooks.reply != NULL)
+        f->hooks.reply(f->hooks.ctx, r->request_id, r->status, r->data, r->len);
 }
 
 /* Drains every batch the node has: persist, send, replies, observations. */
@@ -122,7 +125,11 @@ static void drain(rf_sim_fleet *f, uint32_t index)
             send_envelope(f, index, &b.envelopes[i]);
         for (size_t i = 0; i < b.n_replies; i++)
             record_reply(f, &b.replies[i]);
+        for (size_t i = 0; i < b.n_applied && f->hooks.applied != NULL; i++)
+            f->hooks.applied(f->hooks.ctx, index, &b.applied[i]);
         for (size_t i = 0; i < b.n_obs; i++) {
+            if (f->hooks.obs != NULL)
+                f->hooks.obs(f->hooks.ctx, index, &b.obs[i]);
             if (b.obs[i].kind >= 16)
                 continue;
             f->stats.obs[b.obs[i].kind]++;
@@ -372,6 +379,14 @@ bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status)
     if (status != NULL)
         *status = f->replies[req - 1].status;
     return true;
+}
+
+void rf_sim_fleet_set_hooks(rf_sim_fleet *f, const rf_sim_fleet_hooks *hooks)
+{
+    if (hooks == NULL)
+        memset(&f->hooks, 0, sizeof f->hooks);
+    else
+        f->hooks = *hooks;
 }
 
 void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),
