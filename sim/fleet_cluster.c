@@ -192,7 +192,9 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
     if (f == NULL)
         return RF_ENOMEM;
     f->cfg = *cfg;
-    f->replies = calloc(RF_SIM_FLEET_REQUESTS_MAX, sizeof *f->replies);
+    if (f->cfg.requests_max == 0)
+        f->cfg.requests_max = RF_SIM_FLEET_REQUESTS_MAX;
+    f->replies = calloc(f->cfg.requests_max, sizeof *f->replies);
     int rc = f->replies == NULL ? RF_ENOMEM : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
     if (rc != RF_OK) {
         free(f->replies);
@@ -299,7 +301,7 @@ void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
 static uint64_t new_request(rf_sim_fleet *f, uint32_t index)
 {
     if (index >= f->cfg.nodes || f->nodes[index].node == NULL ||
-        f->n_requests >= RF_SIM_FLEET_REQUESTS_MAX)
+        f->n_requests >= f->cfg.requests_max)
         return 0;
     return ++f->n_requests;
 }

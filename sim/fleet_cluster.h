@@ -35,6 +35,7 @@ typedef struct rf_sim_fleet_config {
     bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
                             * noticing); false: they must find out alone */
     uint32_t events_max;
+    uint32_t requests_max; /* harness requests in a run; 0: RF_SIM_FLEET_REQUESTS_MAX */
 } rf_sim_fleet_config;
 
 /* A fast cluster: 1 ms links, 10 ms ticks, 100 ms election timeout, 20 ms
