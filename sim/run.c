@@ -149,6 +149,9 @@ static int build_fleet(rf_sim_runner *r)
     cfg.node.attempt_timeout_ns = defaults.attempt_timeout_ns;
     cfg.node.retry_interval_ns = defaults.retry_interval_ns;
     cfg.node.retries_max = defaults.retries_max;
+    /* Idle groups go quiet after a few election timeouts (rf_node.h). */
+    if (cfg.node.quiesce_after_ns < 5 * s->election.lo)
+        cfg.node.quiesce_after_ns = 5 * s->election.lo;
     cfg.node.models = r->models;
     cfg.node.n_models = r->n_models;
     cfg.net.latency_ns_base = s->net.latency_ns;

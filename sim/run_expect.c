@@ -98,6 +98,25 @@ static int established_leader(const rf_sim_runner *r, uint64_t id, uint64_t *ter
     return li;
 }
 
+/* For --verbose: what each live member of a leaderless group thinks. */
+static void log_leaderless(rf_sim_runner *r, const run_group *g)
+{
+    char buf[512];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (uint32_t i = 0; i < r->n_nodes && n + 64 < sizeof buf; i++) {
+        const rf_node *nd = rf_sim_fleet_node(r->fleet, i);
+        const rf_raft *m = nd == NULL ? NULL : rf_node_group(nd, g->id);
+        if (m == NULL)
+            continue;
+        const rf_member *me = rf_membership_find(rf_raft_membership(m), (uint64_t)i + 1);
+        n += (size_t)snprintf(buf + n, sizeof buf - n, " n%u:%s/term %" PRIu64 "/leader %" PRIu64,
+                              i + 1, me == NULL ? "gone" : me->voter ? "voter" : "learner",
+                              rf_raft_term(m), rf_raft_leader(m));
+    }
+    run_log(r, "group %s: no established leader;%s", g->name, buf);
+}
+
 static void track_leader(rf_sim_runner *r, run_group *g, uint64_t now)
 {
     uint64_t term = 0;
@@ -114,6 +133,10 @@ static void track_leader(rf_sim_runner *r, run_group *g, uint64_t now)
         }
     }
     if (li != g->leader || (li >= 0 && term != g->term)) {
+        if (li >= 0)
+            run_log(r, "group %s: leader n%d term %" PRIu64, g->name, li + 1, term);
+        else
+            log_leaderless(r, g);
         if (r->rec != NULL)
             (void)rf_rec_leader(r->rec, now, (int64_t)g->id, li >= 0 ? term : g->term,
                                 li >= 0 ? li + 1 : RF_REC_NONE);
