@@ -335,7 +335,9 @@ static void trail_step(rf_sim_runner *r, const rf_sim_event *ev)
     rf_sim_run_step st = {.time_ns = ev->time_ns, .hash = r->eng->trace.h, .kind = ev->kind,
                           .node = ev->node};
     rf_sim_run_trail *t = r->opts->trail;
-    uint64_t n = r->eng->events_run - 1;
+    /* Indexed by the loop's events: the setup's waits run before it, and
+     * their effect is in the cumulative hash of the first step. */
+    uint64_t n = r->loop_events++;
     if (t != NULL) {
         if (t->len < t->steps_max)
             t->steps[t->len++] = st;
@@ -345,7 +347,7 @@ static void trail_step(rf_sim_runner *r, const rf_sim_event *ev)
     if (c != NULL && !r->res->diverged && n < c->len &&
         memcmp(&c->steps[n], &st, sizeof st) != 0) {
         r->res->diverged = true;
-        r->res->diverged_event = n + 1;
+        r->res->diverged_event = r->eng->events_run;
         r->res->diverged_step = st;
         r->res->expected_step = c->steps[n];
         r->stop_now = true;

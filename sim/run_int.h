@@ -150,6 +150,7 @@ typedef struct rf_sim_runner {
     bool safety_failed;
     bool stop_now;
     uint64_t ops_ok, ops_fail, ops_unknown;
+    uint64_t loop_events; /* events of the main loop (the trail's index) */
     uint64_t wall_start_ns, status_wall_ns, status_events;
 } rf_sim_runner;
 
