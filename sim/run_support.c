@@ -183,11 +183,6 @@ int run_check_support(rf_sim_runner *r)
     if (s->net.reorder_ppm > 0)
         return directive_error(r, "network", "reorder",
                                "`reorder`: " NOT_YET " (jitter reorders messages)");
-    for (uint32_t i = 0; i < s->event_count; i++) {
-        int rc = check_event(r, i);
-        if (rc != RF_OK)
-            return rc;
-    }
     for (uint32_t g = 0; g < s->group_count; g++)
         if (run_model(r, s->groups[g].model) == NULL)
             return directive_error(r, "group", s->groups[g].model,
@@ -201,5 +196,10 @@ int run_check_support(rf_sim_runner *r)
                                       "a known model: %s is neither built in nor loaded with "
                                       "--model-lib",
                                       s->events[i].group.model);
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        int rc = check_event(r, i);
+        if (rc != RF_OK)
+            return rc;
+    }
     return RF_OK;
 }
