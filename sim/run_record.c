@@ -36,8 +36,8 @@ static const rf_raft *best_member(const rf_sim_runner *r, uint64_t id)
 
 static void snapshot_group(rf_sim_runner *r, const rf_meta *m, const run_group *g)
 {
-    int64_t members[RF_RAFT_MEMBERS_MAX], target[RF_META_REPLICAS_MAX];
-    uint8_t learners[RF_RAFT_MEMBERS_MAX];
+    int64_t members[RF_RAFT_MEMBERS_MAX] = {0}, target[RF_META_REPLICAS_MAX] = {0};
+    uint8_t learners[RF_RAFT_MEMBERS_MAX] = {0};
     size_t n = 0, nt = 0;
     int64_t leader = RF_REC_NONE;
     const rf_raft *b = best_member(r, g->id);
