@@ -10,7 +10,7 @@
 #include "base/rf_err.h"
 #include "raft/raft.h"
 
-#define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
+#define RAFT_INFLIGHT_MAX 32u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
 #define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
@@ -214,6 +214,7 @@ struct rf_raft {
     uint64_t election_deadline_ns;
     uint64_t leader_contact_ns; /* last time a leader was heard from */
     bool leader_contact;
+    bool contact_untimed; /* heard from a leader since the last tick */
 
     /* membership (Raft thesis §4.1: the latest entry in the log rules) */
     rf_membership conf;
@@ -249,8 +250,6 @@ struct rf_raft {
     uint8_t *read_buf;
     size_t read_buf_cap, read_buf_len;
     uint64_t round_fresh; /* a round whose heartbeats have not left yet */
-    uint64_t conf_request; /* request id of the uncommitted config change */
-    uint64_t conf_request_index;
 
     /* durability */
     uint64_t write_seq;
@@ -360,6 +359,7 @@ void rf_rft_apply_committed(rf_raft *r);
 void rf_rft_apply_fail_pending(rf_raft *r, int status);
 int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
 void rf_rft_apply_reads(rf_raft *r);
+void rf_rft_apply_lease_reads(rf_raft *r);
 int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
 int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
 void rf_rft_dedup_free(rf_raft *r);
