@@ -261,7 +261,7 @@ void run_net_apply(rf_sim_runner *r)
         for (uint32_t j = 0; j < r->n_nodes; j++) {
             if (i == j)
                 continue;
-            bool cut = ((net->cut_to[i] >> j) & 1u) && ((net->cut_to[j] >> i) & 1u);
+            bool cut = net->cut_count[i][j] > 0 && net->cut_count[j][i] > 0;
             if (!cut)
                 iso = false;
             if (cut == r->unreach[i][j] || !run_node_live(r, i) || !run_node_live(r, j))

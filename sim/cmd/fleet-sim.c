@@ -33,7 +33,7 @@ static void usage(FILE *f)
                "      --report DIR writes DIR/index.html (as fleet-report); --history writes the\n"
                "      JSON-lines client history; --check-determinism runs twice and compares\n"
                "      every event; --verbose logs events; --quiet drops the status line\n"
-               "  schedule --seed N [--members M] [--verbose]\n"
+               "  schedule --seed N [--members M] [--verbose] [--history PATH.jsonl]\n"
                "      runs one seeded random fault schedule against a Raft group of M members\n"
                "      (3..7; drawn from the seed when omitted) and checks safety after every\n"
                "      step and liveness after the heal\n"
@@ -57,6 +57,7 @@ static int cmd_schedule(int argc, char **argv)
 {
     rf_sim_schedule_opts o = {0};
     bool have_seed = false;
+    const char *history = NULL;
     for (int i = 0; i < argc; i++) {
         uint64_t v;
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &v) == RF_OK) {
@@ -70,6 +71,8 @@ static int cmd_schedule(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             o.log = stdout;
+        } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
+            history = argv[++i];
         } else {
             fprintf(stderr, "fleet-sim schedule: bad argument '%s'\n", argv[i]);
             usage(stderr);
@@ -81,10 +84,19 @@ static int cmd_schedule(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (history != NULL) {
+        o.history = fopen(history, "w");
+        if (o.history == NULL) {
+            fprintf(stderr, "fleet-sim schedule: cannot write %s: %s\n", history, strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
     rf_sim_schedule_result r;
     int rc = rf_sim_schedule_run(&o, &r);
+    if (o.history != NULL && fclose(o.history) != 0 && rc == RF_OK)
+        rc = RF_EIO;
     if (rc != RF_OK) {
-        fprintf(stderr, "fleet-sim schedule: cannot build the cluster: %s\n", rf_strerror(rc));
+        fprintf(stderr, "fleet-sim schedule: %s\n", rf_strerror(rc));
         return EXIT_USAGE;
     }
     printf("schedule seed %" PRIu64 " members %u: %" PRIu64 " events, %" PRIu64
