@@ -5,6 +5,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fleet_check.h"
 #include "sim/fleet_cluster.h"
 
 /* Event kinds: this harness owns its engine, so the numbers are its own. */
@@ -37,6 +38,7 @@ struct rf_sim_fleet {
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
     rf_sim_fleet_hooks hooks;
+    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -61,6 +63,7 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
     cfg->tick_ns = 10 * ms;
     cfg->disk_ns = ms / 2;
     cfg->hint_unreachable = true;
+    cfg->check_safety = true;
     cfg->events_max = 1u << 20;
 }
 
@@ -136,8 +139,12 @@ static void drain(rf_sim_fleet *f, uint32_t index)
             if (b.obs[i].group_id > RF_META_GROUP_ID)
                 f->stats.obs_user[b.obs[i].kind]++;
         }
+        if (f->check != NULL)
+            rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
         rf_node_advance(fn->node);
     }
+    if (f->check != NULL && fn->node != NULL)
+        rf_sim_fleet_check_after(f->check, index, fn->node);
 }
 
 /* ---- events ----------------------------------------------------------------------- */
@@ -201,6 +208,14 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         free(f);
         return rc;
     }
+    if (cfg->check_safety)
+        rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
+    if (rc != RF_OK) {
+        rf_sim_engine_close(&f->eng);
+        free(f->replies);
+        free(f);
+        return rc;
+    }
     rf_sim_net_init(&f->net, &f->eng, cfg->nodes, &cfg->net);
     rf_sim_engine_on(&f->eng, FK_DELIVER, on_deliver, drop_packet, f);
     rf_sim_engine_on(&f->eng, FK_TICK, on_tick, NULL, f);
@@ -232,8 +247,23 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
     rf_sim_engine_close(&f->eng);
     for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++)
         rf_node_close(f->nodes[i].node);
+    rf_sim_fleet_check_close(f->check);
     free(f->replies);
     free(f);
+}
+
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
+{
+    return f->check == NULL ? 0 : rf_sim_fleet_check_count(f->check);
+}
+
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
+{
+    const rf_sim_violation *v = NULL;
+    uint64_t n = f->check == NULL ? 0 : rf_sim_fleet_check_violations(f->check, &v);
+    if (first_text != NULL)
+        *first_text = v == NULL ? NULL : v->text;
+    return n;
 }
 
 rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }

@@ -34,6 +34,8 @@ typedef struct rf_sim_fleet_config {
     uint64_t disk_ns;      /* latency of one persist batch */
     bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
                             * noticing); false: they must find out alone */
+    bool check_safety;     /* run sim/check's safety checkers on every group
+                            * after every batch (sim/fleet_check.h) */
     uint32_t events_max;
     uint32_t requests_max; /* harness requests in a run; 0: RF_SIM_FLEET_REQUESTS_MAX */
 } rf_sim_fleet_config;
@@ -109,6 +111,12 @@ void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, vo
  * RF_SIM_FLEET_REPLY_TEXT_MAX - 1 bytes) are set. */
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
                        char *text);
+
+/* Safety violations the checkers found so far; *first_text (when not
+ * NULL) gets the first one's description, or NULL. */
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);
+/* Comparisons the checkers made so far (0 without check_safety). */
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f);
 
 /* ---- cluster-wide views ---- */
 /* The metadata replica with the most applied entries among live nodes. */

@@ -281,16 +281,42 @@ void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *
 
 /* ---- inputs ---------------------------------------------------------------- */
 
+/* A member that knows no leader for two election timeouts (longer than
+ * any election takes) reports it once: its group may have lost its
+ * majority. Members not yet added (no configuration) stay silent. */
+static void watch_leader(rf_node *n, node_group *g)
+{
+    if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
+        g->leaderless_since = 0;
+        g->leaderless_told = false;
+        return;
+    }
+    if (g->leaderless_since == 0)
+        g->leaderless_since = n->now;
+    if (!g->leaderless_told &&
+        n->now - g->leaderless_since >= 2 * n->cfg.raft.election_timeout_ns) {
+        g->leaderless_told = true;
+        rf_node__obs(n, RF_NODE_OBS_LEADERLESS, RF_NODE_REASON_NONE, g->id,
+                     rf_raft_term(g->raft), 0);
+    }
+}
+
 void rf_node_tick(rf_node *n, uint64_t now)
 {
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
-    for (size_t i = 0; i < n->n_groups; i++)
-        if (!n->groups[i].quiet)
-            rf_raft_tick(n->groups[i].raft, n->now - n->groups[i].clock_offset);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (g->quiet)
+            continue;
+        rf_raft_tick(g->raft, n->now - g->clock_offset);
+        watch_leader(n, g);
+    }
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
+    if (n->evicted)
+        rf_node__evict(n);
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);
@@ -396,6 +422,12 @@ const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id)
 size_t rf_node_group_count(const rf_node *n)
 {
     return n->n_groups;
+}
+
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
+{
+    ASSERT(i < n->n_groups);
+    return n->groups[i].raft;
 }
 
 size_t rf_node_quiet_count(const rf_node *n)

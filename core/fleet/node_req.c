@@ -132,8 +132,14 @@ static uint64_t pick_target(rf_node *n, node_pending *p)
         return c->leader;
     if (g != NULL && rf_raft_leader(g->raft) != 0)
         return rf_raft_leader(g->raft);
-    if (p->group_id == RF_META_GROUP_ID)
-        return g != NULL ? n->cfg.node_id : n->join_via;
+    if (p->group_id == RF_META_GROUP_ID) {
+        /* No metadata leader known: the join node, or attempt after attempt
+         * another node of the local view (a live one redirects). */
+        size_t count = m == NULL ? 0 : rf_meta_node_count(m);
+        if (count == 0 || (n->join_via != 0 && p->attempts == 0))
+            return g != NULL && n->join_via == 0 ? n->cfg.node_id : n->join_via;
+        return rf_meta_node_at(m, (p->attempts + n->cfg.node_id) % count)->id;
+    }
     /* No leader known: the desired leader first, then, attempt after
      * attempt, the other members of the target (one of them may be dead;
      * a live one redirects to the leader). */
@@ -218,6 +224,10 @@ static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data,
 {
     if (p->role == NODE_PEND_USER) {
         rf_node__reply(n, p->request_id, status, data, len);
+    } else if (p->self_check) {
+        n->self_checking = false;
+        /* Linearizable: the metadata leader no longer knows this node. */
+        n->evicted = n->evicted || status == RF_ENOTFOUND;
     } else if (p->meta_op == RF_META_OP_REMOVE_NODE && p->aux != 0) {
         if (status == RF_OK) /* a purge (aux: the node) is done */
             rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, p->aux);
@@ -489,4 +499,20 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
                   size_t len)
 {
     return user_op(n, request_id, NODE_REQ_QUERY, group, q, len);
+}
+
+/* Asks the metadata leader (linearizably) whether this node is still
+ * registered; a peer told us it is not. */
+void rf_node__self_check(rf_node *n)
+{
+    uint8_t q[9];
+    if (n->self_checking || rf_node__meta_raft(n) == NULL)
+        return;
+    q[0] = RF_META_QUERY_NODE;
+    rf_node__put(q + 1, n->cfg.node_id, 8);
+    if (submit(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q) !=
+        RF_OK)
+        return;
+    ((node_pending *)n->pending.p)[n->pending.n - 1].self_check = true;
+    n->self_checking = true;
 }

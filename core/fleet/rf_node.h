@@ -63,6 +63,10 @@
  * never drops below a quorum of live voters because of it). A group that
  * lost its majority has no leader and is listed by rf_node_leaderless; no
  * step is ever taken without a leader, so nothing is rebuilt around it.
+ * A purged node that comes back still believes its stale metadata; the
+ * first peer that hears from it and does not know it says so, it confirms
+ * with a linearizable query to the metadata leader, then stops all its
+ * members and is inactive (activate it again to rejoin).
  *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
@@ -200,8 +204,13 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_PLACEMENT = 5,       /* the node set changed: new placement target */
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
     RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
-    RF_NODE_OBS_NODE_PURGED = 8      /* node_id was unreachable past the window:
-                                      * the metadata leader removed it */
+    RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
+                                      * the metadata leader removed it; or, with
+                                      * node_id = self, this node found it was
+                                      * purged and stopped all its members */
+    RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
+                                      * two election timeouts: the group may have
+                                      * lost its majority (once per episode) */
 } rf_node_obs_kind;
 
 typedef enum rf_node_reason {
@@ -262,6 +271,8 @@ const rf_meta *rf_node_meta(const rf_node *n);
 /* The member of group hosted here, NULL when none (accessors only). */
 const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id);
 size_t rf_node_group_count(const rf_node *n);
+/* The i-th hosted member, groups in id order (i < rf_node_group_count). */
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i);
 /* Hosted groups that are quiet now. */
 size_t rf_node_quiet_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when
