@@ -21,7 +21,8 @@
 --     Tools refuse any other database.
 --
 -- This file is the reference copy of the schema embedded in the recorder
--- (sim/record_schema.c); a test asserts that the two are identical.
+-- (sim/record_schema.c); a test asserts that the two are identical. After
+-- editing it, run tools/gen-schema.sh.
 
 PRAGMA application_id = 1380338772;
 PRAGMA user_version = 1;
@@ -32,7 +33,9 @@ CREATE TABLE runs (
   kind        TEXT NOT NULL DEFAULT 'run'
               CHECK (kind IN ('run', 'replay', 'fuzz', 'shrink', 'fleetd')),
   scenario    TEXT NOT NULL,        -- scenario file path, or fleetd cluster name
-  seed        INTEGER NOT NULL,     -- master seed (fuzz: the first seed)
+  seed        INTEGER NOT NULL,     -- master seed (fuzz: the first seed); the
+                                    -- 64 bits as a signed INTEGER, so seeds
+                                    -- past 2^63 read negative in SQL
   build       TEXT NOT NULL,        -- build identity: version, commit, flags
   started     TEXT NOT NULL,        -- wall-clock start, ISO-8601 UTC
   outcome     TEXT NOT NULL DEFAULT 'running'

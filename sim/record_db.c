@@ -212,9 +212,17 @@ int rf_rec_flush(rf_rec *rec)
     ASSERT(rec != NULL);
     if (!rec->in_txn)
         return RF_OK;
+    /* A COMMIT that fails while SQLite keeps the transaction open (busy past
+     * the timeout) is retried by a later flush, instead of every record
+     * failing on a nested BEGIN. */
+    if (sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+        if (sqlite3_get_autocommit(rec->db))
+            rec->in_txn = 0; /* SQLite rolled it back itself */
+        return RF_EDB;
+    }
     rec->in_txn = 0;
     rec->txn_rows = 0;
-    return sqlite3_exec(rec->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? RF_OK : RF_EDB;
+    return RF_OK;
 }
 
 /* Steps statement i (already bound) inside the open transaction, opening
@@ -232,8 +240,15 @@ int record_step(rf_rec *rec, int i)
      * cleared between rows. */
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE) {
+        /* A constraint failure undoes only its row; an I/O error or a full
+         * disk rolls the whole batch back, and the next row starts anew. */
+        if (sqlite3_get_autocommit(rec->db)) {
+            rec->in_txn = 0;
+            rec->txn_rows = 0;
+        }
         return RF_EDB;
+    }
     if (++rec->txn_rows >= RF_REC_BATCH_ROWS_MAX)
         return rf_rec_flush(rec);
     return RF_OK;
