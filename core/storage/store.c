@@ -84,6 +84,12 @@ void rf_store_close(rf_store *st)
         return;
     ASSERT(!st->busy);
     rd_close_all(st);
+    if (st->active != NULL && !st->failed && st->nsegs > 0) {
+        /* A clean close cuts what a driver wrote ahead (zeros), so that the
+         * next open finds no tail to cut. Best effort: recovery copes. */
+        if (st->fs.ops->truncate(st->fs.ctx, st->active, st->segs[st->nsegs - 1].bytes) == RF_OK)
+            (void)st->fs.ops->sync(st->fs.ctx, st->active);
+    }
     if (st->active != NULL)
         st->fs.ops->close(st->fs.ctx, st->active);
     rf_st_groups_free(st);
@@ -147,6 +153,8 @@ static int check_batch(rf_store *st, const rf_batch *b)
                    (unsigned long long)b->recs[i].group, (unsigned long long)b->recs[i].index,
                    rf_strerror(rc));
             st->gen++; /* forget the scratch of the refused batch */
+            for (size_t k = 0; k <= i; k++)
+                rf_st_group_forget_if_empty(st, b->recs[k].group);
             return rc;
         }
     }

@@ -122,6 +122,9 @@ struct rf_store {
 st_group *rf_st_group_find(const rf_store *st, uint64_t id);
 int rf_st_group_get(rf_store *st, uint64_t id, st_group **out);
 void rf_st_groups_free(rf_store *st);
+/* Frees a group that holds nothing (dropped, or only named by a refused
+ * batch), so that it no longer counts against groups_max. */
+void rf_st_group_forget_if_empty(rf_store *st, uint64_t id);
 st_seg *rf_st_seg_find(rf_store *st, uint64_t seq);
 static inline uint64_t st_last(const st_group *g)
 {
