@@ -63,6 +63,9 @@ static rf_sim_nodeset random_side(sched *s)
     return draw(s, 1, all - 1);
 }
 
+/* A random node that, in the leader's configuration, is no member
+ * (want_voter -1), a learner (0) or a voter (1); UINT32_MAX when there is
+ * none or no leader. */
 static uint32_t member_with(const rf_sim_cluster *c, sched *s, int want_voter)
 {
     int l = rf_sim_cluster_leader(c);
