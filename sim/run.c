@@ -7,6 +7,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fleet_check.h"
 #include "sim/history_jsonl.h"
 #include "sim/run_int.h"
 
@@ -167,6 +168,9 @@ static int build_fleet(rf_sim_runner *r)
     uint64_t req = (uint64_t)ops + 4096 + 2ull * s->event_count + 2ull * r->n_groups + s->node_count;
     cfg.requests_max = req > (1u << 26) ? (1u << 26) : (uint32_t)req;
     cfg.events_max = 1u << 22;
+    /* sim/check's Raft invariants on every group after every batch. */
+    cfg.check_safety = r->n_groups + 1 <= RF_SIM_FLEET_CHECK_GROUPS_MAX;
+    r->checking = cfg.check_safety;
     r->requests_max = cfg.requests_max;
     r->req_map = malloc((size_t)r->requests_max * sizeof *r->req_map);
     if (r->req_map == NULL)
@@ -364,6 +368,13 @@ static void run_loop(rf_sim_runner *r)
         rf_sim_event ev = *top;
         if (!rf_sim_engine_step(r->eng, end))
             break;
+        if (r->checking && rf_sim_fleet_violations(r->fleet, NULL) > 0) {
+            const char *text = NULL;
+            (void)rf_sim_fleet_violations(r->fleet, &text);
+            run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
+            r->safety_failed = true;
+            r->stop_now = true;
+        }
         if (r->opts->trail != NULL || r->opts->compare != NULL) {
             /* The trace after the event includes the event itself. */
             trail_step(r, &ev);

@@ -148,6 +148,7 @@ typedef struct rf_sim_runner {
     rf_rec *rec;
     bool failed;
     bool safety_failed;
+    bool checking;       /* the harness runs sim/check on every group */
     bool stop_now;
     uint64_t ops_ok, ops_fail, ops_unknown;
     uint64_t loop_events; /* events of the main loop (the trail's index) */
