@@ -203,6 +203,35 @@ START_TEST(test_scenario_and_usage_errors_exit_2)
 }
 END_TEST
 
+/* Every malformed file of tests/scenarios/bad/ names its error on its
+ * first line ("# expect-error: L:C: message"); fleet-sim run prints
+ * exactly that position and message and exits 2. */
+START_TEST(test_every_malformed_scenario_exits_2_at_its_position)
+{
+    static char out[OUT_MAX];
+    char list[OUT_MAX];
+    ck_assert_int_eq(sh("ls tests/scenarios/bad/*.scn", list, sizeof list), 0);
+    int files = 0;
+    for (char *line = strtok(list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char path[256], want[600], first[512], args[300];
+        snprintf(path, sizeof path, "%s", line);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(first, sizeof first, f));
+        fclose(f);
+        const char *tag = strstr(first, "expect-error: ");
+        ck_assert_msg(tag != NULL, "%s has no expect-error line", path);
+        first[strcspn(first, "\n")] = '\0';
+        snprintf(want, sizeof want, "%s:%s", path, tag + 14);
+        snprintf(args, sizeof args, "%s --no-db", path);
+        ck_assert_int_eq(fleet_sim(args, out, sizeof out), 2);
+        ck_assert_msg(strstr(out, want) != NULL, "want \"%s\", got \"%s\"", want, out);
+        files++;
+    }
+    ck_assert_int_ge(files, 20);
+}
+END_TEST
+
 START_TEST(test_same_seed_same_trace_hash_and_determinism_check)
 {
     static char a[OUT_MAX], b[OUT_MAX];
@@ -338,6 +367,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, test_deadline_expectation_that_is_missed_exits_1);
     tcase_add_test(tc, test_unsupported_directive_exits_2_with_its_position);
     tcase_add_test(tc, test_scenario_and_usage_errors_exit_2);
+    tcase_add_test(tc, test_every_malformed_scenario_exits_2_at_its_position);
     tcase_add_test(tc, test_same_seed_same_trace_hash_and_determinism_check);
     tcase_add_test(tc, test_determinism_check_reports_the_first_divergence);
     tcase_add_test(tc, test_db_history_and_report_are_written);
