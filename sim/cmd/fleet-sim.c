@@ -253,19 +253,20 @@ static int default_db(run_args *a)
         if (n > 4 && strcmp(base + n - 4, ".scn") == 0)
             n -= 4;
         build = build != NULL && *build != '\0' ? build : "build";
-        char dir[1024];
-        snprintf(dir, sizeof dir, "%s/runs", build);
+        char dir[512];
+        int dn = snprintf(dir, sizeof dir, "%s/runs", build);
+        if (dn < 0 || (size_t)dn >= sizeof dir || (size_t)dn + n + 5 > sizeof a->db) {
+            fprintf(stderr, "fleet-sim run: the default history path is too long: use --db\n");
+            return EXIT_USAGE;
+        }
         if ((mkdir(build, 0777) != 0 && errno != EEXIST) || (mkdir(dir, 0777) != 0 && errno != EEXIST)) {
             fprintf(stderr, "fleet-sim run: cannot create %s: %s\n", dir, strerror(errno));
             return EXIT_USAGE;
         }
-        if (strlen(dir) + n + 8 > sizeof a->db) {
-            fprintf(stderr, "fleet-sim run: the default history path is too long: use --db\n");
-            return EXIT_USAGE;
-        }
-        snprintf(a->db, sizeof a->db, "%s/", dir);
-        memcpy(a->db + strlen(dir) + 1, base, n);
-        memcpy(a->db + strlen(dir) + 1 + n, ".db", 4);
+        memcpy(a->db, dir, (size_t)dn);
+        a->db[dn] = '/';
+        memcpy(a->db + dn + 1, base, n);
+        memcpy(a->db + dn + 1 + n, ".db", 4);
     }
     a->o.db_path = a->db;
     return EXIT_OK;
