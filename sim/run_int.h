@@ -41,6 +41,7 @@ typedef struct run_inst {
     uint32_t n_sets;  /* network faults: the node sets drawn when it fired */
     rf_sim_nodeset sets[RF_SCN_SETS_MAX];
     rf_sim_net_config prev; /* a `network ... for` change: what it undoes to */
+    int32_t prev_ppm;       /* a `drift ... for`: the drift it undoes to */
 } run_inst;
 
 typedef struct run_group {
@@ -99,6 +100,8 @@ typedef struct run_node {
     bool active;     /* activated (as far as the runner asked) */
     bool removed;
     bool isolated;
+    bool paused;
+    int32_t drift_ppm;
 } run_node;
 
 typedef struct rf_sim_runner {

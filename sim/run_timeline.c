@@ -59,6 +59,12 @@ static uint64_t inst_end(const rf_sim_runner *r, uint32_t i)
     const rf_scn_event *e = &r->scn->events[in->event];
     if (in->for_ns > 0)
         return in->at_ns + in->for_ns < r->scn->run_ns ? in->at_ns + in->for_ns : r->scn->run_ns;
+    if (e->kind == RF_SCN_EV_PAUSE) {
+        for (uint32_t j = i + 1; j < r->n_insts; j++)
+            if (r->scn->events[r->insts[j].event].kind == RF_SCN_EV_RESUME)
+                return r->insts[j].at_ns;
+        return r->scn->run_ns;
+    }
     if (!is_net_fault(e->kind))
         return in->at_ns;
     for (uint32_t j = i + 1; j < r->n_insts; j++)
@@ -116,7 +122,7 @@ bool run_node_live(const rf_sim_runner *r, uint32_t i)
     return i < r->n_nodes && r->nodes[i].up && rf_sim_fleet_node(r->fleet, i) != NULL;
 }
 
-typedef enum { PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE } pick_kind;
+typedef enum { PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE, PICK_RUNNING, PICK_PAUSED } pick_kind;
 
 static bool pick_ok(const rf_sim_runner *r, uint32_t i, pick_kind k)
 {
@@ -126,6 +132,10 @@ static bool pick_ok(const rf_sim_runner *r, uint32_t i, pick_kind k)
         return r->nodes[i].active;
     if (k == PICK_INACTIVE)
         return !r->nodes[i].active;
+    if (k == PICK_RUNNING)
+        return !r->nodes[i].paused;
+    if (k == PICK_PAUSED)
+        return r->nodes[i].paused;
     return true;
 }
 
@@ -370,6 +380,8 @@ static const char *fault_kind(const rf_scn_event *e)
     case RF_SCN_EV_FLAP: return "flapping";
     case RF_SCN_EV_CLOG: return "clog";
     case RF_SCN_EV_NETWORK: return "network";
+    case RF_SCN_EV_PAUSE: return "pause";
+    case RF_SCN_EV_DRIFT: return "drift";
     default: return "crash";
     }
 }
@@ -451,7 +463,7 @@ static void fire_network(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
 static void fire_heal(rf_sim_runner *r, const rf_scn_event *e)
 {
     for (uint32_t i = 0; i < r->n_insts; i++)
-        if (r->insts[i].active) {
+        if (r->insts[i].active && is_net_fault(r->scn->events[r->insts[i].event].kind)) {
             r->insts[i].active = false;
             fault_end(r, &r->insts[i]);
         }
@@ -482,6 +494,13 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
                    r->nodes[idx].active ? minimal_moves(r, idx, false) : -1);
         rf_sim_fleet_kill(r->fleet, idx);
         r->nodes[idx].up = false;
+        r->nodes[idx].paused = false;
+        for (uint32_t i = 0; i < r->n_insts; i++)
+            if (r->insts[i].active && r->insts[i].node == n &&
+                r->scn->events[r->insts[i].event].kind == RF_SCN_EV_PAUSE) {
+                r->insts[i].active = false; /* a crash ends the pause */
+                fault_end(r, &r->insts[i]);
+            }
         r->nodes[idx].removed = !crash;
         break;
     }
@@ -508,6 +527,52 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     }
     if (r->rec != NULL)
         run_rec_snapshot(r, e->label[0] ? e->label : r->scn->nodes[idx].name);
+}
+
+/* pause, resume and drift: faults of a node's process and clock. */
+static void fire_process(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
+{
+    pick_kind k = e->kind == RF_SCN_EV_RESUME ? PICK_PAUSED
+                  : e->kind == RF_SCN_EV_PAUSE ? PICK_RUNNING
+                                               : PICK_LIVE;
+    int32_t n = resolve(r, e, e->node, k);
+    if (n < 0) {
+        in->skipped = true;
+        run_log(r, "skipped: no node fits");
+        return;
+    }
+    in->node = n;
+    uint32_t idx = (uint32_t)n;
+    const char *name = r->scn->nodes[idx].name;
+    if (e->kind == RF_SCN_EV_DRIFT) {
+        char detail[48];
+        in->prev_ppm = r->nodes[idx].drift_ppm;
+        r->nodes[idx].drift_ppm = e->drift_ppm;
+        rf_sim_fleet_drift(r->fleet, idx, e->drift_ppm);
+        snprintf(detail, sizeof detail, "%+dppm", e->drift_ppm);
+        fault_begin(r, in, name, detail);
+        if (in->for_ns == 0)
+            fault_end(r, in); /* a lasting change of the clock's rate */
+        return;
+    }
+    bool pause = e->kind == RF_SCN_EV_PAUSE;
+    rf_sim_fleet_pause(r->fleet, idx, pause);
+    r->nodes[idx].paused = pause;
+    node_event(r, e, idx, pause ? RF_REC_NODE_PAUSE : RF_REC_NODE_RESUME, -1);
+    if (pause) {
+        in->active = true;
+        fault_begin(r, in, name, NULL);
+    } else {
+        for (uint32_t i = 0; i < r->n_insts; i++) {
+            run_inst *p = &r->insts[i];
+            if (p->active && p->node == n && r->scn->events[p->event].kind == RF_SCN_EV_PAUSE) {
+                p->active = false;
+                fault_end(r, p);
+            }
+        }
+    }
+    if (r->rec != NULL)
+        run_rec_snapshot(r, e->label[0] ? e->label : name);
 }
 
 static void fire_group(rf_sim_runner *r, const rf_scn_event *e)
@@ -561,10 +626,15 @@ void run_timeline_fire(rf_sim_runner *r, uint32_t i)
     case RF_SCN_EV_REMOVE_GROUP:
         fire_group(r, e);
         break;
+    case RF_SCN_EV_PAUSE:
+    case RF_SCN_EV_RESUME:
+    case RF_SCN_EV_DRIFT:
+        fire_process(r, in, e);
+        break;
     case RF_SCN_EV_COMMAND:
     case RF_SCN_EV_QUERY: {
         int g = run_group_by_name(r, e->group.names.prefix);
-        int32_t n = e->node >= 0 ? e->node : pick_random(r, PICK_LIVE);
+        int32_t n = e->node >= 0 ? e->node : pick_random(r, PICK_RUNNING);
         if (g >= 0)
             (void)run_op_issue(r, (uint32_t)g, UINT32_MAX, in->event, n, e->op,
                                e->kind == RF_SCN_EV_QUERY);
@@ -591,6 +661,24 @@ void run_timeline_undo(rf_sim_runner *r, uint32_t i)
     if (e->kind == RF_SCN_EV_NETWORK) {
         rf_sim_fleet_net(r->fleet)->cfg = in->prev;
         fault_end(r, in);
+        return;
+    }
+    if (e->kind == RF_SCN_EV_DRIFT && in->node >= 0 && run_node_live(r, (uint32_t)in->node)) {
+        r->nodes[in->node].drift_ppm = in->prev_ppm;
+        rf_sim_fleet_drift(r->fleet, (uint32_t)in->node, in->prev_ppm);
+        fault_end(r, in);
+        return;
+    }
+    if (e->kind == RF_SCN_EV_PAUSE && in->node >= 0) {
+        if (!in->active)
+            return; /* resumed earlier */
+        in->active = false;
+        rf_sim_fleet_pause(r->fleet, (uint32_t)in->node, false);
+        r->nodes[in->node].paused = false;
+        node_event(r, e, (uint32_t)in->node, RF_REC_NODE_RESUME, -1);
+        fault_end(r, in);
+        if (r->rec != NULL)
+            run_rec_snapshot(r, "resume");
         return;
     }
     if (!in->active)
