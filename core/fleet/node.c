@@ -315,6 +315,8 @@ void rf_node_tick(rf_node *n, uint64_t now)
     }
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
+    if (n->evicted)
+        rf_node__evict(n);
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);

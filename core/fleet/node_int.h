@@ -14,6 +14,7 @@
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
 #define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
 #define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
+#define NODE_REC_EVICT 7u     /* empty: "the metadata I know has no node of yours" */
 #define NODE_QUIESCE_LEN 16u
 #define NODE_FWD_HEAD 33u
 #define NODE_STOP_LEN 16u
@@ -48,6 +49,7 @@ typedef struct node_pending {
     uint8_t role;       /* node_role */
     uint8_t kind;       /* node_req_kind */
     uint8_t meta_op;    /* rf_meta_op of a metadata command, else 0 */
+    bool self_check;    /* INTERNAL: is this node still in the metadata? */
     uint64_t request_id; /* USER: the caller's id; SERVE: the origin's token */
     uint64_t origin;    /* SERVE: the origin node */
     uint64_t group_id;  /* resolved at dispatch (0: not yet) */
@@ -56,6 +58,7 @@ typedef struct node_pending {
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
     uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */
+    uint64_t give_up_at; /* non-zero: a time budget replaces the attempt count */
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;
@@ -111,6 +114,8 @@ struct rf_node {
     bool in_ready;
     bool leaving;        /* REMOVE_NODE of self submitted */
     bool meta_dirty;     /* the metadata applied entries since the last tick */
+    bool self_checking;  /* a self check is under way */
+    bool evicted;        /* the metadata leader says this node was removed */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
@@ -184,6 +189,8 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
+void rf_node__self_check(rf_node *n);
+void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 
 #endif

@@ -63,6 +63,10 @@
  * never drops below a quorum of live voters because of it). A group that
  * lost its majority has no leader and is listed by rf_node_leaderless; no
  * step is ever taken without a leader, so nothing is rebuilt around it.
+ * A purged node that comes back still believes its stale metadata; the
+ * first peer that hears from it and does not know it says so, it confirms
+ * with a linearizable query to the metadata leader, then stops all its
+ * members and is inactive (activate it again to rejoin).
  *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
@@ -70,9 +74,12 @@
  *  deactivate()          RF_OK | RF_EINACTIVE (inactive); the node then
  *                        drains: leaders move its members away, and it
  *                        leaves the metadata once it hosts none.
- *  add_consensus_group   RF_OK | RF_EALREADYADDED | RF_ENOACTIVENODE |
- *                        RF_ECLEANUP | RF_ENOLEADER; replies once the group
- *                        is in the committed metadata.
+ *  add_consensus_group   RF_OK (data: the group id, u64 little-endian) |
+ *                        RF_EALREADYADDED | RF_ENOACTIVENODE | RF_ECLEANUP |
+ *                        RF_ENOLEADER; like RaftFleet's, it replies once the
+ *                        new group's first leader answers (RF_ENOLEADER when
+ *                        none does within 5 election timeouts: the group
+ *                        exists all the same).
  *  remove_consensus_group RF_OK | RF_ENOTFOUND | RF_ENOLEADER
  *  command / query       RF_OK with the model's reply | the model's error |
  *                        RF_ENOLEADER (no leader within the attempts, or an
@@ -201,7 +208,9 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
     RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
     RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
-                                      * the metadata leader removed it */
+                                      * the metadata leader removed it; or, with
+                                      * node_id = self, this node found it was
+                                      * purged and stopped all its members */
     RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
                                       * two election timeouts: the group may have
                                       * lost its majority (once per episode) */
