@@ -164,7 +164,8 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     } else {
         /* In id order, as the full scan: the batch is the same either way. */
         uint64_t *ids = n->dirty.p;
-        qsort(ids, n->dirty.n, sizeof *ids, cmp_u64);
+        if (n->dirty.n > 1)
+            qsort(ids, n->dirty.n, sizeof *ids, cmp_u64);
         for (size_t i = 0; i < n->dirty.n; i++) {
             node_group *g = rf_node__group(n, ids[i]);
             if (g != NULL && rf_raft_has_ready(g->raft))
