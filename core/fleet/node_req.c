@@ -220,9 +220,49 @@ static bool is_redirect(int status)
            status == RF_ENOLEADER;
 }
 
+/* add_consensus_group answers once the new group has a leader, as
+ * RaftFleet's does: the request becomes a read of the new group (any
+ * answer but a redirect proves a leader; the model's verdict on the empty
+ * query does not matter), with the same retry budget. */
+static bool await_first_leader(rf_node *n, node_pending *p, int status, const uint8_t *data,
+                               size_t len)
+{
+    uint64_t gid = rf_meta_reply_group_id(data, len);
+    if (p->role != NODE_PEND_USER || p->meta_op != RF_META_OP_ADD_GROUP || status != RF_OK ||
+        gid == 0)
+        return false;
+    free(p->payload);
+    p->payload = NULL;
+    p->len = 0;
+    p->meta_op = 0;
+    p->kind = NODE_REQ_QUERY;
+    p->client_id = 0;
+    p->seq = 0;
+    p->group_id = gid;
+    p->aux = gid;
+    p->attempts = 0;
+    p->hops = 0;
+    p->target = 0;
+    p->retry_at = n->now; /* the next tick: the boot node starts it then */
+    /* The boot node starts the group at its next tick and its lone voter
+     * campaigns within two election timeouts: five is ample. */
+    p->give_up_at = n->now + 5 * n->cfg.raft.election_timeout_ns;
+    return true;
+}
+
 static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data, size_t len)
 {
-    if (p->role == NODE_PEND_USER) {
+    if (await_first_leader(n, p, status, data, len))
+        return;
+    if (p->role == NODE_PEND_USER && p->aux != 0 && p->kind == NODE_REQ_QUERY) {
+        /* The awaited leader answered (or never came: no_leader). */
+        uint8_t id[8];
+        rf_node__put(id, p->aux, 8);
+        if (status == RF_ENOLEADER)
+            rf_node__reply(n, p->request_id, status, NULL, 0);
+        else
+            rf_node__reply(n, p->request_id, RF_OK, id, sizeof id);
+    } else if (p->role == NODE_PEND_USER) {
         rf_node__reply(n, p->request_id, status, data, len);
     } else if (p->self_check) {
         n->self_checking = false;
@@ -346,7 +386,7 @@ void rf_node__pending_tick(rf_node *n)
             p->target = 0;
             p->retry_at = n->now + n->cfg.retry_interval_ns;
         }
-        if (p->attempts > n->cfg.retries_max) {
+        if (p->give_up_at != 0 ? n->now >= p->give_up_at : p->attempts > n->cfg.retries_max) {
             n->ctr.requests_timed_out++;
             finish(n, p, RF_ENOLEADER, NULL, 0);
             i--;

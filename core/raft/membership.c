@@ -147,6 +147,12 @@ int rf_rft_member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op)
 void rf_rft_member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index)
 {
     const rf_membership *old = &r->applied_conf;
+    if (old->count == 0) {
+        /* A member that joined empty learns the configuration it joined:
+         * nothing changed, it just did not know. */
+        r->applied_conf = *m;
+        return;
+    }
     for (uint32_t i = 0; i < m->count; i++) {
         const rf_member *o = rf_membership_find(old, m->members[i].id);
         if (!o)
