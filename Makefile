@@ -13,7 +13,7 @@ DESTDIR ?=
 CC      ?= cc
 PKGS    := sqlite3 check libuv libgvc libcgraph libcrypto
 DEB_PKGS := build-essential pkg-config libsqlite3-dev sqlite3 check graphviz \
-            libgraphviz-dev libuv1-dev libssl-dev cppcheck
+            libgraphviz-dev libuv1-dev libssl-dev cppcheck chromium
 
 OPT      ?= -O2 -g
 SAN      ?=
@@ -44,6 +44,9 @@ PROD_LIB    := $(BUILD)/lib/libfleetprod.a
 REPORTS_LIB := $(BUILD)/lib/libfleetreports.a
 # Link order: higher rooms first, core last.
 ALL_LIBS    := $(SIM_LIB) $(PROD_LIB) $(REPORTS_LIB) $(CORE_LIB)
+# Rooms may call each other (fleetd records history through sim/record), so
+# the archives are searched as a group.
+LINK_LIBS   := -Wl,--start-group $(ALL_LIBS) -Wl,--end-group
 
 BINS   := $(patsubst %.c,$(BUILD)/bin/%,$(notdir $(CMD_SRCS)))
 BENCHES := $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRCS))
@@ -90,13 +93,13 @@ $(eval $(call make_lib,$(REPORTS_LIB),$(call obj,$(REPORTS_SRCS))))
 define make_bin
 $(BUILD)/bin/$(basename $(notdir $(1))): $(call obj,$(1)) $(ALL_LIBS)
 	@mkdir -p $$(@D)
-	$(CC) $(SAN) -rdynamic -o $$@ $$< $(ALL_LIBS) $$(PKG_LIBS) -ldl
+	$(CC) $(SAN) -rdynamic -o $$@ $$< $(LINK_LIBS) $$(PKG_LIBS) -ldl
 endef
 $(foreach c,$(CMD_SRCS),$(eval $(call make_bin,$(c))))
 
 $(BUILD)/bench/%: $(BUILD)/obj/tests/bench/%.o $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -o $@ $< $(ALL_LIBS) $(PKG_LIBS) -ldl
+	$(CC) $(SAN) -o $@ $< $(LINK_LIBS) $(PKG_LIBS) -ldl
 
 $(BUILD)/models/%.so: scenarios/models/%.c
 	@mkdir -p $(@D)
@@ -116,7 +119,7 @@ $(BUILD)/obj/tests/run_tests.o: ROOM_CFLAGS += -I$(BUILD)/tests
 
 $(TEST_RUNNER): $(call obj,$(TEST_SRCS)) $(ALL_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(SAN) -rdynamic -o $@ $(call obj,$(TEST_SRCS)) $(ALL_LIBS) $(PKG_LIBS) -ldl
+	$(CC) $(SAN) -rdynamic -o $@ $(call obj,$(TEST_SRCS)) $(LINK_LIBS) $(PKG_LIBS) -ldl
 
 # CK_RUN_SUITE=name selects one suite; CK_VERBOSITY=verbose lists each test.
 test: all $(TEST_RUNNER)

@@ -151,7 +151,7 @@ int rf_st_recover(rf_store *st, rf_store_recovery *info);
 
 /* store.c */
 void rf_st_msg(rf_store *st, const char *fmt, ...);
-int rf_st_begin(rf_store *st, const rf_batch *b);
+int rf_st_begin(rf_store *st, rf_batch *b);
 int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len);
 
 #endif
