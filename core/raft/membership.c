@@ -92,8 +92,12 @@ static int change_check(rf_raft *r, uint64_t node, int op, rf_membership *next)
         if (cur->voter)
             return RF_EEXIST;
         const raft_peer *p = rf_rft_peer_find(r, node);
-        /* Thesis §4.2.1: a new server votes only once caught up. */
-        if (!p || p->match < r->commit || p->state != PEER_REPLICATE)
+        /* Thesis §4.2.1: a new server votes only once caught up: streaming
+         * (not probing), and behind the commit index by at most one
+         * window of appends in flight (under load it is never exactly
+         * at the commit index). */
+        uint64_t window = (uint64_t)r->cfg.inflight_max * r->cfg.append_entries_max;
+        if (!p || p->state != PEER_REPLICATE || p->match + window < r->commit)
             return RF_ELAGGING;
         ((rf_member *)rf_membership_find(next, node))->voter = 1;
         return RF_OK;
