@@ -142,6 +142,7 @@ typedef struct rf_sim_runner {
     uint64_t monitor_ns;
     int64_t last_node_event; /* history id of the latest node event, RF_REC_NONE */
     int64_t last_moves_min;  /* minimal moves of the latest node event, -1 unknown */
+    uint64_t cause_epoch;    /* metadata nodes epoch when last_node_event happened */
     uint64_t moves_since_ns; /* additions count from here for `moves` */
 
     rf_sim_u64map leaders;   /* (group, term) -> node id + 1 */

@@ -222,6 +222,8 @@ static void node_event(rf_sim_runner *r, const rf_scn_event *e, uint32_t idx,
         (void)rf_rec_node_event(r->rec, rf_sim_fleet_now(r->fleet), (int64_t)idx + 1, kind,
                                 moves_min, e->label[0] ? e->label : NULL, &id);
         r->last_node_event = id;
+        const rf_meta *m = rf_sim_fleet_meta(r->fleet);
+        r->cause_epoch = m != NULL ? rf_meta_nodes_epoch(m) : 0;
     }
     r->last_moves_min = moves_min;
 }
