@@ -223,29 +223,12 @@ static void learn_group_ids(rf_sim_runner *r)
     }
 }
 
-/* Time 0: the declared nodes are activated in file order (the first one
- * bootstraps the cluster), then the declared groups are added. */
-static int setup(rf_sim_runner *r)
+/* The declared groups, added from the first active node all at once. As a
+ * RaftFleet client would, an add that finds no leader (the metadata is
+ * still electing or moving its leader) is retried until the setup's
+ * deadline; one that was applied after all replies already_added. */
+static int setup_groups(rf_sim_runner *r)
 {
-    const rf_scenario *s = r->scn;
-    for (uint32_t i = 0; i < s->node_count; i++) {
-        if (s->nodes[i].inactive || s->nodes[i].added)
-            continue;
-        int st = RF_ETIMEDOUT;
-        uint64_t req = rf_sim_fleet_activate(r->fleet, i, s->zones[s->nodes[i].zone], run_via(r, i));
-        if (!rf_sim_fleet_wait(r->fleet, req, RUN_SETUP_NS_MAX, &st, NULL) || st != RF_OK) {
-            run_fail(r, "setup: activating %s failed: %s", s->nodes[i].name, run_err_label(st));
-            return RF_ECHECK;
-        }
-        r->nodes[i].active = true;
-        if (r->rec != NULL)
-            (void)rf_rec_node_event(r->rec, rf_sim_fleet_now(r->fleet), (int64_t)i + 1,
-                                    RF_REC_NODE_ACTIVATE, -1, "start", NULL);
-    }
-    /* As a RaftFleet client would: an add that finds no leader (the
-     * metadata is still electing or moving its leader) is retried until
-     * the setup's deadline; one that was applied after all replies
-     * already_added to the retry. */
     uint64_t end = rf_sim_fleet_now(r->fleet) + RUN_SETUP_NS_MAX;
     uint32_t left = 0;
     bool *done = calloc(r->n_groups + 1, sizeof *done);
@@ -301,6 +284,31 @@ static int setup(rf_sim_runner *r)
                                    r->groups[i].model, rf_sim_fleet_now(r->fleet));
         }
     }
+    return RF_OK;
+}
+
+/* Time 0: the declared nodes are activated in file order (the first one
+ * bootstraps the cluster), then the declared groups are added. */
+static int setup(rf_sim_runner *r)
+{
+    const rf_scenario *s = r->scn;
+    for (uint32_t i = 0; i < s->node_count; i++) {
+        if (s->nodes[i].inactive || s->nodes[i].added)
+            continue;
+        int st = RF_ETIMEDOUT;
+        uint64_t req = rf_sim_fleet_activate(r->fleet, i, s->zones[s->nodes[i].zone], run_via(r, i));
+        if (!rf_sim_fleet_wait(r->fleet, req, RUN_SETUP_NS_MAX, &st, NULL) || st != RF_OK) {
+            run_fail(r, "setup: activating %s failed: %s", s->nodes[i].name, run_err_label(st));
+            return RF_ECHECK;
+        }
+        r->nodes[i].active = true;
+        if (r->rec != NULL)
+            (void)rf_rec_node_event(r->rec, rf_sim_fleet_now(r->fleet), (int64_t)i + 1,
+                                    RF_REC_NODE_ACTIVATE, -1, "start", NULL);
+    }
+    int rc = setup_groups(r);
+    if (rc != RF_OK)
+        return rc;
     learn_group_ids(r);
     run_log(r, "setup done: %u nodes active, %u groups", s->node_count, r->n_groups);
     return RF_OK;
