@@ -252,6 +252,10 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
         bool crash = e->kind == RF_SCN_EV_CRASH;
         node_event(r, e, idx, crash ? RF_REC_NODE_CRASH : RF_REC_NODE_REMOVE,
                    r->nodes[idx].active ? minimal_moves(r, idx, false) : -1);
+        if (crash) {
+            run_fault_begin(r, in, r->scn->nodes[idx].name, "no restart");
+            in->fault_id = 0; /* it never ends: the row keeps no end time */
+        }
         rf_sim_fleet_kill(r->fleet, idx);
         r->nodes[idx].up = false;
         r->nodes[idx].paused = false;
