@@ -234,6 +234,11 @@ void run_monitor(rf_sim_runner *r)
         if (r->groups[i].id != 0 && !r->groups[i].removed)
             track_leader(r, &r->groups[i], now);
     timed_expects(r, now, false);
+    /* Membership changes name the node event that caused them until the
+     * placement has converged on the change; later ones have other causes. */
+    const rf_meta *m = r->last_node_event != RF_REC_NONE ? rf_sim_fleet_meta(r->fleet) : NULL;
+    if (m != NULL && rf_meta_nodes_epoch(m) != r->cause_epoch && rf_sim_fleet_converged(r->fleet))
+        r->last_node_event = RF_REC_NONE;
 }
 
 /* ---- observation hooks: election safety, moves, agreement ---------------------------- */

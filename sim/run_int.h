@@ -142,6 +142,7 @@ typedef struct rf_sim_runner {
     uint64_t monitor_ns;
     int64_t last_node_event; /* history id of the latest node event, RF_REC_NONE */
     int64_t last_moves_min;  /* minimal moves of the latest node event, -1 unknown */
+    uint64_t cause_epoch;    /* metadata nodes epoch when last_node_event happened */
     uint64_t moves_since_ns; /* additions count from here for `moves` */
 
     rf_sim_u64map leaders;   /* (group, term) -> node id + 1 */
@@ -182,6 +183,16 @@ void run_net_apply(rf_sim_runner *r);
 bool run_node_live(const rf_sim_runner *r, uint32_t i);
 int32_t run_via(const rf_sim_runner *r, uint32_t self);
 bool run_group_matches(const rf_scn_pattern *p, const char *name);
+
+int32_t run_resolve_live(rf_sim_runner *r, const rf_scn_event *e, int32_t node);
+bool run_is_net_fault(rf_scn_event_kind kind);
+
+/* run_net.c: network faults; fault rows of the history. */
+void run_fire_net(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_fire_network(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_fire_heal(rf_sim_runner *r, const rf_scn_event *e);
+void run_fault_begin(rf_sim_runner *r, run_inst *in, const char *targets, const char *detail);
+void run_fault_end(rf_sim_runner *r, run_inst *in);
 
 /* run_clients.c */
 int run_clients_plan(rf_sim_runner *r);

@@ -137,57 +137,6 @@ static int cmd_schedule(int argc, char **argv)
     return EXIT_VIOLATION;
 }
 
-static int cmd_schedules(int argc, char **argv)
-{
-    uint64_t from = 0, count = 0, members = 0;
-    bool have_from = false, have_count = false;
-    for (int i = 0; i < argc; i++) {
-        uint64_t v;
-        bool has_value = i + 1 < argc && parse_u64(argv[i + 1], &v) == RF_OK;
-        if (strcmp(argv[i], "--from") == 0 && has_value) {
-            from = v;
-            have_from = true;
-        } else if (strcmp(argv[i], "--count") == 0 && has_value && v > 0) {
-            count = v;
-            have_count = true;
-        } else if (strcmp(argv[i], "--members") == 0 && has_value &&
-                   v >= RF_SIM_SCHEDULE_MEMBERS_MIN && v <= RF_SIM_SCHEDULE_MEMBERS_MAX) {
-            members = v;
-        } else {
-            fprintf(stderr, "fleet-sim schedules: bad argument '%s'\n", argv[i]);
-            usage(stderr);
-            return EXIT_USAGE;
-        }
-        i++;
-    }
-    if (!have_from || !have_count) {
-        fprintf(stderr, "fleet-sim schedules: --from N and --count K are required\n");
-        return EXIT_USAGE;
-    }
-    uint64_t violations = 0, events = 0;
-    for (uint64_t seed = from; seed - from < count; seed++) {
-        rf_sim_schedule_opts o = {.seed = seed, .members = (uint32_t)members};
-        rf_sim_schedule_result r;
-        int rc = rf_sim_schedule_run(&o, &r);
-        if (rc != RF_OK) {
-            fprintf(stderr, "fleet-sim schedules: seed %" PRIu64 ": %s\n", seed, rf_strerror(rc));
-            return EXIT_USAGE;
-        }
-        events += r.events;
-        if (r.violations == 0)
-            continue;
-        violations++;
-        printf("seed %" PRIu64 " members %u: VIOLATION at %" PRIu64 " ns: %s\n"
-               "  replay: build/bin/fleet-sim schedule --seed %" PRIu64 " --members %u --verbose\n",
-               seed, r.members, r.violation_ns, r.first.text, seed, r.members);
-        fflush(stdout);
-    }
-    printf("schedules: %" PRIu64 " ran (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
-           " violations, %" PRIu64 " events\n",
-           count, from, from + count - 1, violations, events);
-    return violations == 0 ? EXIT_OK : EXIT_VIOLATION;
-}
-
 /* ---- run ---- */
 
 #define RUN_TRAIL_STEPS_MAX (2u << 20) /* events compared one by one; then the final hash */
@@ -427,6 +376,57 @@ static int cmd_run(int argc, char **argv)
     for (uint32_t i = 0; i < a.n_libs; i++)
         dlclose(a.libs[i]);
     return code;
+}
+
+static int cmd_schedules(int argc, char **argv)
+{
+    uint64_t from = 0, count = 0, members = 0;
+    bool have_from = false, have_count = false;
+    for (int i = 0; i < argc; i++) {
+        uint64_t v;
+        bool has_value = i + 1 < argc && parse_u64(argv[i + 1], &v) == RF_OK;
+        if (strcmp(argv[i], "--from") == 0 && has_value) {
+            from = v;
+            have_from = true;
+        } else if (strcmp(argv[i], "--count") == 0 && has_value && v > 0) {
+            count = v;
+            have_count = true;
+        } else if (strcmp(argv[i], "--members") == 0 && has_value &&
+                   v >= RF_SIM_SCHEDULE_MEMBERS_MIN && v <= RF_SIM_SCHEDULE_MEMBERS_MAX) {
+            members = v;
+        } else {
+            fprintf(stderr, "fleet-sim schedules: bad argument '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        i++;
+    }
+    if (!have_from || !have_count) {
+        fprintf(stderr, "fleet-sim schedules: --from N and --count K are required\n");
+        return EXIT_USAGE;
+    }
+    uint64_t violations = 0, events = 0;
+    for (uint64_t seed = from; seed - from < count; seed++) {
+        rf_sim_schedule_opts o = {.seed = seed, .members = (uint32_t)members};
+        rf_sim_schedule_result r;
+        int rc = rf_sim_schedule_run(&o, &r);
+        if (rc != RF_OK) {
+            fprintf(stderr, "fleet-sim schedules: seed %" PRIu64 ": %s\n", seed, rf_strerror(rc));
+            return EXIT_USAGE;
+        }
+        events += r.events;
+        if (r.violations == 0)
+            continue;
+        violations++;
+        printf("seed %" PRIu64 " members %u: VIOLATION at %" PRIu64 " ns: %s\n"
+               "  replay: build/bin/fleet-sim schedule --seed %" PRIu64 " --members %u --verbose\n",
+               seed, r.members, r.violation_ns, r.first.text, seed, r.members);
+        fflush(stdout);
+    }
+    printf("schedules: %" PRIu64 " ran (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
+           " violations, %" PRIu64 " events\n",
+           count, from, from + count - 1, violations, events);
+    return violations == 0 ? EXIT_OK : EXIT_VIOLATION;
 }
 
 typedef struct command {
