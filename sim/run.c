@@ -161,6 +161,7 @@ static int build_fleet(rf_sim_runner *r)
     cfg.net.tail_ns_max = s->net.tail_ns;
     cfg.net.loss_ppm = s->net.loss_ppm;
     cfg.net.dup_ppm = s->net.dup_ppm;
+    cfg.net.reorder_ppm = s->net.reorder_ppm;
     cfg.disk_ns = (s->disk_latency.lo + s->disk_latency.hi) / 2; /* fixed: the harness draws none */
     cfg.tick_ns = s->heartbeat_ns / 4 < 10 * MS ? (s->heartbeat_ns / 4 > 0 ? s->heartbeat_ns / 4 : 1)
                                                 : 10 * MS;
