@@ -210,6 +210,14 @@ static uint64_t draw_latency(rf_sim_net *net)
         d += rf_pcg32_range64(&net->rng, 0, net->cfg.tail_ns_max);
         net->stats.tailed++;
     }
+    /* Reordering: the message is held back one to two base latencies plus
+     * jitter, past what the link carries after it. Drawn only when asked
+     * for, so other seeds' runs stay as they were. */
+    if (net->cfg.reorder_ppm > 0 && draw_ppm(net) < net->cfg.reorder_ppm) {
+        uint64_t hold = net->cfg.latency_ns_base + net->cfg.latency_ns_jitter + 1;
+        d += rf_pcg32_range64(&net->rng, hold, 2 * hold);
+        net->stats.reordered++;
+    }
     if (net->trace != NULL)
         rf_sim_trace_u64(net->trace, d);
     return d;

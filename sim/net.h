@@ -27,6 +27,8 @@ typedef struct rf_sim_net_config {
     uint64_t tail_ns_max;       /* the tail delay is uniform in [0, tail_ns_max] */
     uint32_t loss_ppm;          /* chance a message is lost */
     uint32_t dup_ppm;           /* chance a message is delivered twice */
+    uint32_t reorder_ppm;       /* chance a message is held back past later ones
+                                 * (1..2 x (base + jitter) more) */
 } rf_sim_net_config;
 
 /* A flapping partition: between sets a and b the links are cut during
@@ -46,7 +48,7 @@ typedef struct rf_sim_cut {
 } rf_sim_cut;
 
 typedef struct rf_sim_net_stats {
-    uint64_t sent, delivered, lost, cut, duplicated, tailed, clogged;
+    uint64_t sent, delivered, lost, cut, duplicated, tailed, clogged, reordered;
 } rf_sim_net_stats;
 
 typedef struct rf_sim_net {

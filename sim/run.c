@@ -161,12 +161,13 @@ static int build_fleet(rf_sim_runner *r)
     cfg.net.tail_ns_max = s->net.tail_ns;
     cfg.net.loss_ppm = s->net.loss_ppm;
     cfg.net.dup_ppm = s->net.dup_ppm;
+    cfg.net.reorder_ppm = s->net.reorder_ppm;
     cfg.disk_ns = (s->disk_latency.lo + s->disk_latency.hi) / 2; /* fixed: the harness draws none */
     cfg.tick_ns = s->heartbeat_ns / 4 < 10 * MS ? (s->heartbeat_ns / 4 > 0 ? s->heartbeat_ns / 4 : 1)
                                                 : 10 * MS;
     double ops = rf_scenario_ops_per_s(s) * ((double)s->run_ns / 1e9) * 1.25;
     uint64_t req = (uint64_t)ops + 4096 + 2ull * s->event_count + 2ull * r->n_groups + s->node_count;
-    cfg.requests_max = req > (1u << 26) ? (1u << 26) : (uint32_t)req;
+    cfg.requests_max = req > RUN_REQUESTS_MAX ? RUN_REQUESTS_MAX : (uint32_t)req;
     cfg.events_max = 1u << 22;
     /* sim/check's Raft invariants on every group after every batch. */
     cfg.check_safety = r->n_groups + 1 <= RF_SIM_FLEET_CHECK_GROUPS_MAX;

@@ -138,6 +138,7 @@ uint64_t run_op_issue(rf_sim_runner *r, uint32_t group, uint32_t client, uint32_
         if (p->op != SIZE_MAX)
             (void)rf_history_complete(&g->hist, p->op, RF_OP_FAIL, NULL, 0, now);
         r->ops_fail++;
+        r->ops_unsent++;
         return 0;
     }
     if (r->req_map[req - 1] == RUN_NO_REQ)

@@ -105,6 +105,10 @@ int run_finish(rf_sim_runner *r)
     fprintf(out, "fleet-sim run %s: seed %" PRIu64 ", %u nodes, %u groups, %.3fs simulated\n",
             r->path, r->seed, r->n_nodes, r->n_groups, (double)res->end_ns / 1e9);
     print_expects(r);
+    if (r->ops_unsent > 0)
+        fprintf(out, "  note: %" PRIu64 " operations could not be sent (a dead node, or the run's "
+                     "bound of %" PRIu64 " requests) and count as failed\n",
+                r->ops_unsent, r->requests_max);
     if (r->applied_full)
         fprintf(out, "  note: the agreement table filled up; later entries were not compared\n");
     double wall = (double)res->wall_ns / 1e9;

@@ -27,6 +27,7 @@ enum {
 #define RUN_SETUP_NS_MAX (60ull * 1000 * 1000 * 1000)
 #define RUN_APPLIED_MAX (8u << 20) /* (group, index) pairs the agreement check keeps */
 #define RUN_NO_REQ UINT32_MAX
+#define RUN_REQUESTS_MAX (1u << 24) /* harness requests in one run (64 MiB of map) */
 
 /* One firing of a timeline line: `at` lines give one, `every` lines many. */
 typedef struct run_inst {
@@ -155,6 +156,7 @@ typedef struct rf_sim_runner {
     bool checking;       /* the harness runs sim/check on every group */
     bool stop_now;
     uint64_t ops_ok, ops_fail, ops_unknown;
+    uint64_t ops_unsent; /* no live node, or the request bound reached */
     uint64_t loop_events; /* events of the main loop (the trail's index) */
     uint64_t wall_start_ns, status_wall_ns, status_events;
 } rf_sim_runner;

@@ -228,10 +228,13 @@ void run_fire_network(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
         net->cfg.loss_ppm = e->net.loss_ppm;
     if (e->net.set & RF_SCN_NET_DUP)
         net->cfg.dup_ppm = e->net.dup_ppm;
+    if (e->net.set & RF_SCN_NET_REORDER)
+        net->cfg.reorder_ppm = e->net.reorder_ppm;
     char detail[160];
-    snprintf(detail, sizeof detail, "latency %lluns jitter %lluns loss %uppm dup %uppm",
+    snprintf(detail, sizeof detail, "latency %lluns jitter %lluns loss %uppm dup %uppm reorder %uppm",
              (unsigned long long)net->cfg.latency_ns_base,
-             (unsigned long long)net->cfg.latency_ns_jitter, net->cfg.loss_ppm, net->cfg.dup_ppm);
+             (unsigned long long)net->cfg.latency_ns_jitter, net->cfg.loss_ppm, net->cfg.dup_ppm,
+             net->cfg.reorder_ppm);
     run_fault_begin(r, in, "network", detail);
     if (in->for_ns == 0)
         run_fault_end(r, in); /* a lasting change of quality, not a fault that heals */

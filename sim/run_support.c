@@ -158,11 +158,6 @@ static int check_event(rf_sim_runner *r, uint32_t i)
         return run_scenario_error(r, (int)i, "disk",
                                   "`disk` faults: " NOT_YET
                                   " (the fleet harness has no simulated disk yet)");
-    case RF_SCN_EV_NETWORK:
-        if ((e->net.set & RF_SCN_NET_REORDER) && e->net.reorder_ppm > 0)
-            return run_scenario_error(r, (int)i, "reorder",
-                                      "`reorder`: " NOT_YET " (jitter reorders messages)");
-        return RF_OK;
     default:
         return RF_OK;
     }
@@ -174,9 +169,6 @@ int run_check_support(rf_sim_runner *r)
     if (s->node_count > RF_SIM_NODES_MAX)
         return directive_error(r, "nodes", NULL,
                                "more than %d nodes: " NOT_YET, RF_SIM_NODES_MAX);
-    if (s->net.reorder_ppm > 0)
-        return directive_error(r, "network", "reorder",
-                               "`reorder`: " NOT_YET " (jitter reorders messages)");
     for (uint32_t g = 0; g < s->group_count; g++)
         if (run_model(r, s->groups[g].model) == NULL)
             return directive_error(r, "group", s->groups[g].model,
