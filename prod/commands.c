@@ -114,7 +114,7 @@ static bool join_input(const rf_resp_cmd *cmd, uint8_t *scratch, rf_fleet_req *r
 {
     if (cmd->argc == 3) {
         if (cmd->argl[2] > RF_MODEL_INPUT_MAX) {
-            snprintf(err, RF_CMD_ERR_BYTES, "ERR model input over %u bytes", RF_MODEL_INPUT_MAX);
+            snprintf(err, RF_CMD_ERR_BYTES, "ERR model input over %d bytes", RF_MODEL_INPUT_MAX);
             return false;
         }
         req->payload = (const uint8_t *)cmd->argv[2];
@@ -132,7 +132,7 @@ static bool join_input(const rf_resp_cmd *cmd, uint8_t *scratch, rf_fleet_req *r
             return false;
         }
         if (l + (n ? 1 : 0) > RF_CMD_SCRATCH_BYTES - n) {
-            snprintf(err, RF_CMD_ERR_BYTES, "ERR model input over %u bytes", RF_MODEL_INPUT_MAX);
+            snprintf(err, RF_CMD_ERR_BYTES, "ERR model input over %d bytes", RF_MODEL_INPUT_MAX);
             return false;
         }
         if (n)
@@ -172,7 +172,7 @@ bool rf_cmd_fleet_args(const rf_cmd_spec *spec, const rf_resp_cmd *cmd, uint8_t 
             return false;
         }
         if (!model_name_ok(cmd->argv[3], cmd->argl[3])) {
-            snprintf(err, RF_CMD_ERR_BYTES, "ERR invalid model name: 1 to %u bytes of [a-z0-9_-]",
+            snprintf(err, RF_CMD_ERR_BYTES, "ERR invalid model name: 1 to %d bytes of [a-z0-9_-]",
                      RF_MODEL_NAME_MAX);
             return false;
         }
