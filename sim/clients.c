@@ -168,6 +168,7 @@ static void on_request(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     }
     if (n->raft != NULL && !n->paused) {
         const uint8_t *b = (const uint8_t *)rq->text;
+        sim_node_clock(c, n);
         int rc = rq->seq == 0 ? rf_raft_read(n->raft, rq->request_id, b, rq->len)
                               : rf_raft_propose(n->raft, rq->request_id, rq->client + 1, rq->seq,
                                                 b, rq->len);

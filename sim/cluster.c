@@ -57,6 +57,12 @@ static uint64_t local_now(const rf_sim_cluster *c, const sim_node *n)
     return n->local_base_ns + (uint64_t)scaled;
 }
 
+void sim_node_clock(rf_sim_cluster *c, sim_node *n)
+{
+    ASSERT(n->raft != NULL);
+    rf_raft_tick(n->raft, local_now(c, n));
+}
+
 static void after_step_checks(rf_sim_cluster *c, sim_node *n)
 {
     const rf_raft *r = n->raft;
@@ -307,6 +313,7 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     if (n->raft != NULL && !cut) {
         rf_sim_trace_bytes(&e->trace, p->bytes, p->len);
         c->net.stats.delivered++;
+        sim_node_clock(c, n);
         (void)rf_raft_receive_bytes(n->raft, p->bytes, p->len);
         sim_node_drain(c, n);
     }
@@ -333,7 +340,7 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     sim_node *n = &c->nodes[ev->node];
     if (ev->arg != n->tick_chain || n->raft == NULL || n->paused)
         return; /* an ended chain's tick, or paused: resume starts a new chain */
-    rf_raft_tick(n->raft, local_now(c, n));
+    sim_node_clock(c, n);
     sim_node_drain(c, n);
     schedule_tick(c, n, c->cfg.tick_ns);
 }

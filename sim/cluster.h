@@ -24,7 +24,9 @@
  *    in flight may be torn: its snapshot and truncation land with only a
  *    prefix of its entries and without its hard state (the order raft.h
  *    fixes for one batch);
- *  - ticks come every tick_ns of virtual time; a node's clock runs at
+ *  - ticks come every tick_ns of virtual time, and the node's clock is
+ *    also passed (rf_raft_tick) before every other input, as an event loop
+ *    reads the clock before dispatching; a node's clock runs at
  *    (1 + drift_ppm / 10^6) times virtual time;
  *  - simulated clients issue int-model commands (inc, set N) with (client,
  *    seq) and queries (get), retry with the same seq on timeout or

@@ -59,8 +59,9 @@ rf_sim_linz rf_sim_cluster_check_linearizable(rf_sim_cluster *c)
                           rf_errname(rc));
         out = RF_SIM_LINZ_VIOLATION;
     } else if (r.verdict == RF_LINZ_VIOLATION) {
-        char why[200];
+        char why[4096];
         rf_linz_explain(&h, &r, why, sizeof(why));
+        sim_log(c, "linearizability checker: %s", why);
         rf_sim_check_fail(&c->check, RF_SIM_V_LINEARIZABILITY, "%zu client ops: %s", h.count, why);
         out = RF_SIM_LINZ_VIOLATION;
     } else if (r.verdict == RF_LINZ_UNKNOWN) {

@@ -136,6 +136,10 @@ void sim_clients_reply(rf_sim_cluster *c, sim_node *n, const rf_reply *rp);
 
 /* cluster.c */
 void sim_node_drain(rf_sim_cluster *c, sim_node *n);
+/* Gives the member the node's current clock. Called before every input,
+ * as a real event loop reads the clock before it dispatches: without it a
+ * node resuming from a pause would judge its lease by a stale time. */
+void sim_node_clock(rf_sim_cluster *c, sim_node *n);
 /* Starts a new tick chain (the old one's pending tick becomes void). */
 void sim_node_ticks(rf_sim_cluster *c, sim_node *n, uint64_t first_delay_ns);
 /* Starts a crashed node's member again from its durable state. */

@@ -164,6 +164,7 @@ int rf_sim_cluster_admin(rf_sim_cluster *c, rf_sim_admin what, uint32_t node)
     uint64_t id = node + 1;
     static const char *names[] = {"add learner", "promote", "remove", "transfer to"};
     int rc;
+    sim_node_clock(c, n);
     switch (what) {
     case RF_SIM_ADD_LEARNER: rc = rf_raft_add_learner(n->raft, req, id); break;
     case RF_SIM_PROMOTE: rc = rf_raft_promote(n->raft, req, id); break;

@@ -150,6 +150,7 @@ void sim_disk_complete(rf_sim_cluster *c, sim_node *n)
     write_free(w);
     if (c->cfg.disk_acks_early)
         return; /* reported at submission already */
+    sim_node_clock(c, n);
     rf_raft_persisted(n->raft, token);
     sim_node_drain(c, n);
 }

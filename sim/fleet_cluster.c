@@ -5,6 +5,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fleet_check.h"
 #include "sim/fleet_cluster.h"
 
 /* Event kinds: this harness owns its engine, so the numbers are its own. */
@@ -36,6 +37,7 @@ struct rf_sim_fleet {
     fleet_reply *replies; /* by harness request id - 1 */
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
+    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -54,10 +56,13 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
     cfg->node.retry_interval_ns = 100 * ms;
     cfg->node.retries_max = 5;
     cfg->node.purge_window_ns = 2 * 1000 * ms;
+    cfg->node.quiesce_after_ns = 500 * ms;
     cfg->net.latency_ns_base = ms;
     cfg->net.latency_ns_jitter = ms / 2;
     cfg->tick_ns = 10 * ms;
     cfg->disk_ns = ms / 2;
+    cfg->hint_unreachable = true;
+    cfg->check_safety = true;
     cfg->events_max = 1u << 20;
 }
 
@@ -127,8 +132,12 @@ static void drain(rf_sim_fleet *f, uint32_t index)
             if (b.obs[i].group_id > RF_META_GROUP_ID)
                 f->stats.obs_user[b.obs[i].kind]++;
         }
+        if (f->check != NULL)
+            rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
         rf_node_advance(fn->node);
     }
+    if (f->check != NULL && fn->node != NULL)
+        rf_sim_fleet_check_after(f->check, index, fn->node);
 }
 
 /* ---- events ----------------------------------------------------------------------- */
@@ -190,6 +199,14 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         free(f);
         return rc;
     }
+    if (cfg->check_safety)
+        rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
+    if (rc != RF_OK) {
+        rf_sim_engine_close(&f->eng);
+        free(f->replies);
+        free(f);
+        return rc;
+    }
     rf_sim_net_init(&f->net, &f->eng, cfg->nodes, &cfg->net);
     rf_sim_engine_on(&f->eng, FK_DELIVER, on_deliver, drop_packet, f);
     rf_sim_engine_on(&f->eng, FK_TICK, on_tick, NULL, f);
@@ -221,8 +238,23 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
     rf_sim_engine_close(&f->eng);
     for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++)
         rf_node_close(f->nodes[i].node);
+    rf_sim_fleet_check_close(f->check);
     free(f->replies);
     free(f);
+}
+
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
+{
+    return f->check == NULL ? 0 : rf_sim_fleet_check_count(f->check);
+}
+
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
+{
+    const rf_sim_violation *v = NULL;
+    uint64_t n = f->check == NULL ? 0 : rf_sim_fleet_check_violations(f->check, &v);
+    if (first_text != NULL)
+        *first_text = v == NULL ? NULL : v->text;
+    return n;
 }
 
 rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }
@@ -250,7 +282,7 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
         return;
     rf_node_close(f->nodes[index].node);
     f->nodes[index].node = NULL;
-    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+    for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
         if (f->nodes[i].node == NULL)
             continue;
         rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
@@ -268,7 +300,7 @@ void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
         rf_sim_net_heal(&f->net);
     for (uint32_t i = 0; i < f->cfg.nodes; i++) {
         rf_node *a = f->nodes[i].node, *b = f->nodes[index].node;
-        if (i == index || a == NULL)
+        if (i == index || a == NULL || !f->cfg.hint_unreachable)
             continue;
         if (isolated) {
             rf_node_peer_unreachable(a, (uint64_t)index + 1);

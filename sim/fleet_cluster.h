@@ -32,12 +32,16 @@ typedef struct rf_sim_fleet_config {
     rf_sim_net_config net;
     uint64_t tick_ns;
     uint64_t disk_ns;      /* latency of one persist batch */
+    bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
+                            * noticing); false: they must find out alone */
+    bool check_safety;     /* run sim/check's safety checkers on every group
+                            * after every batch (sim/fleet_check.h) */
     uint32_t events_max;
 } rf_sim_fleet_config;
 
 /* A fast cluster: 1 ms links, 10 ms ticks, 100 ms election timeout, 20 ms
  * heartbeats, 200 ms rebalancing rounds, 300 ms attempts, 100 ms between
- * retries, 5 retries, purge after 2 s, 0.5 ms disk. */
+ * retries, 5 retries, purge after 2 s, quiet after 500 ms idle, 0.5 ms disk. */
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes);
 
 typedef struct rf_sim_fleet rf_sim_fleet;
@@ -61,7 +65,7 @@ const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index);
 void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
 
 /* A crash with no restart: the node and everything in flight to it vanish;
- * the other nodes are told it is unreachable, as a transport that loses
+ * with hint_unreachable the other nodes are told, as a transport that loses
  * its connection would. */
 void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
 /* Isolates node index from every other node (both ways) or heals it, and
@@ -93,6 +97,12 @@ void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, vo
  * RF_SIM_FLEET_REPLY_TEXT_MAX - 1 bytes) are set. */
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
                        char *text);
+
+/* Safety violations the checkers found so far; *first_text (when not
+ * NULL) gets the first one's description, or NULL. */
+uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);
+/* Comparisons the checkers made so far (0 without check_safety). */
+uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f);
 
 /* ---- cluster-wide views ---- */
 /* The metadata replica with the most applied entries among live nodes. */

@@ -19,6 +19,7 @@ void rf_node_config_defaults(rf_node_config *cfg)
     cfg->retry_interval_ns = 1000ull * 1000 * 1000;
     cfg->retries_max = 3;
     cfg->purge_window_ns = 600ull * 1000 * 1000 * 1000;
+    cfg->quiesce_after_ns = 10ull * 1000 * 1000 * 1000;
 }
 
 bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more)
@@ -43,6 +44,8 @@ int rf_node_create(const rf_node_config *cfg, rf_node **out)
     if (cfg->meta_voters == 0 || cfg->meta_voters > RF_META_REPLICAS_MAX ||
         cfg->rebalance_interval_ns == 0 || cfg->attempt_timeout_ns == 0)
         return RF_EINVAL;
+    if (cfg->quiesce_after_ns != 0 && cfg->quiesce_after_ns < cfg->raft.election_timeout_ns)
+        return RF_EINVAL;
     if (cfg->name == NULL || rf_placement_check_name(cfg->name) != RF_OK)
         return RF_EBADNAME;
     rf_node *n = calloc(1, sizeof *n);
@@ -53,6 +56,8 @@ int rf_node_create(const rf_node_config *cfg, rf_node **out)
         n->models[i] = cfg->models[i];
     n->cfg.models = n->models;
     n->cfg.name = n->name;
+    if (cfg->quiesce_after_ns != 0) /* see node_quiet.c: no lease over a stopped clock */
+        n->cfg.raft.lease_drift_ns = cfg->raft.election_timeout_ns;
     memcpy(n->name, cfg->name, strlen(cfg->name) + 1);
     n->next_token = 1;
     n->scratch_entries = malloc(RF_MSG_ENTRIES_MAX * sizeof *n->scratch_entries);
@@ -83,6 +88,7 @@ void rf_node_close(rf_node *n)
     free(n->pending.p);
     free(n->cache.p);
     free(n->down.p);
+    free(n->heard.p);
     free(n->replies.p);
     free(n->arena);
     free(n->obs.p);
@@ -212,6 +218,7 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     memset(&n->groups[at], 0, sizeof n->groups[at]);
     n->groups[at].id = id;
     n->groups[at].raft = r;
+    n->groups[at].last_active = n->now;
     n->n_groups++;
     n->ctr.groups_started++;
     rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
@@ -274,14 +281,42 @@ void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *
 
 /* ---- inputs ---------------------------------------------------------------- */
 
+/* A member that knows no leader for two election timeouts (longer than
+ * any election takes) reports it once: its group may have lost its
+ * majority. Members not yet added (no configuration) stay silent. */
+static void watch_leader(rf_node *n, node_group *g)
+{
+    if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
+        g->leaderless_since = 0;
+        g->leaderless_told = false;
+        return;
+    }
+    if (g->leaderless_since == 0)
+        g->leaderless_since = n->now;
+    if (!g->leaderless_told &&
+        n->now - g->leaderless_since >= 2 * n->cfg.raft.election_timeout_ns) {
+        g->leaderless_told = true;
+        rf_node__obs(n, RF_NODE_OBS_LEADERLESS, RF_NODE_REASON_NONE, g->id,
+                     rf_raft_term(g->raft), 0);
+    }
+}
+
 void rf_node_tick(rf_node *n, uint64_t now)
 {
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
-    for (size_t i = 0; i < n->n_groups; i++)
-        rf_raft_tick(n->groups[i].raft, n->now);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (g->quiet)
+            continue;
+        rf_raft_tick(g->raft, n->now - g->clock_offset);
+        watch_leader(n, g);
+    }
     rf_node__pending_tick(n);
+    rf_node__quiet_tick(n);
+    if (n->evicted)
+        rf_node__evict(n);
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);
@@ -329,8 +364,18 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
     d[at].peer = peer;
     d[at].since = n->now;
     n->down.n++;
+    rf_node__wake_led_by(n, peer);
     for (size_t i = 0; i < n->n_groups; i++)
         rf_raft_peer_unreachable(n->groups[i].raft, peer);
+}
+
+/* Backdates the unreachability of peer (known silent since then). */
+void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since)
+{
+    node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++)
+        if (d[i].peer == peer && since < d[i].since)
+            d[i].since = since;
 }
 
 void rf_node_peer_reachable(rf_node *n, uint64_t peer)
@@ -377,6 +422,20 @@ const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id)
 size_t rf_node_group_count(const rf_node *n)
 {
     return n->n_groups;
+}
+
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
+{
+    ASSERT(i < n->n_groups);
+    return n->groups[i].raft;
+}
+
+size_t rf_node_quiet_count(const rf_node *n)
+{
+    size_t q = 0;
+    for (size_t i = 0; i < n->n_groups; i++)
+        q += n->groups[i].quiet;
+    return q;
 }
 
 uint64_t rf_node_whereis_leader(const rf_node *n, const char *group, uint64_t *term)

@@ -12,6 +12,10 @@
 #define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, u64 seq, payload */
 #define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
+#define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
+#define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
+#define NODE_REC_EVICT 7u     /* empty: "the metadata I know has no node of yours" */
+#define NODE_QUIESCE_LEN 16u
 #define NODE_FWD_HEAD 33u
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
@@ -31,7 +35,13 @@ typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
     bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
+    bool quiet;          /* quiesced: not ticked, its clock stopped */
     uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
+    uint64_t clock_offset; /* group time = node time - offset */
+    uint64_t frozen_at;  /* group time when it went quiet */
+    uint64_t last_active; /* node time of the last non-heartbeat work */
+    uint64_t leaderless_since; /* node time, 0: a leader is known */
+    bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
 } node_group;
 
 typedef struct node_pending {
@@ -39,6 +49,7 @@ typedef struct node_pending {
     uint8_t role;       /* node_role */
     uint8_t kind;       /* node_req_kind */
     uint8_t meta_op;    /* rf_meta_op of a metadata command, else 0 */
+    bool self_check;    /* INTERNAL: is this node still in the metadata? */
     uint64_t request_id; /* USER: the caller's id; SERVE: the origin's token */
     uint64_t origin;    /* SERVE: the origin node */
     uint64_t group_id;  /* resolved at dispatch (0: not yet) */
@@ -79,6 +90,11 @@ typedef struct node_peer_down {
     uint64_t peer, since;
 } node_peer_down;
 
+typedef struct node_heard {
+    uint64_t peer, at;
+    bool suspected;
+} node_heard;
+
 /* A growable array of fixed-size items. */
 typedef struct node_vec {
     void *p;
@@ -97,6 +113,8 @@ struct rf_node {
     bool in_ready;
     bool leaving;        /* REMOVE_NODE of self submitted */
     bool meta_dirty;     /* the metadata applied entries since the last tick */
+    bool self_checking;  /* a self check is under way */
+    bool evicted;        /* the metadata leader says this node was removed */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
@@ -104,6 +122,8 @@ struct rf_node {
     node_vec pending;   /* node_pending sorted by token */
     node_vec cache;     /* node_cache sorted by group id */
     node_vec down;      /* node_peer_down sorted by peer */
+    node_vec heard;     /* node_heard sorted by peer: last frame from each */
+    uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
     node_vec frames;    /* node_frame */
@@ -135,6 +155,7 @@ void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint
 void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
                     size_t len);
 bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
+void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
 
 /* node_frame.c */
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
@@ -157,8 +178,18 @@ const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group);
 int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const uint8_t *cmd,
                          size_t len, uint64_t aux);
 
+/* node_quiet.c */
+void rf_node__touch(rf_node *n, node_group *g);
+void rf_node__wake(rf_node *n, node_group *g);
+void rf_node__quiet_tick(rf_node *n);
+void rf_node__heard(rf_node *n, uint64_t peer);
+void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
+void rf_node__wake_led_by(rf_node *n, uint64_t peer);
+
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
+void rf_node__self_check(rf_node *n);
+void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 
 #endif

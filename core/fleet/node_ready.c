@@ -38,18 +38,22 @@ static void take_write(rf_node *n, const node_group *g, const rf_ready *rd)
     t->raft_token = rd->persist_token;
 }
 
-static void take_msgs(rf_node *n, const rf_ready *rd)
+static void take_msgs(rf_node *n, node_group *g, const rf_ready *rd)
 {
     for (size_t i = 0; i < rd->n_msgs; i++) {
         const rf_send *s = &rd->msgs[i];
+        if (s->msg.type != RF_MSG_HEARTBEAT && s->msg.type != RF_MSG_HEARTBEAT_RESP)
+            rf_node__touch(n, g); /* elections, appends, snapshots: not idle */
         size_t need = rf_msg_encoded_size(&s->msg), len = 0;
         uint8_t stack[512];
         uint8_t *buf = need <= sizeof stack ? stack : malloc(need);
         if (buf == NULL)
             continue; /* lost like a dropped message */
         if (rf_msg_encode(&s->msg, buf, need, &len) == RF_OK &&
-            rf_node__frame_append(n, s->to, NODE_REC_RAFT, NULL, 0, buf, len))
+            rf_node__frame_append(n, s->to, NODE_REC_RAFT, NULL, 0, buf, len)) {
             n->ctr.raft_msgs_sent++;
+            n->ctr.user_msgs_sent += g->id != RF_META_GROUP_ID;
+        }
         if (buf != stack)
             free(buf);
     }
@@ -119,7 +123,7 @@ static void take_group(rf_node *n, node_group *g)
     g->in_ready = true;
     if (rd.persist_token != 0)
         take_write(n, g, &rd);
-    take_msgs(n, &rd);
+    take_msgs(n, g, &rd);
     take_obs(n, g, &rd);
     take_applied(n, g, &rd);
     for (size_t i = 0; i < rd.n_replies; i++) {

@@ -92,6 +92,7 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
     for (uint32_t i = 0; i < t->n_voters + t->n_learners; i++) {
         uint64_t id = i < t->n_voters ? t->voters[i] : t->learners[i - t->n_voters];
         if (rf_membership_find(mem, id) == NULL) {
+            rf_node__touch(n, g);
             (void)rf_raft_add_learner(g->raft, p->token, id);
             return;
         }
@@ -99,6 +100,7 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
     for (uint32_t i = 0; i < t->n_voters; i++) {
         const rf_member *mm = rf_membership_find(mem, t->voters[i]);
         if (mm != NULL && !mm->voter) {
+            rf_node__touch(n, g);
             (void)rf_raft_promote(g->raft, p->token, t->voters[i]);
             return;
         }
@@ -114,10 +116,12 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
             self_extra = true;
             continue;
         }
+        rf_node__touch(n, g);
         (void)rf_raft_remove(g->raft, p->token, mm->id);
         return;
     }
     if (t->n_voters > 0 && (self_extra || t->voters[0] != self)) {
+        rf_node__touch(n, g);
         (void)rf_raft_transfer(g->raft, p->token, t->voters[0]);
         return;
     }
@@ -264,4 +268,19 @@ void rf_node__round(rf_node *n)
             continue;
         rebalance_step(n, g, &t);
     }
+}
+
+/* The metadata leader confirmed this node is no longer registered: every
+ * member it holds is stopped (each group keeps a majority elsewhere or was
+ * already lost; a stopped member is a crashed one to Raft) and the node is
+ * inactive; it may activate again. */
+void rf_node__evict(rf_node *n)
+{
+    ASSERT(!n->in_ready);
+    n->evicted = false;
+    while (n->n_groups > 0)
+        rf_node__stop_group(n, n->groups[n->n_groups - 1].id, RF_NODE_REASON_REMOVED);
+    n->leaving = false;
+    n->seen_epoch = 0;
+    rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, n->cfg.node_id);
 }

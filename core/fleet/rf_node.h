@@ -49,6 +49,12 @@
  * would leave fewer live voters than a quorum and a promotion of a lagging
  * learner, so no step puts a quorum at risk.
  *
+ * Idle groups. With quiesce_after_ns set, a group idle that long goes
+ * quiet: no per-group message at all until there is work or a failure
+ * (fleet/node_quiet.c says how). Failures are then watched by one
+ * heartbeat per node pair and heartbeat interval, whatever the number of
+ * groups.
+ *
  * Failure handling. The driver reports peers it cannot reach
  * (rf_node_peer_unreachable). The metadata leader removes from the
  * metadata every node it has found unreachable for purge_window_ns; the
@@ -57,6 +63,10 @@
  * never drops below a quorum of live voters because of it). A group that
  * lost its majority has no leader and is listed by rf_node_leaderless; no
  * step is ever taken without a leader, so nothing is rebuilt around it.
+ * A purged node that comes back still believes its stale metadata; the
+ * first peer that hears from it and does not know it says so, it confirms
+ * with a linearizable query to the metadata leader, then stops all its
+ * members and is inactive (activate it again to rejoin).
  *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
@@ -64,9 +74,11 @@
  *  deactivate()          RF_OK | RF_EINACTIVE (inactive); the node then
  *                        drains: leaders move its members away, and it
  *                        leaves the metadata once it hosts none.
- *  add_consensus_group   RF_OK | RF_EALREADYADDED | RF_ENOACTIVENODE |
- *                        RF_ECLEANUP | RF_ENOLEADER; replies once the group
- *                        is in the committed metadata.
+ *  add_consensus_group   RF_OK (data: the group id, u64 little-endian) |
+ *                        RF_EALREADYADDED | RF_ENOACTIVENODE | RF_ECLEANUP |
+ *                        RF_ENOLEADER; like RaftFleet's, it replies once the
+ *                        new group's first leader answers (RF_ENOLEADER when
+ *                        none does within the retries: the group exists).
  *  remove_consensus_group RF_OK | RF_ENOTFOUND | RF_ENOLEADER
  *  command / query       RF_OK with the model's reply | the model's error |
  *                        RF_ENOLEADER (no leader within the attempts, or an
@@ -114,11 +126,14 @@ typedef struct rf_node_config {
     uint64_t retry_interval_ns;      /* pause before the next attempt */
     uint32_t retries_max;            /* attempts after the first */
     uint64_t purge_window_ns;        /* unreachable this long: purged (0: never) */
+    uint64_t quiesce_after_ns;       /* idle this long: a group goes quiet (0: never;
+                                      * else >= the election timeout; turns leases off) */
 } rf_node_config;
 
 /* RaftFleet's defaults (60 s rounds, 500 ms attempts, 3 retries, 1000 ms
- * apart, purge after 10 minutes), raft's defaults, the built-in models;
- * node_id and name unset. */
+ * apart, purge after 10 minutes), groups quiet after 10 s idle (so leases
+ * are off: reads take a ReadIndex round), raft's defaults, the built-in
+ * models; node_id and name unset. */
 void rf_node_config_defaults(rf_node_config *cfg);
 
 /* Returns RF_OK and *out, RF_EINVAL (bad config), RF_EBADNAME (bad name)
@@ -191,8 +206,13 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_PLACEMENT = 5,       /* the node set changed: new placement target */
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
     RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
-    RF_NODE_OBS_NODE_PURGED = 8      /* node_id was unreachable past the window:
-                                      * the metadata leader removed it */
+    RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
+                                      * the metadata leader removed it; or, with
+                                      * node_id = self, this node found it was
+                                      * purged and stopped all its members */
+    RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
+                                      * two election timeouts: the group may have
+                                      * lost its majority (once per episode) */
 } rf_node_obs_kind;
 
 typedef enum rf_node_reason {
@@ -240,8 +260,10 @@ void rf_node_advance(rf_node *n);
 typedef struct rf_node_counters {
     uint64_t frames_received, frames_rejected, records_unknown_group;
     uint64_t envelopes_sent, raft_msgs_sent, forwards_sent, redirects;
+    uint64_t user_msgs_sent; /* raft messages of groups other than the metadata */
     uint64_t requests_retried, requests_timed_out;
     uint64_t groups_started, groups_stopped, rebalance_steps;
+    uint64_t peers_suspected; /* node-pair heartbeats missed for an election timeout */
 } rf_node_counters;
 
 uint64_t rf_node_id(const rf_node *n);
@@ -251,6 +273,10 @@ const rf_meta *rf_node_meta(const rf_node *n);
 /* The member of group hosted here, NULL when none (accessors only). */
 const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id);
 size_t rf_node_group_count(const rf_node *n);
+/* The i-th hosted member, groups in id order (i < rf_node_group_count). */
+const rf_raft *rf_node_group_at(const rf_node *n, size_t i);
+/* Hosted groups that are quiet now. */
+size_t rf_node_quiet_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when
  * unknown; *term set when non-NULL. whereis_leader. */
 uint64_t rf_node_whereis_leader(const rf_node *n, const char *group, uint64_t *term);

@@ -29,6 +29,8 @@ bool rf_rft_election_in_lease(const rf_raft *r)
 {
     if (r->role == RF_ROLE_LEADER)
         return true;
+    if (r->contact_untimed)
+        return true; /* heard from a leader "now", whatever the clock says */
     return r->leader_contact && r->now - r->leader_contact_ns < r->cfg.election_timeout_ns;
 }
 
@@ -242,6 +244,10 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
         rf_rft_election_set_leader(r, m->from);
         r->leader_contact = true;
         r->leader_contact_ns = r->now;
+        /* r->now may be stale (inputs stepped long after the last tick):
+         * the next tick stamps this contact with its fresh time, so the
+         * vote refusal never ends before the leader's lease (§6.4.1). */
+        r->contact_untimed = true;
         rf_rft_election_reset_timer(r);
     }
     return true;

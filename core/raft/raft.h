@@ -31,7 +31,15 @@
  * depends on. A candidate counts its own vote, and a leader its own entries,
  * only once durable. Writes of one rf_ready are applied in this order:
  * snapshot, truncation, entries, hard state. A crash may lose any write not
- * yet reported through rf_raft_persisted. */
+ * yet reported through rf_raft_persisted. A held acknowledgement that
+ * became stale before its write was durable (the term moved on, or its
+ * entries were truncated or replaced by a snapshot) is dropped, as if lost.
+ *
+ * Clock. Inputs other than rf_raft_tick run with the time of the last
+ * tick, which may be stale (a paused process steps its queued input before
+ * its timers). Decisions whose safety rests on time (the leader lease, a
+ * follower's refusal to vote while it hears from a leader) therefore wait
+ * for, or are stamped by, the next tick's fresh time. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -261,8 +269,12 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
                     const uint8_t *cmd, size_t len);
 
-/* A linearizable query: ReadIndex (Raft thesis §6.4), answered at once
- * within the leader lease (§6.4.1) when the lease is enabled. */
+/* A linearizable query: ReadIndex (Raft thesis §6.4): confirmed by a
+ * quorum's answer to a heartbeat round started after the read arrived.
+ * Within the leader lease (§6.4.1, when enabled) it needs no round and is
+ * answered at the next rf_raft_tick: the lease is checked against that
+ * tick's fresh now, never against the time of an older tick (inputs may be
+ * stepped long after it, e.g. after a process pause). */
 int rf_raft_read(rf_raft *r, uint64_t request_id, const uint8_t *query, size_t len);
 
 /* Single-server membership changes (Raft thesis §4.1), one at a time:

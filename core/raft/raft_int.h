@@ -214,6 +214,7 @@ struct rf_raft {
     uint64_t election_deadline_ns;
     uint64_t leader_contact_ns; /* last time a leader was heard from */
     bool leader_contact;
+    bool contact_untimed; /* heard from a leader since the last tick */
 
     /* membership (Raft thesis §4.1: the latest entry in the log rules) */
     rf_membership conf;
@@ -360,6 +361,7 @@ void rf_rft_apply_committed(rf_raft *r);
 void rf_rft_apply_fail_pending(rf_raft *r, int status);
 int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
 void rf_rft_apply_reads(rf_raft *r);
+void rf_rft_apply_lease_reads(rf_raft *r);
 int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
 int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
 void rf_rft_dedup_free(rf_raft *r);

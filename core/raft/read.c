@@ -3,6 +3,38 @@
 
 #include "raft/raft_int.h"
 
+#define READ_AWAITS_TICK UINT64_MAX
+
+/* A heartbeat round that starts after now. A round whose heartbeats have
+ * not left yet started after any read that arrives meanwhile, so reads
+ * share it. */
+static uint64_t fresh_round(rf_raft *r)
+{
+    if (r->round_fresh != r->round || r->round_fresh == 0) {
+        rf_rft_repl_heartbeat(r);
+        r->round_fresh = r->round;
+    }
+    return r->round;
+}
+
+/* Leader only, from rf_raft_tick with a fresh now: reads waiting for the
+ * lease are confirmed by it (thesis §6.4.1), or else get a round. */
+void rf_rft_apply_lease_reads(rf_raft *r)
+{
+    ASSERT(r->role == RF_ROLE_LEADER);
+    bool lease = rf_rft_log_term(&r->log, r->commit) == r->term && !r->transfer_target &&
+                 r->now < r->lease_until_ns;
+    bool any = false;
+    for (size_t i = 0; i < r->reads_n; i++) {
+        if (r->reads[i].round != READ_AWAITS_TICK)
+            continue;
+        r->reads[i].round = lease ? 0 : fresh_round(r);
+        any = true;
+    }
+    if (any)
+        rf_rft_apply_reads(r);
+}
+
 /* Thesis §6.4: record the commit index, confirm leadership with a round of
  * heartbeats acknowledged by a quorum, wait until applied reaches it, then
  * query. §6.4.1: within the lease no round is needed. */
@@ -21,15 +53,14 @@ int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t 
     if (rc != RF_OK)
         return rf_rft_reply(r, request_id, rc, NULL, 0);
     bool current = rf_rft_log_term(&r->log, r->commit) == r->term;
-    uint64_t round = 0; /* 0: the lease stands for a confirmed round */
-    if (!current || r->transfer_target || r->now >= r->lease_until_ns) {
-        /* A round whose heartbeats have not left yet started after this
-         * read arrived, so it can confirm it too. */
-        if (r->round_fresh != r->round || r->round_fresh == 0) {
-            rf_rft_repl_heartbeat(r);
-            r->round_fresh = r->round;
-        }
-        round = r->round;
+    uint64_t round;
+    if (current && !r->transfer_target && r->now < r->lease_until_ns) {
+        /* The lease is only trusted against a fresh clock: inputs may be
+         * stepped long after the last tick (a paused process). The next
+         * rf_raft_tick decides (rf_rft_apply_lease_reads). */
+        round = READ_AWAITS_TICK;
+    } else {
+        round = fresh_round(r);
     }
     pending_read *p = &r->reads[r->reads_n++];
     p->request_id = request_id;

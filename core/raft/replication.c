@@ -215,6 +215,8 @@ void rf_rft_repl_maybe_commit(rf_raft *r)
 void rf_rft_repl_leader_tick(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
+    if (r->reads_n)
+        rf_rft_apply_lease_reads(r);
     if (r->now >= r->heartbeat_due_ns) {
         r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
         rf_rft_repl_heartbeat(r);

@@ -157,6 +157,12 @@ void rf_raft_tick(rf_raft *r, uint64_t now)
         r->leader_contact = true;
         rf_rft_election_reset_timer(r);
     }
+    if (r->contact_untimed) {
+        r->contact_untimed = false;
+        r->leader_contact_ns = r->now;
+        if (r->role != RF_ROLE_LEADER)
+            rf_rft_election_reset_timer(r);
+    }
     if (r->role == RF_ROLE_LEADER)
         rf_rft_repl_leader_tick(r);
     else

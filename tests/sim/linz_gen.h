@@ -37,7 +37,7 @@ typedef struct gen_op {
     size_t reply_len;
 } gen_op;
 
-static int gen_by_lin(const void *a, const void *b)
+static inline int gen_by_lin(const void *a, const void *b)
 {
     const gen_op *x = *(const gen_op *const *)a, *y = *(const gen_op *const *)b;
     if (x->lin != y->lin)
@@ -45,7 +45,7 @@ static int gen_by_lin(const void *a, const void *b)
     return x < y ? -1 : x > y ? 1 : 0;
 }
 
-static int gen_by_call(const void *a, const void *b)
+static inline int gen_by_call(const void *a, const void *b)
 {
     const gen_op *x = a, *y = b;
     if (x->call != y->call)
@@ -53,7 +53,7 @@ static int gen_by_call(const void *a, const void *b)
     return x->client < y->client ? -1 : x->client > y->client ? 1 : 0;
 }
 
-static void gen_int_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
+static inline void gen_int_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
 {
     uint32_t r = rf_pcg32_bounded(rng, 100);
     *kind = r < 50 ? RF_OP_QUERY : RF_OP_COMMAND;
@@ -65,7 +65,7 @@ static void gen_int_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
         snprintf(in, 64, "set %u", rf_pcg32_bounded(rng, 100));
 }
 
-static void gen_kv_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
+static inline void gen_kv_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
 {
     uint32_t r = rf_pcg32_bounded(rng, 100), k = rf_pcg32_bounded(rng, 3);
     uint32_t a = rf_pcg32_bounded(rng, 4), b = rf_pcg32_bounded(rng, 4);
@@ -83,7 +83,7 @@ static void gen_kv_op(rf_pcg32 *rng, char *in, rf_op_kind *kind)
 }
 
 /* Fills h (already initialised) with cfg->ops operations. */
-static void gen_history(const gen_cfg *cfg, rf_history *h)
+static inline void gen_history(const gen_cfg *cfg, rf_history *h)
 {
     rf_pcg32 rng;
     rf_pcg32_seed(&rng, cfg->seed, 77);

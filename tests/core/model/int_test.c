@@ -167,6 +167,19 @@ START_TEST(test_int_decode_refuses_garbage_without_crashing)
 }
 END_TEST
 
+/* Digests are part of the stable format (replicas of different builds
+ * compare them): these values must never change. */
+START_TEST(test_int_digest_golden_values)
+{
+    char r[2048];
+    void *st = M->create();
+    ck_assert_uint_eq(M->digest(st), 0x84b22da81addaa31ULL);
+    mh_run(M, st, 0, "set 41", r);
+    ck_assert_uint_eq(M->digest(st), 0x6928b2919dc6a932ULL);
+    M->destroy(st);
+}
+END_TEST
+
 Suite *model_int_suite(void)
 {
     Suite *s = suite_create("model_int");
@@ -179,6 +192,7 @@ Suite *model_int_suite(void)
     tcase_add_test(tc, test_int_encoding_is_the_documented_format_and_round_trips);
     tcase_add_test(tc, test_int_digest_equal_for_equal_states_and_differs_otherwise);
     tcase_add_test(tc, test_int_decode_refuses_garbage_without_crashing);
+    tcase_add_test(tc, test_int_digest_golden_values);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -237,6 +237,18 @@ START_TEST(test_kv_decode_of_random_and_mutated_bytes_never_crashes)
 }
 END_TEST
 
+/* Digests are part of the stable format: these values must never change. */
+START_TEST(test_kv_digest_golden_values)
+{
+    static const char *cmds[] = {"put b xy", "put a 1"};
+    void *empty = M->create(), *ab = build(cmds, 2);
+    ck_assert_uint_eq(M->digest(empty), 0x65ba06b9527be68aULL);
+    ck_assert_uint_eq(M->digest(ab), 0x36b361533c5deab9ULL);
+    M->destroy(empty);
+    M->destroy(ab);
+}
+END_TEST
+
 Suite *model_kv_suite(void)
 {
     Suite *s = suite_create("model_kv");
@@ -251,6 +263,7 @@ Suite *model_kv_suite(void)
     tcase_add_test(tc, test_kv_digest_distinguishes_nearby_states);
     tcase_add_test(tc, test_kv_decode_refuses_non_canonical_encodings);
     tcase_add_test(tc, test_kv_decode_of_random_and_mutated_bytes_never_crashes);
+    tcase_add_test(tc, test_kv_digest_golden_values);
     suite_add_tcase(s, tc);
     return s;
 }

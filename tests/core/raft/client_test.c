@@ -81,6 +81,8 @@ START_TEST(test_read_within_lease_answers_without_a_heartbeat_round)
     tnet_propose(&t, l, 1, 1, 1, "set 41");
     tnet_run(&t, 15); /* a heartbeat round acknowledged: the lease holds */
     ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
+    ck_assert(!rf_raft_has_ready(t.r[l])); /* waits for a fresh clock */
+    rf_raft_tick(t.r[l], t.now + TNET_MS);
     rf_ready rd;
     rf_raft_ready(t.r[l], &rd);
     ck_assert_int_eq(count_type(&rd, RF_MSG_HEARTBEAT), 0);
@@ -139,6 +141,32 @@ START_TEST(test_stale_leader_in_minority_serves_no_lease_read_after_new_election
     ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
     tnet_settle(&t);
     ck_assert_ptr_null(tnet_reply_for(&t, 2));
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_lease_read_after_a_pause_is_not_answered_from_a_stale_clock)
+{
+    /* The leader's process stalls: a read is stepped before any tick tells
+     * it how much time passed. It must not trust its lease then. */
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_propose(&t, l, 1, 1, 1, "set 7");
+    tnet_run(&t, 15);
+    /* The others move on without it for a long time (its ticks stop). */
+    tnet_isolate(&t, l, true);
+    rf_raft *paused = t.r[l];
+    t.r[l] = NULL;
+    tnet_run(&t, 400);
+    t.r[l] = paused;
+    ck_assert_int_eq(rf_raft_read(paused, 2, (const uint8_t *)"get", 3), RF_OK);
+    tnet_settle(&t);
+    ck_assert_ptr_null(tnet_reply_for(&t, 2));
+    tnet_run(&t, 1); /* the tick brings the real time: lease expired */
+    ck_assert_ptr_null(tnet_reply_for(&t, 2));
+    tnet_run(&t, 300);
+    ck_assert_int_eq(tnet_reply_for(&t, 2)->status, RF_ENOTLEADER);
     tnet_free(&t);
 }
 END_TEST
@@ -224,6 +252,7 @@ Suite *raft_client_suite(void)
     tcase_add_test(tc, test_read_within_lease_answers_without_a_heartbeat_round);
     tcase_add_test(tc, test_read_without_lease_waits_for_quorum_round);
     tcase_add_test(tc, test_stale_leader_in_minority_serves_no_lease_read_after_new_election);
+    tcase_add_test(tc, test_lease_read_after_a_pause_is_not_answered_from_a_stale_clock);
     tcase_add_test(tc, test_retry_across_leader_change_applies_once);
     tcase_add_test(tc, test_retry_before_commit_is_logged_twice_but_applied_once);
     tcase_add_test(tc, test_dedup_table_is_bounded_and_evicts_least_recent_client);

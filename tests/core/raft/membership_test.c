@@ -157,6 +157,43 @@ START_TEST(test_follower_refuses_requests_with_leader_hint)
 }
 END_TEST
 
+START_TEST(test_learner_never_campaigns)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_add_empty(&t, 4);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 1, 4), RF_OK);
+    tnet_run(&t, 50);
+    tnet_isolate(&t, 4, true);
+    tnet_run(&t, 1000);
+    rf_raft_counters c;
+    rf_raft_counters_get(t.r[4], &c);
+    ck_assert_uint_eq(c.elections_started, 0);
+    ck_assert_int_eq(rf_raft_role(t.r[4]), RF_ROLE_FOLLOWER);
+    tnet_free(&t);
+}
+END_TEST
+
+START_TEST(test_unreachable_hint_counts_against_removal)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t a = l == 1 ? 2 : 1;
+    uint64_t b = 6 - l - a;
+    /* b is reported unreachable by the transport: removing a would leave
+     * {leader, b} with only the leader live. */
+    rf_raft_peer_unreachable(t.r[l], b);
+    ck_assert_int_eq(rf_raft_remove(t.r[l], 1, a), RF_EQUORUM);
+    rf_raft_peer_reachable(t.r[l], b);
+    ck_assert_int_eq(rf_raft_remove(t.r[l], 2, a), RF_OK);
+    tnet_run(&t, 30);
+    ck_assert_int_eq(tnet_reply_for(&t, 2)->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
 Suite *raft_membership_suite(void)
 {
     Suite *s = suite_create("raft_membership");
@@ -168,6 +205,8 @@ Suite *raft_membership_suite(void)
     tcase_add_test(tc, test_transfer_moves_leadership_to_target);
     tcase_add_test(tc, test_transfer_aborts_when_target_unreachable_past_timeout);
     tcase_add_test(tc, test_follower_refuses_requests_with_leader_hint);
+    tcase_add_test(tc, test_learner_never_campaigns);
+    tcase_add_test(tc, test_unreachable_hint_counts_against_removal);
     suite_add_tcase(s, tc);
     return s;
 }

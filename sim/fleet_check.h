@@ -1,0 +1,37 @@
+/* sim/fleet_check: sim/check's Raft safety checkers run for every group of a fleet harness. */
+#ifndef SIM_FLEET_CHECK_H
+#define SIM_FLEET_CHECK_H
+
+#include <stdint.h>
+
+#include "fleet/rf_node.h"
+#include "sim/check.h"
+
+/* One rf_sim_check per group, created when the group first shows up on a
+ * node, fed from every node's batches: election safety, log matching,
+ * leader completeness, committed entries never changing and state machine
+ * safety hold for every group through bootstraps, rebalancing moves,
+ * removals and crashes. A member started or stopped on a node resets that
+ * node's mirror of the group's log (a new member starts empty). */
+
+#define RF_SIM_FLEET_CHECK_GROUPS_MAX 4096u
+
+typedef struct rf_sim_fleet_check rf_sim_fleet_check;
+
+int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out);
+void rf_sim_fleet_check_close(rf_sim_fleet_check *k);
+
+/* A batch of node index (between rf_node_ready and rf_node_advance). */
+void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_node *n,
+                              const rf_node_batch *b);
+/* After the node's batches: commit indexes, leaders, digests. */
+void rf_sim_fleet_check_after(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
+
+/* Violations found so far, and the first one (NULL when none). */
+uint64_t rf_sim_fleet_check_violations(const rf_sim_fleet_check *k,
+                                       const rf_sim_violation **first);
+
+/* Individual comparisons the checkers made (they did run). */
+uint64_t rf_sim_fleet_check_count(const rf_sim_fleet_check *k);
+
+#endif
