@@ -166,7 +166,7 @@ int rf_batch_snapshot(rf_batch *b, uint64_t group, uint64_t index, uint64_t term
 {
     if (data_bytes > RF_STORE_SNAPSHOT_BYTES_MAX)
         return RF_ETOOBIG;
-    if (index == 0 || (data == NULL && data_bytes > 0))
+    if (data == NULL && data_bytes > 0)
         return RF_EINVAL;
     for (size_t i = 0; i < b->nsnaps; i++)
         if (b->snaps[i].group == group)
@@ -187,8 +187,6 @@ int rf_batch_snapshot(rf_batch *b, uint64_t group, uint64_t index, uint64_t term
 
 int rf_batch_snapshot_marker(rf_batch *b, uint64_t group, uint64_t index, uint64_t term)
 {
-    if (index == 0)
-        return RF_EINVAL;
     int rc;
     unsigned char *h = reserve(b, 24, &rc);
     if (h == NULL)

@@ -70,7 +70,8 @@ int rf_batch_membership(rf_batch *b, uint64_t group, uint64_t index, const void 
                         size_t data_bytes);
 /* Installs a snapshot of the group at (index, term): the commit writes the
  * data to the group's snapshot file before the log records, and entries
- * up to index become garbage. If the log holds index with another term,
+ * up to index become garbage. Index 0 is allowed (a bootstrap snapshot
+ * holding the initial configuration). If the log holds index with another term,
  * the whole log is discarded (Raft §7). The data is NOT copied. */
 int rf_batch_snapshot(rf_batch *b, uint64_t group, uint64_t index, uint64_t term, const void *data,
                       uint64_t data_bytes);

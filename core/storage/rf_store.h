@@ -56,7 +56,9 @@ typedef struct rf_store_recovery {
  * failure. fs is copied; its context must outlive the store. */
 int rf_store_open(rf_store **out, const rf_fs *fs, const rf_store_config *config,
                   rf_store_recovery *info);
-/* Closes files and frees memory. Not while a commit's I/O runs. */
+/* Closes files and frees memory. Not while a commit's I/O runs. Unless
+ * the store failed, first cuts the active segment to its exact length
+ * (zeros a driver wrote ahead), best effort. */
 void rf_store_close(rf_store *st);
 
 /* One node batch = one append and one sync (plus, when the batch carries
@@ -91,6 +93,7 @@ typedef struct rf_store_group_info {
     uint64_t vote;
     uint64_t first_index; /* the first entry held; last_index + 1 when none */
     uint64_t last_index;  /* snapshot_index when no entries */
+    bool has_snapshot; /* snapshot_index may be 0 (a bootstrap snapshot) */
     uint64_t snapshot_index;
     uint64_t snapshot_term;
     uint64_t membership_index;
@@ -102,7 +105,8 @@ typedef struct rf_store_group_info {
 int rf_store_group(const rf_store *st, uint64_t group, rf_store_group_info *out);
 /* Writes up to max group ids (ascending) and returns how many exist. */
 size_t rf_store_groups(const rf_store *st, uint64_t *ids, size_t max);
-/* The term of entry index, or of the snapshot's last entry. RF_ECOMPACTED
+/* The term of entry index, or of the snapshot's last entry (index 0 too,
+ * when the group has a snapshot at 0). RF_ECOMPACTED
  * below the snapshot, RF_ENOTFOUND past the last entry. */
 int rf_store_term(const rf_store *st, uint64_t group, uint64_t index, uint64_t *term);
 /* Reads one entry: its term, and its payload into buf (cap bytes) with its

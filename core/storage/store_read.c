@@ -57,7 +57,7 @@ int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t le
         char name[RF_NAME_BYTES];
         rf_seg_name(name, seg);
         rf_st_msg(st, "%s offset %llu: read of %zu bytes: %s", name, (unsigned long long)off, len,
-               rf_strerror(rc));
+                  rf_strerror(rc));
     }
     return rc;
 }
@@ -79,6 +79,7 @@ int rf_store_group(const rf_store *st, uint64_t group, rf_store_group_info *out)
     out->last_index = g->n > 0 ? st_last(g) : g->snap_index;
     if (g->n == 0)
         out->first_index = out->last_index + 1;
+    out->has_snapshot = g->snap.bytes > 0;
     out->snapshot_index = g->snap_index;
     out->snapshot_term = g->snap_term;
     out->membership_index = g->memb_index;
@@ -105,7 +106,7 @@ int rf_store_term(const rf_store *st, uint64_t group, uint64_t index, uint64_t *
     const st_group *g = live_group(st, group);
     if (g == NULL)
         return RF_ENOTFOUND;
-    if (index == g->snap_index && index > 0) {
+    if (index == g->snap_index && (index > 0 || g->snap.bytes > 0)) {
         *term = g->snap_term;
         return RF_OK;
     }

@@ -216,6 +216,49 @@ START_TEST(test_snapshot_compacts_prefix_and_survives_reopen)
 }
 END_TEST
 
+START_TEST(test_bootstrap_snapshot_at_index_zero_survives_reopen_and_compaction)
+{
+    rf_store_config c = {.segment_bytes = 4096};
+    rf_store *st = open_ok(&c);
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 4, 0, 0, "voters:1,2,3", 12), 0);
+    ck_assert_int_eq(rf_batch_hard_state(&b, 4, 1, 1), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    ck_assert_int_eq(put_entries(st, 4, 1, 3, 1), 0);
+    /* Enough garbage from another group to make compaction rewrite group 4. */
+    for (uint64_t k = 0; k < 60; k++) {
+        ck_assert_int_eq(put_entries(st, 5, k * 10 + 1, k * 10 + 10, 1), 0);
+        rf_batch_reset(&b);
+        ck_assert_int_eq(rf_batch_snapshot(&b, 5, k * 10 + 10, 1, "s", 1), 0);
+        ck_assert_int_eq(rf_store_commit(st, &b), 0);
+        ck_assert_int_eq(rf_store_compact(st, 10), 0);
+    }
+    ck_assert_int_eq(rf_simdisk_file_size(disk, SEG1, &(uint64_t){0}), RF_ENOTFOUND);
+    for (int pass = 0; pass < 2; pass++) {
+        rf_store_group_info gi;
+        ck_assert_int_eq(rf_store_group(st, 4, &gi), 0);
+        ck_assert(gi.has_snapshot);
+        ck_assert_uint_eq(gi.snapshot_index, 0);
+        ck_assert_uint_eq(gi.first_index, 1);
+        ck_assert_uint_eq(gi.last_index, 3);
+        uint64_t t = 9;
+        ck_assert_int_eq(rf_store_term(st, 4, 0, &t), 0);
+        ck_assert_uint_eq(t, 0);
+        char buf[16];
+        size_t len;
+        ck_assert_int_eq(rf_store_snapshot_read(st, 4, buf, sizeof buf, &len), 0);
+        ck_assert_uint_eq(len, 12);
+        ck_assert(memcmp(buf, "voters:1,2,3", 12) == 0);
+        expect_entry(st, 4, 3, 1);
+        rf_store_close(st);
+        st = open_ok(&c);
+    }
+    rf_batch_close(&b);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_dropped_group_is_forgotten)
 {
     rf_store *st = open_ok(&cfg);
@@ -282,6 +325,20 @@ START_TEST(test_groups_beyond_the_bound_are_refused)
     ck_assert_int_eq(put_entries(st, 1, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 2, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), RF_EFULL);
+    /* A refused batch leaves no trace; a dropped group frees its slot. */
+    ck_assert_int_eq(put_entries(st, 1, 5, 5, 1), RF_EINDEXGAP);
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_drop_group(&b, 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_close(&b);
+    ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), 0);
+    rf_store_close(st);
+    st = open_ok(&c);
+    uint64_t ids[4];
+    ck_assert_uint_eq(rf_store_groups(st, ids, 4), 2);
+    ck_assert_uint_eq(ids[0], 1);
+    ck_assert_uint_eq(ids[1], 3);
     rf_store_close(st);
 }
 END_TEST
@@ -320,6 +377,7 @@ Suite *storage_store_suite(void)
     tcase_add_test(tc, test_commit_refuses_gaps_overlaps_and_leaves_state_unchanged);
     tcase_add_test(tc, test_oversized_entry_is_refused_with_an_error);
     tcase_add_test(tc, test_snapshot_compacts_prefix_and_survives_reopen);
+    tcase_add_test(tc, test_bootstrap_snapshot_at_index_zero_survives_reopen_and_compaction);
     tcase_add_test(tc, test_dropped_group_is_forgotten);
     tcase_add_test(tc, test_empty_batch_commits_without_writing);
     tcase_add_test(tc, test_index_costs_24_bytes_per_entry_and_at_most_48);
