@@ -1,0 +1,78 @@
+/* persist: fleetd's group commit: rf_node's writes into core/storage on real files, one sync per batch, the I/O off the loop. */
+#ifndef PROD_PERSIST_H
+#define PROD_PERSIST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fleet/rf_node.h"
+#include "prod/posix_fs.h"
+#include "storage/rf_batch.h"
+#include "storage/rf_store.h"
+
+/* Two rf_batch buffers: while one commit's I/O runs on a worker thread
+ * (rf_persist_io), the writes of the node's next steps accumulate in the
+ * other. Nothing is reported persisted before its batch's sync returned.
+ *
+ *   loop thread:  rf_persist_add (any number) ... rf_persist_begin
+ *   worker:       rf_persist_io
+ *   loop thread:  rf_persist_end -> rf_node_persisted(token) ... begin next
+ *
+ * Record encoding (what recovery would decode; restoring an rf_node from
+ * the store needs an rf_node API that does not exist yet):
+ *   entry data      u8 kind, u64 client_id, u64 sequence, payload
+ *   snapshot data   u32 member count, per member u64 id + u8 voter, then
+ *                   the model's snapshot bytes
+ * (little-endian). Hard state, truncation: the store's own records.
+ *
+ * A failed commit (full disk, I/O error) leaves the store read-only: every
+ * later begin fails, nothing more is acknowledged, the data on disk stays
+ * as recovery will find it. */
+
+typedef struct rf_persist_buf {
+    uint8_t **snaps; /* snapshot bytes the batch points to (not copied by rf_batch) */
+    size_t n_snaps, cap_snaps;
+    uint8_t *scratch; /* encoding of one entry */
+    size_t scratch_cap;
+} rf_persist_buf;
+
+typedef struct rf_persist {
+    rf_posix_fs *pfs;
+    rf_fs_ops ops; /* posix_fs's, with sync and sync_dir off when fsync is off */
+    rf_fs fs;
+    rf_store *st;
+    rf_batch batch[2];
+    rf_persist_buf bufs[2];
+    uint64_t token[2]; /* highest node token in each batch, 0 none */
+    int acc;           /* the batch accumulating; the other may be in flight */
+    bool in_flight;
+    int io_rc;         /* result of the last rf_persist_io */
+    int failed;        /* sticky: the first failure */
+    uint64_t commits, records;
+} rf_persist;
+
+/* Opens (creating) the store in dir. fsync false: syncs are skipped (for
+ * throwaway test clusters; acknowledged writes are then not durable).
+ * Returns RF_OK, or an rf_err with err naming the problem (for RF_ECORRUPT,
+ * the file and offset). */
+int rf_persist_open(rf_persist *p, const char *dir, bool fsync, char *err, size_t cap);
+void rf_persist_close(rf_persist *p); /* not while a commit is in flight */
+
+/* Adds the writes of one rf_node batch (before rf_node_advance: the data
+ * is copied). Returns RF_OK or RF_ENOMEM / RF_ETOOBIG (then failed). */
+int rf_persist_add(rf_persist *p, const rf_node_batch *b);
+
+/* True when writes are waiting and no commit is in flight. */
+bool rf_persist_can_begin(const rf_persist *p);
+
+/* Starts committing what accumulated; RF_OK, or the store's refusal (then
+ * failed). */
+int rf_persist_begin(rf_persist *p);
+/* The I/O: the one call made on the worker thread. */
+void rf_persist_io(rf_persist *p);
+/* Ends the commit: RF_OK and *token (report it with rf_node_persisted), or
+ * the I/O's error (failed from then on). */
+int rf_persist_end(rf_persist *p, uint64_t *token);
+
+#endif
