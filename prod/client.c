@@ -352,9 +352,10 @@ void rf_client_reply_status(rf_resp_out *out, int status, const uint8_t *data, s
         return;
     }
     char text[256];
-    if (len > 0)
+    const char *word = rf_client_error_word(status);
+    if (len > 0 && strcmp(word, "ERR") == 0) /* a model's own error text */
         printable(text, sizeof text, (const char *)data, len);
     else
         snprintf(text, sizeof text, "%s", rf_strerror(status));
-    rf_resp_errorf(out, "%s %s", rf_client_error_word(status), text);
+    rf_resp_errorf(out, "%s %s", word, text);
 }

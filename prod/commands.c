@@ -9,7 +9,7 @@
 #include "base/rf_err.h"
 #include "model/rf_model.h"
 #include "placement/rf_placement.h"
-#include "raft/raft.h"
+#include "fleet/rf_meta.h"
 
 #define NOAUTH RF_CMDF_NOAUTH
 #define FLEET RF_CMDF_FLEET
@@ -166,9 +166,9 @@ bool rf_cmd_fleet_args(const rf_cmd_spec *spec, const rf_resp_cmd *cmd, uint8_t 
     case RF_CMD_FLEET_ADD:
         if (!group_ok(cmd, err))
             return false;
-        if (!parse_u32(cmd->argv[2], cmd->argl[2], 1, RF_RAFT_MEMBERS_MAX, &req->replicas)) {
+        if (!parse_u32(cmd->argv[2], cmd->argl[2], 1, RF_META_REPLICAS_MAX, &req->replicas)) {
             snprintf(err, RF_CMD_ERR_BYTES, "ERR replicas must be an integer from 1 to %u",
-                     RF_RAFT_MEMBERS_MAX);
+                     RF_META_REPLICAS_MAX);
             return false;
         }
         if (!model_name_ok(cmd->argv[3], cmd->argl[3])) {

@@ -32,7 +32,8 @@ enum {
     RF_FRAME_AUTH_RESULT = 3, /* auth: accepted or refused */
     RF_FRAME_ENVELOPE = 4,    /* one rf_node envelope */
     RF_FRAME_PING = 5,        /* keep-alive, empty payload */
-    RF_FRAME_TYPE_MAX = 5
+    RF_FRAME_PEERS = 6,       /* listen addresses a node knows (its own first) */
+    RF_FRAME_TYPE_MAX = 6
 };
 
 /* A decoded frame. payload points into the decoder's buffer and stays

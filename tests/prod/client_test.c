@@ -149,10 +149,10 @@ START_TEST(test_client_fleet_add_arguments_checked)
     rf_client c;
     ck_assert_int_eq(rf_client_init(&c, &cfg_nopass, 1), RF_OK);
     expect(&c, "FLEET.ADD g1 3", "-ERR wrong number of arguments for 'fleet.add' command\r\n");
-    expect(&c, "FLEET.ADD g1 three int", "-ERR replicas must be an integer from 1 to 16\r\n");
-    expect(&c, "FLEET.ADD g1 0 int", "-ERR replicas must be an integer from 1 to 16\r\n");
-    expect(&c, "FLEET.ADD g1 17 int", "-ERR replicas must be an integer from 1 to 16\r\n");
-    expect(&c, "FLEET.ADD g1 03 int", "-ERR replicas must be an integer from 1 to 16\r\n");
+    expect(&c, "FLEET.ADD g1 three int", "-ERR replicas must be an integer from 1 to 15\r\n");
+    expect(&c, "FLEET.ADD g1 0 int", "-ERR replicas must be an integer from 1 to 15\r\n");
+    expect(&c, "FLEET.ADD g1 16 int", "-ERR replicas must be an integer from 1 to 15\r\n");
+    expect(&c, "FLEET.ADD g1 03 int", "-ERR replicas must be an integer from 1 to 15\r\n");
     expect(&c, "FLEET.ADD g1 3 Int!",
            "-ERR invalid model name: 1 to 32 bytes of [a-z0-9_-]\r\n");
     expect(&c, "FLEET.ACTIVATE bad/zone",
