@@ -168,6 +168,16 @@ int rf_persist_add(rf_persist *p, const rf_node_batch *b)
     return RF_OK;
 }
 
+int rf_persist_drop(rf_persist *p, uint64_t group_id)
+{
+    if (p->failed)
+        return p->failed;
+    int rc = rf_batch_drop_group(&p->batch[p->acc], group_id);
+    if (rc != RF_OK)
+        p->failed = rc;
+    return rc;
+}
+
 bool rf_persist_can_begin(const rf_persist *p)
 {
     return !p->failed && !p->in_flight && p->token[p->acc] != 0;

@@ -63,6 +63,11 @@ void rf_persist_close(rf_persist *p); /* not while a commit is in flight */
  * is copied). Returns RF_OK or RF_ENOMEM / RF_ETOOBIG (then failed). */
 int rf_persist_add(rf_persist *p, const rf_node_batch *b);
 
+/* Forgets a group this node stopped hosting (rf_node's GROUP_STOPPED),
+ * in the batch accumulating: a member started again later begins a new
+ * log. Returns RF_OK or the batch's error (then failed). */
+int rf_persist_drop(rf_persist *p, uint64_t group_id);
+
 /* True when writes are waiting and no commit is in flight. */
 bool rf_persist_can_begin(const rf_persist *p);
 

@@ -71,7 +71,9 @@ static void persist_maybe_begin(rf_server *s)
         return;
     int rc = rf_persist_begin(&s->persist);
     if (rc != RF_OK) {
-        rf_log_error("storage: batch refused (%s): acknowledgements stop", rf_strerror(rc));
+        if (!s->persist_failure_logged)
+            rf_log_error("storage: batch refused (%s): acknowledgements stop", rf_strerror(rc));
+        s->persist_failure_logged = true;
         return;
     }
     s->work.data = s;
@@ -104,13 +106,46 @@ static void handle_reply(rf_server *s, const rf_node_reply *r)
     srv_client_node_reply(s, r);
 }
 
+static bool obs_in(const rf_node_batch *b, uint8_t kind, uint64_t group, uint64_t node)
+{
+    for (size_t i = 0; i < b->n_obs; i++)
+        if (b->obs[i].kind == kind && b->obs[i].group_id == group && b->obs[i].node_id == node)
+            return true;
+    return false;
+}
+
+/* A group this node stops hosting is dropped from the store, so that a
+ * member started again later writes a new log from index 1. When the same
+ * batch also starts it again, the drop goes before the new member's
+ * writes, else after the old member's last ones. */
+static void stage_writes(rf_server *s, const rf_node_batch *b)
+{
+    uint64_t self = s->cfg.node_id;
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < b->n_obs; i++) {
+            const rf_node_obs *o = &b->obs[i];
+            if (o->kind != RF_NODE_OBS_GROUP_STOPPED || o->node_id != self)
+                continue;
+            bool restarted = obs_in(b, RF_NODE_OBS_GROUP_STARTED, o->group_id, self);
+            if (restarted == (pass == 0))
+                rf_persist_drop(&s->persist, o->group_id);
+        }
+        if (pass == 0 && b->persist_token != 0)
+            rf_persist_add(&s->persist, b);
+    }
+    if (s->persist.failed && !s->persist_failure_logged) {
+        s->persist_failure_logged = true;
+        rf_log_error("storage: cannot stage a batch (%s): acknowledgements stop",
+                     rf_strerror(s->persist.failed));
+    }
+}
+
 void srv_drain(rf_server *s)
 {
     while (rf_node_has_ready(s->node)) {
         rf_node_batch b;
         rf_node_ready(s->node, &b);
-        if (b.persist_token != 0 && rf_persist_add(&s->persist, &b) != RF_OK)
-            rf_log_error("storage: cannot stage a batch (%s)", rf_strerror(s->persist.failed));
+        stage_writes(s, &b);
         /* Envelopes in this batch are safe to send now (rf_node holds back
          * the ones that wait for a write to be durable). */
         for (size_t i = 0; i < b.n_envelopes; i++)

@@ -102,7 +102,7 @@ struct rf_server {
     size_t secret_len;
     rf_node *node;
     rf_persist persist;
-    bool persist_open;
+    bool persist_open, persist_failure_logged;
     rf_client_config client_cfg;
     srv_client *clients;
     uint32_t n_clients;
