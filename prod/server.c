@@ -308,6 +308,15 @@ int rf_server_create(const rf_fleetd_config *cfg, const uint8_t *secret, size_t 
     if (rc == RF_OK)
         rc = rf_persist_open(&s->persist, cfg->data_dir, cfg->fsync, err, cap);
     s->persist_open = rc == RF_OK;
+    /* rf_node cannot yet be restored from the store: starting an empty node
+     * over an old log would append conflicting entries. Refuse clearly. */
+    if (rc == RF_OK && rf_store_groups(s->persist.st, NULL, 0) > 0) {
+        snprintf(err, cap,
+                 "%s holds the log of a previous run; restarting from it is not implemented "
+                 "yet: move it away to start this node empty",
+                 cfg->data_dir);
+        rc = RF_EEXIST;
+    }
     if (rc == RF_OK)
         rc = loop_init(s, err, cap);
     if (rc == RF_OK && cfg->has_join)

@@ -328,6 +328,40 @@ START_TEST(test_server_two_nodes_join_and_forward)
 }
 END_TEST
 
+/* Restoring a node from its data directory is not implemented: a second
+ * start over the same directory is refused with a clear error instead of
+ * appending a conflicting log. */
+START_TEST(test_server_restart_over_old_log_refused)
+{
+    node n1;
+    node_start(&n1, "n1", SECRET, 0, NULL);
+    int fd = dial(rf_server_client_port(n1.srv));
+    until(fd, "FLEET.ADD g1 1 int\r\n", "+OK");
+    close(fd);
+    rf_server_stop(n1.srv);
+    ck_assert_int_eq(pthread_join(n1.thread, NULL), 0);
+    rf_server_close(n1.srv);
+
+    rf_fleetd_config cfg;
+    rf_conf_defaults(&cfg);
+    strcpy(cfg.name, "n1");
+    strcpy(cfg.zone, "z1");
+    cfg.node_id = 1;
+    strcpy(cfg.listen.host, "127.0.0.1");
+    strcpy(cfg.client.host, "127.0.0.1");
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/data", n1.dir);
+    char err[512];
+    rf_server *again;
+    ck_assert_int_eq(rf_server_create(&cfg, (const uint8_t *)SECRET, strlen(SECRET), models, 2,
+                                      &again, err, sizeof err),
+                     RF_EEXIST);
+    ck_assert_ptr_nonnull(strstr(err, "holds the log of a previous run"));
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", n1.dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
 Suite *prod_server_suite(void)
 {
     Suite *s = suite_create("prod_server");
@@ -339,6 +373,7 @@ Suite *prod_server_suite(void)
     tcase_add_test(tc, test_server_password_requires_auth);
     tcase_add_test(tc, test_server_wrong_secret_cannot_join);
     tcase_add_test(tc, test_server_two_nodes_join_and_forward);
+    tcase_add_test(tc, test_server_restart_over_old_log_refused);
     suite_add_tcase(s, tc);
     return s;
 }
