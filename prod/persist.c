@@ -52,8 +52,8 @@ int rf_persist_open(rf_persist *p, const char *dir, bool fsync, char *err, size_
         p->pfs = NULL;
         return rc;
     }
-    rf_batch_init(&p->batch[0]);
-    rf_batch_init(&p->batch[1]);
+    for (unsigned i = 0; i < RF_PERSIST_BATCHES; i++)
+        rf_batch_init(&p->batch[i]);
     return RF_OK;
 }
 
@@ -69,7 +69,7 @@ void rf_persist_close(rf_persist *p)
     ASSERT(!p->in_flight);
     if (p->st)
         rf_store_close(p->st);
-    for (int i = 0; i < 2; i++) {
+    for (unsigned i = 0; i < RF_PERSIST_BATCHES && p->st != NULL; i++) {
         rf_batch_close(&p->batch[i]);
         buf_release(&p->bufs[i]);
         free(p->bufs[i].snaps);
@@ -149,12 +149,37 @@ static int add_write(rf_persist *p, rf_batch *bt, rf_persist_buf *b, const rf_no
     return rc;
 }
 
+static bool has_snapshot(const rf_node_batch *b)
+{
+    for (size_t i = 0; i < b->n_writes; i++)
+        if (b->writes[i].has_snapshot)
+            return true;
+    return false;
+}
+
+/* Seals the accumulating batch and moves to the next one. */
+static int next_batch(rf_persist *p)
+{
+    unsigned next = (p->acc + 1) % RF_PERSIST_BATCHES;
+    if (next == p->head) {
+        p->failed = RF_EFULL;
+        return RF_EFULL;
+    }
+    p->acc = next;
+    ASSERT(rf_batch_empty(&p->batch[next]));
+    ASSERT(p->token[next] == 0);
+    return RF_OK;
+}
+
 int rf_persist_add(rf_persist *p, const rf_node_batch *b)
 {
     if (p->failed)
         return p->failed;
     if (b->persist_token == 0)
         return RF_OK;
+    bool busy = !rf_batch_empty(&p->batch[p->acc]) || (p->in_flight && p->acc == p->head);
+    if (has_snapshot(b) && busy && next_batch(p) != RF_OK)
+        return p->failed;
     rf_batch *bt = &p->batch[p->acc];
     for (size_t i = 0; i < b->n_writes; i++) {
         int rc = add_write(p, bt, &p->bufs[p->acc], &b->writes[i]);
@@ -180,21 +205,27 @@ int rf_persist_drop(rf_persist *p, uint64_t group_id)
 
 bool rf_persist_can_begin(const rf_persist *p)
 {
-    return !p->failed && !p->in_flight && p->token[p->acc] != 0;
+    if (p->failed || p->in_flight)
+        return false;
+    /* A sealed batch waits; the accumulating one goes once it has work. */
+    return p->head != p->acc || p->token[p->acc] != 0 || !rf_batch_empty(&p->batch[p->acc]);
 }
 
 int rf_persist_begin(rf_persist *p)
 {
     ASSERT(rf_persist_can_begin(p));
-    int rc = rf_batch_empty(&p->batch[p->acc]) ? RF_OK : rf_store_commit_begin(p->st, &p->batch[p->acc]);
+    rf_batch *bt = &p->batch[p->head];
+    int rc = rf_batch_empty(bt) ? RF_OK : rf_store_commit_begin(p->st, bt);
     if (rc != RF_OK) {
         p->failed = rc;
         return rc;
     }
     p->in_flight = true;
     p->io_rc = RF_OK;
-    p->acc ^= 1; /* the next steps' writes go to the other batch */
-    ASSERT(p->token[p->acc] == 0);
+    if (p->acc == p->head) { /* the next steps' writes go to the next batch */
+        rc = next_batch(p);
+        ASSERT(rc == RF_OK); /* only this one was in use */
+    }
     return RF_OK;
 }
 
@@ -202,13 +233,13 @@ void rf_persist_io(rf_persist *p)
 {
     ASSERT(p->in_flight);
     /* An empty batch (a token with no records) needs no I/O. */
-    p->io_rc = rf_batch_empty(&p->batch[p->acc ^ 1]) ? RF_OK : rf_store_io_run(p->st);
+    p->io_rc = rf_batch_empty(&p->batch[p->head]) ? RF_OK : rf_store_io_run(p->st);
 }
 
 int rf_persist_end(rf_persist *p, uint64_t *token)
 {
     ASSERT(p->in_flight);
-    int done = p->acc ^ 1;
+    unsigned done = p->head;
     int rc = rf_batch_empty(&p->batch[done]) ? p->io_rc : rf_store_commit_end(p->st);
     p->in_flight = false;
     p->commits++;
@@ -217,6 +248,8 @@ int rf_persist_end(rf_persist *p, uint64_t *token)
     p->token[done] = 0;
     rf_batch_reset(&p->batch[done]);
     buf_release(&p->bufs[done]);
+    p->head = (done + 1) % RF_PERSIST_BATCHES;
+    ASSERT(p->head != (p->acc + 1) % RF_PERSIST_BATCHES);
     if (rc != RF_OK)
         p->failed = rc;
     return rc;

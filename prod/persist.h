@@ -11,9 +11,13 @@
 #include "storage/rf_batch.h"
 #include "storage/rf_store.h"
 
-/* Two rf_batch buffers: while one commit's I/O runs on a worker thread
- * (rf_persist_io), the writes of the node's next steps accumulate in the
- * other. Nothing is reported persisted before its batch's sync returned.
+/* A ring of rf_batch buffers: while one commit's I/O runs on a worker
+ * thread (rf_persist_io), the writes of the node's next steps accumulate in
+ * the next. Nothing is reported persisted before its batch's sync returned.
+ * A node step that carries a snapshot (log compaction) starts a new batch
+ * when the accumulating one already holds records: the store refuses a
+ * snapshot whose effect depends on entries of its own batch. Batches are
+ * committed in order, one at a time.
  *
  *   loop thread:  rf_persist_add (any number) ... rf_persist_begin
  *   worker:       rf_persist_io
@@ -37,15 +41,18 @@ typedef struct rf_persist_buf {
     size_t scratch_cap;
 } rf_persist_buf;
 
+#define RF_PERSIST_BATCHES 16u /* batches waiting or in flight; past it: RF_EFULL */
+
 typedef struct rf_persist {
     rf_posix_fs *pfs;
     rf_fs_ops ops; /* posix_fs's, with sync and sync_dir off when fsync is off */
     rf_fs fs;
     rf_store *st;
-    rf_batch batch[2];
-    rf_persist_buf bufs[2];
-    uint64_t token[2]; /* highest node token in each batch, 0 none */
-    int acc;           /* the batch accumulating; the other may be in flight */
+    rf_batch batch[RF_PERSIST_BATCHES];
+    rf_persist_buf bufs[RF_PERSIST_BATCHES];
+    uint64_t token[RF_PERSIST_BATCHES]; /* highest node token in each batch, 0 none */
+    unsigned head;     /* the oldest batch not yet durable (in flight when in_flight) */
+    unsigned acc;      /* the batch accumulating; [head, acc] in ring order are in use */
     bool in_flight;
     int io_rc;         /* result of the last rf_persist_io */
     int failed;        /* sticky: the first failure */
@@ -68,7 +75,7 @@ int rf_persist_add(rf_persist *p, const rf_node_batch *b);
  * log. Returns RF_OK or the batch's error (then failed). */
 int rf_persist_drop(rf_persist *p, uint64_t group_id);
 
-/* True when writes are waiting and no commit is in flight. */
+/* True when a batch is waiting and no commit is in flight. */
 bool rf_persist_can_begin(const rf_persist *p);
 
 /* Starts committing what accumulated; RF_OK, or the store's refusal (then
@@ -76,8 +83,9 @@ bool rf_persist_can_begin(const rf_persist *p);
 int rf_persist_begin(rf_persist *p);
 /* The I/O: the one call made on the worker thread. */
 void rf_persist_io(rf_persist *p);
-/* Ends the commit: RF_OK and *token (report it with rf_node_persisted), or
- * the I/O's error (failed from then on). */
+/* Ends the commit: RF_OK and *token (report it with rf_node_persisted when
+ * non-zero: a batch of drops alone carries none), or the I/O's error
+ * (failed from then on). */
 int rf_persist_end(rf_persist *p, uint64_t *token);
 
 #endif

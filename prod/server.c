@@ -57,11 +57,13 @@ static void persist_after(uv_work_t *w, int status)
     int rc = rf_persist_end(&s->persist, &token);
     s->stats.commits++;
     if (rc != RF_OK) {
-        rf_log_error("storage: commit failed (%s): acknowledgements stop; restart to recover",
-                     rf_strerror(rc));
+        rf_log_error("storage: commit failed (%s%s%s): acknowledgements stop",
+                     rf_strerror(rc), rf_store_message(s->persist.st)[0] ? ": " : "",
+                     rf_store_message(s->persist.st));
         return;
     }
-    rf_node_persisted(s->node, token);
+    if (token != 0)
+        rf_node_persisted(s->node, token);
     srv_drain(s);
 }
 
@@ -72,7 +74,9 @@ static void persist_maybe_begin(rf_server *s)
     int rc = rf_persist_begin(&s->persist);
     if (rc != RF_OK) {
         if (!s->persist_failure_logged)
-            rf_log_error("storage: batch refused (%s): acknowledgements stop", rf_strerror(rc));
+            rf_log_error("storage: batch refused (%s%s%s): acknowledgements stop", rf_strerror(rc),
+                         rf_store_message(s->persist.st)[0] ? ": " : "",
+                         rf_store_message(s->persist.st));
         s->persist_failure_logged = true;
         return;
     }

@@ -174,6 +174,48 @@ START_TEST(test_persist_snapshot_bytes_survive_the_node_buffer)
 }
 END_TEST
 
+/* A compaction snapshot staged after entries of the same group goes to a
+ * batch of its own (the store refuses it in the entries' batch). */
+START_TEST(test_persist_snapshot_after_entries_starts_a_new_batch)
+{
+    rf_persist p;
+    char err[256];
+    ck_assert_int_eq(rf_persist_open(&p, dir, false, err, sizeof err), RF_OK);
+    rf_node_batch b;
+    rf_node_write w;
+    rf_entry e[4];
+    make_batch(&b, &w, e, 1, 1, 4, 1);
+    ck_assert_int_eq(rf_persist_add(&p, &b), RF_OK);
+    make_batch(&b, &w, e, 2, 5, 0, 1);
+    w.has_snapshot = true;
+    w.snapshot.index = 3;
+    w.snapshot.term = 1;
+    w.snapshot.membership.count = 1;
+    w.snapshot.membership.members[0].id = 2;
+    w.snapshot.membership.members[0].voter = 1;
+    w.snapshot.data = (const uint8_t *)"3";
+    w.snapshot.len = 1;
+    ck_assert_int_eq(rf_persist_add(&p, &b), RF_OK);
+    ck_assert_uint_ne(p.acc, p.head);
+    uint64_t tok, got[2];
+    for (int i = 0; i < 2; i++) {
+        ck_assert(rf_persist_can_begin(&p));
+        ck_assert_int_eq(rf_persist_begin(&p), RF_OK);
+        rf_persist_io(&p);
+        ck_assert_int_eq(rf_persist_end(&p, &tok), RF_OK);
+        got[i] = tok;
+    }
+    ck_assert_uint_eq(got[0], 1);
+    ck_assert_uint_eq(got[1], 2);
+    ck_assert(!rf_persist_can_begin(&p));
+    rf_store_group_info gi;
+    ck_assert_int_eq(rf_store_group(p.st, 7, &gi), RF_OK);
+    ck_assert_uint_eq(gi.snapshot_index, 3);
+    ck_assert_uint_eq(gi.last_index, 4);
+    rf_persist_close(&p);
+}
+END_TEST
+
 Suite *prod_persist_suite(void)
 {
     Suite *s = suite_create("prod_persist");
@@ -182,6 +224,7 @@ Suite *prod_persist_suite(void)
     tcase_add_test(tc, test_persist_pipelined_commits_report_tokens_in_order);
     tcase_add_test(tc, test_persist_refused_batch_stops_acknowledgements);
     tcase_add_test(tc, test_persist_snapshot_bytes_survive_the_node_buffer);
+    tcase_add_test(tc, test_persist_snapshot_after_entries_starts_a_new_batch);
     suite_add_tcase(s, tc);
     return s;
 }
