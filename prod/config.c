@@ -35,6 +35,7 @@ static const char usage_text[] =
     "  --client-inflight-max N  requests of one client awaiting replies (default 1024)\n"
     "  --tick-ms N          node tick period (default 10)\n"
     "  --reconnect-ms-min N, --reconnect-ms-max N  peer reconnect backoff (100, 5000)\n"
+    "  --rebalance-ms N     a rebalancing round: members move toward placement (60000)\n"
     "  --help, --version\n";
 
 const char *rf_conf_usage(void)
@@ -54,6 +55,7 @@ void rf_conf_defaults(rf_fleetd_config *cfg)
     cfg->tick_ms = 10;
     cfg->reconnect_ms_min = 100;
     cfg->reconnect_ms_max = 5000;
+    cfg->rebalance_ms = 60000;
 }
 
 uint64_t rf_conf_default_id(const char *name)
@@ -213,6 +215,9 @@ int rf_conf_set(rf_fleetd_config *cfg, const char *key, const char *value, const
     } else if (strcmp(key, "tick-ms") == 0) {
         if (parse_u32(value, 1, 1000, &cfg->tick_ms) != RF_OK)
             return FAIL("%s: expected 1..1000 (milliseconds)", where);
+    } else if (strcmp(key, "rebalance-ms") == 0) {
+        if (parse_u32(value, 1, 3600000, &cfg->rebalance_ms) != RF_OK)
+            return FAIL("%s: expected 1..3600000 (milliseconds)", where);
     } else if (strcmp(key, "reconnect-ms-min") == 0 || strcmp(key, "reconnect-ms-max") == 0) {
         uint32_t *dst = key[14] == 'i' ? &cfg->reconnect_ms_min : &cfg->reconnect_ms_max;
         if (parse_u32(value, 1, 600000, dst) != RF_OK)

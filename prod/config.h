@@ -51,12 +51,13 @@ typedef struct rf_fleetd_config {
     uint32_t client_inflight_max; /* requests of one connection awaiting the node */
     uint32_t tick_ms;           /* rf_node_tick period */
     uint32_t reconnect_ms_min, reconnect_ms_max; /* peer reconnect backoff */
+    uint32_t rebalance_ms;      /* a rebalancing round (RaftFleet: 60 s) */
     bool help, version;
 } rf_fleetd_config;
 
 /* Fills the defaults: client 127.0.0.1:6101, log info, fsync on, 10000
  * clients, 1024 in flight per client, 10 ms ticks, reconnect 100 ms
- * doubling to 5 s. Other settings empty. */
+ * doubling to 5 s, rebalancing every 60 s. Other settings empty. */
 void rf_conf_defaults(rf_fleetd_config *cfg);
 
 /* Parses argv (argv[0] is the program) and the config file it names, then

@@ -253,6 +253,7 @@ static int node_create(rf_server *s, const rf_model *const *models, uint32_t n_m
     nc.name = s->cfg.name;
     nc.models = models;
     nc.n_models = n_models;
+    nc.rebalance_interval_ns = (uint64_t)s->cfg.rebalance_ms * 1000000u;
     if (RAND_bytes((unsigned char *)&nc.seed, sizeof nc.seed) != 1) {
         snprintf(err, cap, "random generator failed");
         return RF_EIO;

@@ -431,7 +431,8 @@ static void write_status(rf_server *s, const char *group, rf_resp_out *o)
     }
     const char *leader = node_name(m, st.leader);
     const char *desired = node_name(m, st.desired_leader);
-    rf_resp_array(o, 14);
+    uint32_t voters = st.hosted ? rf_membership_voters(&st.membership) : 0;
+    rf_resp_array(o, 16);
     rf_resp_bulk_str(o, "group_id");
     rf_resp_int(o, (int64_t)st.group_id);
     rf_resp_bulk_str(o, "replicas");
@@ -452,6 +453,8 @@ static void write_status(rf_server *s, const char *group, rf_resp_out *o)
     rf_resp_int(o, st.hosted);
     rf_resp_bulk_str(o, "commit_index");
     rf_resp_int(o, (int64_t)st.commit_index);
+    rf_resp_bulk_str(o, "voters"); /* in the local member's view, 0 when not hosted */
+    rf_resp_int(o, voters);
 }
 
 static void write_views(rf_server *s, const rf_fleet_req *req, rf_resp_out *o)
