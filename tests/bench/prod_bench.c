@@ -81,7 +81,8 @@ static void start_node(int i, const char *bin, int peer_base)
     snprintf(join, sizeof join, "127.0.0.1:%d", peer_base);
     pids[i] = fork();
     if (pids[i] == 0) {
-        freopen("/dev/null", "w", stderr);
+        if (freopen("/dev/null", "w", stderr) == NULL)
+            _exit(126);
         char *args[] = {(char *)bin, "--name", name, "--zone", zone, "--listen", listen,
                         "--client", client, "--data-dir", data, "--secret-file", secret,
                         "--rebalance-ms", rb, "--log-level", "warn",
