@@ -146,23 +146,32 @@ static void stage_writes(rf_server *s, const rf_node_batch *b)
 
 void srv_drain(rf_server *s)
 {
-    while (rf_node_has_ready(s->node)) {
-        rf_node_batch b;
-        rf_node_ready(s->node, &b);
-        stage_writes(s, &b);
-        /* Envelopes in this batch are safe to send now (rf_node holds back
-         * the ones that wait for a write to be durable). */
-        for (size_t i = 0; i < b.n_envelopes; i++)
-            srv_peer_send(s, b.envelopes[i].to, b.envelopes[i].data, b.envelopes[i].len);
-        for (size_t i = 0; i < b.n_replies; i++)
-            handle_reply(s, &b.replies[i]);
-        for (size_t i = 0; i < b.n_obs; i++) {
-            const rf_node_obs *o = &b.obs[i];
-            rf_log_info("group %llu: %s: node %llu (term %llu)", (unsigned long long)o->group_id,
-                        obs_name(o->kind), (unsigned long long)o->node_id,
-                        (unsigned long long)o->term);
+    for (;;) {
+        while (rf_node_has_ready(s->node)) {
+            rf_node_batch b;
+            rf_node_ready(s->node, &b);
+            stage_writes(s, &b);
+            /* Envelopes in this batch are safe to send now (rf_node holds
+             * back the ones that wait for a write to be durable). */
+            for (size_t i = 0; i < b.n_envelopes; i++)
+                srv_peer_send(s, b.envelopes[i].to, b.envelopes[i].data, b.envelopes[i].len);
+            for (size_t i = 0; i < b.n_replies; i++)
+                handle_reply(s, &b.replies[i]);
+            for (size_t i = 0; i < b.n_obs; i++) {
+                const rf_node_obs *o = &b.obs[i];
+                rf_log_info("group %llu: %s: node %llu (term %llu)",
+                            (unsigned long long)o->group_id, obs_name(o->kind),
+                            (unsigned long long)o->node_id, (unsigned long long)o->term);
+            }
+            rf_node_advance(s->node);
         }
-        rf_node_advance(s->node);
+        /* Clients whose replies made room send their waiting requests now,
+         * outside the ready/advance pair. */
+        if (s->n_resume == 0)
+            break;
+        srv_client_resume_pending(s);
+        if (!rf_node_has_ready(s->node))
+            break;
     }
     persist_maybe_begin(s);
 }

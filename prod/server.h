@@ -26,6 +26,7 @@ typedef struct rf_server rf_server;
 
 typedef struct rf_server_stats {
     uint64_t clients_accepted, clients_closed, client_protocol_errors;
+    uint64_t client_read_pauses; /* reading stopped: too many requests in flight */
     uint64_t peers_accepted, peers_authenticated, peers_refused, peer_frame_errors;
     uint64_t envelopes_sent, envelopes_dropped, envelopes_received;
     uint64_t commits;

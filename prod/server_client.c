@@ -54,6 +54,10 @@ static void client_close(srv_client *c)
         c->next->prev = c->prev;
     s->n_clients--;
     s->stats.clients_closed++;
+    if (c->resume) {
+        c->resume = false;
+        s->n_resume--;
+    }
     uv_close((uv_handle_t *)&c->tcp, on_client_closed);
 }
 
@@ -281,6 +285,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         /* Back-pressure: stop reading; the rest waits in rbuf's head. */
         memmove(c->rbuf, c->rbuf + took, (size_t)nread - took);
         c->stash = (size_t)nread - took;
+        c->srv->stats.client_read_pauses++;
         uv_read_stop(st);
         c->reading = false;
     }
@@ -288,9 +293,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     srv_drain(c->srv);
 }
 
+/* Takes up requests left waiting for room in flight: those the parser
+ * holds, then the bytes stashed when reading stopped. Called after
+ * rf_node_advance only (it sends requests to the node). */
 static void client_resume(srv_client *c)
 {
-    if (c->closing || c->reading || c->close_after_flush)
+    if (c->closing || c->close_after_flush)
         return;
     client_process(c);
     if (c->stash) {
@@ -298,8 +306,22 @@ static void client_resume(srv_client *c)
         memmove(c->rbuf, c->rbuf + took, c->stash - took);
         c->stash -= took;
     }
-    if (c->stash == 0 && c->inflight < c->srv->cfg.client_inflight_max && !c->closing) {
+    if (!c->reading && c->stash == 0 && !c->closing &&
+        c->inflight < c->srv->cfg.client_inflight_max)
         c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+    client_flush(c);
+}
+
+void srv_client_resume_pending(rf_server *s)
+{
+    for (srv_client *c = s->clients; c != NULL && s->n_resume > 0;) {
+        srv_client *next = c->next;
+        if (c->resume) {
+            c->resume = false;
+            s->n_resume--;
+            client_resume(c);
+        }
+        c = next;
     }
 }
 
@@ -324,7 +346,11 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
     ASSERT(c->inflight > 0);
     c->inflight--;
     client_flush(c);
-    client_resume(c);
+    /* Waiting requests go to the node after rf_node_advance (srv_drain). */
+    if (!c->resume && !c->closing) {
+        c->resume = true;
+        s->n_resume++;
+    }
 }
 
 static void on_connection(uv_stream_t *server, int status)

@@ -43,6 +43,7 @@ struct srv_client {
     srv_reply *head, *tail;
     uint32_t inflight;    /* replies awaited from the node */
     bool reading, closing, close_after_flush;
+    bool resume;          /* has requests waiting for room in flight */
     char addr[64];
     uint8_t *rbuf;
     size_t stash;         /* unread bytes kept at rbuf's head (back-pressure) */
@@ -105,7 +106,7 @@ struct rf_server {
     bool persist_open, persist_failure_logged;
     rf_client_config client_cfg;
     srv_client *clients;
-    uint32_t n_clients;
+    uint32_t n_clients, n_resume;
     uint64_t next_client_id, next_request_id;
     srv_peer *peers;
     uint32_t n_peers;
@@ -126,6 +127,7 @@ void srv_peer_authenticated(rf_server *s, srv_peer *p);
 int srv_client_listen(rf_server *s, char *err, size_t cap);
 void srv_client_close_all(rf_server *s);
 void srv_client_node_reply(rf_server *s, const rf_node_reply *r);
+void srv_client_resume_pending(rf_server *s);
 
 /* server_peer.c */
 int srv_peer_listen(rf_server *s, char *err, size_t cap);
