@@ -22,7 +22,7 @@ static const char usage_text[] =
     "  --listen HOST:PORT   peer port (an IP address)\n"
     "  --client HOST:PORT   RESP client port (default " RF_CONF_CLIENT_DEFAULT ");\n"
     "                       a non-loopback address requires a password\n"
-    "  --join HOST:PORT     a node of the cluster to join (none: bootstrap a new one)\n"
+    "  --join IP:PORT       a node of the cluster to join (none: bootstrap a new one)\n"
     "  --data-dir DIR       the write-ahead log, snapshots and history database\n"
     "  --secret-file FILE   the cluster secret (mode 600, at least 16 bytes)\n"
     "  --password PASS      clients must AUTH (prefer password-file: flags show in ps)\n"
@@ -175,8 +175,9 @@ int rf_conf_set(rf_fleetd_config *cfg, const char *key, const char *value, const
         if (rf_addr_parse(value, true, a) != RF_OK)
             return FAIL("%s: expected IP:PORT (e.g. 127.0.0.1:7101), got '%.128s'", where, value);
     } else if (strcmp(key, "join") == 0) {
-        if (rf_addr_parse(value, false, &cfg->join) != RF_OK)
-            return FAIL("%s: expected HOST:PORT, got '%.128s'", where, value);
+        /* fleetd dials IP addresses only (no resolver on the loop yet). */
+        if (rf_addr_parse(value, true, &cfg->join) != RF_OK)
+            return FAIL("%s: expected IP:PORT, got '%.128s'", where, value);
         cfg->has_join = true;
     } else if (strcmp(key, "data-dir") == 0 || strcmp(key, "secret-file") == 0 ||
                strcmp(key, "config") == 0) {
@@ -310,6 +311,10 @@ int rf_conf_validate(const rf_fleetd_config *cfg, char *err, size_t cap)
         return FAIL("--zone is required (the zone this node activates in)");
     if (cfg->listen.port == 0)
         return FAIL("--listen is required (the peer port, e.g. 127.0.0.1:7101)");
+    if (strcmp(cfg->listen.host, "0.0.0.0") == 0 || strcmp(cfg->listen.host, "::") == 0)
+        return FAIL("--listen %s: peers dial the address this node announces, so give the one "
+                    "they reach, not a wildcard",
+                    cfg->listen.host);
     if (cfg->data_dir[0] == '\0')
         return FAIL("--data-dir is required");
     if (cfg->secret_file[0] == '\0')

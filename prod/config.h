@@ -37,7 +37,7 @@ typedef struct rf_fleetd_config {
     rf_addr listen;        /* peer port, an IP literal */
     rf_addr client;        /* RESP port, an IP literal; loopback by default */
     bool has_join;
-    rf_addr join;          /* a node of the cluster to join through */
+    rf_addr join;          /* a node of the cluster to join through, an IP literal */
     char data_dir[RF_CONF_PATH_BYTES_MAX];
     char secret_file[RF_CONF_PATH_BYTES_MAX];
     char model_libs[RF_CONF_MODEL_LIBS_MAX][RF_CONF_PATH_BYTES_MAX];

@@ -57,6 +57,9 @@ START_TEST(test_config_flag_errors_name_the_flag)
     ck_assert_ptr_nonnull(strstr(err, "--listen: expected IP:PORT"));
     ck_assert_int_eq(PARSE(&cfg, err, BASE, "--client", "127.0.0.1:70000"), RF_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "--client"));
+    ck_assert_int_eq(PARSE(&cfg, err, BASE, "--join", "seed.example:7101"), RF_EINVAL);
+    ck_assert_int_eq(PARSE(&cfg, err, BASE, "--listen", "0.0.0.0:7101"), RF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "not a wildcard"));
     ck_assert_int_eq(PARSE(&cfg, err, BASE, "--bogus", "1"), RF_EINVAL);
     ck_assert_ptr_nonnull(strstr(err, "unknown setting 'bogus'"));
     ck_assert_int_eq(PARSE(&cfg, err, BASE, "--name", "bad name"), RF_EINVAL);
