@@ -249,8 +249,12 @@ static void observe(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
     for (size_t i = 0; i < rd->n_obs; i++) {
         const rf_observation *o = &rd->obs[i];
         const char *name = o->kind < 8 ? names[o->kind] : "?";
-        if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id == n->id)
-            rf_sim_check_leader(&c->check, n->index, o->term);
+        /* A follower's word that node_id leads term counts too: it heard
+         * from that leader, so the per-term table must agree. */
+        if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id >= 1 && o->node_id <= c->cfg.nodes)
+            rf_sim_check_leader(&c->check, (uint32_t)(o->node_id - 1), o->term);
+        c->stats.snapshots_taken += o->kind == RF_OBS_SNAPSHOT_TAKEN;
+        c->stats.snapshots_installed += o->kind == RF_OBS_SNAPSHOT_INSTALLED;
         if (o->kind == RF_OBS_SNAPSHOT_TAKEN ||
             o->kind == RF_OBS_LEADER_LOST)
             continue; /* frequent; the rest is worth a log line */

@@ -38,6 +38,8 @@ struct rf_sim_fleet {
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
     rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
+    rf_sim_fleet_obs *obs;     /* RF_SIM_FLEET_OBS_MAX */
+    uint64_t n_obs;
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -126,6 +128,13 @@ static void drain(rf_sim_fleet *f, uint32_t index)
         for (size_t i = 0; i < b.n_replies; i++)
             record_reply(f, &b.replies[i]);
         for (size_t i = 0; i < b.n_obs; i++) {
+            if (f->n_obs < RF_SIM_FLEET_OBS_MAX) {
+                rf_sim_fleet_obs *o = &f->obs[f->n_obs];
+                o->time_ns = f->eng.now_ns;
+                o->node = index;
+                o->obs = b.obs[i];
+            }
+            f->n_obs++;
             if (b.obs[i].kind >= 16)
                 continue;
             f->stats.obs[b.obs[i].kind]++;
@@ -193,8 +202,12 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         return RF_ENOMEM;
     f->cfg = *cfg;
     f->replies = calloc(RF_SIM_FLEET_REQUESTS_MAX, sizeof *f->replies);
-    int rc = f->replies == NULL ? RF_ENOMEM : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
+    f->obs = malloc(RF_SIM_FLEET_OBS_MAX * sizeof *f->obs);
+    int rc = f->replies == NULL || f->obs == NULL
+                 ? RF_ENOMEM
+                 : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
     if (rc != RF_OK) {
+        free(f->obs);
         free(f->replies);
         free(f);
         return rc;
@@ -203,6 +216,7 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
     if (rc != RF_OK) {
         rf_sim_engine_close(&f->eng);
+        free(f->obs);
         free(f->replies);
         free(f);
         return rc;
@@ -239,8 +253,15 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
     for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++)
         rf_node_close(f->nodes[i].node);
     rf_sim_fleet_check_close(f->check);
+    free(f->obs);
     free(f->replies);
     free(f);
+}
+
+const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_t *n)
+{
+    *n = f->n_obs;
+    return f->obs;
 }
 
 uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)

@@ -98,6 +98,16 @@ void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, vo
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
                        char *text);
 
+/* Every observation so far, in order, with the node that reported it
+ * (at most RF_SIM_FLEET_OBS_MAX are kept; *n is the total). */
+#define RF_SIM_FLEET_OBS_MAX 65536u
+typedef struct rf_sim_fleet_obs {
+    uint64_t time_ns;
+    uint32_t node; /* the reporting node's index */
+    rf_node_obs obs;
+} rf_sim_fleet_obs;
+const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_t *n);
+
 /* Safety violations the checkers found so far; *first_text (when not
  * NULL) gets the first one's description, or NULL. */
 uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);

@@ -228,15 +228,27 @@ static int linz_chain_redundant(linz_search *s, int32_t op, uint64_t digest, boo
     return RF_OK;
 }
 
-/* Tries to linearize op now (chosen at position from); *pushed tells
- * whether it was: it matched, and its configuration is new. */
-static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
+typedef enum linz_outcome {
+    LINZ_SKIPPED, /* not linearized here: try the next candidate */
+    LINZ_PUSHED,  /* linearized: a new configuration */
+    LINZ_DEAD,    /* this configuration has no completion */
+} linz_outcome;
+
+/* Tries to linearize op now (chosen at position from).
+ *
+ * An ok query that matches the current state and may go now can always be
+ * linearized right here: in any linearization of the rest, moving it to
+ * the front keeps its reply (same state) and the real-time order (no ok op
+ * still pending returned before its call, or the walk would have stopped
+ * at that return). So when that configuration is known to fail, this one
+ * fails too (LINZ_DEAD), and undoing such a query undoes its parent too. */
+static int linz_try(linz_search *s, int32_t op, linz_pos from, linz_outcome *outcome)
 {
     const rf_op *src = s->ops[op].src;
     void *next = NULL;
     uint64_t digest = s->cur_digest;
     size_t rlen = 0;
-    *pushed = false;
+    *outcome = LINZ_SKIPPED;
     if (src->kind == RF_OP_QUERY) {
         s->m->query(s->cur, src->input, src->input_len, s->reply, RF_MODEL_REPLY_MAX, &rlen);
     } else {
@@ -280,10 +292,12 @@ static int linz_try(linz_search *s, int32_t op, linz_pos from, bool *pushed)
             s->cur_digest = digest;
             if (s->call_entry[op] >= 0)
                 linz_lift(s, s->call_entry[op]);
-            *pushed = true;
+            *outcome = LINZ_PUSHED;
             return RF_OK;
         }
         linz_unmark(s, op, max_prev, ok_max_prev);
+        if (src->kind == RF_OP_QUERY && src->status == RF_OP_OK)
+            *outcome = LINZ_DEAD;
     }
     if (next != NULL)
         s->m->destroy(next);
@@ -361,6 +375,24 @@ static int32_t linz_next_unknown(const linz_search *s, linz_pos *p)
     return -1;
 }
 
+/* Leaves a configuration that has no completion: undoes the last choice,
+ * and goes on undoing while the undone op was an ok query (see linz_try).
+ * *root_failed when the initial configuration has none. */
+static int linz_backtrack(linz_search *s, linz_pos *p, bool *root_failed)
+{
+    *root_failed = false;
+    for (;;) {
+        if (s->depth == 0) {
+            *root_failed = true;
+            return RF_OK;
+        }
+        const rf_op *undone = s->ops[s->stack[s->depth - 1].op].src;
+        int rc = linz_pop(s, p);
+        if (rc != RF_OK || undone->kind != RF_OP_QUERY || undone->status != RF_OP_OK)
+            return rc;
+    }
+}
+
 static int linz_run(linz_search *s)
 {
     linz_pos p = {s->e[s->head].next, -1, 0};
@@ -382,27 +414,33 @@ static int linz_run(linz_search *s)
             p.unk = 0;
         }
         op = p.frontier < 0 ? s->e[p.entry].op : linz_next_unknown(s, &p);
+        linz_outcome outcome = LINZ_DEAD;
         if (op >= 0) {
-            bool pushed = false;
-            int rc = linz_try(s, op, p, &pushed);
+            int rc = linz_try(s, op, p, &outcome);
             if (rc != RF_OK)
                 return rc;
-            if (pushed)
+            if (outcome == LINZ_PUSHED) {
                 p = (linz_pos){s->e[s->head].next, -1, 0};
-            else if (p.frontier < 0)
-                p.entry = s->e[p.entry].next;
-            else
-                p.unk++;
-            continue;
+                continue;
+            }
+            if (outcome == LINZ_SKIPPED) {
+                if (p.frontier < 0)
+                    p.entry = s->e[p.entry].next;
+                else
+                    p.unk++;
+                continue;
+            }
+        } else {
+            linz_note_best(s, p.frontier);
         }
-        linz_note_best(s, p.frontier);
-        if (s->depth == 0) {
+        bool root_failed = false;
+        int rc = linz_backtrack(s, &p, &root_failed);
+        if (rc != RF_OK)
+            return rc;
+        if (root_failed) {
             s->out->verdict = RF_LINZ_VIOLATION;
             return RF_OK;
         }
-        int rc = linz_pop(s, &p);
-        if (rc != RF_OK)
-            return rc;
     }
 }
 

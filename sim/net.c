@@ -66,30 +66,62 @@ int rf_sim_net_set_zone_name(rf_sim_net *net, uint32_t node, const char *name)
     return RF_OK;
 }
 
-void rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to)
+static void cut_apply(rf_sim_net *net, const rf_sim_cut *cut, int delta)
 {
-    for (uint32_t i = 0; i < net->nodes; i++)
-        if (from & ((rf_sim_nodeset)1 << i))
-            net->cut_to[i] |= to & ~((rf_sim_nodeset)1 << i);
+    for (uint32_t i = 0; i < net->nodes; i++) {
+        for (uint32_t j = 0; j < net->nodes; j++) {
+            if (i == j)
+                continue;
+            bool fwd = (cut->from >> i & 1) && (cut->to >> j & 1);
+            bool back = cut->both && (cut->to >> i & 1) && (cut->from >> j & 1);
+            if (fwd || back)
+                net->cut_count[i][j] = (uint16_t)(net->cut_count[i][j] + delta);
+        }
+    }
 }
 
-void rf_sim_net_partition(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b)
+static uint32_t cut_add(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to, bool both)
 {
-    rf_sim_net_cut_oneway(net, a, b);
-    rf_sim_net_cut_oneway(net, b, a);
+    for (uint32_t id = 0; id < RF_SIM_CUTS_MAX; id++) {
+        rf_sim_cut *cut = &net->cuts[id];
+        if (cut->active)
+            continue;
+        *cut = (rf_sim_cut){.from = from, .to = to, .both = both, .active = true};
+        cut_apply(net, cut, +1);
+        return id;
+    }
+    return RF_SIM_CUT_NONE;
 }
 
-void rf_sim_net_isolate(rf_sim_net *net, uint32_t node)
+uint32_t rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to)
+{
+    return cut_add(net, from, to, false);
+}
+
+uint32_t rf_sim_net_partition(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b)
+{
+    return cut_add(net, a, b, true);
+}
+
+uint32_t rf_sim_net_isolate(rf_sim_net *net, uint32_t node)
 {
     ASSERT(node < net->nodes);
     rf_sim_nodeset me = (rf_sim_nodeset)1 << node;
-    rf_sim_net_partition(net, me, rf_sim_net_all(net) & ~me);
+    return rf_sim_net_partition(net, me, rf_sim_net_all(net) & ~me);
 }
 
-void rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone)
+uint32_t rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone)
 {
     rf_sim_nodeset z = rf_sim_net_zone_nodes(net, zone);
-    rf_sim_net_partition(net, z, rf_sim_net_all(net) & ~z);
+    return rf_sim_net_partition(net, z, rf_sim_net_all(net) & ~z);
+}
+
+void rf_sim_net_heal_cut(rf_sim_net *net, uint32_t id)
+{
+    if (id >= RF_SIM_CUTS_MAX || !net->cuts[id].active)
+        return;
+    cut_apply(net, &net->cuts[id], -1);
+    net->cuts[id].active = false;
 }
 
 void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until_ns)
@@ -102,7 +134,8 @@ void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until
 int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_t start_ns,
                     uint64_t period_ns, uint64_t until_ns)
 {
-    ASSERT(period_ns >= 2);
+    if (period_ns < 2)
+        return RF_EINVAL;
     if (net->flaps_len == RF_SIM_FLAPS_MAX)
         return RF_EFULL;
     net->flaps[net->flaps_len++] = (rf_sim_flap){
@@ -112,7 +145,8 @@ int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_
 
 void rf_sim_net_heal(rf_sim_net *net)
 {
-    memset(net->cut_to, 0, sizeof(net->cut_to));
+    memset(net->cuts, 0, sizeof(net->cuts));
+    memset(net->cut_count, 0, sizeof(net->cut_count));
     memset(net->clog_until_ns, 0, sizeof(net->clog_until_ns));
     net->flaps_len = 0;
 }
@@ -133,7 +167,7 @@ bool rf_sim_net_is_cut(const rf_sim_net *net, uint32_t from, uint32_t to, uint64
 {
     ASSERT(from < net->nodes);
     ASSERT(to < net->nodes);
-    if (net->cut_to[from] & ((rf_sim_nodeset)1 << to))
+    if (net->cut_count[from][to] > 0)
         return true;
     for (uint32_t i = 0; i < net->flaps_len; i++)
         if (flap_cuts(&net->flaps[i], (rf_sim_nodeset)1 << from, (rf_sim_nodeset)1 << to, now_ns))
@@ -143,9 +177,10 @@ bool rf_sim_net_is_cut(const rf_sim_net *net, uint32_t from, uint32_t to, uint64
 
 bool rf_sim_net_faulty(const rf_sim_net *net, uint64_t now_ns)
 {
-    for (uint32_t i = 0; i < net->nodes; i++) {
-        if (net->cut_to[i] != 0)
+    for (uint32_t i = 0; i < RF_SIM_CUTS_MAX; i++)
+        if (net->cuts[i].active)
             return true;
+    for (uint32_t i = 0; i < net->nodes; i++) {
         for (uint32_t j = 0; j < net->nodes; j++)
             if (net->clog_until_ns[i][j] > now_ns)
                 return true;

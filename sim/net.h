@@ -12,6 +12,8 @@
  * cluster has at most 64 nodes. */
 #define RF_SIM_NODES_MAX 64
 #define RF_SIM_FLAPS_MAX 16
+#define RF_SIM_CUTS_MAX 64          /* cuts in force at once */
+#define RF_SIM_CUT_NONE UINT32_MAX  /* no cut was made (the table is full) */
 #define RF_SIM_PPM 1000000u /* probabilities are in parts per million */
 #define RF_SIM_ZONES_MAX 16
 #define RF_SIM_ZONE_NAME_MAX 31 /* bytes */
@@ -35,6 +37,14 @@ typedef struct rf_sim_flap {
     uint64_t start_ns, period_ns, until_ns;
 } rf_sim_flap;
 
+/* One cut in force: every link from a node of `from` to a node of `to`
+ * (and back when both). Cuts overlap freely; a link is down while any cut
+ * covers it, so healing one cut never shortens another. */
+typedef struct rf_sim_cut {
+    rf_sim_nodeset from, to;
+    bool both, active;
+} rf_sim_cut;
+
 typedef struct rf_sim_net_stats {
     uint64_t sent, delivered, lost, cut, duplicated, tailed, clogged;
 } rf_sim_net_stats;
@@ -47,7 +57,8 @@ typedef struct rf_sim_net {
     uint32_t zone[RF_SIM_NODES_MAX];
     char zone_names[RF_SIM_ZONES_MAX][RF_SIM_ZONE_NAME_MAX + 1]; /* zone id -> name */
     uint32_t zones_named;
-    rf_sim_nodeset cut_to[RF_SIM_NODES_MAX];   /* cut_to[from]: bit to = link from->to cut */
+    rf_sim_cut cuts[RF_SIM_CUTS_MAX];
+    uint16_t cut_count[RF_SIM_NODES_MAX][RF_SIM_NODES_MAX]; /* [from][to]: cuts covering it */
     uint64_t clog_until_ns[RF_SIM_NODES_MAX][RF_SIM_NODES_MAX]; /* [from][to] */
     rf_sim_flap flaps[RF_SIM_FLAPS_MAX];
     uint32_t flaps_len;
@@ -69,17 +80,22 @@ int rf_sim_net_set_zone_name(rf_sim_net *net, uint32_t node, const char *name);
 int rf_sim_net_zone_id(const rf_sim_net *net, const char *name, uint32_t *zone);
 rf_sim_nodeset rf_sim_net_all(const rf_sim_net *net);
 
+/* Each cut returns its id, for rf_sim_net_heal_cut, or RF_SIM_CUT_NONE
+ * (and cuts nothing) when RF_SIM_CUTS_MAX cuts are in force. */
 /* Cuts every link from a node in `from` to a node in `to` (one way). */
-void rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to);
+uint32_t rf_sim_net_cut_oneway(rf_sim_net *net, rf_sim_nodeset from, rf_sim_nodeset to);
 /* Cuts both ways between a and b: a partition given as explicit sets. */
-void rf_sim_net_partition(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b);
+uint32_t rf_sim_net_partition(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b);
 /* Cuts node from every other node, both ways. */
-void rf_sim_net_isolate(rf_sim_net *net, uint32_t node);
+uint32_t rf_sim_net_isolate(rf_sim_net *net, uint32_t node);
 /* Cuts a whole zone from the rest of the cluster, both ways. */
-void rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone);
+uint32_t rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone);
+/* Ends one cut (others stay); unknown or ended ids are ignored. */
+void rf_sim_net_heal_cut(rf_sim_net *net, uint32_t id);
 /* Delays everything sent from -> to until until_ns (then it flows again). */
 void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until_ns);
-/* Starts a flapping partition; RF_EFULL when RF_SIM_FLAPS_MAX are active. */
+/* Starts a flapping partition; RF_EINVAL for a period under 2 ns,
+ * RF_EFULL when RF_SIM_FLAPS_MAX are active. */
 int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_t start_ns,
                     uint64_t period_ns, uint64_t until_ns);
 /* Heals every cut, clog and flap. */

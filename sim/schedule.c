@@ -6,6 +6,8 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/history.h"
+#include "sim/history_jsonl.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -18,7 +20,7 @@ typedef enum action {
     A_NETCFG, A_ADD, A_PROMOTE, A_REMOVE, A_TRANSFER,
     A_COUNT,
     /* follow-ups scheduled by the actions above */
-    A_HEAL_NET, A_RESTART, A_RESUME,
+    A_HEAL_CUT, A_RESTART, A_RESUME,
 } action;
 
 enum phase { P_HEAL = 1, P_DRAIN, P_CHECK };
@@ -61,6 +63,9 @@ static rf_sim_nodeset random_side(sched *s)
     return draw(s, 1, all - 1);
 }
 
+/* A random node that, in the leader's configuration, is no member
+ * (want_voter -1), a learner (0) or a voter (1); UINT32_MAX when there is
+ * none or no leader. */
 static uint32_t member_with(const rf_sim_cluster *c, sched *s, int want_voter)
 {
     int l = rf_sim_cluster_leader(c);
@@ -88,22 +93,25 @@ static void net_action(sched *s, action a, rf_sim_net *net)
     rf_sim_nodeset side = random_side(s);
     rf_sim_nodeset all = rf_sim_net_all(net);
     uint32_t node = (uint32_t)draw(s, 0, s->nodes - 1);
+    uint32_t cut = RF_SIM_CUT_NONE;
     switch (a) {
-    case A_PARTITION: rf_sim_net_partition(net, side, all & ~side); break;
-    case A_ONEWAY: rf_sim_net_cut_oneway(net, side, all & ~side); break;
-    case A_ISOLATE: rf_sim_net_isolate(net, node); break;
-    case A_ZONE: rf_sim_net_cut_zone(net, net->zone[node]); break;
+    case A_PARTITION: cut = rf_sim_net_partition(net, side, all & ~side); break;
+    case A_ONEWAY: cut = rf_sim_net_cut_oneway(net, side, all & ~side); break;
+    case A_ISOLATE: cut = rf_sim_net_isolate(net, node); break;
+    case A_ZONE: cut = rf_sim_net_cut_zone(net, net->zone[node]); break;
     case A_FLAP:
         (void)rf_sim_net_flap(net, side, all & ~side, s->e->now_ns, draw(s, 50 * MS, 400 * MS),
                               s->e->now_ns + hold);
-        break;
+        return; /* a flap ends by itself */
     case A_CLOG:
         rf_sim_net_clog(net, node, (node + 1 + (uint32_t)draw(s, 0, s->nodes - 2)) % s->nodes,
                         s->e->now_ns + hold / 2);
         return; /* a clog ends by itself */
     default: UNREACHABLE();
     }
-    later(s, hold, A_HEAL_NET, 0);
+    /* Each cut is healed on its own: an overlapping cut keeps its time. */
+    if (cut != RF_SIM_CUT_NONE)
+        later(s, hold, A_HEAL_CUT, cut);
 }
 
 /* Half the crashes hit a node with writes in flight (when there is one),
@@ -141,7 +149,7 @@ static void do_action(sched *s, action a, uint32_t node)
         later(s, draw(s, 20 * MS, 800 * MS), A_RESUME, node);
         break;
     case A_DRIFT:
-        rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
+        (void)rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
                                  (int32_t)draw(s, 0, 40000) - 20000);
         break;
     case A_NETCFG:
@@ -152,7 +160,7 @@ static void do_action(sched *s, action a, uint32_t node)
     case A_PROMOTE: admin(s, RF_SIM_PROMOTE, 0); break;
     case A_REMOVE: admin(s, RF_SIM_REMOVE, 1); break;
     case A_TRANSFER: admin(s, RF_SIM_TRANSFER, 1); break;
-    case A_HEAL_NET: rf_sim_net_heal(net); break;
+    case A_HEAL_CUT: rf_sim_net_heal_cut(net, node); break;
     case A_RESTART: (void)rf_sim_cluster_restart(c, node); break;
     case A_RESUME: rf_sim_cluster_resume(c, node); break;
     default: UNREACHABLE();
@@ -191,9 +199,26 @@ static void liveness(sched *s)
         }
         ok_after++;
     }
-    if (rf_sim_cluster_leader(c) < 0)
+    int l = rf_sim_cluster_leader(c);
+    if (l < 0) {
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no leader 7 s after the heal");
-    else if (ok_after == 0 && c != NULL && n_ops > 0)
+        return;
+    }
+    /* 4 s after the clients stopped, every member has caught up. */
+    const rf_raft *lr = rf_sim_cluster_raft(c, (uint32_t)l);
+    const rf_membership *m = rf_raft_membership(lr);
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint32_t node = (uint32_t)(m->members[i].id - 1);
+        const rf_raft *r = rf_sim_cluster_raft(c, node);
+        if (r != NULL && rf_raft_commit_index(r) != rf_raft_commit_index(lr)) {
+            snprintf(text, sizeof(text), "n%u commit index %" PRIu64 " behind leader n%d's %" PRIu64
+                     " 4 s after the clients stopped", node + 1, rf_raft_commit_index(r), l + 1,
+                     rf_raft_commit_index(lr));
+            rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, text);
+            return;
+        }
+    }
+    if (ok_after == 0 && n_ops > 0)
         rf_sim_cluster_fail(s->c, RF_SIM_V_LIVENESS, "no operation succeeded after the heal");
 }
 
@@ -304,6 +329,19 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_pcg32 shape;
     rf_pcg32_derive(&shape, opts->seed, "shape", 0);
     draw_config(&shape, members, &cfg);
+    if (opts->log != NULL)
+        fprintf(opts->log,
+                "schedule seed %" PRIu64 ": %u nodes (%u voters), %u clients; net latency %" PRIu64
+                "+%" PRIu64 " us, tail %u ppm up to %" PRIu64 " ms, loss %u ppm, dup %u ppm; disk %" PRIu64
+                "..%" PRIu64 " us, torn %u ppm; raft election %" PRIu64 " ms, heartbeat %" PRIu64
+                " ms, lease margin %" PRIu64 " ms, inflight %u, append entries %u, snapshot every %" PRIu64
+                " (chunks of %u bytes)\n",
+                opts->seed, cfg.nodes, cfg.voters, cfg.clients, cfg.net.latency_ns_base / 1000,
+                cfg.net.latency_ns_jitter / 1000, cfg.net.tail_ppm, cfg.net.tail_ns_max / MS,
+                cfg.net.loss_ppm, cfg.net.dup_ppm, cfg.disk_ns_min / 1000, cfg.disk_ns_max / 1000,
+                cfg.torn_ppm, cfg.raft.election_timeout_ns / MS, cfg.raft.heartbeat_interval_ns / MS,
+                cfg.raft.lease_drift_ns / MS, cfg.raft.inflight_max, cfg.raft.append_entries_max,
+                cfg.raft.snapshot_threshold, cfg.raft.snapshot_chunk_bytes_max);
     rf_sim_cluster *c;
     int rc = rf_sim_cluster_create(&cfg, &c);
     if (rc != RF_OK)
@@ -320,6 +358,13 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     schedule_faults(&s);
     rf_sim_cluster_run_until(c, s.heal_ns + CHECK_AFTER_HEAL_NS + 1);
 
+    if (opts->history != NULL) {
+        rf_history h;
+        rc = rf_sim_cluster_history(c, &h);
+        if (rc == RF_OK)
+            rc = rf_history_jsonl_write(opts->history, &h);
+        rf_history_close(&h);
+    }
     if (opts->log != NULL && rf_sim_cluster_violations(c) > 0) {
         fprintf(opts->log, "state at the violation:\n");
         rf_sim_cluster_dump(c, opts->log);
@@ -338,5 +383,5 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     res->linz_unknown = s.linz == RF_SIM_LINZ_UNKNOWN;
     rf_sim_cluster_stats_get(c, &res->stats);
     rf_sim_cluster_close(c);
-    return RF_OK;
+    return rc;
 }

@@ -23,7 +23,8 @@
  *     bounds: every operation invoked from 2 s after the heal succeeds, at
  *     least one does, nothing is pending 7 s after the heal (clients stop
  *     issuing at 3 s and give an op up 3 s after its call) and a leader
- *     exists then.
+ *     exists then, with every member of its configuration at its commit
+ *     index (4 s after the clients stopped).
  * The safety checkers run after every step throughout; at the end the
  * clients' history is checked for linearizability (sim/linz). */
 
@@ -34,6 +35,7 @@ typedef struct rf_sim_schedule_opts {
     uint64_t seed;
     uint32_t members; /* 0: drawn from the seed */
     FILE *log;        /* the event log (--verbose); NULL: quiet */
+    FILE *history;    /* receives the client history as JSON lines (DESIGN.md §5); NULL: none */
     bool broken_disk; /* the disk acknowledges writes before they are durable
                        * (tests that the checkers catch what follows) */
 } rf_sim_schedule_opts;

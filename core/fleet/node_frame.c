@@ -178,6 +178,7 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
         rf_node__wake(n, g); /* a live leader's heartbeat is not work */
     else
         rf_node__touch(n, g);
+    rf_node__dirty(n, g);
     (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
 }
 

@@ -35,6 +35,7 @@ typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
     bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
+    bool dirty;          /* had an input since the last batch (in n->dirty) */
     bool quiet;          /* quiesced: not ticked, its clock stopped */
     uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
     uint64_t clock_offset; /* group time = node time - offset */
@@ -58,6 +59,7 @@ typedef struct node_pending {
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
     uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */
+    uint64_t give_up_at; /* non-zero: a time budget replaces the attempt count */
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;
@@ -123,6 +125,9 @@ struct rf_node {
     node_vec cache;     /* node_cache sorted by group id */
     node_vec down;      /* node_peer_down sorted by peer */
     node_vec heard;     /* node_heard sorted by peer: last frame from each */
+    node_vec dirty;     /* u64 ids of groups with an input since the last batch */
+    bool all_dirty;     /* a tick or hint touched every group: look at all */
+    node_vec readied;   /* u64 ids of groups in the batch under way */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
@@ -155,6 +160,8 @@ void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint
 void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
                     size_t len);
 bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
+/* g had an input: the next batch must look at it. */
+void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
 
 /* node_frame.c */

@@ -244,6 +244,9 @@ static bool await_first_leader(rf_node *n, node_pending *p, int status, const ui
     p->hops = 0;
     p->target = 0;
     p->retry_at = n->now; /* the next tick: the boot node starts it then */
+    /* The boot node starts the group at its next tick and its lone voter
+     * campaigns within two election timeouts: five is ample. */
+    p->give_up_at = n->now + 5 * n->cfg.raft.election_timeout_ns;
     return true;
 }
 
@@ -383,7 +386,7 @@ void rf_node__pending_tick(rf_node *n)
             p->target = 0;
             p->retry_at = n->now + n->cfg.retry_interval_ns;
         }
-        if (p->attempts > n->cfg.retries_max) {
+        if (p->give_up_at != 0 ? n->now >= p->give_up_at : p->attempts > n->cfg.retries_max) {
             n->ctr.requests_timed_out++;
             finish(n, p, RF_ENOLEADER, NULL, 0);
             i--;

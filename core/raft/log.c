@@ -27,7 +27,7 @@ void rf_rft_log_free(raft_log *l)
 
 static int log_grow_ents(raft_log *l)
 {
-    size_t ncap = l->cap ? l->cap * 2 : 64;
+    size_t ncap = l->cap ? l->cap * 2 : 16;
     log_ent *ne = rf_rft_alloc(l->a, ncap * sizeof(*ne));
     if (!ne)
         return RF_ENOMEM;
@@ -54,7 +54,7 @@ static int log_grow_data(raft_log *l, size_t len)
         l->buf_base = l->data_head;
         return RF_OK;
     }
-    size_t ncap = l->buf_cap ? l->buf_cap : 4096;
+    size_t ncap = l->buf_cap ? l->buf_cap : 256;
     while (ncap < 2 * (live + len))
         ncap *= 2;
     uint8_t *nb = rf_rft_alloc(l->a, ncap);

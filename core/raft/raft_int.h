@@ -10,7 +10,7 @@
 #include "base/rf_err.h"
 #include "raft/raft.h"
 
-#define RAFT_INFLIGHT_MAX 64u  /* cap on cfg.inflight_max */
+#define RAFT_INFLIGHT_MAX 32u  /* cap on cfg.inflight_max */
 #define RAFT_ROUNDS_KEPT 64u   /* heartbeat rounds whose send time is remembered */
 #define RAFT_IDLE_BATCHES 64u  /* batches without applying before buffers are freed */
 
@@ -250,8 +250,6 @@ struct rf_raft {
     uint8_t *read_buf;
     size_t read_buf_cap, read_buf_len;
     uint64_t round_fresh; /* a round whose heartbeats have not left yet */
-    uint64_t conf_request; /* request id of the uncommitted config change */
-    uint64_t conf_request_index;
 
     /* durability */
     uint64_t write_seq;

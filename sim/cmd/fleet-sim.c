@@ -20,10 +20,13 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: fleet-sim COMMAND [options]\n"
                "commands:\n"
-               "  schedule --seed N [--members M] [--verbose]\n"
+               "  schedule --seed N [--members M] [--verbose] [--history PATH.jsonl]\n"
                "      runs one seeded random fault schedule against a Raft group of M members\n"
                "      (3..7; drawn from the seed when omitted) and checks safety after every\n"
                "      step and liveness after the heal\n"
+               "  schedules --from N --count K [--members M]\n"
+               "      runs the schedules of seeds N..N+K-1 and prints each violation with its\n"
+               "      replay command, then a summary\n"
                "exit: 0 ok, 1 a check failed, 2 usage error\n");
 }
 
@@ -44,6 +47,7 @@ static int cmd_schedule(int argc, char **argv)
 {
     rf_sim_schedule_opts o = {0};
     bool have_seed = false;
+    const char *history = NULL;
     for (int i = 0; i < argc; i++) {
         uint64_t v;
         if (strcmp(argv[i], "--seed") == 0 && i + 1 < argc && parse_u64(argv[i + 1], &v) == RF_OK) {
@@ -57,6 +61,8 @@ static int cmd_schedule(int argc, char **argv)
             i++;
         } else if (strcmp(argv[i], "--verbose") == 0) {
             o.log = stdout;
+        } else if (strcmp(argv[i], "--history") == 0 && i + 1 < argc) {
+            history = argv[++i];
         } else {
             fprintf(stderr, "fleet-sim schedule: bad argument '%s'\n", argv[i]);
             usage(stderr);
@@ -68,10 +74,19 @@ static int cmd_schedule(int argc, char **argv)
         usage(stderr);
         return EXIT_USAGE;
     }
+    if (history != NULL) {
+        o.history = fopen(history, "w");
+        if (o.history == NULL) {
+            fprintf(stderr, "fleet-sim schedule: cannot write %s: %s\n", history, strerror(errno));
+            return EXIT_USAGE;
+        }
+    }
     rf_sim_schedule_result r;
     int rc = rf_sim_schedule_run(&o, &r);
+    if (o.history != NULL && fclose(o.history) != 0 && rc == RF_OK)
+        rc = RF_EIO;
     if (rc != RF_OK) {
-        fprintf(stderr, "fleet-sim schedule: cannot build the cluster: %s\n", rf_strerror(rc));
+        fprintf(stderr, "fleet-sim schedule: %s\n", rf_strerror(rc));
         return EXIT_USAGE;
     }
     printf("schedule seed %" PRIu64 " members %u: %" PRIu64 " events, %" PRIu64
@@ -92,6 +107,57 @@ static int cmd_schedule(int argc, char **argv)
     return EXIT_VIOLATION;
 }
 
+static int cmd_schedules(int argc, char **argv)
+{
+    uint64_t from = 0, count = 0, members = 0;
+    bool have_from = false, have_count = false;
+    for (int i = 0; i < argc; i++) {
+        uint64_t v;
+        bool has_value = i + 1 < argc && parse_u64(argv[i + 1], &v) == RF_OK;
+        if (strcmp(argv[i], "--from") == 0 && has_value) {
+            from = v;
+            have_from = true;
+        } else if (strcmp(argv[i], "--count") == 0 && has_value && v > 0) {
+            count = v;
+            have_count = true;
+        } else if (strcmp(argv[i], "--members") == 0 && has_value &&
+                   v >= RF_SIM_SCHEDULE_MEMBERS_MIN && v <= RF_SIM_SCHEDULE_MEMBERS_MAX) {
+            members = v;
+        } else {
+            fprintf(stderr, "fleet-sim schedules: bad argument '%s'\n", argv[i]);
+            usage(stderr);
+            return EXIT_USAGE;
+        }
+        i++;
+    }
+    if (!have_from || !have_count) {
+        fprintf(stderr, "fleet-sim schedules: --from N and --count K are required\n");
+        return EXIT_USAGE;
+    }
+    uint64_t violations = 0, events = 0;
+    for (uint64_t seed = from; seed - from < count; seed++) {
+        rf_sim_schedule_opts o = {.seed = seed, .members = (uint32_t)members};
+        rf_sim_schedule_result r;
+        int rc = rf_sim_schedule_run(&o, &r);
+        if (rc != RF_OK) {
+            fprintf(stderr, "fleet-sim schedules: seed %" PRIu64 ": %s\n", seed, rf_strerror(rc));
+            return EXIT_USAGE;
+        }
+        events += r.events;
+        if (r.violations == 0)
+            continue;
+        violations++;
+        printf("seed %" PRIu64 " members %u: VIOLATION at %" PRIu64 " ns: %s\n"
+               "  replay: build/bin/fleet-sim schedule --seed %" PRIu64 " --members %u --verbose\n",
+               seed, r.members, r.violation_ns, r.first.text, seed, r.members);
+        fflush(stdout);
+    }
+    printf("schedules: %" PRIu64 " ran (seeds %" PRIu64 "..%" PRIu64 "), %" PRIu64
+           " violations, %" PRIu64 " events\n",
+           count, from, from + count - 1, violations, events);
+    return violations == 0 ? EXIT_OK : EXIT_VIOLATION;
+}
+
 typedef struct command {
     const char *name;
     int (*run)(int argc, char **argv);
@@ -99,6 +165,7 @@ typedef struct command {
 
 static const command commands[] = {
     {"schedule", cmd_schedule},
+    {"schedules", cmd_schedules},
 };
 
 int main(int argc, char **argv)

@@ -41,6 +41,36 @@ START_TEST(test_fleet_sim_verbose_prints_the_event_log)
 }
 END_TEST
 
+START_TEST(test_fleet_sim_schedule_writes_the_client_history_as_json_lines)
+{
+    char a[4096];
+    const char *build = getenv("RF_BUILD");
+    char path[256], args[512];
+    snprintf(path, sizeof(path), "%s/tests/schedule_history_test.jsonl", build ? build : "build");
+    snprintf(args, sizeof(args), "schedule --seed 3 --members 3 --history %s", path);
+    ck_assert_int_eq(fleet_sim(args, a, sizeof(a)), 0);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    char line[512];
+    ck_assert_ptr_nonnull(fgets(line, sizeof(line), f));
+    ck_assert_ptr_nonnull(strstr(line, "{\"group\":\"g1\",\"client\":"));
+    ck_assert_ptr_nonnull(strstr(line, "\"call_ns\":"));
+    fclose(f);
+    remove(path);
+    ck_assert_int_eq(fleet_sim("schedule --seed 3 --history /nonexistent/dir/h.jsonl", a, sizeof(a)), 2);
+}
+END_TEST
+
+START_TEST(test_fleet_sim_schedules_runs_a_range_of_seeds)
+{
+    char a[4096];
+    ck_assert_int_eq(fleet_sim("schedules --from 40 --count 5", a, sizeof(a)), 0);
+    ck_assert_ptr_nonnull(strstr(a, "schedules: 5 ran (seeds 40..44), 0 violations"));
+    ck_assert_int_eq(fleet_sim("schedules --from 40", a, sizeof(a)), 2);
+    ck_assert_int_eq(fleet_sim("schedules --from 40 --count 0", a, sizeof(a)), 2);
+}
+END_TEST
+
 START_TEST(test_fleet_sim_usage_errors_exit_2)
 {
     char a[4096];
@@ -64,6 +94,8 @@ Suite *fleet_sim_cmd_suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_fleet_sim_schedule_runs_a_seed_and_prints_its_trace_hash);
     tcase_add_test(tc, test_fleet_sim_verbose_prints_the_event_log);
+    tcase_add_test(tc, test_fleet_sim_schedule_writes_the_client_history_as_json_lines);
+    tcase_add_test(tc, test_fleet_sim_schedules_runs_a_range_of_seeds);
     tcase_add_test(tc, test_fleet_sim_usage_errors_exit_2);
     suite_add_tcase(s, tc);
     return s;

@@ -112,6 +112,30 @@ START_TEST(test_net_isolate_and_zone_cut)
 }
 END_TEST
 
+START_TEST(test_net_healing_one_cut_keeps_an_overlapping_one)
+{
+    rf_sim_net net;
+    rf_sim_net_config cfg = {.latency_ns_base = 10};
+    net_setup(&net, 3, &cfg);
+    uint32_t a = rf_sim_net_isolate(&net, 0);
+    uint32_t b = rf_sim_net_partition(&net, 0x3, 0x4);
+    ck_assert_uint_ne(a, RF_SIM_CUT_NONE);
+    ck_assert_uint_ne(b, RF_SIM_CUT_NONE);
+    ck_assert(rf_sim_net_is_cut(&net, 0, 2, 0));
+    rf_sim_net_heal_cut(&net, a);
+    ck_assert(rf_sim_net_is_cut(&net, 0, 2, 0)); /* b still cuts it */
+    ck_assert(!rf_sim_net_is_cut(&net, 0, 1, 0));
+    rf_sim_net_heal_cut(&net, b);
+    rf_sim_net_heal_cut(&net, b);
+    ck_assert(!rf_sim_net_is_cut(&net, 0, 2, 0));
+    ck_assert(!rf_sim_net_faulty(&net, 0));
+    for (uint32_t i = 0; i < RF_SIM_CUTS_MAX; i++)
+        ck_assert_uint_ne(rf_sim_net_cut_oneway(&net, 0x1, 0x2), RF_SIM_CUT_NONE);
+    ck_assert_uint_eq(rf_sim_net_cut_oneway(&net, 0x1, 0x2), RF_SIM_CUT_NONE);
+    rf_sim_engine_close(&eng);
+}
+END_TEST
+
 START_TEST(test_net_zone_names_map_to_zones_that_can_be_cut)
 {
     rf_sim_net net;
@@ -141,6 +165,7 @@ START_TEST(test_net_flap_alternates_and_clog_delays_until_unclogged)
     rf_sim_net net;
     rf_sim_net_config cfg = {.latency_ns_base = 10};
     net_setup(&net, 2, &cfg);
+    ck_assert_int_eq(rf_sim_net_flap(&net, 0x1, 0x2, 100, 1, 1000), RF_EINVAL);
     ck_assert_int_eq(rf_sim_net_flap(&net, 0x1, 0x2, 100, 100, 1000), RF_OK);
     ck_assert(!rf_sim_net_is_cut(&net, 0, 1, 50));
     ck_assert(rf_sim_net_is_cut(&net, 0, 1, 120));
@@ -168,6 +193,7 @@ Suite *sim_net_suite(void)
     tcase_add_test(tc, test_net_partition_cuts_both_ways_between_sets_only);
     tcase_add_test(tc, test_net_oneway_cut_drops_one_direction);
     tcase_add_test(tc, test_net_isolate_and_zone_cut);
+    tcase_add_test(tc, test_net_healing_one_cut_keeps_an_overlapping_one);
     tcase_add_test(tc, test_net_zone_names_map_to_zones_that_can_be_cut);
     tcase_add_test(tc, test_net_flap_alternates_and_clog_delays_until_unclogged);
     suite_add_tcase(s, tc);

@@ -345,6 +345,51 @@ START_TEST(test_node_random_partitions_keep_groups_safe_and_converging)
 }
 END_TEST
 
+/* A group removed while commands to it are in flight: every command gets
+ * exactly one reply (ok before the removal, no_leader after), every node
+ * stops its member, and the name can be reused for a fresh group. */
+START_TEST(test_node_group_removed_under_load_is_cleaned_everywhere)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new(3, 37);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 2, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    uint64_t reqs[30];
+    for (int i = 0; i < 30; i++) {
+        reqs[i] = rf_sim_fleet_command(f, (uint32_t)i % 3, "consensus1", "inc");
+        if (i == 15)
+            ck_assert_uint_ne(rf_sim_fleet_remove_group(f, 1, "consensus1"), 0);
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + MS);
+    }
+    uint32_t ok = 0, no_leader = 0;
+    for (int i = 0; i < 30; i++) {
+        int st = wait_status(f, reqs[i], NULL);
+        ok += st == RF_OK;
+        no_leader += st == RF_ENOLEADER;
+        ck_assert(st == RF_OK || st == RF_ENOLEADER);
+    }
+    ck_assert_uint_gt(ok, 0);
+    ck_assert_uint_gt(no_leader, 0);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, i), gid));
+    ck_assert_uint_eq(rf_meta_removed_count(rf_sim_fleet_meta(f)), 0);
+    /* The name again: a new group, new id, fresh state. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 2, "consensus1", 3, "int"), NULL),
+                     RF_OK);
+    ck_assert_uint_gt(rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id, gid);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 0, "consensus1", "get"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    /* The other group never noticed. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "consensus2", "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_faults_suite(void)
 {
     Suite *s = suite_create("fleet_node_faults");
@@ -357,6 +402,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
     tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);
+    tcase_add_test(tc, test_node_group_removed_under_load_is_cleaned_everywhere);
     suite_add_tcase(s, tc);
     return s;
 }

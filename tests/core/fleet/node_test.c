@@ -169,6 +169,20 @@ START_TEST(test_node_deactivate_drains_the_node_then_it_leaves)
     ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 3);
     for (uint64_t g = RF_META_FIRST_GROUP_ID; g < RF_META_FIRST_GROUP_ID + 5; g++)
         ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, 2), g));
+    /* Leadership left before membership: every removal of n3 from a group
+     * was reported by that group's leader on another node. */
+    uint64_t n_obs = 0, removals = 0;
+    const rf_sim_fleet_obs *obs = rf_sim_fleet_observations(f, &n_obs);
+    ck_assert_uint_le(n_obs, RF_SIM_FLEET_OBS_MAX);
+    for (uint64_t i = 0; i < n_obs; i++) {
+        if (obs[i].obs.kind != RF_NODE_OBS_MEMBER_REMOVED || obs[i].obs.node_id != 3 ||
+            obs[i].obs.group_id == RF_META_GROUP_ID)
+            continue;
+        removals++;
+        ck_assert_uint_ne(obs[i].node, 2);
+        ck_assert_uint_eq(obs[i].obs.reason, RF_NODE_REASON_DRAIN);
+    }
+    ck_assert_uint_gt(removals, 0);
     /* Data survived the moves. */
     ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, "consensus2", "get"), text), RF_OK);
     ck_assert_str_eq(text, "7");
