@@ -62,6 +62,7 @@ static void node_start(node *n, const char *name, const char *secret, uint16_t j
     }
     if (inflight_max)
         cfg.client_inflight_max = inflight_max;
+    cfg.rebalance_ms = 200;
     cfg.reconnect_ms_min = 50;
     cfg.reconnect_ms_max = 200;
     char err[256];
