@@ -1,0 +1,519 @@
+/* server_client: fleetd's RESP client connections: bounded reads, pipelined requests, in-order replies. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_assert.h"
+#include "base/rf_err.h"
+#include "fleet/rf_meta.h"
+#include "prod/log.h"
+#include "prod/server_int.h"
+
+typedef struct srv_write {
+    uv_write_t req;
+    size_t len;
+    uint8_t bytes[];
+} srv_write;
+
+static void client_process(srv_client *c);
+
+static void on_client_closed(uv_handle_t *h)
+{
+    srv_client *c = h->data;
+    rf_server *s = c->srv;
+    /* Requests still waiting for the node lose their client. */
+    for (srv_reply *r = c->head; r != NULL;) {
+        srv_reply *next = r->next;
+        if (!r->done) {
+            srv_pending *p = &s->pending[r->request_id % SRV_PENDING_MAX];
+            if (p->request_id == r->request_id)
+                memset(p, 0, sizeof *p);
+        }
+        free(r->bytes);
+        free(r);
+        r = next;
+    }
+    rf_resp_parser_close(&c->parser);
+    rf_resp_out_close(&c->out);
+    rf_client_close(&c->session);
+    free(c->rbuf);
+    free(c);
+}
+
+static void client_close(srv_client *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    rf_server *s = c->srv;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->n_clients--;
+    s->stats.clients_closed++;
+    if (c->resume) {
+        c->resume = false;
+        s->n_resume--;
+    }
+    uv_close((uv_handle_t *)&c->tcp, on_client_closed);
+}
+
+static void on_written(uv_write_t *req, int status)
+{
+    srv_write *w = (srv_write *)req;
+    srv_client *c = req->data;
+    free(w);
+    if (status < 0 && !c->closing)
+        client_close(c);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+    srv_client *c = req->data;
+    (void)status;
+    free(req);
+    client_close(c);
+}
+
+static void client_write(srv_client *c, const uint8_t *bytes, size_t len)
+{
+    if (len == 0 || c->closing)
+        return;
+    srv_write *w = malloc(sizeof *w + len);
+    if (w == NULL) {
+        client_close(c);
+        return;
+    }
+    memcpy(w->bytes, bytes, len);
+    w->len = len;
+    w->req.data = c;
+    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(w);
+        client_close(c);
+    }
+}
+
+/* Sends what is ready, in request order: the current replies, then the
+ * queue's head while its replies are done. */
+static void client_flush(srv_client *c)
+{
+    if (c->closing)
+        return;
+    client_write(c, c->out.buf, c->out.len);
+    rf_resp_out_reset(&c->out);
+    while (c->head != NULL && c->head->done) {
+        srv_reply *r = c->head;
+        client_write(c, r->bytes, r->len);
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        free(r->bytes);
+        free(r);
+    }
+    if (c->closing)
+        return;
+    /* A client that does not read its replies may not hold unbounded memory. */
+    if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > RF_RESP_OUT_BYTES_MAX) {
+        rf_log_warn("client %s: over %u bytes of unread replies, closing", c->addr,
+                    RF_RESP_OUT_BYTES_MAX);
+        client_close(c);
+        return;
+    }
+    if (c->close_after_flush && c->head == NULL) {
+        uv_shutdown_t *req = malloc(sizeof *req);
+        if (req == NULL || (req->data = c, uv_shutdown(req, (uv_stream_t *)&c->tcp, on_shutdown)) != 0) {
+            free(req);
+            client_close(c);
+        }
+        c->close_after_flush = false;
+        c->reading = false;
+    }
+}
+
+static srv_reply *reply_append(srv_client *c)
+{
+    srv_reply *r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    if (c->tail)
+        c->tail->next = r;
+    else
+        c->head = r;
+    c->tail = r;
+    return r;
+}
+
+/* Replies written to c->out since mark go behind the queued ones. */
+static void keep_order(srv_client *c, size_t mark)
+{
+    if (c->head == NULL || c->out.len == mark)
+        return;
+    srv_reply *r = reply_append(c);
+    uint8_t *bytes = r ? malloc(c->out.len - mark) : NULL;
+    if (bytes == NULL) {
+        if (r != NULL)
+            r->done = true; /* freed with the client */
+        client_close(c);
+        return;
+    }
+    memcpy(bytes, c->out.buf + mark, c->out.len - mark);
+    r->bytes = bytes;
+    r->len = c->out.len - mark;
+    r->done = true;
+    c->out.len = mark;
+}
+
+static void write_views(rf_server *s, const rf_fleet_req *req, rf_resp_out *o);
+
+/* A FLEET.* request: views answer at once, the rest goes to the node. */
+static void client_fleet(srv_client *c, const rf_fleet_req *req)
+{
+    rf_server *s = c->srv;
+    if (req->id == RF_CMD_FLEET_GROUPS || req->id == RF_CMD_FLEET_NODES ||
+        req->id == RF_CMD_FLEET_LEADER || req->id == RF_CMD_FLEET_STATUS) {
+        write_views(s, req, &c->out);
+        return;
+    }
+    uint64_t id = s->next_request_id++;
+    srv_pending *p = &s->pending[id % SRV_PENDING_MAX];
+    if (p->request_id != 0) {
+        rf_resp_error(&c->out, "BUSY too many requests in flight on this node");
+        return;
+    }
+    srv_reply *r = reply_append(c);
+    if (r == NULL) {
+        rf_resp_error(&c->out, "ERR out of memory");
+        return;
+    }
+    r->request_id = id;
+    p->request_id = id;
+    p->client = c;
+    p->reply = r;
+    p->kind = req->id;
+    c->inflight++;
+    switch (req->id) {
+    case RF_CMD_FLEET_ADD:
+        rf_node_add_group(s->node, id, req->name, req->replicas, req->model);
+        break;
+    case RF_CMD_FLEET_REMOVE:
+        rf_node_remove_group(s->node, id, req->name);
+        break;
+    case RF_CMD_FLEET_CMD:
+        rf_node_command(s->node, id, req->name, req->payload, req->payload_len);
+        break;
+    case RF_CMD_FLEET_QUERY:
+        rf_node_query(s->node, id, req->name, req->payload, req->payload_len);
+        break;
+    case RF_CMD_FLEET_ACTIVATE:
+        rf_node_activate(s->node, id, req->name, s->n_book > 0 ? s->book[0].id : 0);
+        break;
+    case RF_CMD_FLEET_DEACTIVATE:
+        rf_node_deactivate(s->node, id);
+        break;
+    default:
+        UNREACHABLE();
+    }
+    /* Either way a reply comes through rf_node_ready (an immediate refusal too). */
+}
+
+static void client_process(srv_client *c)
+{
+    rf_server *s = c->srv;
+    while (!c->closing && !c->close_after_flush && c->inflight < s->cfg.client_inflight_max) {
+        rf_resp_cmd cmd;
+        int r = rf_resp_next(&c->parser, &cmd);
+        if (r == 0)
+            break;
+        if (r < 0) {
+            s->stats.client_protocol_errors++;
+            rf_log_info("client %s: %s, closing", c->addr, c->parser.reason);
+            size_t mark = c->out.len;
+            rf_resp_errorf(&c->out, "ERR %s", c->parser.reason);
+            keep_order(c, mark);
+            c->close_after_flush = true;
+            break;
+        }
+        size_t mark = c->out.len;
+        rf_fleet_req req;
+        rf_client_action a = rf_client_handle(&c->session, &cmd, &c->out, &req);
+        if (a == RF_CLIENT_FLEET)
+            client_fleet(c, &req);
+        keep_order(c, mark);
+        if (a == RF_CLIENT_CLOSE)
+            c->close_after_flush = true;
+    }
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    srv_client *c = h->data;
+    (void)suggested;
+    *buf = uv_buf_init((char *)c->rbuf, SRV_READ_BYTES);
+}
+
+/* Feeds bytes, processing requests as the parser fills; returns how many
+ * were taken (fewer when the client has too many requests in flight). */
+static size_t client_take(srv_client *c, const uint8_t *p, size_t n)
+{
+    size_t off = 0;
+    while (off < n && !c->closing && !c->close_after_flush) {
+        size_t took = rf_resp_feed(&c->parser, p + off, n - off);
+        off += took;
+        client_process(c);
+        if (took == 0 && (c->parser.error == 0))
+            break; /* parser full of requests waiting for room in flight */
+        if (c->parser.error)
+            break;
+    }
+    return off;
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    srv_client *c = st->data;
+    (void)buf;
+    if (nread < 0) {
+        client_close(c);
+        return;
+    }
+    size_t took = client_take(c, c->rbuf, (size_t)nread);
+    if (took < (size_t)nread && !c->closing && !c->close_after_flush) {
+        /* Back-pressure: stop reading; the rest waits in rbuf's head. */
+        memmove(c->rbuf, c->rbuf + took, (size_t)nread - took);
+        c->stash = (size_t)nread - took;
+        c->srv->stats.client_read_pauses++;
+        uv_read_stop(st);
+        c->reading = false;
+    }
+    client_flush(c);
+    srv_drain(c->srv);
+}
+
+/* Takes up requests left waiting for room in flight: those the parser
+ * holds, then the bytes stashed when reading stopped. Called after
+ * rf_node_advance only (it sends requests to the node). */
+static void client_resume(srv_client *c)
+{
+    if (c->closing || c->close_after_flush)
+        return;
+    client_process(c);
+    if (c->stash) {
+        size_t took = client_take(c, c->rbuf, c->stash);
+        memmove(c->rbuf, c->rbuf + took, c->stash - took);
+        c->stash -= took;
+    }
+    if (!c->reading && c->stash == 0 && !c->closing &&
+        c->inflight < c->srv->cfg.client_inflight_max)
+        c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+    client_flush(c);
+}
+
+void srv_client_resume_pending(rf_server *s)
+{
+    for (srv_client *c = s->clients; c != NULL && s->n_resume > 0;) {
+        srv_client *next = c->next;
+        if (c->resume) {
+            c->resume = false;
+            s->n_resume--;
+            client_resume(c);
+        }
+        c = next;
+    }
+}
+
+void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
+{
+    srv_pending *p = &s->pending[nr->request_id % SRV_PENDING_MAX];
+    if (p->request_id != nr->request_id || p->client == NULL)
+        return; /* its client is gone */
+    srv_client *c = p->client;
+    srv_reply *r = p->reply;
+    rf_resp_out o;
+    rf_resp_out_init(&o);
+    bool data_reply = p->kind == RF_CMD_FLEET_CMD || p->kind == RF_CMD_FLEET_QUERY;
+    if (nr->status == RF_OK && !data_reply)
+        rf_resp_simple(&o, "OK");
+    else
+        rf_client_reply_status(&o, nr->status, nr->data, nr->len);
+    memset(p, 0, sizeof *p);
+    r->bytes = o.buf; /* ownership moves to the reply */
+    r->len = o.len;
+    r->done = true;
+    ASSERT(c->inflight > 0);
+    c->inflight--;
+    client_flush(c);
+    /* Waiting requests go to the node after rf_node_advance (srv_drain). */
+    if (!c->resume && !c->closing) {
+        c->resume = true;
+        s->n_resume++;
+    }
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    rf_server *s = server->data;
+    if (status < 0)
+        return;
+    srv_client *c = calloc(1, sizeof *c);
+    if (c == NULL || (c->rbuf = malloc(SRV_READ_BYTES)) == NULL) {
+        free(c);
+        return; /* the connection stays in the backlog until memory returns */
+    }
+    c->srv = s;
+    uv_tcp_init(&s->loop, &c->tcp);
+    c->tcp.data = c;
+    rf_resp_parser_init(&c->parser);
+    rf_resp_out_init(&c->out);
+    rf_client_init(&c->session, &s->client_cfg, ++s->next_client_id);
+    c->next = s->clients;
+    if (s->clients)
+        s->clients->prev = c;
+    s->clients = c;
+    s->n_clients++;
+    s->stats.clients_accepted++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        client_close(c);
+        return;
+    }
+    srv_sockname(&c->tcp, true, c->addr, sizeof c->addr);
+    if (s->stopping || s->n_clients > s->cfg.clients_max) {
+        rf_log_warn("client %s refused: %u connections already", c->addr, s->n_clients - 1);
+        client_close(c);
+        return;
+    }
+    uv_tcp_nodelay(&c->tcp, 1);
+    c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
+}
+
+int srv_bind(uv_tcp_t *t, const rf_addr *a, uv_connection_cb cb, uint16_t *port, char *err,
+             size_t cap)
+{
+    struct sockaddr_storage ss;
+    int rc = strchr(a->host, ':') ? uv_ip6_addr(a->host, a->port, (struct sockaddr_in6 *)&ss)
+                                  : uv_ip4_addr(a->host, a->port, (struct sockaddr_in *)&ss);
+    if (rc == 0)
+        rc = uv_tcp_bind(t, (const struct sockaddr *)&ss, 0);
+    if (rc == 0)
+        rc = uv_listen((uv_stream_t *)t, 511, cb);
+    if (rc != 0) {
+        snprintf(err, cap, "cannot listen on %s:%u: %s", a->host, (unsigned)a->port,
+                 uv_strerror(rc));
+        return RF_EIO;
+    }
+    char name[64];
+    srv_sockname(t, false, name, sizeof name);
+    const char *colon = strrchr(name, ':');
+    *port = (uint16_t)atoi(colon ? colon + 1 : "0");
+    return RF_OK;
+}
+
+int srv_client_listen(rf_server *s, char *err, size_t cap)
+{
+    s->client_listen.data = s;
+    return srv_bind(&s->client_listen, &s->cfg.client, on_connection, &s->client_port, err, cap);
+}
+
+void srv_client_close_all(rf_server *s)
+{
+    while (s->clients != NULL)
+        client_close(s->clients);
+}
+
+/* ---- the views that need no request ---- */
+
+static const char *node_name(const rf_meta *m, uint64_t id)
+{
+    const rf_meta_node *n = m ? rf_meta_node_by_id(m, id) : NULL;
+    return n ? n->name : NULL;
+}
+
+static void write_status(rf_server *s, const char *group, rf_resp_out *o)
+{
+    const rf_meta *m = rf_node_meta(s->node);
+    if (group == NULL) {
+        uint64_t ids[1];
+        rf_resp_array(o, 10);
+        rf_resp_bulk_str(o, "node");
+        rf_resp_bulk_str(o, s->cfg.name);
+        rf_resp_bulk_str(o, "active");
+        rf_resp_int(o, rf_node_is_active(s->node));
+        rf_resp_bulk_str(o, "groups_hosted");
+        rf_resp_int(o, (int64_t)rf_node_group_count(s->node));
+        rf_resp_bulk_str(o, "groups_leaderless");
+        rf_resp_int(o, (int64_t)rf_node_leaderless(s->node, ids, 0));
+        rf_resp_bulk_str(o, "peers_connected");
+        rf_resp_int(o, (int64_t)s->n_peers);
+        return;
+    }
+    rf_node_status st;
+    int rc = rf_node_status_get(s->node, group, &st);
+    if (rc != RF_OK) {
+        rf_client_reply_status(o, rc, NULL, 0);
+        return;
+    }
+    const char *leader = node_name(m, st.leader);
+    const char *desired = node_name(m, st.desired_leader);
+    uint32_t voters = st.hosted ? rf_membership_voters(&st.membership) : 0;
+    rf_resp_array(o, 16);
+    rf_resp_bulk_str(o, "group_id");
+    rf_resp_int(o, (int64_t)st.group_id);
+    rf_resp_bulk_str(o, "replicas");
+    rf_resp_int(o, st.replicas);
+    rf_resp_bulk_str(o, "leader");
+    if (leader)
+        rf_resp_bulk_str(o, leader);
+    else
+        rf_resp_null(o);
+    rf_resp_bulk_str(o, "term");
+    rf_resp_int(o, (int64_t)st.term);
+    rf_resp_bulk_str(o, "desired_leader");
+    if (desired)
+        rf_resp_bulk_str(o, desired);
+    else
+        rf_resp_null(o);
+    rf_resp_bulk_str(o, "hosted");
+    rf_resp_int(o, st.hosted);
+    rf_resp_bulk_str(o, "commit_index");
+    rf_resp_int(o, (int64_t)st.commit_index);
+    rf_resp_bulk_str(o, "voters"); /* in the local member's view, 0 when not hosted */
+    rf_resp_int(o, voters);
+}
+
+static void write_views(rf_server *s, const rf_fleet_req *req, rf_resp_out *o)
+{
+    const rf_meta *m = rf_node_meta(s->node);
+    if (req->id == RF_CMD_FLEET_GROUPS) {
+        size_t n = m ? rf_meta_group_count(m) : 0;
+        rf_resp_array(o, (uint32_t)n);
+        for (size_t i = 0; i < n; i++) {
+            const rf_meta_group *g = rf_meta_group_at(m, i);
+            rf_resp_array(o, 3);
+            rf_resp_bulk_str(o, g->name);
+            rf_resp_int(o, g->replicas);
+            rf_resp_bulk_str(o, g->model);
+        }
+    } else if (req->id == RF_CMD_FLEET_NODES) {
+        size_t n = m ? rf_meta_node_count(m) : 0;
+        rf_resp_array(o, (uint32_t)n);
+        for (size_t i = 0; i < n; i++) {
+            const rf_meta_node *nd = rf_meta_node_at(m, i);
+            rf_resp_array(o, 4);
+            rf_resp_bulk_str(o, nd->name);
+            rf_resp_bulk_str(o, nd->zone);
+            rf_resp_bulk_str(o, nd->state == RF_META_NODE_ACTIVE ? "active" : "deactivating");
+            rf_resp_int(o, (int64_t)nd->id);
+        }
+    } else if (req->id == RF_CMD_FLEET_LEADER) {
+        const char *name = node_name(m, rf_node_whereis_leader(s->node, req->name, NULL));
+        if (name)
+            rf_resp_bulk_str(o, name);
+        else
+            rf_resp_null(o);
+    } else {
+        write_status(s, req->name, o);
+    }
+}

@@ -1,0 +1,294 @@
+/* prod_bench: 3 fleetd on loopback with fsync on, redis-benchmark FLEET.CMD inc over 64 groups of 3 replicas. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "prod/ctl.h"
+
+#define NODES 3
+#define GROUPS 64
+#define REQUESTS 100000
+#define WAIT_MS_MAX 60000
+
+static pid_t pids[NODES];
+static int client_port[NODES];
+static char dir[64];
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* One request to a node's client port; *out holds the reply (free it).
+ * Returns 0, or -1 when the node cannot be reached. */
+static int call(int port, int argc, const char *const *argv, rf_ctl_reply *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    char req[512];
+    size_t n = rf_ctl_request(req, sizeof req, argc, argv);
+    static uint8_t buf[1 << 16];
+    size_t len = 0;
+    int rc = -1;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && send(fd, req, n, 0) == (ssize_t)n) {
+        for (;;) {
+            long used = rf_ctl_parse(buf, len, out);
+            if (used != 0) {
+                rc = used > 0 ? 0 : -1;
+                break;
+            }
+            ssize_t got = recv(fd, buf + len, sizeof buf - len, 0);
+            if (got <= 0)
+                break;
+            len += (size_t)got;
+        }
+    }
+    close(fd);
+    return rc;
+}
+
+static void start_node(int i, const char *bin, int peer_base)
+{
+    char name[8], zone[8], listen[32], client[32], data[96], secret[96], join[32], rb[] = "500";
+    snprintf(name, sizeof name, "n%d", i + 1);
+    snprintf(zone, sizeof zone, "zone%d", i + 1);
+    snprintf(listen, sizeof listen, "127.0.0.1:%d", peer_base + i);
+    snprintf(client, sizeof client, "127.0.0.1:%d", client_port[i]);
+    snprintf(data, sizeof data, "%s/d%d", dir, i + 1);
+    snprintf(secret, sizeof secret, "%s/secret", dir);
+    snprintf(join, sizeof join, "127.0.0.1:%d", peer_base);
+    pids[i] = fork();
+    if (pids[i] == 0) {
+        if (freopen("/dev/null", "w", stderr) == NULL)
+            _exit(126);
+        char *args[] = {(char *)bin, "--name", name, "--zone", zone, "--listen", listen,
+                        "--client", client, "--data-dir", data, "--secret-file", secret,
+                        "--rebalance-ms", rb, "--log-level", "warn",
+                        i ? "--join" : NULL, join, NULL};
+        execv(bin, args);
+        _exit(127);
+    }
+}
+
+static void stop_all(void)
+{
+    for (int i = 0; i < NODES; i++) {
+        if (pids[i] > 0) {
+            kill(pids[i], SIGTERM);
+            waitpid(pids[i], NULL, 0);
+        }
+    }
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "prod_bench: could not remove %s\n", dir);
+}
+
+static int fail(const char *why)
+{
+    fprintf(stderr, "prod_bench: %s; no figure measured\n", why);
+    stop_all();
+    return 0;
+}
+
+static int node_count(int port)
+{
+    rf_ctl_reply r;
+    const char *argv[] = {"FLEET.NODES"};
+    if (call(port, 1, argv, &r) != 0)
+        return -1;
+    int n = r.kind == RF_CTL_ARRAY ? (int)r.n : -1;
+    rf_ctl_reply_free(&r);
+    return n;
+}
+
+/* The most voters any node sees in group g's membership. */
+static int voters(const char *g)
+{
+    int best = 0;
+    for (int i = 0; i < NODES; i++) {
+        rf_ctl_reply r;
+        const char *argv[] = {"FLEET.STATUS", g};
+        if (call(client_port[i], 2, argv, &r) != 0)
+            continue;
+        for (int64_t k = 0; r.kind == RF_CTL_ARRAY && k + 1 < r.n; k += 2)
+            if (r.elems[k].str && strcmp(r.elems[k].str, "voters") == 0 && r.elems[k + 1].n > best)
+                best = (int)r.elems[k + 1].n;
+        rf_ctl_reply_free(&r);
+    }
+    return best;
+}
+
+static bool wait_for(bool (*ok)(void))
+{
+    long end = now_ms() + WAIT_MS_MAX;
+    while (now_ms() < end) {
+        if (ok())
+            return true;
+        sleep_ms(200);
+    }
+    return false;
+}
+
+static bool first_up(void) { return node_count(client_port[0]) == 1; }
+static bool all_up(void) { return node_count(client_port[0]) == NODES; }
+
+/* Adds every group in one pipelined burst (each reply waits for the new
+ * group's first leader, so one at a time would take a minute). */
+static bool groups_added(void)
+{
+    static char req[GROUPS * 96];
+    size_t n = 0;
+    for (int g = 0; g < GROUPS; g++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%012d", g);
+        const char *argv[] = {"FLEET.ADD", name, "3", "int"};
+        n += rf_ctl_request(req + n, sizeof req - n, 4, argv);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = {30, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)client_port[0]);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+              send(fd, req, n, 0) == (ssize_t)n;
+    static uint8_t buf[1 << 16];
+    size_t len = 0, off = 0;
+    for (int got = 0; ok && got < GROUPS;) {
+        rf_ctl_reply r;
+        long used = rf_ctl_parse(buf + off, len - off, &r);
+        if (used > 0) {
+            ok = r.kind == RF_CTL_SIMPLE ||
+                 (r.kind == RF_CTL_ERROR && strncmp(r.str, "already_added", 13) == 0);
+            rf_ctl_reply_free(&r);
+            off += (size_t)used;
+            got++;
+            continue;
+        }
+        ssize_t more = used < 0 ? -1 : recv(fd, buf + len, sizeof buf - len, 0);
+        ok = more > 0;
+        len += ok ? (size_t)more : 0;
+    }
+    close(fd);
+    return ok;
+}
+
+static bool groups_replicated(void)
+{
+    for (int g = 0; g < GROUPS; g++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%012d", g);
+        if (voters(name) < 3)
+            return false;
+    }
+    return true;
+}
+
+static long sum_values(void)
+{
+    long sum = 0;
+    for (int g = 0; g < GROUPS; g++) {
+        char name[16];
+        snprintf(name, sizeof name, "g%012d", g);
+        rf_ctl_reply r;
+        const char *argv[] = {"FLEET.QUERY", name, "get"};
+        if (call(client_port[0], 3, argv, &r) != 0 || r.kind != RF_CTL_BULK)
+            return -1;
+        sum += atol(r.str);
+        rf_ctl_reply_free(&r);
+    }
+    return sum;
+}
+
+int main(void)
+{
+    const char *build = getenv("RF_BUILD") ? getenv("RF_BUILD") : "build";
+    char bin[256];
+    snprintf(bin, sizeof bin, "%s/bin/fleetd", build);
+    if (system("command -v redis-benchmark >/dev/null 2>&1") != 0) {
+        fprintf(stderr, "prod_bench: redis-benchmark not installed (Debian redis-tools); "
+                        "prod.writes not measured\n");
+        return 0;
+    }
+    strcpy(dir, "/tmp/rf-prodbench-XXXXXX");
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    char path[128];
+    snprintf(path, sizeof path, "%s/secret", dir);
+    FILE *f = fopen(path, "w");
+    fputs("bench cluster secret, not for production\n", f);
+    fclose(f);
+    chmod(path, 0600);
+    int base = 21000 + (int)(getpid() % 2000) * 4;
+    for (int i = 0; i < NODES; i++)
+        client_port[i] = base + 10000 + i;
+    start_node(0, bin, base);
+    if (!wait_for(first_up))
+        return fail("the first node did not activate");
+    for (int i = 1; i < NODES; i++)
+        start_node(i, bin, base);
+    if (!wait_for(all_up))
+        return fail("the nodes did not all join");
+    if (!wait_for(groups_added))
+        return fail("the groups could not be added");
+    if (!wait_for(groups_replicated))
+        return fail("the groups did not reach 3 voters");
+
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "redis-benchmark -p %d -c 50 -P 16 -n %d -r %d --csv FLEET.CMD g__rand_int__ inc "
+             "2>/dev/null",
+             client_port[0], REQUESTS, GROUPS);
+    FILE *p = popen(cmd, "r");
+    char line[512];
+    double rps = 0, p50 = 0, p99 = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        char name[128];
+        double avg, mn, p95, mx;
+        if (sscanf(line, "\"%127[^\"]\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\",\"%lf\"",
+                   name, &rps, &avg, &mn, &p50, &p95, &p99, &mx) == 8)
+            break;
+    }
+    if (p)
+        pclose(p);
+    long sum = sum_values();
+    stop_all();
+    if (rps <= 0) {
+        fprintf(stderr, "prod_bench: redis-benchmark gave no figure\n");
+        return 0;
+    }
+    printf("bench prod.writes %.0f writes/s (3 fleetd on loopback, fsync on, %d groups x 3 "
+           "replicas, redis-benchmark -c 50 -P 16 via one node; target 200000; %ld incs applied of "
+           "%d sent)\n",
+           rps, GROUPS, sum, REQUESTS);
+    printf("bench prod.p50_ms %.3f ms (same run)\n", p50);
+    printf("bench prod.p99_ms %.3f ms (same run; target <= 10)\n", p99);
+    if (system("command -v etcd >/dev/null 2>&1") != 0)
+        fprintf(stderr, "prod_bench: etcd not installed (Debian etcd-server); etcd.writes not "
+                        "measured\n");
+    return 0;
+}
