@@ -13,7 +13,7 @@ DESTDIR ?=
 CC      ?= cc
 PKGS    := sqlite3 check libuv libgvc libcgraph libcrypto
 DEB_PKGS := build-essential pkg-config libsqlite3-dev sqlite3 check graphviz \
-            libgraphviz-dev libuv1-dev libssl-dev cppcheck chromium
+            libgraphviz-dev libuv1-dev libssl-dev cppcheck chromium redis-tools
 
 OPT      ?= -O2 -g
 SAN      ?=
