@@ -56,6 +56,8 @@ SUITES_INC  := $(BUILD)/tests/suites.inc
 
 .PHONY: all test demo bench asan lint deps check-deps install clean
 .DEFAULT_GOAL := all
+# Keep intermediate objects (benchmarks' .o files) between runs.
+.SECONDARY:
 
 all: check-deps $(ALL_LIBS) $(BINS) $(MODELS)
 
