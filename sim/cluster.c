@@ -253,6 +253,8 @@ static void observe(rf_sim_cluster *c, sim_node *n, const rf_ready *rd)
          * from that leader, so the per-term table must agree. */
         if (o->kind == RF_OBS_LEADER_ELECTED && o->node_id >= 1 && o->node_id <= c->cfg.nodes)
             rf_sim_check_leader(&c->check, (uint32_t)(o->node_id - 1), o->term);
+        c->stats.snapshots_taken += o->kind == RF_OBS_SNAPSHOT_TAKEN;
+        c->stats.snapshots_installed += o->kind == RF_OBS_SNAPSHOT_INSTALLED;
         if (o->kind == RF_OBS_SNAPSHOT_TAKEN ||
             o->kind == RF_OBS_LEADER_LOST)
             continue; /* frequent; the rest is worth a log line */

@@ -90,6 +90,7 @@ typedef struct rf_sim_cluster_stats {
     uint64_t crashes, restarts, torn_writes, writes_lost, pauses;
     uint64_t admin_ok, admin_failed;
     uint64_t leader_changes;
+    uint64_t snapshots_taken, snapshots_installed;
     uint64_t msgs_rejected; /* raft's count over every incarnation */
     uint64_t max_commit;
 } rf_sim_cluster_stats;

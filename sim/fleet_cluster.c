@@ -38,6 +38,7 @@ struct rf_sim_fleet {
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
     rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
+    rf_sim_fleet_hooks hooks;
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -104,6 +105,8 @@ static void record_reply(rf_sim_fleet *f, const rf_node_reply *r)
     if (n > 0)
         memcpy(fr->text, r->data, n);
     fr->text[n] = '\0';
+    if (f->hooks.reply != NULL)
+        f->hooks.reply(f->hooks.ctx, r->request_id, r->status, r->data, r->len);
 }
 
 /* Drains every batch the node has: persist, send, replies, observations. */
@@ -125,7 +128,11 @@ static void drain(rf_sim_fleet *f, uint32_t index)
             send_envelope(f, index, &b.envelopes[i]);
         for (size_t i = 0; i < b.n_replies; i++)
             record_reply(f, &b.replies[i]);
+        for (size_t i = 0; i < b.n_applied && f->hooks.applied != NULL; i++)
+            f->hooks.applied(f->hooks.ctx, index, &b.applied[i]);
         for (size_t i = 0; i < b.n_obs; i++) {
+            if (f->hooks.obs != NULL)
+                f->hooks.obs(f->hooks.ctx, index, &b.obs[i]);
             if (b.obs[i].kind >= 16)
                 continue;
             f->stats.obs[b.obs[i].kind]++;
@@ -192,7 +199,9 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
     if (f == NULL)
         return RF_ENOMEM;
     f->cfg = *cfg;
-    f->replies = calloc(RF_SIM_FLEET_REQUESTS_MAX, sizeof *f->replies);
+    if (f->cfg.requests_max == 0)
+        f->cfg.requests_max = RF_SIM_FLEET_REQUESTS_MAX;
+    f->replies = calloc(f->cfg.requests_max, sizeof *f->replies);
     int rc = f->replies == NULL ? RF_ENOMEM : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
     if (rc != RF_OK) {
         free(f->replies);
@@ -322,7 +331,7 @@ void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
 static uint64_t new_request(rf_sim_fleet *f, uint32_t index)
 {
     if (index >= f->cfg.nodes || f->nodes[index].node == NULL ||
-        f->n_requests >= RF_SIM_FLEET_REQUESTS_MAX)
+        f->n_requests >= f->cfg.requests_max)
         return 0;
     return ++f->n_requests;
 }
@@ -402,6 +411,14 @@ bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status)
     if (status != NULL)
         *status = f->replies[req - 1].status;
     return true;
+}
+
+void rf_sim_fleet_set_hooks(rf_sim_fleet *f, const rf_sim_fleet_hooks *hooks)
+{
+    if (hooks == NULL)
+        memset(&f->hooks, 0, sizeof f->hooks);
+    else
+        f->hooks = *hooks;
 }
 
 void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, void *),

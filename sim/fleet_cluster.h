@@ -37,6 +37,7 @@ typedef struct rf_sim_fleet_config {
     bool check_safety;     /* run sim/check's safety checkers on every group
                             * after every batch (sim/fleet_check.h) */
     uint32_t events_max;
+    uint32_t requests_max; /* harness requests in a run; 0: RF_SIM_FLEET_REQUESTS_MAX */
 } rf_sim_fleet_config;
 
 /* A fast cluster: 1 ms links, 10 ms ticks, 100 ms election timeout, 20 ms
@@ -86,6 +87,19 @@ uint64_t rf_sim_fleet_query(rf_sim_fleet *f, uint32_t index, const char *group,
 
 /* Has request req been answered? *status set when so. */
 bool rf_sim_fleet_replied(const rf_sim_fleet *f, uint64_t req, int *status);
+
+/* What a recording driver (fleet-sim run) is told as it happens. Called
+ * from inside event handlers: a hook may schedule engine events but must
+ * not make requests, kill, isolate or run the engine. Any may be NULL. */
+typedef struct rf_sim_fleet_hooks {
+    void *ctx;
+    void (*reply)(void *ctx, uint64_t req, int status, const uint8_t *data, uint32_t len);
+    void (*obs)(void *ctx, uint32_t index, const rf_node_obs *o);
+    void (*applied)(void *ctx, uint32_t index, const rf_node_applied *a);
+} rf_sim_fleet_hooks;
+
+/* Installs hooks (copied; NULL removes them). */
+void rf_sim_fleet_set_hooks(rf_sim_fleet *f, const rf_sim_fleet_hooks *hooks);
 
 /* Calls fn on the live node at index (between events), then performs
  * whatever the node has to output. For benchmarks and fault injection. */

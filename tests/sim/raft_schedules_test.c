@@ -19,7 +19,7 @@
 START_TEST(test_random_schedules_keep_raft_safe_and_live)
 {
     uint64_t violations = 0, events = 0, sim_ns = 0, ops = 0, crashes = 0, lost = 0, torn = 0;
-    uint64_t admin_ok = 0, linz_unknown = 0;
+    uint64_t admin_ok = 0, linz_unknown = 0, installs = 0;
     uint32_t ran = 0;
     for (uint32_t i = 0; i < SCHEDULES; i++) {
         rf_sim_schedule_opts o = {.seed = i + 1, .members = 3 + i % 5};
@@ -34,6 +34,7 @@ START_TEST(test_random_schedules_keep_raft_safe_and_live)
         torn += r.stats.torn_writes;
         admin_ok += r.stats.admin_ok;
         linz_unknown += r.linz_unknown;
+        installs += r.stats.snapshots_installed;
         if (r.violations == 0)
             continue;
         violations++;
@@ -45,8 +46,10 @@ START_TEST(test_random_schedules_keep_raft_safe_and_live)
     printf("raft schedules: %" PRIu64 " events, %" PRIu64 " s simulated, %" PRIu64
            " ops acknowledged, %" PRIu64 " crashes (%" PRIu64 " unsynced writes lost, %" PRIu64
            " torn), %" PRIu64 " membership/transfer requests done, %" PRIu64
+           " snapshots installed, %" PRIu64
            " histories too hard for the linearizability checker's budget\n",
-           events, sim_ns / 1000000000u, ops, crashes, lost, torn, admin_ok, linz_unknown);
+           events, sim_ns / 1000000000u, ops, crashes, lost, torn, admin_ok, installs,
+           linz_unknown);
     fflush(stdout);
     ck_assert_uint_eq(ran, SCHEDULES);
     ck_assert_msg(violations == 0, "%" PRIu64 " of %u schedules found violations (see above)",

@@ -1,0 +1,349 @@
+/* Tests of sim/run.c through `fleet-sim run`: verdicts, exit codes, replay, determinism, recording, report. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/rf_err.h"
+#include "sim/history_jsonl.h"
+#include "sim/run.h"
+
+#define OUT_MAX (1u << 16)
+
+static const char *build_dir(void)
+{
+    const char *b = getenv("RF_BUILD");
+    return b != NULL && *b != '\0' ? b : "build";
+}
+
+/* Runs a shell command line; returns its exit code and its stdout and
+ * stderr (merged) in out. */
+static int sh(const char *cmd, char *out, size_t cap)
+{
+    char full[4096];
+    snprintf(full, sizeof full, "%s 2>&1", cmd);
+    FILE *p = popen(full, "r");
+    ck_assert_ptr_nonnull(p);
+    size_t n = fread(out, 1, cap - 1, p);
+    out[n] = '\0';
+    int st = pclose(p);
+    ck_assert(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static int fleet_sim(const char *args, char *out, size_t cap)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "%s/bin/fleet-sim run %s", build_dir(), args);
+    return sh(cmd, out, cap);
+}
+
+static char tmp[64];
+
+static void tmp_setup(void)
+{
+    snprintf(tmp, sizeof tmp, "/tmp/rf-run-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmp));
+}
+
+static void tmp_teardown(void)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        fprintf(stderr, "run_test: could not remove %s\n", tmp);
+}
+
+/* Writes text to tmp/name; the path goes to path. */
+static void write_file(const char *name, const char *text, char *path, size_t cap)
+{
+    snprintf(path, cap, "%s/%s", tmp, name);
+    FILE *f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fputs(text, f) >= 0, 1);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* The trace hash a run printed ("trace hash 0123..."), 0 when none. */
+static unsigned long long trace_hash(const char *out)
+{
+    const char *t = strstr(out, "trace hash ");
+    return t == NULL ? 0 : strtoull(t + 11, NULL, 16);
+}
+
+/* A small cluster with a workload: 3 nodes, 4 groups, a partition. */
+static const char small_scn[] =
+    "seed 3\n"
+    "run for 30s\n"
+    "raft heartbeat 50ms election 300ms..600ms\n"
+    "fleet rebalance 500ms purge-after 1m\n"
+    "nodes n{1..3} zones a b c\n"
+    "groups g{1..4} replicas 3 model int\n"
+    "workload all clients 2 rate 10/s mix inc 40% get 40% \"set 3\" 20%\n"
+    "at 12s partition n1 | n2 n3 for 5s as split\n"
+    "expect safety\n"
+    "expect linearizable\n"
+    "expect leader in every group within 5s after faults\n"
+    "expect placement converged within 10s after faults\n";
+
+START_TEST(test_quickstart_runs_and_every_expectation_holds)
+{
+    static char out[OUT_MAX];
+    ck_assert_int_eq(fleet_sim("scenarios/quickstart.scn --no-db", out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "FAIL") == NULL, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect linearizable"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect moves at most 0 over minimal after joined"));
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect placement converged within 20.000s after drained"));
+    ck_assert_uint_ne(trace_hash(out), 0);
+}
+END_TEST
+
+START_TEST(test_workload_with_partition_passes_and_records_ops)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[512];
+    write_file("small.scn", small_scn, scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --no-db", scn);
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect linearizable (4 groups"));
+    /* Clients ran: some hundreds of operations completed. */
+    const char *ops = strstr(out, "ops ok ");
+    ck_assert_ptr_nonnull(ops);
+    ck_assert_int_gt(atoi(ops + 7), 500);
+}
+END_TEST
+
+START_TEST(test_expectation_that_cannot_hold_exits_1_with_a_replay_command)
+{
+    static char out[OUT_MAX], again[OUT_MAX];
+    char scn[256], args[512];
+    /* consensus1 holds 0, never 5. */
+    write_file("wrong.scn",
+               "seed 4\nrun for 20s\nraft heartbeat 100ms election 500ms..1s\n"
+               "nodes n{1..3} zones z1 z2 z3\ngroups consensus{1..2}\n"
+               "at 10s query consensus1 get from n2 expect 5\n"
+               "expect leader in every group within 10s after start\n",
+               scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --no-db --seed 9", scn);
+    ck_assert_int_eq(fleet_sim(args, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "VIOLATION at 10."));
+    ck_assert_ptr_nonnull(strstr(out, "(seed 9)"));
+    ck_assert_ptr_nonnull(strstr(out, "expected 5, got {ok, \"0\"}"));
+    const char *replay = strstr(out, "replay: ");
+    ck_assert_ptr_nonnull(replay);
+    char cmd[1024];
+    size_t n = strcspn(replay + 8, "\n");
+    snprintf(cmd, sizeof cmd, "%.*s --no-db", (int)n, replay + 8);
+    ck_assert_ptr_nonnull(strstr(cmd, "--seed 9"));
+    /* The replay command fails the same way, with the same trace. */
+    ck_assert_int_eq(sh(cmd, again, sizeof again), 1);
+    ck_assert_ptr_nonnull(strstr(again, "expected 5, got {ok, \"0\"}"));
+    ck_assert_uint_eq(trace_hash(again), trace_hash(out));
+}
+END_TEST
+
+START_TEST(test_deadline_expectation_that_is_missed_exits_1)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[512];
+    /* Growing a group from one member to three takes several rebalancing
+     * rounds of 5s: it cannot converge within 1s of the start. */
+    write_file("slow.scn",
+               "run for 20s\nraft heartbeat 100ms election 500ms..1s\nfleet rebalance 5s\n"
+               "nodes n{1..3} zones z1 z2 z3\ngroups g{1..3}\n"
+               "expect placement converged within 1s after start\n",
+               scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --no-db", scn);
+    ck_assert_int_eq(fleet_sim(args, out, sizeof out), 1);
+    ck_assert_ptr_nonnull(strstr(out, "FAIL expect placement converged within 1.000s after start"));
+    ck_assert_ptr_nonnull(strstr(out, "replay: "));
+}
+END_TEST
+
+START_TEST(test_unsupported_directive_exits_2_with_its_position)
+{
+    static char out[OUT_MAX];
+    char scn[256];
+    write_file("pause.scn",
+               "nodes n{1..3} zones z1 z2 z3\ngroup g1\n\n"
+               "at 5s   pause n2 for 1s\n",
+               scn, sizeof scn);
+    ck_assert_int_eq(fleet_sim(scn, out, sizeof out), 2);
+    char want[400];
+    snprintf(want, sizeof want, "%s:4:9: `pause`/`resume`: not supported yet by fleet-sim run", scn);
+    ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+    write_file("restart.scn",
+               "nodes n{1..3} zones z1 z2 z3\n"
+               "every 10s crash random for 2s\n",
+               scn, sizeof scn);
+    ck_assert_int_eq(fleet_sim(scn, out, sizeof out), 2);
+    snprintf(want, sizeof want, "%s:2:24: `crash ... for`", scn);
+    ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+}
+END_TEST
+
+START_TEST(test_scenario_and_usage_errors_exit_2)
+{
+    static char out[OUT_MAX];
+    ck_assert_int_eq(fleet_sim("tests/scenarios/bad/duration-without-unit.scn", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "duration-without-unit.scn:2:9: expected a duration"));
+    ck_assert_int_eq(fleet_sim("/nonexistent/x.scn", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "/nonexistent/x.scn:0:0:"));
+    ck_assert_int_eq(fleet_sim("", out, sizeof out), 2);
+    ck_assert_int_eq(fleet_sim("scenarios/quickstart.scn --seed", out, sizeof out), 2);
+    ck_assert_int_eq(fleet_sim("scenarios/quickstart.scn --bogus", out, sizeof out), 2);
+    ck_assert_int_eq(fleet_sim("scenarios/quickstart.scn --no-db --model-lib /nonexistent.so", out,
+                               sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "cannot load"));
+    ck_assert_int_eq(fleet_sim("scenarios/bank-transfers.scn --no-db", out, sizeof out), 2);
+    ck_assert_ptr_nonnull(strstr(out, "bank is neither built in nor loaded with --model-lib"));
+}
+END_TEST
+
+START_TEST(test_same_seed_same_trace_hash_and_determinism_check)
+{
+    static char a[OUT_MAX], b[OUT_MAX];
+    char scn[256], args[512];
+    write_file("small.scn", small_scn, scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --no-db", scn);
+    ck_assert_int_eq(fleet_sim(args, a, sizeof a), 0);
+    ck_assert_int_eq(fleet_sim(args, b, sizeof b), 0);
+    ck_assert_uint_ne(trace_hash(a), 0);
+    ck_assert_uint_eq(trace_hash(a), trace_hash(b));
+    snprintf(args, sizeof args, "%s --no-db --seed 4", scn);
+    ck_assert_int_eq(fleet_sim(args, b, sizeof b), 0);
+    ck_assert_uint_ne(trace_hash(a), trace_hash(b));
+    snprintf(args, sizeof args, "%s --no-db --check-determinism", scn);
+    ck_assert_int_eq(fleet_sim(args, b, sizeof b), 0);
+    ck_assert_msg(strstr(b, "determinism: two runs, same ") != NULL, "%s", b);
+    ck_assert_uint_eq(trace_hash(a), trace_hash(b));
+}
+END_TEST
+
+/* A trail that differs from the run at one event is reported there. */
+START_TEST(test_determinism_check_reports_the_first_divergence)
+{
+    rf_sim_run_trail trail;
+    rf_sim_run_trail_init(&trail, 1u << 20);
+    FILE *sink = fopen("/dev/null", "w");
+    rf_sim_run_opts o = {.scenario_path = "scenarios/quickstart.scn", .out = sink, .trail = &trail};
+    rf_sim_run_result res;
+    ck_assert_int_eq(rf_sim_run(&o, &res), RF_OK);
+    ck_assert_int_eq(res.exit_code, 0);
+    ck_assert_uint_gt(trail.len, 1000);
+    trail.steps[1000].hash ^= 1; /* as if the first run had differed there */
+    rf_sim_run_opts o2 = {.scenario_path = "scenarios/quickstart.scn", .out = sink, .compare = &trail};
+    rf_sim_run_result res2;
+    ck_assert_int_eq(rf_sim_run(&o2, &res2), RF_OK);
+    ck_assert(res2.diverged);
+    ck_assert_uint_eq(res2.diverged_step.time_ns, trail.steps[1000].time_ns);
+    ck_assert_uint_lt(res2.events, res.events); /* stopped there */
+    fclose(sink);
+    rf_sim_run_trail_close(&trail);
+}
+END_TEST
+
+START_TEST(test_db_history_and_report_are_written)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[1024], path[512];
+    write_file("small.scn", small_scn, scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --db %s/h.db --history %s/h.jsonl --report %s/report", scn,
+             tmp, tmp, tmp);
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    struct stat st;
+    snprintf(path, sizeof path, "%s/report/index.html", tmp);
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_int_gt(st.st_size, 1000);
+    snprintf(path, sizeof path, "%s/report/timeline.svg", tmp);
+    ck_assert_int_eq(stat(path, &st), 0);
+    /* The JSON-lines history reads back: four groups, ok ops among them. */
+    rf_history_set set;
+    rf_history_set_init(&set);
+    char err[256];
+    snprintf(path, sizeof path, "%s/h.jsonl", tmp);
+    ck_assert_int_eq(rf_history_jsonl_read_file(path, &set, err, sizeof err), RF_OK);
+    ck_assert_uint_eq(set.count, 4);
+    ck_assert_uint_gt(set.groups[0].count, 50);
+    rf_history_set_close(&set);
+    /* The database holds the run with its outcome and checks. */
+    snprintf(args, sizeof args,
+             "sqlite3 %s/h.db \"SELECT outcome FROM runs; SELECT count(*) FROM checks;"
+             " SELECT count(*) > 100 FROM client_ops; SELECT count(*) > 0 FROM leader_changes;"
+             " SELECT count(*) FROM faults;\"",
+             tmp);
+    ck_assert_int_eq(sh(args, out, sizeof out), 0);
+    ck_assert_str_eq(out, "pass\n4\n1\n1\n1\n");
+}
+END_TEST
+
+START_TEST(test_user_model_library_runs_under_faults)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[1024];
+    write_file("bank.scn",
+               "seed 5\nrun for 30s\nraft heartbeat 50ms election 300ms..600ms\n"
+               "fleet rebalance 500ms\nnodes n{1..3} zones a b c\n"
+               "groups bank{1..2} replicas 3 model bank\n"
+               "workload all clients 3 rate 10/s mix \"transfer a b 7\" 40% \"transfer b a 5\" 30% "
+               "query total 30%\n"
+               "at 10s partition n1 | n2 n3 for 5s\n"
+               "at 25s query bank1 total from n1 expect 800\n"
+               "expect linearizable\nexpect leader in every group within 5s after faults\n",
+               scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --no-db --model-lib %s/models/bank.so", scn, build_dir());
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect linearizable (2 groups"));
+}
+END_TEST
+
+START_TEST(test_shipped_scenarios_the_runner_supports_pass)
+{
+    static char out[OUT_MAX];
+    static const char *const files[] = {"zone-outage", "flapping-partition"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char args[256];
+        snprintf(args, sizeof args, "scenarios/%s.scn --no-db", files[i]);
+        ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s: %s", files[i], out);
+    }
+}
+END_TEST
+
+START_TEST(test_demo_writes_the_quickstart_report)
+{
+    static char out[OUT_MAX];
+    char cmd[512], path[512];
+    snprintf(cmd, sizeof cmd, "rm -rf %s/demo && sh tools/demo.sh %s", build_dir(), build_dir());
+    ck_assert_msg(sh(cmd, out, sizeof out) == 0, "%s", out);
+    struct stat st;
+    snprintf(path, sizeof path, "%s/demo/index.html", build_dir());
+    ck_assert_int_eq(stat(path, &st), 0);
+    snprintf(path, sizeof path, "%s/demo/placement-001.svg", build_dir());
+    ck_assert_int_eq(stat(path, &st), 0);
+}
+END_TEST
+
+Suite *run_suite(void)
+{
+    Suite *s = suite_create("run");
+    TCase *tc = tcase_create("run");
+    tcase_set_timeout(tc, 300);
+    tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
+    tcase_add_test(tc, test_quickstart_runs_and_every_expectation_holds);
+    tcase_add_test(tc, test_workload_with_partition_passes_and_records_ops);
+    tcase_add_test(tc, test_expectation_that_cannot_hold_exits_1_with_a_replay_command);
+    tcase_add_test(tc, test_deadline_expectation_that_is_missed_exits_1);
+    tcase_add_test(tc, test_unsupported_directive_exits_2_with_its_position);
+    tcase_add_test(tc, test_scenario_and_usage_errors_exit_2);
+    tcase_add_test(tc, test_same_seed_same_trace_hash_and_determinism_check);
+    tcase_add_test(tc, test_determinism_check_reports_the_first_divergence);
+    tcase_add_test(tc, test_db_history_and_report_are_written);
+    tcase_add_test(tc, test_user_model_library_runs_under_faults);
+    tcase_add_test(tc, test_shipped_scenarios_the_runner_supports_pass);
+    tcase_add_test(tc, test_demo_writes_the_quickstart_report);
+    suite_add_tcase(s, tc);
+    return s;
+}
