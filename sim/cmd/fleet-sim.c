@@ -10,6 +10,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fuzz_campaign.h"
 #include "sim/run.h"
 #include "sim/schedule.h"
 
@@ -37,6 +38,13 @@ static void usage(FILE *f)
                "      runs one seeded random fault schedule against a Raft group of M members\n"
                "      (3..7; drawn from the seed when omitted) and checks safety after every\n"
                "      step and liveness after the heal\n"
+               "  fuzz [--seeds N] [--from SEED] [--time-budget SECONDS] [--jobs J] [--out DIR]\n"
+               "      [--db PATH] [--json] [--kinds LIST] [--shrink-runs N]\n"
+               "      draws a world per seed (sim/fuzz_world.h) and runs it; a failure is shrunk\n"
+               "      to DIR/fail-SEED.scn (default DIR build/fuzz, database DIR/fuzz.db)\n"
+               "  replay FILE --seed N [--verbose]     runs a (shrunk) scenario with that seed\n"
+               "  shrink FILE --seed N [--out FILE] [--runs N] [--verbose]\n"
+               "      shrinks a failing scenario to a small one that fails the same check\n"
                "exit: 0 ok, 1 a check failed, 2 usage error\n");
 }
 
@@ -364,6 +372,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run},
+    {"fuzz", rf_fuzz_cmd_fuzz},
+    {"replay", rf_fuzz_cmd_replay},
+    {"shrink", rf_fuzz_cmd_shrink},
     {"schedule", cmd_schedule},
 };
 
