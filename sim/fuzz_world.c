@@ -407,7 +407,7 @@ int rf_fuzz_world_draw(uint64_t seed, uint32_t kinds, rf_scenario **out, rf_fuzz
     *out = NULL;
     if (kinds == 0)
         kinds = RF_FUZZ_KINDS_DEFAULT;
-    rf_fuzz_params local;
+    rf_fuzz_params local = {0};
     world w;
     memset(&w, 0, sizeof w);
     w.p = params != NULL ? params : &local;
