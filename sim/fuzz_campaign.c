@@ -33,12 +33,17 @@ typedef struct campaign {
     bool *done;
     uint64_t cap, next, finished, failures;
     uint64_t t0;
+    uint32_t shrink_max; /* failures shrunk after the seeds */
+    uint64_t shrink_list[RF_FUZZ_SHRINK_MAX];
+    uint32_t shrink_n, shrink_next;
+    bool shrink_planned;
 } campaign;
 
 typedef struct worker {
     pid_t pid;
     int to, from; /* pipes: seed indexes to it, results from it */
     bool busy, open;
+    bool shrinking; /* its task is a shrink, not a seed */
 } worker;
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -69,15 +74,23 @@ static bool io_all(int fd, void *buf, size_t n, bool wr)
     return true;
 }
 
+#define SHRINK_TASK (UINT64_C(1) << 63)
+
 static void worker_main(const campaign *c, int in, int out)
 {
     rf_fuzz_runner run;
     if (rf_fuzz_runner_init(&run, c->job.out_dir) != RF_OK)
         _exit(3);
     fz_result *r = malloc(sizeof *r);
-    uint64_t index;
-    while (r != NULL && io_all(in, &index, sizeof index, false) && index != NO_SEED) {
-        fz_run_seed(&c->job, &run, index, r);
+    uint64_t msg;
+    while (r != NULL && io_all(in, &msg, sizeof msg, false) && msg != NO_SEED) {
+        if (msg & SHRINK_TASK) {
+            memset(r, 0, sizeof *r);
+            r->seed = c->job.from + (msg & ~SHRINK_TASK);
+            fz_shrink_seed(&c->job, &run, r);
+        } else {
+            fz_run_seed(&c->job, &run, msg, r);
+        }
         if (!io_all(out, r, sizeof *r, true))
             break;
     }
@@ -142,18 +155,52 @@ static int grow(campaign *c)
     return RF_OK;
 }
 
-/* Gives worker w the next seed, or tells it to stop. */
-static void feed(campaign *c, worker *w)
+static void send_task(worker *w, uint64_t msg)
 {
-    uint64_t index = NO_SEED;
-    if (more_seeds(c) && grow(c) == RF_OK)
-        index = c->next++;
-    if (!io_all(w->to, &index, sizeof index, true) || index == NO_SEED) {
+    if (!io_all(w->to, &msg, sizeof msg, true) || msg == NO_SEED) {
         close(w->to);
+        w->open = false;
         w->busy = false;
         return;
     }
     w->busy = true;
+    w->shrinking = (msg & SHRINK_TASK) != 0;
+}
+
+/* The failures to shrink: the first shrink_max in seed order, so which
+ * ones are shrunk does not depend on the workers' timing. */
+static void plan_shrinks(campaign *c)
+{
+    c->shrink_planned = true;
+    for (uint64_t i = 0; i < c->next && c->shrink_n < c->shrink_max; i++)
+        if (c->done[i] && c->res[i].verdict == FZ_FAIL)
+            c->shrink_list[c->shrink_n++] = i;
+}
+
+/* Gives idle workers seeds, then (once every seed is back) failures to
+ * shrink, then tells them to stop. */
+static void dispatch(campaign *c, worker *w)
+{
+    bool seeds_out = false;
+    for (uint32_t i = 0; i < c->jobs; i++)
+        seeds_out |= w[i].busy && !w[i].shrinking;
+    for (uint32_t i = 0; i < c->jobs; i++) {
+        if (!w[i].open || w[i].busy)
+            continue;
+        if (more_seeds(c) && grow(c) == RF_OK) {
+            send_task(&w[i], c->next++);
+            seeds_out = true;
+            continue;
+        }
+        if (seeds_out)
+            continue; /* the shrinking waits for every seed's result */
+        if (!c->shrink_planned)
+            plan_shrinks(c);
+        if (c->shrink_next < c->shrink_n)
+            send_task(&w[i], SHRINK_TASK | c->shrink_list[c->shrink_next++]);
+        else
+            send_task(&w[i], NO_SEED);
+    }
 }
 
 static void progress(const campaign *c, bool last)
@@ -169,23 +216,38 @@ static void progress(const campaign *c, bool last)
         eta = (double)c->budget_ns / 1e9 - el > 0 ? (double)c->budget_ns / 1e9 - el : 0;
     int width = 30, fill = total > 0 ? (int)(width * (double)c->finished / total) : 0;
     fill = fill > width ? width : fill;
-    fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%.0f seeds, %" PRIu64 " failed, %.1f seeds/s, ETA %.0fs \033[K%s",
+    fprintf(stderr, "\r[%.*s%*s] %" PRIu64 "/%.0f seeds, %" PRIu64 " failed, %.1f seeds/s, ETA %.0fs%s \033[K%s",
             fill, "##############################", width - fill, "", c->finished, total,
-            c->failures, rate, eta, last ? "\n" : "");
+            c->failures, rate, eta, c->shrink_planned ? ", shrinking" : "", last ? "\n" : "");
+}
+
+static void take(campaign *c, const worker *x, const fz_result *r)
+{
+    uint64_t index = r->seed - c->job.from;
+    if (index >= c->next)
+        return;
+    if (x->shrinking) {
+        memcpy(c->res[index].shrink, r->shrink, sizeof r->shrink);
+        memcpy(c->res[index].file, r->file, sizeof r->file);
+    } else if (!c->done[index]) {
+        c->res[index] = *r;
+        c->done[index] = true;
+        c->finished++;
+        c->failures += r->verdict != FZ_PASS;
+    }
 }
 
 static int run_workers(campaign *c)
 {
     worker w[RF_FUZZ_JOBS_MAX];
     int rc = start_workers(c, w);
-    if (rc != RF_OK)
-        return rc;
-    for (uint32_t i = 0; i < c->jobs; i++)
-        feed(c, &w[i]);
     fz_result *r = malloc(sizeof *r);
-    if (r == NULL)
-        return RF_ENOMEM;
+    if (rc != RF_OK || r == NULL) {
+        free(r);
+        return rc != RF_OK ? rc : RF_ENOMEM;
+    }
     for (;;) {
+        dispatch(c, w);
         struct pollfd pf[RF_FUZZ_JOBS_MAX];
         uint32_t map[RF_FUZZ_JOBS_MAX], n = 0;
         for (uint32_t i = 0; i < c->jobs; i++)
@@ -202,25 +264,21 @@ static int run_workers(campaign *c)
                 continue;
             worker *x = &w[map[k]];
             if (!io_all(x->from, r, sizeof *r, false)) {
-                x->busy = false; /* the worker died: its seed is reported lost */
+                /* The worker died: its seed is reported lost. */
+                x->busy = false;
+                x->open = false;
                 close(x->to);
                 continue;
             }
-            uint64_t index = r->seed - c->job.from;
-            if (index < c->next && !c->done[index]) {
-                c->res[index] = *r;
-                c->done[index] = true;
-                c->finished++;
-                c->failures += r->verdict != FZ_PASS;
-            }
-            feed(c, x);
+            take(c, x, r);
+            x->busy = false;
         }
         progress(c, false);
     }
     progress(c, true);
     free(r);
     for (uint32_t i = 0; i < c->jobs; i++) {
-        if (w[i].busy)
+        if (w[i].open)
             close(w[i].to);
         close(w[i].from);
         int st;
@@ -297,18 +355,23 @@ static void json_str(FILE *f, const char *s)
 static void print_failure(const fz_result *r)
 {
     printf("FAIL seed %" PRIu64 " (%s): %s\n", r->seed, verdict_name(r->verdict), r->detail);
+    if (r->shrink[0] != '\0')
+        printf("  shrunk: %s\n", r->shrink);
     if (r->file[0] != '\0') {
-        printf("  shrunk: %s\n  scenario: %s\n", r->shrink, r->file);
+        printf("  scenario: %s\n", r->file);
         FILE *f = fopen(r->file, "r");
         char line[4200];
         while (f != NULL && fgets(line, sizeof line, f) != NULL)
-            printf("    %s", line);
+            if (line[0] != '\n')
+                printf("    %s", line);
         if (f != NULL)
             fclose(f);
-        printf("  replay: build/bin/fleet-sim replay %s --seed %" PRIu64 "\n", r->file, r->seed);
-    } else {
-        printf("  replay: build/bin/fleet-sim fuzz --from %" PRIu64 " --seeds 1\n", r->seed);
     }
+    const char *scn = r->file[0] != '\0' ? r->file : r->world;
+    if (scn[0] != '\0')
+        printf("  replay: build/bin/fleet-sim replay %s --seed %" PRIu64 "\n", scn, r->seed);
+    else
+        printf("  replay: build/bin/fleet-sim fuzz --from %" PRIu64 " --seeds 1\n", r->seed);
 }
 
 static int report(const campaign *c)
@@ -349,6 +412,8 @@ static int report(const campaign *c)
         json_str(stdout, r->check);
         printf(",\"detail\":");
         json_str(stdout, r->detail);
+        printf(",\"world\":");
+        json_str(stdout, r->world);
         printf(",\"scenario\":");
         json_str(stdout, r->file);
         printf(",\"shrunk\":");
@@ -367,7 +432,7 @@ static int usage_error(const char *what)
     fprintf(stderr, "fleet-sim fuzz: %s\n"
                     "usage: fleet-sim fuzz [--seeds N] [--from SEED] [--time-budget SECONDS]\n"
                     "       [--jobs J] [--out DIR] [--db PATH] [--json] [--kinds LIST]\n"
-                    "       [--shrink-runs N]\n", what);
+                    "       [--shrink-runs N] [--shrink-max N]\n", what);
     return 2;
 }
 
@@ -378,6 +443,7 @@ static int parse_args(campaign *c, int argc, char **argv)
     c->jobs = 2;
     c->job.from = 1;
     c->job.shrink_runs_max = RF_FUZZ_SHRINK_RUNS_MAX;
+    c->shrink_max = RF_FUZZ_SHRINK_DEFAULT;
     c->job.shrink_ns_max = 60 * SEC;
     bool have_seeds = false, have_db = false;
     for (int i = 0; i < argc; i++) {
@@ -402,6 +468,8 @@ static int parse_args(campaign *c, int argc, char **argv)
             c->jobs = (uint32_t)x;
         } else if (strcmp(a, "--shrink-runs") == 0 && num && x <= 100000) {
             c->job.shrink_runs_max = (uint32_t)x;
+        } else if (strcmp(a, "--shrink-max") == 0 && num && x <= RF_FUZZ_SHRINK_MAX) {
+            c->shrink_max = (uint32_t)x;
         } else if (strcmp(a, "--out") == 0 && strlen(v) < FZ_PATH_MAX) {
             out = v;
         } else if (strcmp(a, "--db") == 0) {
@@ -417,6 +485,8 @@ static int parse_args(campaign *c, int argc, char **argv)
             return usage_error(msg);
         }
     }
+    if (c->job.shrink_runs_max == 0)
+        c->shrink_max = 0;
     if (!have_seeds && c->budget_ns == 0)
         c->seeds = SEEDS_DEFAULT;
     if (c->seeds != UINT64_MAX && c->job.from > UINT64_MAX - c->seeds)
@@ -437,11 +507,18 @@ static int parse_args(campaign *c, int argc, char **argv)
 
 int rf_fuzz_cmd_fuzz(int argc, char **argv)
 {
+    return rf_fuzz_cmd_fuzz_with(argc, argv, NULL, NULL);
+}
+
+int rf_fuzz_cmd_fuzz_with(int argc, char **argv, rf_fuzz_pred pred, void *ctx)
+{
     campaign c;
     memset(&c, 0, sizeof c);
     int rc = parse_args(&c, argc, argv);
     if (rc != 0)
         return rc;
+    c.job.pred = pred;
+    c.job.pred_ctx = ctx;
     c.t0 = fz_mono_ns();
     signal(SIGPIPE, SIG_IGN);
     rc = run_workers(&c);

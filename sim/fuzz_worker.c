@@ -1,4 +1,4 @@
-/* fuzz_worker: one seed of a campaign in a worker process: draw, run (maybe twice), shrink a failure, write its files. */
+/* fuzz_worker: one seed of a campaign in a worker process: draw, run (maybe twice), and shrink a failure. */
 #include "sim/fuzz_worker.h"
 
 #include <inttypes.h>
@@ -19,29 +19,29 @@ uint64_t fz_mono_ns(void)
     return (uint64_t)ts.tv_sec * SEC + (uint64_t)ts.tv_nsec;
 }
 
-static void shrink_failure(const fz_job *job, rf_fuzz_runner *run, const rf_scenario *w,
-                           fz_result *res)
+static rf_fuzz_pred pred_of(const fz_job *job, rf_fuzz_runner *run, void **ctx)
 {
-    rf_scenario *small = NULL;
-    rf_shrink_stats st;
-    rf_shrink_opts o = {.pred = rf_fuzz_runner_pred, .ctx = run, .seed = res->seed,
-                        .runs_max = job->shrink_runs_max,
-                        .deadline_ns = fz_mono_ns() + job->shrink_ns_max};
-    int rc = rf_shrink(&o, w, &small, &st);
-    snprintf(res->file, sizeof res->file, "%s/fail-%" PRIu64 ".scn", job->out_dir, res->seed);
-    if (rc == RF_OK) {
-        rf_shrink_summary(&st, res->shrink, sizeof res->shrink);
-        rc = rf_fuzz_write_scenario(small, res->file);
-        rf_scenario_free(small);
-    } else {
-        /* Flaky under shrinking (the first rerun passed) or out of memory:
-         * the whole world is the failing scenario. */
-        snprintf(res->shrink, sizeof res->shrink, "not shrunk: %s", rf_strerror(rc));
-        rc = rf_fuzz_write_scenario(w, res->file);
-    }
-    if (rc != RF_OK)
-        snprintf(res->file, sizeof res->file, "(cannot write %s/fail-%" PRIu64 ".scn)",
-                 job->out_dir, res->seed);
+    *ctx = job->pred != NULL ? job->pred_ctx : run;
+    return job->pred != NULL ? job->pred : rf_fuzz_runner_pred;
+}
+
+/* Twice; with fleet-sim run event by event (the first divergence), with
+ * another predicate by trace hash. */
+static int run_twice(const fz_job *job, rf_fuzz_runner *run, const rf_scenario *w, fz_result *res,
+                     rf_fuzz_outcome *out, bool *same, char *div, size_t cap)
+{
+    if (job->pred == NULL)
+        return rf_fuzz_runner_twice(run, w, res->seed, out, &res->rerun_hash, same, div, cap);
+    rf_fuzz_outcome again;
+    int rc = job->pred(job->pred_ctx, w, res->seed, out);
+    if (rc == RF_OK)
+        rc = job->pred(job->pred_ctx, w, res->seed, &again);
+    res->rerun_hash = again.trace_hash;
+    *same = rc != RF_OK || again.trace_hash == out->trace_hash;
+    if (!*same)
+        snprintf(div, cap, "trace hash %016" PRIx64 " on the first run, %016" PRIx64 " on the second",
+                 out->trace_hash, again.trace_hash);
+    return rc;
 }
 
 void fz_run_seed(const fz_job *job, rf_fuzz_runner *run, uint64_t index, fz_result *res)
@@ -63,14 +63,16 @@ void fz_run_seed(const fz_job *job, rf_fuzz_runner *run, uint64_t index, fz_resu
     res->groups = p.groups;
     (void)rf_fuzz_params_json(&p, res->params, sizeof res->params);
     rf_fuzz_outcome out;
+    memset(&out, 0, sizeof out);
     bool same = true;
     char div[FZ_DETAIL_MAX];
     if (index % RF_FUZZ_RERUN_EVERY == 0) {
         res->reran = 1;
-        rc = rf_fuzz_runner_twice(run, w, res->seed, &out, &res->rerun_hash, &same, div,
-                                  sizeof div);
+        rc = run_twice(job, run, w, res, &out, &same, div, sizeof div);
     } else {
-        rc = rf_fuzz_runner_pred(run, w, res->seed, &out);
+        void *ctx;
+        rf_fuzz_pred pred = pred_of(job, run, &ctx);
+        rc = pred(ctx, w, res->seed, &out);
     }
     res->trace_hash = out.trace_hash;
     if (rc != RF_OK) {
@@ -88,12 +90,39 @@ void fz_run_seed(const fz_job *job, rf_fuzz_runner *run, uint64_t index, fz_resu
         snprintf(res->detail, sizeof res->detail, "%s", out.detail);
     }
     if (res->verdict != FZ_PASS) {
-        char path[FZ_PATH_MAX + 32];
-        snprintf(path, sizeof path, "%s/world-%" PRIu64 ".scn", job->out_dir, res->seed);
-        (void)rf_fuzz_write_scenario(w, path);
+        snprintf(res->world, sizeof res->world, "%s/world-%" PRIu64 ".scn", job->out_dir, res->seed);
+        if (rf_fuzz_write_scenario(w, res->world) != RF_OK)
+            res->world[0] = '\0';
     }
-    if (res->verdict == FZ_FAIL && job->shrink_runs_max > 0)
-        shrink_failure(job, run, w, res);
     rf_scenario_free(w);
     res->wall_ns = fz_mono_ns() - t0;
+}
+
+void fz_shrink_seed(const fz_job *job, rf_fuzz_runner *run, fz_result *res)
+{
+    rf_scenario *w = NULL, *small = NULL;
+    char err[600];
+    int rc = rf_fuzz_world_draw(res->seed, job->kinds, &w, NULL, err, sizeof err);
+    rf_shrink_stats st;
+    void *ctx;
+    rf_fuzz_pred pred = pred_of(job, run, &ctx);
+    rf_shrink_opts o = {.pred = pred, .ctx = ctx, .seed = res->seed,
+                        .runs_max = job->shrink_runs_max,
+                        .deadline_ns = fz_mono_ns() + job->shrink_ns_max};
+    if (rc == RF_OK)
+        rc = rf_shrink(&o, w, &small, &st);
+    snprintf(res->file, sizeof res->file, "%s/fail-%" PRIu64 ".scn", job->out_dir, res->seed);
+    if (rc == RF_OK) {
+        rf_shrink_summary(&st, res->shrink, sizeof res->shrink);
+        rc = rf_fuzz_write_scenario(small, res->file);
+    } else {
+        snprintf(res->shrink, sizeof res->shrink, "not shrunk: %s%s", rf_strerror(rc),
+                 rc == RF_EINVAL ? " (the seed passed when run again)" : "");
+        res->file[0] = '\0';
+        rc = RF_OK;
+    }
+    if (rc != RF_OK)
+        res->file[0] = '\0';
+    rf_scenario_free(small);
+    rf_scenario_free(w);
 }

@@ -9,6 +9,7 @@
 
 #define FZ_PATH_MAX 256u
 #define FZ_DETAIL_MAX 1024u
+#define FZ_SHRINK_TEXT_MAX 300u
 
 typedef enum { FZ_PASS, FZ_FAIL, FZ_ERROR, FZ_NONDET } fz_verdict;
 
@@ -16,8 +17,12 @@ typedef struct fz_job {
     uint64_t from;
     uint32_t kinds;
     char out_dir[FZ_PATH_MAX];
-    uint32_t shrink_runs_max; /* 0: failures are not shrunk */
+    uint32_t shrink_runs_max; /* per failure */
     uint64_t shrink_ns_max;   /* wall time one shrink may take */
+    /* The predicate; NULL: fleet-sim run (rf_fuzz_runner_pred, reruns
+     * compared event by event). Tests plant failures through it. */
+    rf_fuzz_pred pred;
+    void *pred_ctx;
 } fz_job;
 
 /* Sent whole through a pipe from the worker to the parent. */
@@ -31,14 +36,19 @@ typedef struct fz_result {
     char check[RF_FUZZ_CHECK_MAX];
     char detail[FZ_DETAIL_MAX];
     char params[1024];
-    char shrink[300];
-    char file[FZ_PATH_MAX + 32]; /* the shrunk scenario */
+    char shrink[FZ_SHRINK_TEXT_MAX]; /* how much smaller, or why not shrunk */
+    char world[FZ_PATH_MAX + 32];    /* the drawn world of a failing seed */
+    char file[FZ_PATH_MAX + 32];     /* the shrunk scenario, "" when not shrunk */
 } fz_result;
 
 uint64_t fz_mono_ns(void);
 
-/* Seed from + index: drawn, run (twice every RF_FUZZ_RERUN_EVERY), and on
- * a failure written as OUT/world-SEED.scn and shrunk to OUT/fail-SEED.scn. */
+/* Seed from + index: drawn and run (twice every RF_FUZZ_RERUN_EVERY); a
+ * failing seed's world is written as OUT/world-SEED.scn. */
 void fz_run_seed(const fz_job *job, rf_fuzz_runner *run, uint64_t index, fz_result *res);
+
+/* Shrinks failing seed res->seed to OUT/fail-SEED.scn; fills res->shrink
+ * and res->file. */
+void fz_shrink_seed(const fz_job *job, rf_fuzz_runner *run, fz_result *res);
 
 #endif
