@@ -64,15 +64,20 @@ static int fuzz(const char *out_path, rf_fuzz_pred pred, char *args)
     for (char *t = strtok(args, " "); t != NULL && argc < 32; t = strtok(NULL, " "))
         argv[argc++] = t;
     fflush(stdout);
-    int saved = dup(STDOUT_FILENO);
+    fflush(stderr);
+    int saved = dup(STDOUT_FILENO), saved_err = dup(STDERR_FILENO);
     int fd = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     ck_assert_int_ge(fd, 0);
     dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO); /* usage messages too */
     close(fd);
     int rc = rf_fuzz_cmd_fuzz_with(argc, argv, pred, NULL);
     fflush(stdout);
+    fflush(stderr);
     dup2(saved, STDOUT_FILENO);
+    dup2(saved_err, STDERR_FILENO);
     close(saved);
+    close(saved_err);
     return rc;
 }
 
@@ -202,12 +207,14 @@ END_TEST
 
 START_TEST(test_usage_errors_exit_2)
 {
+    /* and say what was wrong */
     static const char *bad[] = {"--jobs 0", "--seeds x", "--seeds", "--bogus 1", "--kinds nope",
                                 "--time-budget 0"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         char args[100];
         snprintf(args, sizeof args, "%s", bad[i]);
         ck_assert_int_eq(fuzz("build/test-fuzz-usage.out", always_pass, args), 2);
+        ck_assert_ptr_nonnull(strstr(slurp("build/test-fuzz-usage.out"), "usage: fleet-sim fuzz"));
     }
 }
 END_TEST
