@@ -28,6 +28,7 @@ typedef struct campaign {
     uint64_t budget_ns;   /* 0: none */
     uint32_t jobs;
     const char *db_path;
+    char db_default[FZ_PATH_MAX + 16]; /* OUT/fuzz.db */
     bool json, progress;
     fz_result *res;       /* by index */
     bool *done;
@@ -496,10 +497,9 @@ static int parse_args(campaign *c, int argc, char **argv)
         fprintf(stderr, "fleet-sim fuzz: cannot create %s: %s\n", out, strerror(errno));
         return 2;
     }
-    static char db[FZ_PATH_MAX + 16];
     if (!have_db) {
-        snprintf(db, sizeof db, "%s/fuzz.db", out);
-        c->db_path = db;
+        snprintf(c->db_default, sizeof c->db_default, "%s/fuzz.db", out);
+        c->db_path = c->db_default;
     }
     c->progress = !c->json && isatty(STDERR_FILENO);
     return 0;
