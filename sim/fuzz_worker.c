@@ -33,6 +33,7 @@ static int run_twice(const fz_job *job, rf_fuzz_runner *run, const rf_scenario *
     if (job->pred == NULL)
         return rf_fuzz_runner_twice(run, w, res->seed, out, &res->rerun_hash, same, div, cap);
     rf_fuzz_outcome again;
+    memset(&again, 0, sizeof again);
     int rc = job->pred(job->pred_ctx, w, res->seed, out);
     if (rc == RF_OK)
         rc = job->pred(job->pred_ctx, w, res->seed, &again);
