@@ -45,6 +45,7 @@ typedef struct worker {
     int to, from; /* pipes: seed indexes to it, results from it */
     bool busy, open;
     bool shrinking; /* its task is a shrink, not a seed */
+    uint64_t task;  /* the seed index it works on */
 } worker;
 
 static int parse_u64(const char *s, uint64_t *out)
@@ -166,6 +167,7 @@ static void send_task(worker *w, uint64_t msg)
     }
     w->busy = true;
     w->shrinking = (msg & SHRINK_TASK) != 0;
+    w->task = msg & ~SHRINK_TASK;
 }
 
 /* The failures to shrink: the first shrink_max in seed order, so which
@@ -265,7 +267,15 @@ static int run_workers(campaign *c)
                 continue;
             worker *x = &w[map[k]];
             if (!io_all(x->from, r, sizeof *r, false)) {
-                /* The worker died: its seed is reported lost. */
+                /* The worker died (the simulator's own crashes are caught
+                 * in a child of the worker): its seed is an error. */
+                memset(r, 0, sizeof *r);
+                r->seed = c->job.from + x->task;
+                r->verdict = FZ_ERROR;
+                snprintf(r->check, sizeof r->check, "worker");
+                snprintf(r->detail, sizeof r->detail, "the worker process died");
+                if (!x->shrinking)
+                    take(c, x, r);
                 x->busy = false;
                 x->open = false;
                 close(x->to);

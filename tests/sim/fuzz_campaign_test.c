@@ -56,6 +56,14 @@ static int drifting(void *ctx, const rf_scenario *s, uint64_t seed, rf_fuzz_outc
     return RF_OK;
 }
 
+/* A simulator process that dies on seed 5 (a worker lost mid-seed). */
+static int dies_on_5(void *ctx, const rf_scenario *s, uint64_t seed, rf_fuzz_outcome *out)
+{
+    if (seed == 5)
+        _exit(9);
+    return always_pass(ctx, s, seed, out);
+}
+
 /* Runs the command with stdout into out_path. */
 static int fuzz(const char *out_path, rf_fuzz_pred pred, char *args)
 {
@@ -184,6 +192,19 @@ START_TEST(test_a_rerun_with_another_trace_hash_is_a_failure)
 }
 END_TEST
 
+START_TEST(test_a_worker_that_dies_fails_its_seed_and_the_others_go_on)
+{
+    char dir[200], args[400], out[300];
+    fresh_dir(dir, sizeof dir, "died");
+    snprintf(args, sizeof args, "--seeds 10 --jobs 2 --out %s --json", dir);
+    snprintf(out, sizeof out, "%s.out", dir);
+    ck_assert_int_eq(fuzz(out, dies_on_5, args), 1);
+    const char *json = slurp(out);
+    ck_assert_ptr_nonnull(strstr(json, "\"seeds\":10,\"passed\":9,\"failed\":0,\"errors\":1"));
+    ck_assert_ptr_nonnull(strstr(json, "{\"seed\":5,\"outcome\":\"error\",\"check\":\"worker\""));
+}
+END_TEST
+
 START_TEST(test_results_do_not_depend_on_the_number_of_jobs)
 {
     char dir[200], args[400], out[300], db[300];
@@ -245,6 +266,7 @@ Suite *sim_fuzz_campaign_suite(void)
     tcase_add_test(tc, test_campaign_of_passing_seeds_exits_0_and_records_every_seed);
     tcase_add_test(tc, test_failing_seeds_exit_1_with_a_shrunk_scenario_and_replay_command);
     tcase_add_test(tc, test_a_rerun_with_another_trace_hash_is_a_failure);
+    tcase_add_test(tc, test_a_worker_that_dies_fails_its_seed_and_the_others_go_on);
     tcase_add_test(tc, test_results_do_not_depend_on_the_number_of_jobs);
     tcase_add_test(tc, test_usage_errors_exit_2);
     tcase_add_test(tc, test_drawn_worlds_run_end_to_end_on_the_runner);
