@@ -117,7 +117,10 @@ void rf_sim_cluster_crash(rf_sim_cluster *c, uint32_t node);
 int rf_sim_cluster_restart(rf_sim_cluster *c, uint32_t node);
 void rf_sim_cluster_pause(rf_sim_cluster *c, uint32_t node);
 void rf_sim_cluster_resume(rf_sim_cluster *c, uint32_t node);
-void rf_sim_cluster_set_drift(rf_sim_cluster *c, uint32_t node, int32_t drift_ppm);
+/* The node's clock runs at (1 + drift_ppm / 10^6) times virtual time from
+ * now on. RF_ERANGE (nothing changes) unless |drift_ppm| < RF_SIM_DRIFT_PPM_MAX. */
+#define RF_SIM_DRIFT_PPM_MAX 500000
+int rf_sim_cluster_set_drift(rf_sim_cluster *c, uint32_t node, int32_t drift_ppm);
 bool rf_sim_cluster_is_up(const rf_sim_cluster *c, uint32_t node);
 bool rf_sim_cluster_is_paused(const rf_sim_cluster *c, uint32_t node);
 /* Restarts every crashed node, resumes every paused one, zeroes drift and

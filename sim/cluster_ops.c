@@ -97,16 +97,18 @@ void rf_sim_cluster_resume(rf_sim_cluster *c, uint32_t node)
     sim_log(c, "n%u: resume", node + 1);
 }
 
-void rf_sim_cluster_set_drift(rf_sim_cluster *c, uint32_t node, int32_t drift_ppm)
+int rf_sim_cluster_set_drift(rf_sim_cluster *c, uint32_t node, int32_t drift_ppm)
 {
     sim_node *n = node_at(c, node);
-    ASSERT(drift_ppm > -500000 && drift_ppm < 500000);
+    if (drift_ppm <= -RF_SIM_DRIFT_PPM_MAX || drift_ppm >= RF_SIM_DRIFT_PPM_MAX)
+        return RF_ERANGE;
     /* Rebase so the node's clock stays continuous and monotonic. */
     uint64_t d = c->eng.now_ns - n->virt_base_ns;
     __int128 scaled = (__int128)d * (1000000 + (__int128)n->drift_ppm) / 1000000;
     n->local_base_ns += (uint64_t)scaled;
     n->virt_base_ns = c->eng.now_ns;
     n->drift_ppm = drift_ppm;
+    return RF_OK;
 }
 
 bool rf_sim_cluster_is_up(const rf_sim_cluster *c, uint32_t node)
@@ -132,7 +134,7 @@ void rf_sim_cluster_heal_all(rf_sim_cluster *c)
         if (!c->nodes[i].up)
             rf_sim_cluster_restart(c, i);
         rf_sim_cluster_resume(c, i);
-        rf_sim_cluster_set_drift(c, i, 0);
+        (void)rf_sim_cluster_set_drift(c, i, 0);
     }
     sim_log(c, "heal everything");
 }

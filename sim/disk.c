@@ -160,8 +160,9 @@ void sim_disk_crash(rf_sim_cluster *c, sim_node *n)
     sim_write *w = n->wq_head;
     if (w != NULL && c->cfg.torn_ppm > 0 &&
         rf_pcg32_bounded(&n->disk_rng, RF_SIM_PPM) < c->cfg.torn_ppm) {
-        /* The write under way lands partly: a prefix of its entries. */
-        size_t k = rf_pcg32_bounded(&n->disk_rng, (uint32_t)w->n_entries + 1);
+        /* The write under way lands partly: a strict prefix of its
+         * entries (none, when it has none), never its hard state. */
+        size_t k = w->n_entries == 0 ? 0 : rf_pcg32_bounded(&n->disk_rng, (uint32_t)w->n_entries);
         rf_sim_trace_u64(&c->eng.trace, k);
         apply_write(c, n, w, k, false);
         c->stats.torn_writes++;

@@ -21,6 +21,12 @@ typedef struct fleet_node {
     rf_node *node; /* NULL once killed */
     char name[16];
     uint64_t disk_free_ns;
+    bool paused;          /* inputs wait in `held` until the resume */
+    rf_sim_event *held;   /* messages and disk completions held, in order */
+    uint32_t n_held, cap_held;
+    int32_t drift_ppm;    /* the node's clock runs this much fast (+) or slow (-) */
+    uint64_t clock_sim0;  /* simulated time of the last drift change */
+    uint64_t clock_node0; /* the node's clock then */
 } fleet_node;
 
 typedef struct fleet_reply {
@@ -37,8 +43,10 @@ struct rf_sim_fleet {
     fleet_reply *replies; /* by harness request id - 1 */
     uint64_t n_requests;
     rf_sim_fleet_stats stats;
-    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
     rf_sim_fleet_hooks hooks;
+    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
+    rf_sim_fleet_obs *obs;     /* RF_SIM_FLEET_OBS_MAX */
+    uint64_t n_obs;
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -133,6 +141,13 @@ static void drain(rf_sim_fleet *f, uint32_t index)
         for (size_t i = 0; i < b.n_obs; i++) {
             if (f->hooks.obs != NULL)
                 f->hooks.obs(f->hooks.ctx, index, &b.obs[i]);
+            if (f->n_obs < RF_SIM_FLEET_OBS_MAX) {
+                rf_sim_fleet_obs *o = &f->obs[f->n_obs];
+                o->time_ns = f->eng.now_ns;
+                o->node = index;
+                o->obs = b.obs[i];
+            }
+            f->n_obs++;
             if (b.obs[i].kind >= 16)
                 continue;
             f->stats.obs[b.obs[i].kind]++;
@@ -149,11 +164,45 @@ static void drain(rf_sim_fleet *f, uint32_t index)
 
 /* ---- events ----------------------------------------------------------------------- */
 
+/* The node's own clock at simulated time now (clock drift). */
+static uint64_t node_clock(const fleet_node *fn, uint64_t now)
+{
+    uint64_t d = now - fn->clock_sim0;
+    int64_t skew = (int64_t)(d / 1000000u) * fn->drift_ppm +
+                   (int64_t)(d % 1000000u) * fn->drift_ppm / 1000000;
+    return fn->clock_node0 + d + (uint64_t)skew; /* |ppm| < 10^6: still increasing */
+}
+
+/* A paused node takes no input: the event waits for the resume, in the
+ * order it fired. True when taken (the caller must not touch ev->ptr); a
+ * message that finds no room is lost, as a full socket buffer loses it. */
+static bool held(rf_sim_fleet *f, const rf_sim_event *ev)
+{
+    fleet_node *fn = &f->nodes[ev->node];
+    if (!fn->paused)
+        return false;
+    if (fn->n_held == fn->cap_held) {
+        uint32_t cap = fn->cap_held == 0 ? 64 : fn->cap_held * 2;
+        rf_sim_event *h = realloc(fn->held, (size_t)cap * sizeof *h);
+        if (h == NULL) {
+            ASSERT(ev->kind == FK_DELIVER); /* a disk completion is never dropped */
+            free(ev->ptr);
+            return true;
+        }
+        fn->held = h;
+        fn->cap_held = cap;
+    }
+    fn->held[fn->n_held++] = *ev;
+    return true;
+}
+
 static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
 {
     rf_sim_fleet *f = ctx;
     fleet_packet *p = ev->ptr;
     fleet_node *fn = &f->nodes[ev->node];
+    if (fn->node != NULL && held(f, ev))
+        return;
     if (fn->node != NULL && !rf_sim_net_is_cut(&f->net, p->from, ev->node, e->now_ns)) {
         if (rf_node_receive(fn->node, p->from + 1, p->bytes, p->len) != RF_OK)
             f->stats.receive_errors++;
@@ -174,7 +223,12 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     fleet_node *fn = &f->nodes[ev->node];
     if (fn->node == NULL)
         return;
-    rf_node_tick(fn->node, e->now_ns);
+    if (fn->paused) {
+        int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, 0, NULL);
+        ASSERT(rc == RF_OK);
+        return;
+    }
+    rf_node_tick(fn->node, node_clock(fn, e->now_ns));
     drain(f, ev->node);
     int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, 0, NULL);
     ASSERT(rc == RF_OK);
@@ -185,7 +239,7 @@ static void on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     rf_sim_fleet *f = ctx;
     (void)e;
     fleet_node *fn = &f->nodes[ev->node];
-    if (fn->node == NULL)
+    if (fn->node == NULL || held(f, ev))
         return;
     rf_node_persisted(fn->node, ev->arg);
     drain(f, ev->node);
@@ -202,8 +256,12 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
     if (f->cfg.requests_max == 0)
         f->cfg.requests_max = RF_SIM_FLEET_REQUESTS_MAX;
     f->replies = calloc(f->cfg.requests_max, sizeof *f->replies);
-    int rc = f->replies == NULL ? RF_ENOMEM : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
+    f->obs = malloc(RF_SIM_FLEET_OBS_MAX * sizeof *f->obs);
+    int rc = f->replies == NULL || f->obs == NULL
+                 ? RF_ENOMEM
+                 : rf_sim_engine_init(&f->eng, cfg->seed, cfg->events_max);
     if (rc != RF_OK) {
+        free(f->obs);
         free(f->replies);
         free(f);
         return rc;
@@ -212,6 +270,7 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
     if (rc != RF_OK) {
         rf_sim_engine_close(&f->eng);
+        free(f->obs);
         free(f->replies);
         free(f);
         return rc;
@@ -245,11 +304,23 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
     if (f == NULL)
         return;
     rf_sim_engine_close(&f->eng);
-    for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++)
+    for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++) {
         rf_node_close(f->nodes[i].node);
+        for (uint32_t k = 0; k < f->nodes[i].n_held; k++)
+            if (f->nodes[i].held[k].kind == FK_DELIVER)
+                free(f->nodes[i].held[k].ptr);
+        free(f->nodes[i].held);
+    }
     rf_sim_fleet_check_close(f->check);
+    free(f->obs);
     free(f->replies);
     free(f);
+}
+
+const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_t *n)
+{
+    *n = f->n_obs;
+    return f->obs;
 }
 
 uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
@@ -297,6 +368,38 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
         rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
         drain(f, i);
     }
+}
+
+void rf_sim_fleet_pause(rf_sim_fleet *f, uint32_t index, bool paused)
+{
+    if (index >= f->cfg.nodes)
+        return;
+    fleet_node *fn = &f->nodes[index];
+    fn->paused = paused;
+    if (paused)
+        return;
+    /* What waited comes in now, in the order it arrived. */
+    for (uint32_t i = 0; i < fn->n_held; i++) {
+        const rf_sim_event *ev = &fn->held[i];
+        int rc = rf_sim_engine_at(&f->eng, f->eng.now_ns, ev->kind, index, ev->arg, ev->ptr);
+        ASSERT(rc == RF_OK);
+    }
+    fn->n_held = 0;
+}
+
+bool rf_sim_fleet_paused(const rf_sim_fleet *f, uint32_t index)
+{
+    return index < f->cfg.nodes && f->nodes[index].paused;
+}
+
+void rf_sim_fleet_drift(rf_sim_fleet *f, uint32_t index, int32_t ppm)
+{
+    if (index >= f->cfg.nodes || ppm <= -1000000 || ppm >= 1000000)
+        return;
+    fleet_node *fn = &f->nodes[index];
+    fn->clock_node0 = node_clock(fn, f->eng.now_ns);
+    fn->clock_sim0 = f->eng.now_ns;
+    fn->drift_ppm = ppm;
 }
 
 void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)

@@ -69,6 +69,16 @@ void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
  * with hint_unreachable the other nodes are told, as a transport that loses
  * its connection would. */
 void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
+/* Pauses node index (a stopped process): it neither ticks nor takes
+ * messages or disk completions; they wait and come in after the resume.
+ * Requests made to a paused node are still taken (callers avoid that). */
+void rf_sim_fleet_pause(rf_sim_fleet *f, uint32_t index, bool paused);
+bool rf_sim_fleet_paused(const rf_sim_fleet *f, uint32_t index);
+/* From now on node index's clock (the time its ticks pass) runs ppm parts
+ * per million fast (+) or slow (-); |ppm| < 10^6. The clock stays
+ * monotonic across changes. */
+void rf_sim_fleet_drift(rf_sim_fleet *f, uint32_t index, int32_t ppm);
+
 /* Isolates node index from every other node (both ways) or heals it, and
  * tells both sides. */
 void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated);
@@ -111,6 +121,16 @@ void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, vo
  * RF_SIM_FLEET_REPLY_TEXT_MAX - 1 bytes) are set. */
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,
                        char *text);
+
+/* Every observation so far, in order, with the node that reported it
+ * (at most RF_SIM_FLEET_OBS_MAX are kept; *n is the total). */
+#define RF_SIM_FLEET_OBS_MAX 65536u
+typedef struct rf_sim_fleet_obs {
+    uint64_t time_ns;
+    uint32_t node; /* the reporting node's index */
+    rf_node_obs obs;
+} rf_sim_fleet_obs;
+const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_t *n);
 
 /* Safety violations the checkers found so far; *first_text (when not
  * NULL) gets the first one's description, or NULL. */

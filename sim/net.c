@@ -134,7 +134,8 @@ void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until
 int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_t start_ns,
                     uint64_t period_ns, uint64_t until_ns)
 {
-    ASSERT(period_ns >= 2);
+    if (period_ns < 2)
+        return RF_EINVAL;
     if (net->flaps_len == RF_SIM_FLAPS_MAX)
         return RF_EFULL;
     net->flaps[net->flaps_len++] = (rf_sim_flap){

@@ -94,7 +94,8 @@ uint32_t rf_sim_net_cut_zone(rf_sim_net *net, uint32_t zone);
 void rf_sim_net_heal_cut(rf_sim_net *net, uint32_t id);
 /* Delays everything sent from -> to until until_ns (then it flows again). */
 void rf_sim_net_clog(rf_sim_net *net, uint32_t from, uint32_t to, uint64_t until_ns);
-/* Starts a flapping partition; RF_EFULL when RF_SIM_FLAPS_MAX are active. */
+/* Starts a flapping partition; RF_EINVAL for a period under 2 ns,
+ * RF_EFULL when RF_SIM_FLAPS_MAX are active. */
 int rf_sim_net_flap(rf_sim_net *net, rf_sim_nodeset a, rf_sim_nodeset b, uint64_t start_ns,
                     uint64_t period_ns, uint64_t until_ns);
 /* Heals every cut, clog and flap. */

@@ -7,6 +7,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fleet_check.h"
 #include "sim/history_jsonl.h"
 #include "sim/run_int.h"
 
@@ -167,6 +168,9 @@ static int build_fleet(rf_sim_runner *r)
     uint64_t req = (uint64_t)ops + 4096 + 2ull * s->event_count + 2ull * r->n_groups + s->node_count;
     cfg.requests_max = req > (1u << 26) ? (1u << 26) : (uint32_t)req;
     cfg.events_max = 1u << 22;
+    /* sim/check's Raft invariants on every group after every batch. */
+    cfg.check_safety = r->n_groups + 1 <= RF_SIM_FLEET_CHECK_GROUPS_MAX;
+    r->checking = cfg.check_safety;
     r->requests_max = cfg.requests_max;
     r->req_map = malloc((size_t)r->requests_max * sizeof *r->req_map);
     if (r->req_map == NULL)
@@ -219,6 +223,70 @@ static void learn_group_ids(rf_sim_runner *r)
     }
 }
 
+/* The declared groups, added from the first active node all at once. As a
+ * RaftFleet client would, an add that finds no leader (the metadata is
+ * still electing or moving its leader) is retried until the setup's
+ * deadline; one that was applied after all replies already_added. */
+static int setup_groups(rf_sim_runner *r)
+{
+    uint64_t end = rf_sim_fleet_now(r->fleet) + RUN_SETUP_NS_MAX;
+    uint32_t left = 0;
+    bool *done = calloc(r->n_groups + 1, sizeof *done);
+    if (done == NULL)
+        return RF_ENOMEM;
+    for (uint32_t i = 0; i < r->n_groups; i++)
+        left += !r->groups[i].removed;
+    int st = RF_ETIMEDOUT;
+    const char *failed = NULL;
+    while (left > 0 && failed == NULL && rf_sim_fleet_now(r->fleet) < end) {
+        int32_t via = run_via(r, UINT32_MAX);
+        for (uint32_t i = 0; i < r->n_groups && via >= 0; i++)
+            if (!r->groups[i].removed && !done[i])
+                r->groups[i].add_req = rf_sim_fleet_add_group(
+                    r->fleet, (uint32_t)via, r->groups[i].name, r->groups[i].replicas,
+                    r->groups[i].model);
+        for (uint32_t i = 0; i < r->n_groups && failed == NULL; i++) {
+            run_group *g = &r->groups[i];
+            uint64_t now = rf_sim_fleet_now(r->fleet);
+            if (g->removed || done[i])
+                continue;
+            st = RF_ETIMEDOUT;
+            if (g->add_req != 0)
+                (void)rf_sim_fleet_wait(r->fleet, g->add_req, end > now ? end - now : 0, &st, NULL);
+            if (st == RF_OK || st == RF_EALREADYADDED) {
+                done[i] = true;
+                left--;
+                if (st == RF_EALREADYADDED)
+                    g->add_req = 0;
+            } else if (st != RF_ENOLEADER && st != RF_ETIMEDOUT) {
+                failed = g->name;
+            }
+        }
+        if (left > 0 && failed == NULL)
+            rf_sim_fleet_run_until(r->fleet, rf_sim_fleet_now(r->fleet) + 100 * MS);
+    }
+    for (uint32_t i = 0; i < r->n_groups && failed == NULL && left > 0; i++)
+        if (!r->groups[i].removed && !done[i])
+            failed = r->groups[i].name;
+    free(done);
+    if (failed != NULL) {
+        run_fail(r, "setup: adding group %s failed: %s", failed, run_err_label(st));
+        return RF_ECHECK;
+    }
+    /* Ids of groups whose add replied already_added are read now. */
+    const rf_meta *m = rf_sim_fleet_meta(r->fleet);
+    for (uint32_t i = 0; i < r->n_groups && m != NULL; i++) {
+        const rf_meta_group *mg = rf_meta_group_by_name(m, r->groups[i].name);
+        if (!r->groups[i].removed && r->groups[i].add_req == 0 && r->groups[i].id == 0 && mg != NULL) {
+            r->groups[i].id = mg->id;
+            if (r->rec != NULL)
+                (void)rf_rec_group(r->rec, (int64_t)mg->id, r->groups[i].name, r->groups[i].replicas,
+                                   r->groups[i].model, rf_sim_fleet_now(r->fleet));
+        }
+    }
+    return RF_OK;
+}
+
 /* Time 0: the declared nodes are activated in file order (the first one
  * bootstraps the cluster), then the declared groups are added. */
 static int setup(rf_sim_runner *r)
@@ -238,24 +306,9 @@ static int setup(rf_sim_runner *r)
             (void)rf_rec_node_event(r->rec, rf_sim_fleet_now(r->fleet), (int64_t)i + 1,
                                     RF_REC_NODE_ACTIVATE, -1, "start", NULL);
     }
-    int32_t via = run_via(r, UINT32_MAX);
-    for (uint32_t i = 0; i < r->n_groups && via >= 0; i++)
-        if (!r->groups[i].removed)
-            r->groups[i].add_req = rf_sim_fleet_add_group(r->fleet, (uint32_t)via, r->groups[i].name,
-                                                          r->groups[i].replicas, r->groups[i].model);
-    uint64_t end = rf_sim_fleet_now(r->fleet) + RUN_SETUP_NS_MAX;
-    for (uint32_t i = 0; i < r->n_groups; i++) {
-        run_group *g = &r->groups[i];
-        int st = RF_ETIMEDOUT;
-        if (g->removed)
-            continue;
-        uint64_t now = rf_sim_fleet_now(r->fleet);
-        if (g->add_req == 0 || !rf_sim_fleet_wait(r->fleet, g->add_req, end > now ? end - now : 0,
-                                                  &st, NULL) || st != RF_OK) {
-            run_fail(r, "setup: adding group %s failed: %s", g->name, run_err_label(st));
-            return RF_ECHECK;
-        }
-    }
+    int rc = setup_groups(r);
+    if (rc != RF_OK)
+        return rc;
     learn_group_ids(r);
     run_log(r, "setup done: %u nodes active, %u groups", s->node_count, r->n_groups);
     return RF_OK;
@@ -364,6 +417,17 @@ static void run_loop(rf_sim_runner *r)
         rf_sim_event ev = *top;
         if (!rf_sim_engine_step(r->eng, end))
             break;
+        /* Asking costs a pass over every group's checker: with many groups
+         * it is asked every 64 events (the time printed is then when it
+         * was seen, up to 64 events late). */
+        if (r->checking && (r->n_groups <= 256 || (r->eng->events_run & 63) == 0) &&
+            rf_sim_fleet_violations(r->fleet, NULL) > 0) {
+            const char *text = NULL;
+            (void)rf_sim_fleet_violations(r->fleet, &text);
+            run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
+            r->safety_failed = true;
+            r->stop_now = true;
+        }
         if (r->opts->trail != NULL || r->opts->compare != NULL) {
             /* The trace after the event includes the event itself. */
             trail_step(r, &ev);

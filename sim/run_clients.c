@@ -76,7 +76,7 @@ void run_client_fire(rf_sim_runner *r, uint32_t c)
         const rf_scn_mix *m = draw_op(cl, &r->scn->workloads[cl->workload]);
         uint32_t live[RF_SIM_NODES_MAX], n = 0;
         for (uint32_t i = 0; i < r->n_nodes; i++)
-            if (run_node_live(r, i))
+            if (run_node_live(r, i) && !r->nodes[i].paused)
                 live[n++] = i;
         if (n > 0) {
             int32_t node = (int32_t)live[rf_pcg32_bounded(&cl->rng, n)];

@@ -234,6 +234,11 @@ void run_monitor(rf_sim_runner *r)
         if (r->groups[i].id != 0 && !r->groups[i].removed)
             track_leader(r, &r->groups[i], now);
     timed_expects(r, now, false);
+    /* Membership changes name the node event that caused them until the
+     * placement has converged on the change; later ones have other causes. */
+    const rf_meta *m = r->last_node_event != RF_REC_NONE ? rf_sim_fleet_meta(r->fleet) : NULL;
+    if (m != NULL && rf_meta_nodes_epoch(m) != r->cause_epoch && rf_sim_fleet_converged(r->fleet))
+        r->last_node_event = RF_REC_NONE;
 }
 
 /* ---- observation hooks: election safety, moves, agreement ---------------------------- */
@@ -375,8 +380,11 @@ void run_expect_finish(rf_sim_runner *r)
             expect_done(r, i, worst <= x->unavailable_ns, "longest time without a leader %.3fs%s%s",
                         (double)worst / 1e9, which[0] ? " in " : "", which);
         } else if (x->kind == RF_SCN_EXP_SAFETY) {
-            expect_done(r, i, !r->safety_failed,
-                        "one leader per term and equal applied entries at equal indexes%s",
+            expect_done(r, i, !r->safety_failed, "%s%s",
+                        r->checking ? "Raft invariants of every group after every batch (sim/check), "
+                                      "one leader per term, equal applied entries at equal indexes"
+                                    : "one leader per term, equal applied entries at equal indexes "
+                                      "(too many groups for sim/check)",
                         r->applied_full ? " (agreement table full: checked in part)" : "");
         } else if (!st->done && x->kind != RF_SCN_EXP_LINEARIZABLE) {
             expect_done(r, i, false, "%s never happened", x->label[0] ? x->label : "its moment");

@@ -56,6 +56,7 @@ static int record_end(rf_sim_runner *r)
 {
     if (r->rec == NULL)
         return RF_OK;
+    run_rec_snapshot(r, "end");
     run_rec_ops(r);
     rf_rec_run_end_info end = {
         .outcome = r->failed ? RF_REC_FAIL : RF_REC_PASS,

@@ -41,6 +41,7 @@ typedef struct run_inst {
     uint32_t n_sets;  /* network faults: the node sets drawn when it fired */
     rf_sim_nodeset sets[RF_SCN_SETS_MAX];
     rf_sim_net_config prev; /* a `network ... for` change: what it undoes to */
+    int32_t prev_ppm;       /* a `drift ... for`: the drift it undoes to */
 } run_inst;
 
 typedef struct run_group {
@@ -99,6 +100,8 @@ typedef struct run_node {
     bool active;     /* activated (as far as the runner asked) */
     bool removed;
     bool isolated;
+    bool paused;
+    int32_t drift_ppm;
 } run_node;
 
 typedef struct rf_sim_runner {
@@ -139,6 +142,7 @@ typedef struct rf_sim_runner {
     uint64_t monitor_ns;
     int64_t last_node_event; /* history id of the latest node event, RF_REC_NONE */
     int64_t last_moves_min;  /* minimal moves of the latest node event, -1 unknown */
+    uint64_t cause_epoch;    /* metadata nodes epoch when last_node_event happened */
     uint64_t moves_since_ns; /* additions count from here for `moves` */
 
     rf_sim_u64map leaders;   /* (group, term) -> node id + 1 */
@@ -148,6 +152,7 @@ typedef struct rf_sim_runner {
     rf_rec *rec;
     bool failed;
     bool safety_failed;
+    bool checking;       /* the harness runs sim/check on every group */
     bool stop_now;
     uint64_t ops_ok, ops_fail, ops_unknown;
     uint64_t loop_events; /* events of the main loop (the trail's index) */
@@ -178,6 +183,16 @@ void run_net_apply(rf_sim_runner *r);
 bool run_node_live(const rf_sim_runner *r, uint32_t i);
 int32_t run_via(const rf_sim_runner *r, uint32_t self);
 bool run_group_matches(const rf_scn_pattern *p, const char *name);
+
+int32_t run_resolve_live(rf_sim_runner *r, const rf_scn_event *e, int32_t node);
+bool run_is_net_fault(rf_scn_event_kind kind);
+
+/* run_net.c: network faults; fault rows of the history. */
+void run_fire_net(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_fire_network(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_fire_heal(rf_sim_runner *r, const rf_scn_event *e);
+void run_fault_begin(rf_sim_runner *r, run_inst *in, const char *targets, const char *detail);
+void run_fault_end(rf_sim_runner *r, run_inst *in);
 
 /* run_clients.c */
 int run_clients_plan(rf_sim_runner *r);

@@ -154,12 +154,6 @@ static int check_event(rf_sim_runner *r, uint32_t i)
                                       "`crash ... for`: the restart it implies is " NOT_YET
                                       " (a crash without `for` is)");
         return RF_OK;
-    case RF_SCN_EV_PAUSE:
-    case RF_SCN_EV_RESUME:
-        return run_scenario_error(r, (int)i, e->kind == RF_SCN_EV_PAUSE ? "pause" : "resume",
-                                  "`pause`/`resume`: " NOT_YET);
-    case RF_SCN_EV_DRIFT:
-        return run_scenario_error(r, (int)i, "drift", "`drift` (clock drift): " NOT_YET);
     case RF_SCN_EV_DISK:
         return run_scenario_error(r, (int)i, "disk",
                                   "`disk` faults: " NOT_YET

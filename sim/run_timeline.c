@@ -44,7 +44,7 @@ static int inst_cmp(const void *a, const void *b)
     return 0; /* one event's instances have distinct times */
 }
 
-static bool is_net_fault(rf_scn_event_kind k)
+bool run_is_net_fault(rf_scn_event_kind k)
 {
     return k == RF_SCN_EV_PARTITION || k == RF_SCN_EV_CUT || k == RF_SCN_EV_FLAP ||
            k == RF_SCN_EV_CLOG;
@@ -59,7 +59,13 @@ static uint64_t inst_end(const rf_sim_runner *r, uint32_t i)
     const rf_scn_event *e = &r->scn->events[in->event];
     if (in->for_ns > 0)
         return in->at_ns + in->for_ns < r->scn->run_ns ? in->at_ns + in->for_ns : r->scn->run_ns;
-    if (!is_net_fault(e->kind))
+    if (e->kind == RF_SCN_EV_PAUSE) {
+        for (uint32_t j = i + 1; j < r->n_insts; j++)
+            if (r->scn->events[r->insts[j].event].kind == RF_SCN_EV_RESUME)
+                return r->insts[j].at_ns;
+        return r->scn->run_ns;
+    }
+    if (!run_is_net_fault(e->kind))
         return in->at_ns;
     for (uint32_t j = i + 1; j < r->n_insts; j++)
         if (r->scn->events[r->insts[j].event].kind == RF_SCN_EV_HEAL)
@@ -116,7 +122,7 @@ bool run_node_live(const rf_sim_runner *r, uint32_t i)
     return i < r->n_nodes && r->nodes[i].up && rf_sim_fleet_node(r->fleet, i) != NULL;
 }
 
-typedef enum { PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE } pick_kind;
+typedef enum { PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE, PICK_RUNNING, PICK_PAUSED } pick_kind;
 
 static bool pick_ok(const rf_sim_runner *r, uint32_t i, pick_kind k)
 {
@@ -126,6 +132,10 @@ static bool pick_ok(const rf_sim_runner *r, uint32_t i, pick_kind k)
         return r->nodes[i].active;
     if (k == PICK_INACTIVE)
         return !r->nodes[i].active;
+    if (k == PICK_RUNNING)
+        return !r->nodes[i].paused;
+    if (k == PICK_PAUSED)
+        return r->nodes[i].paused;
     return true;
 }
 
@@ -153,6 +163,11 @@ static int32_t resolve(rf_sim_runner *r, const rf_scn_event *e, int32_t node, pi
         return li >= 0 && pick_ok(r, (uint32_t)li, k) ? li : -1;
     }
     return node >= 0 && pick_ok(r, (uint32_t)node, k) ? node : -1;
+}
+
+int32_t run_resolve_live(rf_sim_runner *r, const rf_scn_event *e, int32_t node)
+{
+    return resolve(r, e, node, PICK_LIVE);
 }
 
 /* A live active node other than self to join through, or -1 (bootstrap). */
@@ -212,253 +227,10 @@ static void node_event(rf_sim_runner *r, const rf_scn_event *e, uint32_t idx,
         (void)rf_rec_node_event(r->rec, rf_sim_fleet_now(r->fleet), (int64_t)idx + 1, kind,
                                 moves_min, e->label[0] ? e->label : NULL, &id);
         r->last_node_event = id;
+        const rf_meta *m = rf_sim_fleet_meta(r->fleet);
+        r->cause_epoch = m != NULL ? rf_meta_nodes_epoch(m) : 0;
     }
     r->last_moves_min = moves_min;
-}
-
-/* ---- the network -------------------------------------------------------------------- */
-
-static void hint(rf_node *n, void *ctx)
-{
-    const uint64_t *a = ctx; /* peer id, reachable */
-    if (a[1])
-        rf_node_peer_reachable(n, a[0]);
-    else
-        rf_node_peer_unreachable(n, a[0]);
-}
-
-/* Rebuilds the network's cuts from the faults in force (a heal or an
- * expiry removes one without disturbing the others), then tells nodes on
- * both sides of a link cut both ways that the peer is unreachable, as a
- * transport losing its connection would, and reachable again after. */
-void run_net_apply(rf_sim_runner *r)
-{
-    rf_sim_net *net = rf_sim_fleet_net(r->fleet);
-    rf_sim_net_heal(net);
-    for (uint32_t i = 0; i < r->n_insts; i++) {
-        const run_inst *in = &r->insts[i];
-        if (!in->active)
-            continue;
-        const rf_scn_event *e = &r->scn->events[in->event];
-        uint64_t end = in->for_ns > 0 ? in->at_ns + in->for_ns : r->scn->run_ns;
-        if (e->kind == RF_SCN_EV_PARTITION) {
-            for (uint32_t a = 0; a < in->n_sets; a++)
-                for (uint32_t b = a + 1; b < in->n_sets; b++)
-                    rf_sim_net_partition(net, in->sets[a], in->sets[b]);
-        } else if (e->kind == RF_SCN_EV_CUT) {
-            rf_sim_net_cut_oneway(net, in->sets[0], in->sets[1]);
-        } else if (e->kind == RF_SCN_EV_FLAP) {
-            /* A phase lasts the period: cut for one, healed for the next. */
-            (void)rf_sim_net_flap(net, in->sets[0], in->sets[1], in->at_ns, 2 * in->flap_ns, end);
-        } else if (e->kind == RF_SCN_EV_CLOG) {
-            rf_sim_net_clog(net, (uint32_t)e->node, (uint32_t)e->node2, end);
-            if (!e->one_way)
-                rf_sim_net_clog(net, (uint32_t)e->node2, (uint32_t)e->node, end);
-        }
-    }
-    for (uint32_t i = 0; i < r->n_nodes; i++) {
-        bool iso = r->n_nodes > 1;
-        for (uint32_t j = 0; j < r->n_nodes; j++) {
-            if (i == j)
-                continue;
-            bool cut = net->cut_count[i][j] > 0 && net->cut_count[j][i] > 0;
-            if (!cut)
-                iso = false;
-            if (cut == r->unreach[i][j] || !run_node_live(r, i) || !run_node_live(r, j))
-                continue;
-            r->unreach[i][j] = cut;
-            uint64_t a[2] = {(uint64_t)j + 1, cut ? 0u : 1u};
-            rf_sim_fleet_poke(r->fleet, i, hint, a);
-        }
-        r->nodes[i].isolated = iso;
-    }
-}
-
-static rf_sim_nodeset all_nodes(const rf_sim_runner *r)
-{
-    return r->n_nodes >= 64 ? ~0ull : (1ull << r->n_nodes) - 1;
-}
-
-static rf_sim_nodeset scn_set(const rf_scn_nodeset *s, uint32_t n)
-{
-    rf_sim_nodeset out = 0;
-    for (uint32_t i = 0; i < n; i++)
-        if (rf_scn_nodeset_has(s, i))
-            out |= 1ull << i;
-    return out;
-}
-
-/* The sets a partition or flap cuts apart, drawn now for `random`. */
-static bool part_sets(rf_sim_runner *r, const rf_scn_event *e, run_inst *in)
-{
-    const rf_scn_partition *p = &e->part;
-    rf_sim_nodeset all = all_nodes(r), a = 0;
-    in->n_sets = 2;
-    switch (p->kind) {
-    case RF_SCN_PART_SETS:
-        if (p->set_count == 1)
-            break;
-        in->n_sets = p->set_count;
-        for (uint32_t i = 0; i < p->set_count; i++)
-            in->sets[i] = scn_set(&p->sets[i], r->n_nodes);
-        return true;
-    case RF_SCN_PART_ZONE:
-        for (uint32_t i = 0; i < r->n_nodes; i++)
-            if (r->scn->nodes[i].zone == p->zone)
-                a |= 1ull << i;
-        in->sets[0] = a;
-        in->sets[1] = all & ~a;
-        return true;
-    case RF_SCN_PART_NODE: {
-        int32_t n = resolve(r, e, p->node, PICK_LIVE);
-        if (n < 0)
-            return false;
-        in->node = n;
-        in->sets[0] = 1ull << n;
-        in->sets[1] = all & ~in->sets[0];
-        return true;
-    }
-    case RF_SCN_PART_RANDOM: {
-        uint32_t k = r->n_nodes < 3 ? 1 : 1 + rf_pcg32_bounded(&r->picks, (r->n_nodes - 1) / 2);
-        for (uint32_t c = 0; c < k; c++) {
-            uint32_t left = 0, pick;
-            for (uint32_t i = 0; i < r->n_nodes; i++)
-                left += !((a >> i) & 1u);
-            pick = rf_pcg32_bounded(&r->picks, left);
-            for (uint32_t i = 0; i < r->n_nodes; i++)
-                if (!((a >> i) & 1u) && pick-- == 0) {
-                    a |= 1ull << i;
-                    break;
-                }
-        }
-        in->sets[0] = a;
-        in->sets[1] = all & ~a;
-        return true;
-    }
-    }
-    in->sets[0] = scn_set(&p->sets[0], r->n_nodes);
-    in->sets[1] = all & ~in->sets[0];
-    return true;
-}
-
-static void set_text(const rf_sim_runner *r, const run_inst *in, char *buf, size_t cap)
-{
-    size_t n = 0;
-    buf[0] = '\0';
-    for (uint32_t s = 0; s < in->n_sets && n + 2 < cap; s++) {
-        n += (size_t)snprintf(buf + n, cap - n, "%s{", s ? " | " : "");
-        bool first = true;
-        for (uint32_t i = 0; i < r->n_nodes && n + 2 < cap; i++)
-            if ((in->sets[s] >> i) & 1u) {
-                n += (size_t)snprintf(buf + n, cap - n, "%s%s", first ? "" : ",",
-                                      r->scn->nodes[i].name);
-                first = false;
-            }
-        if (n + 2 < cap)
-            n += (size_t)snprintf(buf + n, cap - n, "}");
-    }
-}
-
-static const char *fault_kind(const rf_scn_event *e)
-{
-    switch (e->kind) {
-    case RF_SCN_EV_PARTITION:
-        return e->part.kind == RF_SCN_PART_NODE ? "isolate"
-               : e->part.kind == RF_SCN_PART_ZONE ? "zone-outage"
-                                                  : "partition";
-    case RF_SCN_EV_CUT: return "one-way";
-    case RF_SCN_EV_FLAP: return "flapping";
-    case RF_SCN_EV_CLOG: return "clog";
-    case RF_SCN_EV_NETWORK: return "network";
-    default: return "crash";
-    }
-}
-
-static void fault_begin(rf_sim_runner *r, run_inst *in, const char *targets, const char *detail)
-{
-    const rf_scn_event *e = &r->scn->events[in->event];
-    run_log(r, "fault %s %s%s%s", fault_kind(e), targets, detail ? " " : "", detail ? detail : "");
-    if (r->rec != NULL)
-        (void)rf_rec_fault_begin(r->rec, rf_sim_fleet_now(r->fleet), fault_kind(e), targets,
-                                 detail, &in->fault_id);
-}
-
-static void fault_end(rf_sim_runner *r, run_inst *in)
-{
-    run_log(r, "fault %s ends", fault_kind(&r->scn->events[in->event]));
-    if (r->rec != NULL && in->fault_id != 0)
-        (void)rf_rec_fault_end(r->rec, in->fault_id, rf_sim_fleet_now(r->fleet));
-    in->fault_id = 0;
-}
-
-static void fire_net(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
-{
-    char targets[512];
-    rf_sim_nodeset all = all_nodes(r);
-    if (e->kind == RF_SCN_EV_PARTITION || e->kind == RF_SCN_EV_FLAP) {
-        if (!part_sets(r, e, in)) {
-            in->skipped = true;
-            run_log(r, "skipped: no node to isolate");
-            return;
-        }
-    } else if (e->kind == RF_SCN_EV_CUT) {
-        in->n_sets = 2;
-        in->sets[0] = scn_set(&e->part.sets[0], r->n_nodes);
-        in->sets[1] = scn_set(&e->part.sets[1], r->n_nodes);
-    } else {
-        in->n_sets = 2;
-        in->sets[0] = 1ull << e->node;
-        in->sets[1] = (1ull << e->node2) & all;
-    }
-    set_text(r, in, targets, sizeof targets);
-    if (e->kind == RF_SCN_EV_CUT || (e->kind == RF_SCN_EV_CLOG && e->one_way)) {
-        char *bar = strstr(targets, " | ");
-        if (bar != NULL)
-            memcpy(bar, " ->", 3);
-    }
-    in->active = true;
-    fault_begin(r, in, targets, NULL);
-    run_net_apply(r);
-    if (r->rec != NULL)
-        run_rec_snapshot(r, e->label[0] ? e->label : fault_kind(e));
-}
-
-static void fire_network(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
-{
-    rf_sim_net *net = rf_sim_fleet_net(r->fleet);
-    in->prev = net->cfg;
-    if (e->net.set & RF_SCN_NET_LATENCY)
-        net->cfg.latency_ns_base = e->net.latency_ns;
-    if (e->net.set & RF_SCN_NET_JITTER)
-        net->cfg.latency_ns_jitter = e->net.jitter_ns;
-    if (e->net.set & RF_SCN_NET_TAIL) {
-        net->cfg.tail_ppm = e->net.tail_ppm;
-        net->cfg.tail_ns_max = e->net.tail_ns;
-    }
-    if (e->net.set & RF_SCN_NET_LOSS)
-        net->cfg.loss_ppm = e->net.loss_ppm;
-    if (e->net.set & RF_SCN_NET_DUP)
-        net->cfg.dup_ppm = e->net.dup_ppm;
-    char detail[160];
-    snprintf(detail, sizeof detail, "latency %lluns jitter %lluns loss %uppm dup %uppm",
-             (unsigned long long)net->cfg.latency_ns_base,
-             (unsigned long long)net->cfg.latency_ns_jitter, net->cfg.loss_ppm, net->cfg.dup_ppm);
-    fault_begin(r, in, "network", detail);
-    if (in->for_ns == 0)
-        fault_end(r, in); /* a lasting change of quality, not a fault that heals */
-}
-
-static void fire_heal(rf_sim_runner *r, const rf_scn_event *e)
-{
-    for (uint32_t i = 0; i < r->n_insts; i++)
-        if (r->insts[i].active) {
-            r->insts[i].active = false;
-            fault_end(r, &r->insts[i]);
-        }
-    run_log(r, "heal");
-    run_net_apply(r);
-    if (r->rec != NULL)
-        run_rec_snapshot(r, e->label[0] ? e->label : "heal");
 }
 
 static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
@@ -480,8 +252,19 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
         bool crash = e->kind == RF_SCN_EV_CRASH;
         node_event(r, e, idx, crash ? RF_REC_NODE_CRASH : RF_REC_NODE_REMOVE,
                    r->nodes[idx].active ? minimal_moves(r, idx, false) : -1);
+        if (crash) {
+            run_fault_begin(r, in, r->scn->nodes[idx].name, "no restart");
+            in->fault_id = 0; /* it never ends: the row keeps no end time */
+        }
         rf_sim_fleet_kill(r->fleet, idx);
         r->nodes[idx].up = false;
+        r->nodes[idx].paused = false;
+        for (uint32_t i = 0; i < r->n_insts; i++)
+            if (r->insts[i].active && r->insts[i].node == n &&
+                r->scn->events[r->insts[i].event].kind == RF_SCN_EV_PAUSE) {
+                r->insts[i].active = false; /* a crash ends the pause */
+                run_fault_end(r, &r->insts[i]);
+            }
         r->nodes[idx].removed = !crash;
         break;
     }
@@ -508,6 +291,52 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     }
     if (r->rec != NULL)
         run_rec_snapshot(r, e->label[0] ? e->label : r->scn->nodes[idx].name);
+}
+
+/* pause, resume and drift: faults of a node's process and clock. */
+static void fire_process(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
+{
+    pick_kind k = e->kind == RF_SCN_EV_RESUME ? PICK_PAUSED
+                  : e->kind == RF_SCN_EV_PAUSE ? PICK_RUNNING
+                                               : PICK_LIVE;
+    int32_t n = resolve(r, e, e->node, k);
+    if (n < 0) {
+        in->skipped = true;
+        run_log(r, "skipped: no node fits");
+        return;
+    }
+    in->node = n;
+    uint32_t idx = (uint32_t)n;
+    const char *name = r->scn->nodes[idx].name;
+    if (e->kind == RF_SCN_EV_DRIFT) {
+        char detail[48];
+        in->prev_ppm = r->nodes[idx].drift_ppm;
+        r->nodes[idx].drift_ppm = e->drift_ppm;
+        rf_sim_fleet_drift(r->fleet, idx, e->drift_ppm);
+        snprintf(detail, sizeof detail, "%+dppm", e->drift_ppm);
+        run_fault_begin(r, in, name, detail);
+        if (in->for_ns == 0)
+            run_fault_end(r, in); /* a lasting change of the clock's rate */
+        return;
+    }
+    bool pause = e->kind == RF_SCN_EV_PAUSE;
+    rf_sim_fleet_pause(r->fleet, idx, pause);
+    r->nodes[idx].paused = pause;
+    node_event(r, e, idx, pause ? RF_REC_NODE_PAUSE : RF_REC_NODE_RESUME, -1);
+    if (pause) {
+        in->active = true;
+        run_fault_begin(r, in, name, NULL);
+    } else {
+        for (uint32_t i = 0; i < r->n_insts; i++) {
+            run_inst *p = &r->insts[i];
+            if (p->active && p->node == n && r->scn->events[p->event].kind == RF_SCN_EV_PAUSE) {
+                p->active = false;
+                run_fault_end(r, p);
+            }
+        }
+    }
+    if (r->rec != NULL)
+        run_rec_snapshot(r, e->label[0] ? e->label : name);
 }
 
 static void fire_group(rf_sim_runner *r, const rf_scn_event *e)
@@ -542,13 +371,13 @@ void run_timeline_fire(rf_sim_runner *r, uint32_t i)
     case RF_SCN_EV_CUT:
     case RF_SCN_EV_FLAP:
     case RF_SCN_EV_CLOG:
-        fire_net(r, in, e);
+        run_fire_net(r, in, e);
         break;
     case RF_SCN_EV_NETWORK:
-        fire_network(r, in, e);
+        run_fire_network(r, in, e);
         break;
     case RF_SCN_EV_HEAL:
-        fire_heal(r, e);
+        run_fire_heal(r, e);
         break;
     case RF_SCN_EV_CRASH:
     case RF_SCN_EV_REMOVE_NODE:
@@ -561,10 +390,15 @@ void run_timeline_fire(rf_sim_runner *r, uint32_t i)
     case RF_SCN_EV_REMOVE_GROUP:
         fire_group(r, e);
         break;
+    case RF_SCN_EV_PAUSE:
+    case RF_SCN_EV_RESUME:
+    case RF_SCN_EV_DRIFT:
+        fire_process(r, in, e);
+        break;
     case RF_SCN_EV_COMMAND:
     case RF_SCN_EV_QUERY: {
         int g = run_group_by_name(r, e->group.names.prefix);
-        int32_t n = e->node >= 0 ? e->node : pick_random(r, PICK_LIVE);
+        int32_t n = e->node >= 0 ? e->node : pick_random(r, PICK_RUNNING);
         if (g >= 0)
             (void)run_op_issue(r, (uint32_t)g, UINT32_MAX, in->event, n, e->op,
                                e->kind == RF_SCN_EV_QUERY);
@@ -590,13 +424,31 @@ void run_timeline_undo(rf_sim_runner *r, uint32_t i)
     const rf_scn_event *e = &r->scn->events[in->event];
     if (e->kind == RF_SCN_EV_NETWORK) {
         rf_sim_fleet_net(r->fleet)->cfg = in->prev;
-        fault_end(r, in);
+        run_fault_end(r, in);
+        return;
+    }
+    if (e->kind == RF_SCN_EV_DRIFT && in->node >= 0 && run_node_live(r, (uint32_t)in->node)) {
+        r->nodes[in->node].drift_ppm = in->prev_ppm;
+        rf_sim_fleet_drift(r->fleet, (uint32_t)in->node, in->prev_ppm);
+        run_fault_end(r, in);
+        return;
+    }
+    if (e->kind == RF_SCN_EV_PAUSE && in->node >= 0) {
+        if (!in->active)
+            return; /* resumed earlier */
+        in->active = false;
+        rf_sim_fleet_pause(r->fleet, (uint32_t)in->node, false);
+        r->nodes[in->node].paused = false;
+        node_event(r, e, (uint32_t)in->node, RF_REC_NODE_RESUME, -1);
+        run_fault_end(r, in);
+        if (r->rec != NULL)
+            run_rec_snapshot(r, "resume");
         return;
     }
     if (!in->active)
         return; /* healed earlier */
     in->active = false;
-    fault_end(r, in);
+    run_fault_end(r, in);
     run_net_apply(r);
     if (r->rec != NULL)
         run_rec_snapshot(r, "fault ends");

@@ -63,6 +63,9 @@ static rf_sim_nodeset random_side(sched *s)
     return draw(s, 1, all - 1);
 }
 
+/* A random node that, in the leader's configuration, is no member
+ * (want_voter -1), a learner (0) or a voter (1); UINT32_MAX when there is
+ * none or no leader. */
 static uint32_t member_with(const rf_sim_cluster *c, sched *s, int want_voter)
 {
     int l = rf_sim_cluster_leader(c);
@@ -146,7 +149,7 @@ static void do_action(sched *s, action a, uint32_t node)
         later(s, draw(s, 20 * MS, 800 * MS), A_RESUME, node);
         break;
     case A_DRIFT:
-        rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
+        (void)rf_sim_cluster_set_drift(c, (uint32_t)draw(s, 0, s->nodes - 1),
                                  (int32_t)draw(s, 0, 40000) - 20000);
         break;
     case A_NETCFG:
@@ -326,6 +329,19 @@ int rf_sim_schedule_run(const rf_sim_schedule_opts *opts, rf_sim_schedule_result
     rf_pcg32 shape;
     rf_pcg32_derive(&shape, opts->seed, "shape", 0);
     draw_config(&shape, members, &cfg);
+    if (opts->log != NULL)
+        fprintf(opts->log,
+                "schedule seed %" PRIu64 ": %u nodes (%u voters), %u clients; net latency %" PRIu64
+                "+%" PRIu64 " us, tail %u ppm up to %" PRIu64 " ms, loss %u ppm, dup %u ppm; disk %" PRIu64
+                "..%" PRIu64 " us, torn %u ppm; raft election %" PRIu64 " ms, heartbeat %" PRIu64
+                " ms, lease margin %" PRIu64 " ms, inflight %u, append entries %u, snapshot every %" PRIu64
+                " (chunks of %u bytes)\n",
+                opts->seed, cfg.nodes, cfg.voters, cfg.clients, cfg.net.latency_ns_base / 1000,
+                cfg.net.latency_ns_jitter / 1000, cfg.net.tail_ppm, cfg.net.tail_ns_max / MS,
+                cfg.net.loss_ppm, cfg.net.dup_ppm, cfg.disk_ns_min / 1000, cfg.disk_ns_max / 1000,
+                cfg.torn_ppm, cfg.raft.election_timeout_ns / MS, cfg.raft.heartbeat_interval_ns / MS,
+                cfg.raft.lease_drift_ns / MS, cfg.raft.inflight_max, cfg.raft.append_entries_max,
+                cfg.raft.snapshot_threshold, cfg.raft.snapshot_chunk_bytes_max);
     rf_sim_cluster *c;
     int rc = rf_sim_cluster_create(&cfg, &c);
     if (rc != RF_OK)

@@ -5,7 +5,7 @@ set -e
 BUILD=${1:-build}
 mkdir -p "$BUILD/demo"
 if [ ! -x "$BUILD/bin/fleet-sim" ]; then
-  echo "demo: $BUILD/bin/fleet-sim is not built yet: the simulator's 'run' command does not exist in this version" >&2
+  echo "demo: $BUILD/bin/fleet-sim is not built yet (make builds it)" >&2
   exit 1
 fi
 exec "$BUILD/bin/fleet-sim" run scenarios/quickstart.scn --db "$BUILD/demo/history.db" --report "$BUILD/demo"

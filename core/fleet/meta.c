@@ -419,6 +419,14 @@ static int meta_query(const void *state, const uint8_t *q, size_t q_len, uint8_t
         rf_meta_wr_u64(&w, g->id);
         rf_meta_wr_u32(&w, g->replicas);
         rf_meta_wr_str(&w, g->model);
+    } else if (!rd.bad && op == RF_META_QUERY_NODE) {
+        uint64_t id = rf_meta_rd_u64(&rd);
+        if (rd.bad || rd.off != rd.len)
+            return rf_model_reject(reply, reply_cap, reply_len, RF_EINVAL, "malformed query");
+        const rf_meta_node *nd = rf_meta_node_by_id(m, id);
+        if (nd == NULL)
+            return rf_model_reject(reply, reply_cap, reply_len, RF_ENOTFOUND, "not_found");
+        rf_meta_wr_u8(&w, nd->state);
     } else if (!rd.bad && op == RF_META_QUERY_COUNTS && rd.off == rd.len) {
         rf_meta_wr_u32(&w, (uint32_t)m->n_nodes);
         rf_meta_wr_u32(&w, (uint32_t)rf_meta_active_count(m));

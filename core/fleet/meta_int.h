@@ -9,8 +9,6 @@
 #include "fleet/rf_meta.h"
 
 #define RF_META_FORMAT_V1 0x01
-#define RF_META_QUERY_GROUP 1 /* str name -> u64 id, u32 replicas, str model */
-#define RF_META_QUERY_COUNTS 2 /* -> u32 nodes, u32 active, u32 groups, u32 removed */
 
 struct rf_meta {
     uint64_t next_group_id;

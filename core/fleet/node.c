@@ -89,6 +89,8 @@ void rf_node_close(rf_node *n)
     free(n->cache.p);
     free(n->down.p);
     free(n->heard.p);
+    free(n->dirty.p);
+    free(n->readied.p);
     free(n->replies.p);
     free(n->arena);
     free(n->obs.p);
@@ -102,6 +104,21 @@ void rf_node_close(rf_node *n)
 }
 
 /* ---- groups --------------------------------------------------------------- */
+
+/* Batches look only at groups that had an input since the last one (a
+ * tick or a peer hint touches them all), so a step costs O(groups it
+ * concerns), not O(groups hosted). */
+void rf_node__dirty(rf_node *n, node_group *g)
+{
+    if (g->dirty || n->all_dirty)
+        return;
+    if (!rf_node__vec_reserve(&n->dirty, sizeof(uint64_t), 1)) {
+        n->all_dirty = true; /* correct, only slower */
+        return;
+    }
+    ((uint64_t *)n->dirty.p)[n->dirty.n++] = g->id;
+    g->dirty = true;
+}
 
 static size_t group_lower(const rf_node *n, uint64_t id)
 {
@@ -219,6 +236,7 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     n->groups[at].id = id;
     n->groups[at].raft = r;
     n->groups[at].last_active = n->now;
+    rf_node__dirty(n, &n->groups[at]);
     n->n_groups++;
     n->ctr.groups_started++;
     rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
@@ -306,6 +324,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
+    n->all_dirty = true;
     for (size_t i = 0; i < n->n_groups; i++) {
         node_group *g = &n->groups[i];
         if (g->quiet)
@@ -315,6 +334,8 @@ void rf_node_tick(rf_node *n, uint64_t now)
     }
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
+    if (n->evicted)
+        rf_node__evict(n);
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);
@@ -338,8 +359,10 @@ void rf_node_persisted(rf_node *n, uint64_t token)
     size_t done = 0;
     while (done < n->toks.n && t[done].node_token <= token) {
         node_group *g = rf_node__group(n, t[done].group_id);
-        if (g != NULL)
+        if (g != NULL) {
             rf_raft_persisted(g->raft, t[done].raft_token);
+            rf_node__dirty(n, g);
+        }
         done++;
     }
     memmove(t, t + done, (n->toks.n - done) * sizeof *t);
@@ -363,6 +386,7 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
     d[at].since = n->now;
     n->down.n++;
     rf_node__wake_led_by(n, peer);
+    n->all_dirty = true;
     for (size_t i = 0; i < n->n_groups; i++)
         rf_raft_peer_unreachable(n->groups[i].raft, peer);
 }
@@ -387,6 +411,7 @@ void rf_node_peer_reachable(rf_node *n, uint64_t peer)
         n->down.n--;
         break;
     }
+    n->all_dirty = true;
     for (size_t i = 0; i < n->n_groups; i++)
         rf_raft_peer_reachable(n->groups[i].raft, peer);
 }

@@ -123,7 +123,7 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
             : type == NODE_REC_FWD_REPLY ? rl < NODE_FWD_REPLY_HEAD
             : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
             : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN
-            : type == NODE_REC_HB ? rl != 0
+            : type == NODE_REC_HB || type == NODE_REC_EVICT ? rl != 0
             : type != NODE_REC_RAFT)
             return RF_EBADMSG;
         off += rl;
@@ -144,13 +144,27 @@ static bool may_start(const rf_node *n, uint64_t group)
     return m != NULL && rf_meta_group_by_id(m, group) != NULL;
 }
 
-static void recv_raft(rf_node *n, const uint8_t *rec, size_t len)
+/* A node the metadata removed (purged while cut off) may come back still
+ * leading groups by its stale view. A peer whose metadata does not list
+ * the sender says so, once per frame; the sender checks with the metadata
+ * leader before it believes it (rf_node__self_check). */
+static void maybe_evict(rf_node *n, uint64_t from, uint64_t group, bool *told)
+{
+    const rf_meta *m = rf_node_meta(n);
+    if (*told || group == RF_META_GROUP_ID || m == NULL || rf_meta_node_by_id(m, from) != NULL)
+        return;
+    *told = true;
+    (void)rf_node__frame_append(n, from, NODE_REC_EVICT, NULL, 0, NULL, 0);
+}
+
+static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len, bool *told)
 {
     rf_msg msg;
     if (rf_msg_decode(rec, len, &msg, n->scratch_entries, RF_MSG_ENTRIES_MAX) != RF_OK) {
         n->ctr.frames_rejected++;
         return;
     }
+    maybe_evict(n, from, msg.group_id, told);
     node_group *g = rf_node__group(n, msg.group_id);
     if (g == NULL && msg.to == n->cfg.node_id && may_start(n, msg.group_id)) {
         if (rf_node__start_group(n, msg.group_id, false, RF_NODE_REASON_REBALANCE) == RF_OK)
@@ -164,6 +178,7 @@ static void recv_raft(rf_node *n, const uint8_t *rec, size_t len)
         rf_node__wake(n, g); /* a live leader's heartbeat is not work */
     else
         rf_node__touch(n, g);
+    rf_node__dirty(n, g);
     (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
 }
 
@@ -201,12 +216,15 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
     n->ctr.frames_received++;
     rf_node__heard(n, from);
     size_t off = NODE_FRAME_HEAD;
+    bool told = false;
     for (uint32_t i = 0; i < count; i++) {
         uint8_t type = buf[off];
         size_t rl = (size_t)rf_node__get(buf + off + 1, 4);
         const uint8_t *rec = buf + off + NODE_REC_HEAD;
         if (type == NODE_REC_RAFT)
-            recv_raft(n, rec, rl);
+            recv_raft(n, from, rec, rl, &told);
+        else if (type == NODE_REC_EVICT)
+            rf_node__self_check(n);
         else if (type == NODE_REC_FWD)
             rf_node__on_forward(n, from, rec, rl);
         else if (type == NODE_REC_STOP)
@@ -215,7 +233,8 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
             rf_node__on_quiesce(n, from, rec);
         else if (type == NODE_REC_FWD_REPLY)
             recv_fwd_reply(n, from, rec, rl);
-        /* NODE_REC_HB: the frame itself was the news (rf_node__heard). */
+        else if (type == NODE_REC_HB) /* the frame was the news; and who sent it? */
+            maybe_evict(n, from, 0, &told);
         off += NODE_REC_HEAD + rl;
     }
     return RF_OK;

@@ -14,6 +14,7 @@
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
 #define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
 #define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
+#define NODE_REC_EVICT 7u     /* empty: "the metadata I know has no node of yours" */
 #define NODE_QUIESCE_LEN 16u
 #define NODE_FWD_HEAD 33u
 #define NODE_STOP_LEN 16u
@@ -34,6 +35,7 @@ typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
     bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
+    bool dirty;          /* had an input since the last batch (in n->dirty) */
     bool quiet;          /* quiesced: not ticked, its clock stopped */
     uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
     uint64_t clock_offset; /* group time = node time - offset */
@@ -48,6 +50,7 @@ typedef struct node_pending {
     uint8_t role;       /* node_role */
     uint8_t kind;       /* node_req_kind */
     uint8_t meta_op;    /* rf_meta_op of a metadata command, else 0 */
+    bool self_check;    /* INTERNAL: is this node still in the metadata? */
     uint64_t request_id; /* USER: the caller's id; SERVE: the origin's token */
     uint64_t origin;    /* SERVE: the origin node */
     uint64_t group_id;  /* resolved at dispatch (0: not yet) */
@@ -56,6 +59,7 @@ typedef struct node_pending {
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
     uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */
+    uint64_t give_up_at; /* non-zero: a time budget replaces the attempt count */
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;
@@ -111,6 +115,8 @@ struct rf_node {
     bool in_ready;
     bool leaving;        /* REMOVE_NODE of self submitted */
     bool meta_dirty;     /* the metadata applied entries since the last tick */
+    bool self_checking;  /* a self check is under way */
+    bool evicted;        /* the metadata leader says this node was removed */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
@@ -119,6 +125,9 @@ struct rf_node {
     node_vec cache;     /* node_cache sorted by group id */
     node_vec down;      /* node_peer_down sorted by peer */
     node_vec heard;     /* node_heard sorted by peer: last frame from each */
+    node_vec dirty;     /* u64 ids of groups with an input since the last batch */
+    bool all_dirty;     /* a tick or hint touched every group: look at all */
+    node_vec readied;   /* u64 ids of groups in the batch under way */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
@@ -151,6 +160,8 @@ void rf_node__obs(rf_node *n, uint8_t kind, uint8_t reason, uint64_t group, uint
 void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *data,
                     size_t len);
 bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
+/* g had an input: the next batch must look at it. */
+void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
 
 /* node_frame.c */
@@ -184,6 +195,8 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
+void rf_node__self_check(rf_node *n);
+void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 
 #endif

@@ -40,6 +40,8 @@ void rf_node__touch(rf_node *n, node_group *g)
 {
     rf_node__wake(n, g);
     g->last_active = n->now;
+    if (!n->in_ready)
+        rf_node__dirty(n, g); /* an input follows */
 }
 
 static size_t heard_lower(const rf_node *n, uint64_t peer)

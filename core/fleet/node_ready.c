@@ -10,10 +10,25 @@ bool rf_node_has_ready(const rf_node *n)
 {
     if (n->frames.n > 0 || n->replies.n > 0 || n->obs.n > 0)
         return true;
-    for (size_t i = 0; i < n->n_groups; i++)
-        if (rf_raft_has_ready(n->groups[i].raft))
+    if (n->all_dirty) {
+        for (size_t i = 0; i < n->n_groups; i++)
+            if (rf_raft_has_ready(n->groups[i].raft))
+                return true;
+        return false;
+    }
+    const uint64_t *ids = n->dirty.p;
+    for (size_t i = 0; i < n->dirty.n; i++) {
+        node_group *g = rf_node__group((rf_node *)n, ids[i]);
+        if (g != NULL && rf_raft_has_ready(g->raft))
             return true;
+    }
     return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 static void take_write(rf_node *n, const node_group *g, const rf_ready *rd)
@@ -119,6 +134,9 @@ static void take_applied(rf_node *n, const node_group *g, const rf_ready *rd)
 static void take_group(rf_node *n, node_group *g)
 {
     rf_ready rd;
+    bool ok = rf_node__vec_reserve(&n->readied, sizeof(uint64_t), 1);
+    ASSERT(ok); /* the batch could not be ended without it */
+    ((uint64_t *)n->readied.p)[n->readied.n++] = g->id;
     rf_raft_ready(g->raft, &rd);
     g->in_ready = true;
     if (rd.persist_token != 0)
@@ -139,9 +157,21 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     memset(rd, 0, sizeof *rd);
     n->in_ready = true;
     n->persist_token++;
-    for (size_t i = 0; i < n->n_groups; i++)
-        if (rf_raft_has_ready(n->groups[i].raft))
-            take_group(n, &n->groups[i]);
+    if (n->all_dirty) {
+        for (size_t i = 0; i < n->n_groups; i++)
+            if (rf_raft_has_ready(n->groups[i].raft))
+                take_group(n, &n->groups[i]);
+    } else {
+        /* In id order, as the full scan: the batch is the same either way. */
+        uint64_t *ids = n->dirty.p;
+        if (n->dirty.n > 1)
+            qsort(ids, n->dirty.n, sizeof *ids, cmp_u64);
+        for (size_t i = 0; i < n->dirty.n; i++) {
+            node_group *g = rf_node__group(n, ids[i]);
+            if (g != NULL && rf_raft_has_ready(g->raft))
+                take_group(n, g);
+        }
+    }
     if (n->writes.n == 0)
         n->persist_token--; /* tokens stay dense: one per batch that writes */
     else
@@ -183,12 +213,23 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
 void rf_node_advance(rf_node *n)
 {
     ASSERT(n->in_ready);
-    for (size_t i = 0; i < n->n_groups; i++) {
-        if (!n->groups[i].in_ready)
-            continue;
-        rf_raft_advance(n->groups[i].raft);
-        n->groups[i].in_ready = false;
+    const uint64_t *ids = n->readied.p;
+    for (size_t i = 0; i < n->readied.n; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        ASSERT(g != NULL && g->in_ready); /* no group stops during a batch */
+        rf_raft_advance(g->raft);
+        g->in_ready = false;
     }
+    n->readied.n = 0;
+    /* Every group with output was taken; none had an input since. */
+    ids = n->dirty.p;
+    for (size_t i = 0; i < n->dirty.n; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        if (g != NULL)
+            g->dirty = false;
+    }
+    n->dirty.n = 0;
+    n->all_dirty = false;
     rf_node__frames_reset(n);
     n->writes.n = 0;
     n->replies.n = 0;

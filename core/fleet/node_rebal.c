@@ -269,3 +269,18 @@ void rf_node__round(rf_node *n)
         rebalance_step(n, g, &t);
     }
 }
+
+/* The metadata leader confirmed this node is no longer registered: every
+ * member it holds is stopped (each group keeps a majority elsewhere or was
+ * already lost; a stopped member is a crashed one to Raft) and the node is
+ * inactive; it may activate again. */
+void rf_node__evict(rf_node *n)
+{
+    ASSERT(!n->in_ready);
+    n->evicted = false;
+    while (n->n_groups > 0)
+        rf_node__stop_group(n, n->groups[n->n_groups - 1].id, RF_NODE_REASON_REMOVED);
+    n->leaving = false;
+    n->seen_epoch = 0;
+    rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, n->cfg.node_id);
+}

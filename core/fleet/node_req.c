@@ -132,8 +132,14 @@ static uint64_t pick_target(rf_node *n, node_pending *p)
         return c->leader;
     if (g != NULL && rf_raft_leader(g->raft) != 0)
         return rf_raft_leader(g->raft);
-    if (p->group_id == RF_META_GROUP_ID)
-        return g != NULL ? n->cfg.node_id : n->join_via;
+    if (p->group_id == RF_META_GROUP_ID) {
+        /* No metadata leader known: the join node, or attempt after attempt
+         * another node of the local view (a live one redirects). */
+        size_t count = m == NULL ? 0 : rf_meta_node_count(m);
+        if (count == 0 || (n->join_via != 0 && p->attempts == 0))
+            return g != NULL && n->join_via == 0 ? n->cfg.node_id : n->join_via;
+        return rf_meta_node_at(m, (p->attempts + n->cfg.node_id) % count)->id;
+    }
     /* No leader known: the desired leader first, then, attempt after
      * attempt, the other members of the target (one of them may be dead;
      * a live one redirects to the leader). */
@@ -214,10 +220,54 @@ static bool is_redirect(int status)
            status == RF_ENOLEADER;
 }
 
+/* add_consensus_group answers once the new group has a leader, as
+ * RaftFleet's does: the request becomes a read of the new group (any
+ * answer but a redirect proves a leader; the model's verdict on the empty
+ * query does not matter), with the same retry budget. */
+static bool await_first_leader(rf_node *n, node_pending *p, int status, const uint8_t *data,
+                               size_t len)
+{
+    uint64_t gid = rf_meta_reply_group_id(data, len);
+    if (p->role != NODE_PEND_USER || p->meta_op != RF_META_OP_ADD_GROUP || status != RF_OK ||
+        gid == 0)
+        return false;
+    free(p->payload);
+    p->payload = NULL;
+    p->len = 0;
+    p->meta_op = 0;
+    p->kind = NODE_REQ_QUERY;
+    p->client_id = 0;
+    p->seq = 0;
+    p->group_id = gid;
+    p->aux = gid;
+    p->attempts = 0;
+    p->hops = 0;
+    p->target = 0;
+    p->retry_at = n->now; /* the next tick: the boot node starts it then */
+    /* The boot node starts the group at its next tick and its lone voter
+     * campaigns within two election timeouts: five is ample. */
+    p->give_up_at = n->now + 5 * n->cfg.raft.election_timeout_ns;
+    return true;
+}
+
 static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data, size_t len)
 {
-    if (p->role == NODE_PEND_USER) {
+    if (await_first_leader(n, p, status, data, len))
+        return;
+    if (p->role == NODE_PEND_USER && p->aux != 0 && p->kind == NODE_REQ_QUERY) {
+        /* The awaited leader answered (or never came: no_leader). */
+        uint8_t id[8];
+        rf_node__put(id, p->aux, 8);
+        if (status == RF_ENOLEADER)
+            rf_node__reply(n, p->request_id, status, NULL, 0);
+        else
+            rf_node__reply(n, p->request_id, RF_OK, id, sizeof id);
+    } else if (p->role == NODE_PEND_USER) {
         rf_node__reply(n, p->request_id, status, data, len);
+    } else if (p->self_check) {
+        n->self_checking = false;
+        /* Linearizable: the metadata leader no longer knows this node. */
+        n->evicted = n->evicted || status == RF_ENOTFOUND;
     } else if (p->meta_op == RF_META_OP_REMOVE_NODE && p->aux != 0) {
         if (status == RF_OK) /* a purge (aux: the node) is done */
             rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, p->aux);
@@ -336,7 +386,7 @@ void rf_node__pending_tick(rf_node *n)
             p->target = 0;
             p->retry_at = n->now + n->cfg.retry_interval_ns;
         }
-        if (p->attempts > n->cfg.retries_max) {
+        if (p->give_up_at != 0 ? n->now >= p->give_up_at : p->attempts > n->cfg.retries_max) {
             n->ctr.requests_timed_out++;
             finish(n, p, RF_ENOLEADER, NULL, 0);
             i--;
@@ -489,4 +539,20 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
                   size_t len)
 {
     return user_op(n, request_id, NODE_REQ_QUERY, group, q, len);
+}
+
+/* Asks the metadata leader (linearizably) whether this node is still
+ * registered; a peer told us it is not. */
+void rf_node__self_check(rf_node *n)
+{
+    uint8_t q[9];
+    if (n->self_checking || rf_node__meta_raft(n) == NULL)
+        return;
+    q[0] = RF_META_QUERY_NODE;
+    rf_node__put(q + 1, n->cfg.node_id, 8);
+    if (submit(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q) !=
+        RF_OK)
+        return;
+    ((node_pending *)n->pending.p)[n->pending.n - 1].self_check = true;
+    n->self_checking = true;
 }

@@ -99,6 +99,14 @@ typedef enum rf_meta_op {
     RF_META_OP_CLEANED = 6
 } rf_meta_op;
 
+/* Queries (binary like the commands; replies little-endian):
+ *   GROUP  str name -> u64 id, u32 replicas, str model | RF_ENOTFOUND
+ *   COUNTS          -> u32 nodes, u32 active, u32 groups, u32 removed
+ *   NODE   u64 id   -> u8 state | RF_ENOTFOUND */
+#define RF_META_QUERY_GROUP 1
+#define RF_META_QUERY_COUNTS 2
+#define RF_META_QUERY_NODE 3
+
 /* The state, opaque. A model state pointer of rf_model_fleet_meta. */
 typedef struct rf_meta rf_meta;
 

@@ -16,9 +16,9 @@
  *     when rd's writes are durable: rf_node_persisted(rd.persist_token)
  *
  * One rf_node_ready covers every group on the node: one persist batch (a
- * record per group that has something to write), at most one envelope per
- * peer node (every group's messages and the node's own forwarding records
- * in one versioned, bounded frame), the replies to requests, and
+ * record per group that has something to write), one envelope per peer
+ * node (every group's messages and the node's own records in one
+ * versioned frame; a second one only past RF_NODE_FRAME_BYTES_MAX), the replies to requests, and
  * observations. Envelopes are delivered with rf_node_receive(from, bytes).
  *
  * Groups and members.
@@ -32,8 +32,8 @@
  *  - Any other member is created on demand, empty (rf_raft_create), when a
  *    peer addresses this node for a group the local metadata says exists.
  *    Messages for unknown or removed groups are dropped (counted).
- *  - The metadata runs on 3 voters (5 with at least 5 active nodes in at
- *    least 3 zones) placed like any group; every other node follows it as a
+ *  - The metadata runs on meta_voters voters (3; 5 is used only once 5
+ *    active nodes span 3 zones) placed like any group; every other node follows it as a
  *    learner, which costs one heartbeat stream per node, not per group.
  *    Raft caps a group at RF_RAFT_MEMBERS_MAX members, so at most that many
  *    nodes hold a metadata replica today (larger clusters: future work).
@@ -56,13 +56,18 @@
  * groups.
  *
  * Failure handling. The driver reports peers it cannot reach
- * (rf_node_peer_unreachable). The metadata leader removes from the
+ * (rf_node_peer_unreachable), and a peer silent on the node-pair heartbeats
+ * for an election timeout counts as unreachable too. The metadata leader removes from the
  * metadata every node it has found unreachable for purge_window_ns; the
  * placement then leaves it out, and the leaders of its groups replace its
  * members (add the new member first, remove the dead one last, so a group
  * never drops below a quorum of live voters because of it). A group that
  * lost its majority has no leader and is listed by rf_node_leaderless; no
  * step is ever taken without a leader, so nothing is rebuilt around it.
+ * A purged node that comes back still believes its stale metadata; the
+ * first peer that hears from it and does not know it says so, it confirms
+ * with a linearizable query to the metadata leader, then stops all its
+ * members and is inactive (activate it again to rejoin).
  *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
@@ -70,9 +75,12 @@
  *  deactivate()          RF_OK | RF_EINACTIVE (inactive); the node then
  *                        drains: leaders move its members away, and it
  *                        leaves the metadata once it hosts none.
- *  add_consensus_group   RF_OK | RF_EALREADYADDED | RF_ENOACTIVENODE |
- *                        RF_ECLEANUP | RF_ENOLEADER; replies once the group
- *                        is in the committed metadata.
+ *  add_consensus_group   RF_OK (data: the group id, u64 little-endian) |
+ *                        RF_EALREADYADDED | RF_ENOACTIVENODE | RF_ECLEANUP |
+ *                        RF_ENOLEADER; like RaftFleet's, it replies once the
+ *                        new group's first leader answers (RF_ENOLEADER when
+ *                        none does within 5 election timeouts: the group
+ *                        exists all the same).
  *  remove_consensus_group RF_OK | RF_ENOTFOUND | RF_ENOLEADER
  *  command / query       RF_OK with the model's reply | the model's error |
  *                        RF_ENOLEADER (no leader within the attempts, or an
@@ -80,7 +88,8 @@
  * Retries. A request goes to the group's leader: locally when this node
  * hosts it, else forwarded to the node the leader cache names (name ->
  * leader node, term; updated by redirects and elections, dropped on a
- * timeout), else to the desired leader. A redirect is followed at once; an
+ * timeout), else to the desired leader, then attempt after attempt to the
+ * target's other members (a live one redirects). A redirect is followed at once; an
  * attempt with no answer within attempt_timeout_ns is retried after
  * retry_interval_ns, at most retries_max times; every attempt of a command
  * carries the same (client id, sequence) so Raft's de-duplication applies it
@@ -201,7 +210,9 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_GROUP_STARTED = 6,   /* this node started a member (node_id = self) */
     RF_NODE_OBS_GROUP_STOPPED = 7,   /* this node stopped its member */
     RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
-                                      * the metadata leader removed it */
+                                      * the metadata leader removed it; or, with
+                                      * node_id = self, this node found it was
+                                      * purged and stopped all its members */
     RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
                                       * two election timeouts: the group may have
                                       * lost its majority (once per episode) */

@@ -190,8 +190,8 @@ int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
         return RF_EBADMSG;
     uint64_t n = get64(p);
     size_t at = 8;
-    if (n > r->cfg.dedup_clients_max && n > (len - 8) / 40)
-        return RF_EBADMSG;
+    if (n > (len - 8) / 40)
+        return RF_EBADMSG; /* more clients than the bytes can hold */
     for (uint64_t i = 0; i < n; i++) {
         if (len - at < 40)
             return RF_EBADMSG;

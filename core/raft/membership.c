@@ -92,8 +92,12 @@ static int change_check(rf_raft *r, uint64_t node, int op, rf_membership *next)
         if (cur->voter)
             return RF_EEXIST;
         const raft_peer *p = rf_rft_peer_find(r, node);
-        /* Thesis §4.2.1: a new server votes only once caught up. */
-        if (!p || p->match < r->commit || p->state != PEER_REPLICATE)
+        /* Thesis §4.2.1: a new server votes only once caught up: streaming
+         * (not probing), and behind the commit index by at most one
+         * window of appends in flight (under load it is never exactly
+         * at the commit index). */
+        uint64_t window = (uint64_t)r->cfg.inflight_max * r->cfg.append_entries_max;
+        if (!p || p->state != PEER_REPLICATE || p->match + window < r->commit)
             return RF_ELAGGING;
         ((rf_member *)rf_membership_find(next, node))->voter = 1;
         return RF_OK;
@@ -147,6 +151,12 @@ int rf_rft_member_change(rf_raft *r, uint64_t request_id, uint64_t node, int op)
 void rf_rft_member_applied_config(rf_raft *r, const rf_membership *m, uint64_t index)
 {
     const rf_membership *old = &r->applied_conf;
+    if (old->count == 0) {
+        /* A member that joined empty learns the configuration it joined:
+         * nothing changed, it just did not know. */
+        r->applied_conf = *m;
+        return;
+    }
     for (uint32_t i = 0; i < m->count; i++) {
         const rf_member *o = rf_membership_find(old, m->members[i].id);
         if (!o)

@@ -376,17 +376,29 @@ int rf_rft_send_durable(rf_raft *r, const rf_msg *m)
  * than min_term (the leader they answer is deposed), and those claiming
  * entries beyond max_index (truncated or replaced by a snapshot). Dropping
  * is safe: it is a message loss, which the protocol recovers from. */
+static bool stale_ack(const rf_msg *m, uint64_t min_term, uint64_t max_index)
+{
+    bool ack = m->type == RF_MSG_APPEND_RESP || m->type == RF_MSG_SNAPSHOT_RESP;
+    bool grant = m->type == RF_MSG_VOTE_RESP || ack;
+    if (!grant || m->reject)
+        return false;
+    return m->term < min_term || (ack && m->index > max_index);
+}
+
 void rf_rft_drop_held(rf_raft *r, uint64_t min_term, uint64_t max_index)
 {
+    ASSERT(!r->in_ready);
     size_t keep = 0;
-    for (size_t i = 0; i < r->held_n; i++) {
-        const rf_msg *m = &r->held[i].send.msg;
-        bool ack = m->type == RF_MSG_APPEND_RESP || m->type == RF_MSG_SNAPSHOT_RESP;
-        if (m->term < min_term || (ack && m->index > max_index))
-            continue;
-        r->held[keep++] = r->held[i];
-    }
+    for (size_t i = 0; i < r->held_n; i++)
+        if (!stale_ack(&r->held[i].send.msg, min_term, max_index))
+            r->held[keep++] = r->held[i];
     r->held_n = keep;
+    /* Released but not yet handed out: the same rule. */
+    keep = 0;
+    for (size_t i = 0; i < r->msgs_n; i++)
+        if (!stale_ack(&r->msgs[i].msg, min_term, max_index))
+            r->msgs[keep++] = r->msgs[i];
+    r->msgs_n = keep;
 }
 
 int rf_rft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off)

@@ -279,7 +279,9 @@ int rf_raft_read(rf_raft *r, uint64_t request_id, const uint8_t *query, size_t l
 
 /* Single-server membership changes (Raft thesis §4.1), one at a time:
  * RF_ECONFCHANGE while one is uncommitted. add_learner: a non-voter;
- * promote: only a caught-up learner (else RF_ELAGGING); remove: refuses
+ * promote: only a caught-up learner, i.e. streaming and within one window
+ * (inflight_max x append_entries_max entries) of the commit index, else
+ * RF_ELAGGING; remove: refuses
  * to leave fewer live voters than a quorum (RF_EQUORUM). Removing the
  * leader itself first transfers leadership to the most up-to-date voter
  * and replies RF_ETRANSFER: retry at the new leader. Replies come when

@@ -7,7 +7,17 @@ bool rf_raft_has_ready(const rf_raft *r)
 {
     if (r->pending_write || r->msgs_n || r->replies_n || r->appl_n || r->obs_n)
         return true;
-    return r->role == RF_ROLE_LEADER && r->bcast;
+    if (r->role != RF_ROLE_LEADER)
+        return false;
+    if (r->bcast)
+        return true;
+    /* An acknowledgement frees room in a follower's pipeline: the appends
+     * it allows are made in rf_raft_ready, so say there is work. */
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        if (r->peers[i].need_send ||
+            (r->peers[i].wake && r->peers[i].next <= rf_rft_log_last(&r->log)))
+            return true;
+    return false;
 }
 
 /* Fills the persistence part of rd and hands out a token for it. */

@@ -52,7 +52,8 @@ typedef struct rf_store_recovery {
  * what is there: replays the segments in order, cuts a torn tail of the
  * newest segment at the last whole batch, and refuses (RF_ECORRUPT, the
  * file and offset in info->message) a bad checksum anywhere else. Returns
- * 0, RF_ECORRUPT, RF_EIO, RF_ENOMEM, RF_EINVAL (config); *out is NULL on
+ * 0, RF_ECORRUPT, RF_EVERSION (a record of a format version this build does
+ * not know), RF_EIO, RF_ENOMEM, RF_EINVAL (config); *out is NULL on
  * failure. fs is copied; its context must outlive the store. */
 int rf_store_open(rf_store **out, const rf_fs *fs, const rf_store_config *config,
                   rf_store_recovery *info);

@@ -150,9 +150,11 @@ static int check_batch(rf_store *st, const rf_batch *b)
         int rc = rf_st_check(st, &b->recs[i]);
         if (rc != RF_OK) {
             rf_st_msg(st, "batch record %zu (group %llu, index %llu): %s", i,
-                   (unsigned long long)b->recs[i].group, (unsigned long long)b->recs[i].index,
-                   rf_strerror(rc));
+                      (unsigned long long)b->recs[i].group, (unsigned long long)b->recs[i].index,
+                      rf_strerror(rc));
             st->gen++; /* forget the scratch of the refused batch */
+            for (size_t k = 0; k <= i; k++)
+                rf_st_group_forget_if_empty(st, b->recs[k].group);
             return rc;
         }
     }
@@ -169,7 +171,7 @@ static void stamp(rf_store *st, rf_batch *b)
     rf_walrec_seal(h, RF_REC_BATCH, RF_REC_BATCH_BYTES);
 }
 
-int rf_st_begin(rf_store *st, const rf_batch *b)
+int rf_st_begin(rf_store *st, rf_batch *b)
 {
     if (st->busy)
         return RF_EBUSY;
@@ -181,7 +183,7 @@ int rf_st_begin(rf_store *st, const rf_batch *b)
         int rc = check_batch(st, b);
         if (rc != RF_OK)
             return rc;
-        stamp(st, (rf_batch *)b);
+        stamp(st, b);
     }
     st_io *io = &st->io;
     memset(io, 0, sizeof *io);

@@ -66,7 +66,7 @@ static int fill_rewrite(rf_store *st, uint32_t oldest, rf_batch *b)
         if (rf_batch_bytes(b) + need > room) {
             if (rf_batch_empty(b))
                 rf_st_msg(st, "group %llu: %llu live bytes exceed a segment, it pins the log",
-                       (unsigned long long)g->id, (unsigned long long)need);
+                          (unsigned long long)g->id, (unsigned long long)need);
             continue;
         }
         rc = rewrite_group(st, g, b, scratch);

@@ -54,6 +54,21 @@ int rf_st_group_get(rf_store *st, uint64_t id, st_group **out)
     return RF_OK;
 }
 
+void rf_st_group_forget_if_empty(rf_store *st, uint64_t id)
+{
+    size_t pos = group_pos(st, id);
+    if (pos == st->ngroups || st->groups[pos]->id != id)
+        return;
+    st_group *g = st->groups[pos];
+    if (g->exists || g->n > 0 || g->hs.bytes > 0 || g->snap.bytes > 0 || g->memb_loc.bytes > 0)
+        return;
+    free(g->ents);
+    free(g->memb);
+    free(g);
+    memmove(&st->groups[pos], &st->groups[pos + 1], (st->ngroups - pos - 1) * sizeof *st->groups);
+    st->ngroups--;
+}
+
 void rf_st_groups_free(rf_store *st)
 {
     for (size_t i = 0; i < st->ngroups; i++) {
@@ -68,6 +83,8 @@ void rf_st_groups_free(rf_store *st)
 
 st_seg *rf_st_seg_find(rf_store *st, uint64_t seq)
 {
+    if (st->nsegs > 0 && st->segs[st->nsegs - 1].seq == seq)
+        return &st->segs[st->nsegs - 1]; /* the common case: the active segment */
     size_t lo = 0, hi = st->nsegs;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -267,6 +284,7 @@ int rf_st_apply(rf_store *st, const rf_batch_rec *r, uint32_t seg, uint64_t off,
         break;
     case RF_REC_DROP:
         clear_group(st, g);
+        rf_st_group_forget_if_empty(st, r->group); /* its table slot is free again */
         return RF_OK;
     default:
         return replay ? RF_ECORRUPT : RF_EINVAL;

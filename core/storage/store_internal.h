@@ -122,6 +122,9 @@ struct rf_store {
 st_group *rf_st_group_find(const rf_store *st, uint64_t id);
 int rf_st_group_get(rf_store *st, uint64_t id, st_group **out);
 void rf_st_groups_free(rf_store *st);
+/* Frees a group that holds nothing (dropped, or only named by a refused
+ * batch), so that it no longer counts against groups_max. */
+void rf_st_group_forget_if_empty(rf_store *st, uint64_t id);
 st_seg *rf_st_seg_find(rf_store *st, uint64_t seq);
 static inline uint64_t st_last(const st_group *g)
 {
@@ -148,7 +151,7 @@ int rf_st_recover(rf_store *st, rf_store_recovery *info);
 
 /* store.c */
 void rf_st_msg(rf_store *st, const char *fmt, ...);
-int rf_st_begin(rf_store *st, const rf_batch *b);
+int rf_st_begin(rf_store *st, rf_batch *b);
 int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t len);
 
 #endif

@@ -57,7 +57,7 @@ int rf_st_read_at(rf_store *st, uint32_t seg, uint64_t off, void *buf, size_t le
         char name[RF_NAME_BYTES];
         rf_seg_name(name, seg);
         rf_st_msg(st, "%s offset %llu: read of %zu bytes: %s", name, (unsigned long long)off, len,
-               rf_strerror(rc));
+                  rf_strerror(rc));
     }
     return rc;
 }

@@ -249,8 +249,10 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
             info->batches++;
             continue;
         }
-        if (newest && why != RF_ECORRUPT && is_torn_tail(sc->buf + off, (size_t)(size - off), why,
-                                                         sc->last_batch_seq)) {
+        /* A whole record of another version is no torn write: refuse it. */
+        bool tail_like = why != RF_ECORRUPT && why != RF_EVERSION;
+        if (newest && tail_like &&
+            is_torn_tail(sc->buf + off, (size_t)(size - off), why, sc->last_batch_seq)) {
             info->tail_cut_bytes += size - off;
             sc->cut_newest = true;
             sc->cut_seq = seq;
@@ -261,7 +263,7 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         }
         snprintf(info->message, sizeof info->message, "%s offset %llu: %s", name,
                  (unsigned long long)off, why == RF_ECORRUPT ? "malformed batch" : rf_strerror(why));
-        rc = RF_ECORRUPT;
+        rc = why == RF_EVERSION ? RF_EVERSION : RF_ECORRUPT;
     }
     st->fs.ops->close(st->fs.ctx, f);
     info->segments += rc == RF_OK;

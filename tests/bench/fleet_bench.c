@@ -51,8 +51,8 @@ static rf_sim_fleet *cluster(uint32_t nodes, uint32_t groups, uint64_t election_
     }
     uint32_t added = 0;
     while (added < groups) {
-        uint64_t reqs[256];
-        uint32_t batch = groups - added < 256 ? groups - added : 256;
+        uint64_t reqs[2048];
+        uint32_t batch = groups - added < 2048 ? groups - added : 2048;
         for (uint32_t i = 0; i < batch; i++) {
             char name[32];
             snprintf(name, sizeof name, "group%u", added + i);
@@ -167,6 +167,7 @@ static void bench_idle(uint32_t groups)
 
 int main(void)
 {
+    setvbuf(stdout, NULL, _IOLBF, 0); /* one line per figure, as it is measured */
     bench_commands();
     bench_idle(1000);
     bench_idle(10000);

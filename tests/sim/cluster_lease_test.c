@@ -30,7 +30,8 @@ static rf_sim_violation_kind drifting_leader_run(uint64_t seed, uint64_t lease_d
         uint32_t cut = RF_SIM_CUT_NONE;
         if (l >= 0) {
             for (uint32_t i = 0; i < 3; i++)
-                rf_sim_cluster_set_drift(c, i, (int)i == l ? -400000 : 400000);
+                ck_assert_int_eq(rf_sim_cluster_set_drift(c, i, (int)i == l ? -400000 : 400000),
+                                 RF_OK);
             cut = rf_sim_net_isolate(rf_sim_cluster_net(c), (uint32_t)l);
         }
         rf_sim_cluster_run_until(c, rf_sim_cluster_now(c) + 400 * MS);
@@ -60,6 +61,19 @@ START_TEST(test_stale_lease_reads_are_caught_when_drift_exceeds_the_margin)
 }
 END_TEST
 
+START_TEST(test_drift_out_of_range_is_refused)
+{
+    rf_sim_cluster_config cfg;
+    rf_sim_cluster_config_defaults(&cfg);
+    rf_sim_cluster *c = NULL;
+    ck_assert_int_eq(rf_sim_cluster_create(&cfg, &c), RF_OK);
+    ck_assert_int_eq(rf_sim_cluster_set_drift(c, 0, RF_SIM_DRIFT_PPM_MAX), RF_ERANGE);
+    ck_assert_int_eq(rf_sim_cluster_set_drift(c, 0, -RF_SIM_DRIFT_PPM_MAX), RF_ERANGE);
+    ck_assert_int_eq(rf_sim_cluster_set_drift(c, 0, 250000), RF_OK);
+    rf_sim_cluster_close(c);
+}
+END_TEST
+
 START_TEST(test_lease_reads_stay_linearizable_when_the_margin_covers_drift)
 {
     /* Raft thesis §6.4.1: with clocks within +-40%, a margin of 60% of the
@@ -76,6 +90,7 @@ Suite *sim_cluster_lease_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_stale_lease_reads_are_caught_when_drift_exceeds_the_margin);
     tcase_add_test(tc, test_lease_reads_stay_linearizable_when_the_margin_covers_drift);
+    tcase_add_test(tc, test_drift_out_of_range_is_refused);
     suite_add_tcase(s, tc);
     return s;
 }

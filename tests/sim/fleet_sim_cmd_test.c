@@ -61,6 +61,16 @@ START_TEST(test_fleet_sim_schedule_writes_the_client_history_as_json_lines)
 }
 END_TEST
 
+START_TEST(test_fleet_sim_schedules_runs_a_range_of_seeds)
+{
+    char a[4096];
+    ck_assert_int_eq(fleet_sim("schedules --from 40 --count 5", a, sizeof(a)), 0);
+    ck_assert_ptr_nonnull(strstr(a, "schedules: 5 ran (seeds 40..44), 0 violations"));
+    ck_assert_int_eq(fleet_sim("schedules --from 40", a, sizeof(a)), 2);
+    ck_assert_int_eq(fleet_sim("schedules --from 40 --count 0", a, sizeof(a)), 2);
+}
+END_TEST
+
 START_TEST(test_fleet_sim_usage_errors_exit_2)
 {
     char a[4096];
@@ -85,6 +95,7 @@ Suite *fleet_sim_cmd_suite(void)
     tcase_add_test(tc, test_fleet_sim_schedule_runs_a_seed_and_prints_its_trace_hash);
     tcase_add_test(tc, test_fleet_sim_verbose_prints_the_event_log);
     tcase_add_test(tc, test_fleet_sim_schedule_writes_the_client_history_as_json_lines);
+    tcase_add_test(tc, test_fleet_sim_schedules_runs_a_range_of_seeds);
     tcase_add_test(tc, test_fleet_sim_usage_errors_exit_2);
     suite_add_tcase(s, tc);
     return s;

@@ -165,6 +165,7 @@ START_TEST(test_net_flap_alternates_and_clog_delays_until_unclogged)
     rf_sim_net net;
     rf_sim_net_config cfg = {.latency_ns_base = 10};
     net_setup(&net, 2, &cfg);
+    ck_assert_int_eq(rf_sim_net_flap(&net, 0x1, 0x2, 100, 1, 1000), RF_EINVAL);
     ck_assert_int_eq(rf_sim_net_flap(&net, 0x1, 0x2, 100, 100, 1000), RF_OK);
     ck_assert(!rf_sim_net_is_cut(&net, 0, 1, 50));
     ck_assert(rf_sim_net_is_cut(&net, 0, 1, 120));

@@ -167,13 +167,13 @@ START_TEST(test_unsupported_directive_exits_2_with_its_position)
 {
     static char out[OUT_MAX];
     char scn[256];
-    write_file("pause.scn",
+    write_file("disk.scn",
                "nodes n{1..3} zones z1 z2 z3\ngroup g1\n\n"
-               "at 5s   pause n2 for 1s\n",
+               "at 5s   disk n2 fail writes for 1s\n",
                scn, sizeof scn);
     ck_assert_int_eq(fleet_sim(scn, out, sizeof out), 2);
     char want[400];
-    snprintf(want, sizeof want, "%s:4:9: `pause`/`resume`: not supported yet by fleet-sim run", scn);
+    snprintf(want, sizeof want, "%s:4:9: `disk` faults: not supported yet by fleet-sim run", scn);
     ck_assert_msg(strstr(out, want) != NULL, "%s", out);
     write_file("restart.scn",
                "nodes n{1..3} zones z1 z2 z3\n"
@@ -200,6 +200,35 @@ START_TEST(test_scenario_and_usage_errors_exit_2)
     ck_assert_ptr_nonnull(strstr(out, "cannot load"));
     ck_assert_int_eq(fleet_sim("scenarios/bank-transfers.scn --no-db", out, sizeof out), 2);
     ck_assert_ptr_nonnull(strstr(out, "bank is neither built in nor loaded with --model-lib"));
+}
+END_TEST
+
+/* Every malformed file of tests/scenarios/bad/ names its error on its
+ * first line ("# expect-error: L:C: message"); fleet-sim run prints
+ * exactly that position and message and exits 2. */
+START_TEST(test_every_malformed_scenario_exits_2_at_its_position)
+{
+    static char out[OUT_MAX];
+    char list[OUT_MAX];
+    ck_assert_int_eq(sh("ls tests/scenarios/bad/*.scn", list, sizeof list), 0);
+    int files = 0;
+    for (char *line = strtok(list, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+        char path[256], want[600], first[512], args[300];
+        snprintf(path, sizeof path, "%s", line);
+        FILE *f = fopen(path, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(first, sizeof first, f));
+        fclose(f);
+        const char *tag = strstr(first, "expect-error: ");
+        ck_assert_msg(tag != NULL, "%s has no expect-error line", path);
+        first[strcspn(first, "\n")] = '\0';
+        snprintf(want, sizeof want, "%s:%s", path, tag + 14);
+        snprintf(args, sizeof args, "%s --no-db", path);
+        ck_assert_int_eq(fleet_sim(args, out, sizeof out), 2);
+        ck_assert_msg(strstr(out, want) != NULL, "want \"%s\", got \"%s\"", want, out);
+        files++;
+    }
+    ck_assert_int_ge(files, 20);
 }
 END_TEST
 
@@ -280,6 +309,94 @@ START_TEST(test_db_history_and_report_are_written)
 }
 END_TEST
 
+/* A paused node's inputs wait for the resume; a drifting clock changes
+ * when its timers fire; the run stays safe, linearizable and repeatable. */
+START_TEST(test_pause_resume_and_drift_keep_the_cluster_safe)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[1024];
+    write_file("pause.scn",
+               "seed 3\nrun for 40s\nraft heartbeat 50ms election 300ms..600ms\n"
+               "fleet rebalance 500ms purge-after 1m\nnodes n{1..3} zones a b c\n"
+               "groups g{1..4} replicas 3 model int\n"
+               "workload all clients 2 rate 10/s mix inc 40% get 40% \"set 3\" 20%\n"
+               "at 10s pause leader-of g1 for 3s as paused\n"
+               "at 15s pause n2\nat 18s resume n2\n"
+               "at 20s drift n3 +50000ppm for 10s\nat 22s drift n1 -50000ppm\n"
+               "expect safety\nexpect linearizable\n"
+               "expect leader in every group within 5s after paused\n"
+               "expect leader in every group within 5s after faults\n",
+               scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --db %s/p.db --check-determinism", scn, tmp);
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "determinism: two runs, same "));
+    snprintf(args, sizeof args,
+             "sqlite3 %s/p.db \"SELECT kind, targets, (end_ns - start_ns) / 1000000"
+             " FROM faults ORDER BY start_ns; SELECT count(*) FROM node_events WHERE kind IN"
+             " ('pause', 'resume');\"",
+             tmp);
+    ck_assert_int_eq(sh(args, out, sizeof out), 0);
+    ck_assert_msg(strstr(out, "|3000\npause|n2|3000\ndrift|n3|10000\ndrift|n1|0\n4\n") != NULL, "%s", out);
+}
+END_TEST
+
+/* Every directive the runner executes, in one run: it passes, under ASan
+ * too, and gives the same trace twice. */
+START_TEST(test_every_supported_directive_runs_and_repeats)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[1024];
+    write_file("all.scn",
+               "seed 11\n"
+               "run for 90s\n"
+               "raft heartbeat 50ms election 300ms..600ms\n"
+               "fleet rebalance 1s purge-after 20s\n"
+               "network latency 1ms jitter 2ms tail 1% 30ms loss 0.5% dup 0.5%\n"
+               "nodes n{1..5} zones z1 z2 z3\n"
+               "node n6 zone z1 inactive\n"
+               "groups g{1..6} replicas 3 model kv\n"
+               "group solo replicas 1 model int\n"
+               "workload g{1..3} clients 2 rate 10/s mix \"put k 1\" 30% \"get k\" 30% \"cas k 1 2\" 20% \"del k\" 20% until 80s\n"
+               "workload solo clients 1 rate 5/s mix inc 50% get 50%\n"
+               "at 5s cut n1 -> n2 n3 for 3s\n"
+               "at 9s clog n2 n3 for 2s\n"
+               "at 12s clog n4 -> n5 for 2s\n"
+               "at 15s flap zone z2 every 1s for 6s\n"
+               "at 22s isolate random for 3s\n"
+               "at 26s partition random for 3s\n"
+               "at 30s network latency 5ms loss 2% for 5s\n"
+               "at 36s add group orders replicas 3 model kv\n"
+               "at 37s command orders \"put a 1\" expect ok\n"
+               "at 40s query orders \"get a\" from n3 expect 1\n"
+               "at 42s remove group orders\n"
+               "at 43s query orders \"get a\" expect error no_leader\n"
+               "at 45s activate random as act\n"
+               "at 50s deactivate random as deact\n"
+               "at 55s partition n1 n2 | n3 n4 | n5 for 4s\n"
+               "at 60s isolate leader-of g1\n"
+               "at 63s heal\n"
+               "at 65s crash leader-of g2\n"
+               "at 70s pause random for 2s\n"
+               "at 73s drift random -20000ppm for 5s\n"
+               "every 7s from 75s until 85s isolate random for 1s\n"
+               "expect safety\n"
+               "expect linearizable\n"
+               "expect leader in every group within 10s after faults\n"
+               "expect placement converged within 30s after faults\n",
+               scn, sizeof scn);
+    snprintf(args, sizeof args, "%s --db %s/a.db --report %s/rep --check-determinism", scn, tmp, tmp);
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "determinism: two runs, same "));
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect linearizable (5 groups"));
+    snprintf(args, sizeof args,
+             "sqlite3 %s/a.db \"SELECT group_concat(DISTINCT kind) FROM (SELECT kind FROM faults"
+             " ORDER BY start_ns);\"",
+             tmp);
+    ck_assert_int_eq(sh(args, out, sizeof out), 0);
+    ck_assert_str_eq(out, "one-way,clog,flapping,isolate,partition,network,crash,pause,drift\n");
+}
+END_TEST
+
 START_TEST(test_user_model_library_runs_under_faults)
 {
     static char out[OUT_MAX];
@@ -338,9 +455,12 @@ Suite *run_suite(void)
     tcase_add_test(tc, test_deadline_expectation_that_is_missed_exits_1);
     tcase_add_test(tc, test_unsupported_directive_exits_2_with_its_position);
     tcase_add_test(tc, test_scenario_and_usage_errors_exit_2);
+    tcase_add_test(tc, test_every_malformed_scenario_exits_2_at_its_position);
     tcase_add_test(tc, test_same_seed_same_trace_hash_and_determinism_check);
     tcase_add_test(tc, test_determinism_check_reports_the_first_divergence);
     tcase_add_test(tc, test_db_history_and_report_are_written);
+    tcase_add_test(tc, test_pause_resume_and_drift_keep_the_cluster_safe);
+    tcase_add_test(tc, test_every_supported_directive_runs_and_repeats);
     tcase_add_test(tc, test_user_model_library_runs_under_faults);
     tcase_add_test(tc, test_shipped_scenarios_the_runner_supports_pass);
     tcase_add_test(tc, test_demo_writes_the_quickstart_report);

@@ -296,6 +296,50 @@ START_TEST(test_mutated_messages_never_trip_an_assertion)
 }
 END_TEST
 
+START_TEST(test_malformed_snapshot_bytes_are_refused_and_change_nothing)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t f = l == 1 ? 2 : 1;
+    tnet_propose(&t, l, 1, 1, 1, "set 5");
+    tnet_run(&t, 20);
+    uint64_t digest = rf_raft_digest(t.r[f]), last = rf_raft_last_index(t.r[f]);
+    rf_pcg32 rng;
+    rf_pcg32_seed(&rng, 3, 3);
+    uint8_t data[300];
+    for (int i = 0; i < 500; i++) {
+        uint32_t len = 16 + rf_pcg32_bounded(&rng, 280);
+        for (uint32_t k = 0; k < len; k++)
+            data[k] = (uint8_t)rf_pcg32_next(&rng);
+        if (i % 2) { /* a plausible header with random lengths inside */
+            memcpy(data, "RS\1\0\0\0\0\0", 8);
+            if (i % 4 == 1)
+                memset(data + 8, 0, 8);
+        }
+        rf_msg m;
+        memset(&m, 0, sizeof(m));
+        m.type = RF_MSG_SNAPSHOT;
+        m.group_id = 77;
+        m.from = l;
+        m.to = f;
+        m.term = rf_raft_term(t.r[f]);
+        m.index = 1000;
+        m.log_term = m.term;
+        m.total = len;
+        m.len = len;
+        m.data = data;
+        m.flags = RF_MSG_FLAG_DONE;
+        m.membership = *rf_raft_membership(t.r[f]);
+        int rc = rf_raft_receive(t.r[f], &m);
+        ck_assert_int_eq(rc, RF_EBADMSG);
+        ck_assert_uint_eq(rf_raft_last_index(t.r[f]), last);
+        ck_assert_uint_eq(rf_raft_digest(t.r[f]), digest);
+    }
+    tnet_free(&t);
+}
+END_TEST
+
 Suite *raft_codec_suite(void)
 {
     Suite *s = suite_create("raft_codec");
@@ -307,6 +351,7 @@ Suite *raft_codec_suite(void)
     tcase_add_test(tc, test_codec_survives_random_bytes_and_bit_flips);
     tcase_add_test(tc, test_receive_rejects_and_counts_malformed_or_impossible_messages);
     tcase_add_loop_test(tc, test_mutated_messages_never_trip_an_assertion, 0, 20);
+    tcase_add_test(tc, test_malformed_snapshot_bytes_are_refused_and_change_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -195,6 +195,11 @@ static void seed_tweak(rf_raft_config *c)
     rf_pcg32_seed(&c->rng, g_seed, 1);
 }
 
+static void seed_tweak_per_node(rf_raft_config *c)
+{
+    rf_pcg32_seed(&c->rng, g_seed, c->node_id);
+}
+
 START_TEST(test_election_timeouts_are_randomized_per_member)
 {
     /* Single-member groups seeded differently time out at different
@@ -223,6 +228,31 @@ START_TEST(test_election_timeouts_are_randomized_per_member)
 }
 END_TEST
 
+static uint64_t run_trace(uint64_t seed)
+{
+    g_seed = seed;
+    tnet t;
+    tnet_init(&t, 3, seed_tweak_per_node);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    for (uint64_t i = 1; i <= 30; i++)
+        rf_raft_propose(t.r[l], i, i % 4 + 1, i, (const uint8_t *)"inc", 3);
+    tnet_isolate(&t, l, true);
+    tnet_run(&t, 400);
+    tnet_isolate(&t, l, false);
+    tnet_run(&t, 200);
+    uint64_t h = t.trace ^ rf_raft_digest(t.r[1]);
+    tnet_free(&t);
+    return h;
+}
+
+START_TEST(test_same_seeds_give_the_same_messages_byte_for_byte)
+{
+    uint64_t a = run_trace(11), b = run_trace(11), c = run_trace(12);
+    ck_assert_uint_eq(a, b);
+    ck_assert_uint_ne(a, c);
+}
+END_TEST
+
 Suite *raft_election_suite(void)
 {
     Suite *s = suite_create("raft_election");
@@ -236,6 +266,7 @@ Suite *raft_election_suite(void)
     tcase_add_test(tc, test_prevote_does_not_disrupt_healthy_leader);
     tcase_add_test(tc, test_leader_steps_down_without_quorum);
     tcase_add_test(tc, test_election_timeouts_are_randomized_per_member);
+    tcase_add_test(tc, test_same_seeds_give_the_same_messages_byte_for_byte);
     suite_add_tcase(s, tc);
     return s;
 }

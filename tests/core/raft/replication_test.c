@@ -358,6 +358,33 @@ START_TEST(test_held_ack_dropped_when_term_moves_on_before_persist)
 }
 END_TEST
 
+static void narrow_pipe(rf_raft_config *c)
+{
+    c->inflight_max = 2;
+    c->append_entries_max = 8;
+}
+
+START_TEST(test_acks_keep_the_pipeline_moving_between_heartbeats)
+{
+    /* Each acknowledgement must make room for the next appends at once,
+     * not at the next heartbeat. */
+    tnet t;
+    tnet_init(&t, 3, narrow_pipe);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    uint64_t f = l == 1 ? 2 : 1;
+    tnet_isolate(&t, f, true);
+    for (uint64_t i = 1; i <= 200; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 20);
+    tnet_isolate(&t, f, false);
+    /* One heartbeat round (10 ms) tells the leader the follower lacks
+     * entries; from there acknowledgements alone carry the catch-up. */
+    tnet_run(&t, 11);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[f]), rf_raft_last_index(t.r[l]));
+    tnet_free(&t);
+}
+END_TEST
+
 START_TEST(test_replication_commits_many_commands_on_all_members)
 {
     tnet t;
@@ -391,6 +418,7 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_snapshot_covering_own_log_keeps_later_entries);
     tcase_add_test(tc, test_leader_pipelines_several_batched_appends);
     tcase_add_test(tc, test_held_ack_dropped_when_term_moves_on_before_persist);
+    tcase_add_test(tc, test_acks_keep_the_pipeline_moving_between_heartbeats);
     suite_add_tcase(s, tc);
     return s;
 }

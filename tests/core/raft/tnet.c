@@ -120,6 +120,10 @@ static void queue_msg(tnet *t, uint64_t from, const rf_send *s)
     uint8_t *b = malloc(len);
     size_t got = 0;
     ck_assert_int_eq(rf_msg_encode(&s->msg, b, len, &got), RF_OK);
+    if (t->trace == 0)
+        t->trace = 1469598103934665603ull;
+    for (size_t i = 0; i < got; i++)
+        t->trace = (t->trace ^ b[i]) * 1099511628211ull;
     if (t->qn == t->qcap) {
         t->qcap = t->qcap ? t->qcap * 2 : 256;
         t->q = realloc(t->q, t->qcap * sizeof(tnet_msg));

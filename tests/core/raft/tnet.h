@@ -72,6 +72,7 @@ struct tnet {
     int obs_count[TNET_NODES + 1][8];
     uint64_t msgs_by_type[16];
     uint32_t snap_chunk_max;
+    uint64_t trace; /* FNV-1a of every encoded message, in send order */
 };
 
 /* The small config every test starts from (T = 100 ms, heartbeat 10 ms). */

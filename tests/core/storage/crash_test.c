@@ -1,6 +1,7 @@
 /* Crash tests of core/storage over sim/simdisk: a crash at every disk operation. */
 #include <check.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "base/rf_err.h"
 #include "sim/simdisk.h"
@@ -208,6 +209,94 @@ START_TEST(test_repeated_crashes_and_faults_keep_every_acknowledged_batch)
 }
 END_TEST
 
+static int count_tmp(void *arg, const char *name)
+{
+    size_t n = strlen(name);
+    *(int *)arg += n > 4 && strcmp(name + n - 4, ".tmp") == 0;
+    return 0;
+}
+
+/* A snapshot replaces an older one: crash at each operation of that commit
+ * (temporary file, its sync, the rename, the directory sync, the marker's
+ * append and sync). After recovery the group has the old snapshot or the
+ * new one, whole, and no temporary file is left. */
+/* Opens a store holding entries 1..20 of group 1 and a snapshot at 5. */
+static rf_store *store_with_old_snapshot(rf_fs *fs)
+{
+    rf_store *st;
+    ck_assert_int_eq(rf_store_open(&st, fs, &small_segments, NULL), 0);
+    rf_batch b;
+    rf_batch_init(&b);
+    for (uint64_t i = 1; i <= 20; i++)
+        ck_assert_int_eq(rf_batch_entry(&b, 1, i, 1, "e", 1), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 5, 1, "old-snapshot", 12), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_close(&b);
+    return st;
+}
+
+static void expect_old_or_new_snapshot(rf_store *st, bool acked)
+{
+    rf_store_group_info gi;
+    ck_assert_int_eq(rf_store_group(st, 1, &gi), 0);
+    char buf[32];
+    size_t len;
+    ck_assert_int_eq(rf_store_snapshot_read(st, 1, buf, sizeof buf, &len), 0);
+    if (gi.snapshot_index == 5) {
+        ck_assert(!acked);
+        ck_assert(len == 12 && memcmp(buf, "old-snapshot", 12) == 0);
+        ck_assert_uint_eq(gi.first_index, 6);
+    } else {
+        ck_assert_uint_eq(gi.snapshot_index, 15);
+        ck_assert(len == 13 && memcmp(buf, "new-snapshot!", 13) == 0);
+        ck_assert_uint_eq(gi.first_index, 16);
+    }
+    ck_assert_uint_eq(gi.last_index, 20);
+}
+
+/* A snapshot replaces an older one: crash at each operation of that commit
+ * (temporary file, its sync, the rename, the directory sync, the marker's
+ * append and sync). After recovery the group has the old snapshot or the
+ * new one, whole, and no temporary file is left. */
+START_TEST(test_crash_during_snapshot_install_keeps_old_or_new_snapshot)
+{
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 15, 1, "new-snapshot!", 13), 0);
+    rf_simdisk *d = new_disk(900);
+    rf_fs fs = rf_simdisk_fs(d);
+    rf_store *st = store_with_old_snapshot(&fs);
+    uint64_t before = rf_simdisk_ops(d);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    uint64_t ops = rf_simdisk_ops(d) - before;
+    ck_assert_uint_ge(ops, 9); /* open, truncate, 2 appends, sync, rename, sync_dir, append, sync */
+    rf_store_close(st);
+    rf_simdisk_free(d);
+    for (uint64_t k = 0; k <= ops; k++) {
+        d = new_disk(901 + k);
+        fs = rf_simdisk_fs(d);
+        st = store_with_old_snapshot(&fs);
+        rf_simdisk_crash_at(d, rf_simdisk_ops(d) + k);
+        int rc = rf_store_commit(st, &b);
+        ck_assert_int_eq(rc == RF_OK, k == ops);
+        rf_store_close(st);
+        rf_simdisk_crash(d);
+        rf_store_recovery info;
+        ck_assert_msg(rf_store_open(&st, &fs, &small_segments, &info) == 0, "k %llu: %s",
+                      (unsigned long long)k, info.message);
+        expect_old_or_new_snapshot(st, rc == RF_OK);
+        int tmps = 0;
+        ck_assert_int_eq(fs.ops->list(fs.ctx, count_tmp, &tmps), 0);
+        ck_assert_int_eq(tmps, 0);
+        rf_store_close(st);
+        rf_simdisk_free(d);
+    }
+    rf_batch_close(&b);
+}
+END_TEST
+
 Suite *storage_crash_suite(void)
 {
     Suite *s = suite_create("storage_crash");
@@ -217,6 +306,7 @@ Suite *storage_crash_suite(void)
     tcase_add_loop_test(tc, test_crash_at_every_operation_with_dropped_groups, 0, 8);
     tcase_add_test(tc, test_crash_during_recovery_still_recovers);
     tcase_add_test(tc, test_transient_read_flips_do_not_cut_or_refuse_a_sound_log);
+    tcase_add_test(tc, test_crash_during_snapshot_install_keeps_old_or_new_snapshot);
     tcase_add_loop_test(tc, test_repeated_crashes_and_faults_keep_every_acknowledged_batch, 0, 8);
     suite_add_tcase(s, tc);
     return s;

@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_crc32c.h"
 #include "base/rf_err.h"
 #include "sim/simdisk.h"
+#include "storage/rf_record.h"
 #include "storage/rf_store.h"
 
 static rf_simdisk *disk;
@@ -147,6 +149,32 @@ START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
     ck_assert_uint_eq(info.tail_cut_bytes, BATCH_BYTES + sizeof zeros);
     ck_assert_uint_eq(last_index(st), 4);
     rf_store_close(st);
+}
+END_TEST
+
+START_TEST(test_a_record_of_an_unknown_version_is_refused_not_cut)
+{
+    rf_store *st = open_ok();
+    for (uint64_t i = 1; i <= 3; i++)
+        ck_assert_int_eq(put(st, i), 0);
+    rf_store_close(st);
+    /* The last batch as a later format version would write it: whole,
+     * with valid checksums, version 2 in its header record. */
+    unsigned char last[BATCH_BYTES];
+    rf_fs_file *f;
+    size_t got;
+    uint64_t size = size_of(SEG1);
+    ck_assert_int_eq(fs.ops->open(fs.ctx, SEG1, false, &f), 0);
+    ck_assert_int_eq(fs.ops->read(fs.ctx, f, size - BATCH_BYTES, last, BATCH_BYTES, &got), 0);
+    ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
+    fs.ops->close(fs.ctx, f);
+    last[9] = 2;
+    rf_put32(last, rf_crc32c(last + 4, 8 + 20));
+    append_raw(SEG1, last, sizeof last);
+    rf_store_recovery info;
+    ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), RF_EVERSION);
+    ck_assert_msg(strstr(info.message, "unsupported version") != NULL, "%s", info.message);
+    ck_assert_uint_eq(size_of(SEG1), size);
 }
 END_TEST
 
@@ -329,6 +357,7 @@ Suite *storage_recovery_suite(void)
     tcase_add_test(tc, test_torn_last_write_is_cut_at_the_last_whole_batch);
     tcase_add_test(tc, test_flipped_bit_in_the_tail_batch_is_cut_like_a_torn_write);
     tcase_add_test(tc, test_zeros_after_the_last_batch_are_the_end_of_the_log);
+    tcase_add_test(tc, test_a_record_of_an_unknown_version_is_refused_not_cut);
     tcase_add_test(tc, test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept);
     tcase_add_test(tc, test_flipped_bit_in_the_middle_refuses_to_open_naming_file_and_offset);
     tcase_add_test(tc, test_flipped_bit_in_a_batch_header_in_the_middle_refuses);

@@ -259,6 +259,53 @@ START_TEST(test_bootstrap_snapshot_at_index_zero_survives_reopen_and_compaction)
 }
 END_TEST
 
+START_TEST(test_snapshot_and_truncation_rules_are_enforced)
+{
+    rf_store *st = open_ok(&cfg);
+    ck_assert_int_eq(put_entries(st, 1, 1, 10, 1), 0);
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 6, 1, "s6", 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    /* An older snapshot than the one held. */
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 4, 1, "s4", 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), RF_EINVAL);
+    /* Two snapshots of one group in one batch. */
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 7, 1, "s7", 2), 0);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 8, 1, "s8", 2), RF_EINVAL);
+    /* A snapshot inside entries this same batch just changed. */
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_entry(&b, 1, 11, 1, "x", 1), 0);
+    ck_assert_int_eq(rf_batch_snapshot(&b, 1, 9, 1, "s9", 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), RF_EINVAL);
+    /* Truncating into the snapshot; appending at or below it. */
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_truncate(&b, 1, 6), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), RF_ECOMPACTED);
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_entry(&b, 1, 5, 1, "x", 1), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), RF_ECOMPACTED);
+    /* Nothing of the refused batches took effect. */
+    rf_store_group_info gi;
+    ck_assert_int_eq(rf_store_group(st, 1, &gi), 0);
+    ck_assert_uint_eq(gi.snapshot_index, 6);
+    ck_assert_uint_eq(gi.first_index, 7);
+    ck_assert_uint_eq(gi.last_index, 10);
+    /* Truncating just above the snapshot empties the log; it continues at 7. */
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_truncate(&b, 1, 7), 0);
+    ck_assert_int_eq(rf_batch_entry(&b, 1, 7, 2, "1:7", 3), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    expect_entry(st, 1, 7, 2);
+    ck_assert_int_eq(rf_store_group(st, 1, &gi), 0);
+    ck_assert_uint_eq(gi.last_index, 7);
+    rf_batch_close(&b);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_dropped_group_is_forgotten)
 {
     rf_store *st = open_ok(&cfg);
@@ -325,6 +372,20 @@ START_TEST(test_groups_beyond_the_bound_are_refused)
     ck_assert_int_eq(put_entries(st, 1, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 2, 1, 1, 1), 0);
     ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), RF_EFULL);
+    /* A refused batch leaves no trace; a dropped group frees its slot. */
+    ck_assert_int_eq(put_entries(st, 1, 5, 5, 1), RF_EINDEXGAP);
+    rf_batch b;
+    rf_batch_init(&b);
+    ck_assert_int_eq(rf_batch_drop_group(&b, 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_close(&b);
+    ck_assert_int_eq(put_entries(st, 3, 1, 1, 1), 0);
+    rf_store_close(st);
+    st = open_ok(&c);
+    uint64_t ids[4];
+    ck_assert_uint_eq(rf_store_groups(st, ids, 4), 2);
+    ck_assert_uint_eq(ids[0], 1);
+    ck_assert_uint_eq(ids[1], 3);
     rf_store_close(st);
 }
 END_TEST
@@ -364,6 +425,7 @@ Suite *storage_store_suite(void)
     tcase_add_test(tc, test_oversized_entry_is_refused_with_an_error);
     tcase_add_test(tc, test_snapshot_compacts_prefix_and_survives_reopen);
     tcase_add_test(tc, test_bootstrap_snapshot_at_index_zero_survives_reopen_and_compaction);
+    tcase_add_test(tc, test_snapshot_and_truncation_rules_are_enforced);
     tcase_add_test(tc, test_dropped_group_is_forgotten);
     tcase_add_test(tc, test_empty_batch_commits_without_writing);
     tcase_add_test(tc, test_index_costs_24_bytes_per_entry_and_at_most_48);

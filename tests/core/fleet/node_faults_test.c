@@ -1,0 +1,408 @@
+/* Tests of core/fleet/node*.c under failures: crashes, partitions, purges, quiescence, on the fleet harness. */
+#include "tests/core/fleet/fleet_helpers.h"
+
+START_TEST(test_node_killed_node_is_purged_and_its_members_replaced)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet *f = fleet_new(4, 9);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    rf_sim_fleet_stats st;
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    for (int i = 1; i <= 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "consensus%d", i);
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 0, name, "inc"), NULL), RF_OK);
+    }
+    rf_sim_fleet_kill(f, 1);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), 2));
+    rf_sim_fleet_stats_get(f, &st);
+    ck_assert_uint_eq(st.obs[RF_NODE_OBS_NODE_PURGED], 1);
+    for (int i = 1; i <= 5; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "consensus%d", i);
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 3, name, "get"), text), RF_OK);
+        ck_assert_str_eq(text, "1");
+    }
+    fleet_done(f);
+}
+END_TEST
+
+START_TEST(test_node_metadata_leader_loss_and_recovery)
+{
+    static const char *const zones[] = {"a", "b", "c", "a", "b"};
+    rf_sim_fleet *f = fleet_new(5, 13);
+    activate_all(f, zones, 5);
+    add_groups(f, 0, 3, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    ck_assert_int_ge(ml, 0);
+    rf_sim_fleet_kill(f, (uint32_t)ml);
+    /* Requests keep working through a new metadata leader. */
+    uint32_t other = ml == 0 ? 1u : 0u;
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, other, "after", 3, "int"), NULL),
+                     RF_OK);
+    int ml2 = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    ck_assert_int_ge(ml2, 0);
+    ck_assert_int_ne(ml2, ml);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    /* The dead node is purged and the metadata is back to 3 voters. */
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    ck_assert_uint_eq(rf_meta_node_count(m), 4);
+    ml2 = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    uint64_t end = rf_sim_fleet_now(f) + 10 * SEC;
+    const rf_membership *mm = rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, (uint32_t)ml2),
+                                                               RF_META_GROUP_ID));
+    while ((rf_membership_voters(mm) != 3 || mm->count != 4) && rf_sim_fleet_now(f) < end) {
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 100 * MS);
+        ml2 = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+        mm = rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, (uint32_t)ml2),
+                                              RF_META_GROUP_ID));
+    }
+    ck_assert_uint_eq(rf_membership_voters(mm), 3);
+    ck_assert_uint_eq(mm->count, 4); /* 3 voters + 1 learner on the 4 live nodes */
+    fleet_done(f);
+}
+END_TEST
+
+START_TEST(test_node_group_without_majority_is_reported_not_rebuilt)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new(3, 17);
+    uint64_t ids[4];
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 1, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_kill(f, 1);
+    rf_sim_fleet_kill(f, 2);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    const rf_node *n = rf_sim_fleet_node(f, 0);
+    /* Both the metadata and consensus1 are leaderless and listed. */
+    ck_assert_uint_eq(rf_node_leaderless(n, ids, 4), 2);
+    ck_assert_uint_eq(ids[0], RF_META_GROUP_ID);
+    ck_assert_uint_eq(ids[1], RF_META_FIRST_GROUP_ID);
+    /* Nothing was reshaped around the survivor. */
+    const rf_membership *mm = rf_raft_membership(rf_node_group(n, RF_META_FIRST_GROUP_ID));
+    ck_assert_uint_eq(rf_membership_voters(mm), 3);
+    ck_assert_uint_eq(wait_status(f, rf_sim_fleet_command(f, 0, "consensus1", "inc"), NULL),
+                      RF_ENOLEADER);
+    rf_sim_fleet_stats st;
+    rf_sim_fleet_stats_get(f, &st);
+    ck_assert_uint_eq(st.obs_user[RF_NODE_OBS_LEADERLESS], 1); /* once, by the survivor */
+    uint64_t peers[4], since[4];
+    ck_assert_uint_eq(rf_node_unreachable(n, peers, since, 4), 2);
+    ck_assert_uint_eq(peers[0], 2);
+    ck_assert_uint_eq(peers[1], 3);
+    ck_assert_uint_gt(since[0], 0);
+    fleet_done(f);
+}
+END_TEST
+
+/* A command whose leader dies while it is in flight is retried with the
+ * same (client, sequence): it is applied exactly once whatever the moment
+ * of the crash, and the caller sees one reply. */
+START_TEST(test_node_command_retried_across_leader_crash_applies_once)
+{
+    static const char *const zones[] = {"a", "b", "c", "a"};
+    static const uint64_t delays_us[] = {200, 1000, 1500, 2000, 2500, 3000, 4000, 6000};
+    for (size_t d = 0; d < sizeof delays_us / sizeof delays_us[0]; d++) {
+        rf_sim_fleet *f = fleet_new(4, 100 + d);
+        char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+        activate_all(f, zones, 4);
+        add_groups(f, 0, 1, 3);
+        ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+        uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+        int leader = rf_sim_fleet_leader(f, gid);
+        uint32_t from = 0;
+        while ((int)from == leader)
+            from++;
+        /* Warm the origin's leader cache, so the command goes straight there. */
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, from, "consensus1", "get"), text),
+                         RF_OK);
+        uint64_t req = rf_sim_fleet_command(f, from, "consensus1", "inc");
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + delays_us[d] * 1000);
+        rf_sim_fleet_kill(f, (uint32_t)leader);
+        int st = wait_status(f, req, text);
+        ck_assert_msg(st == RF_OK, "delay %llu us: status %d", (unsigned long long)delays_us[d], st);
+        ck_assert_str_eq(text, "0");
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, from, "consensus1", "get"), text),
+                         RF_OK);
+        ck_assert_msg(strcmp(text, "1") == 0, "delay %llu us: value %s",
+                      (unsigned long long)delays_us[d], text);
+        fleet_done(f);
+    }
+}
+END_TEST
+
+static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        rf_node_counters c;
+        if (n == NULL)
+            continue;
+        rf_node_counters_get(n, &c);
+        sum += c.user_msgs_sent;
+    }
+    return sum;
+}
+
+/* Idle groups go quiet and send nothing; work wakes them; the death of a
+ * quiet group's leader node is noticed by the node-pair heartbeats and a
+ * new leader is elected. */
+START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 4);
+    cfg.seed = 23;
+    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    size_t quiet = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
+    ck_assert_uint_eq(quiet, 15); /* 5 groups x 3 members; the metadata stays awake */
+    uint64_t m0 = user_msgs(f, 4);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    ck_assert_uint_eq(user_msgs(f, 4) - m0, 0);
+    /* A command wakes its group and is served. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "consensus4", "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    ck_assert_uint_gt(user_msgs(f, 4) - m0, 0);
+    /* Back to quiet, then the leader's node dies. */
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus4")->id;
+    int leader = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(leader, 0);
+    ck_assert(rf_node_quiet_count(rf_sim_fleet_node(f, (uint32_t)leader)) > 0);
+    uint32_t from = leader == 0 ? 1u : 0u;
+    rf_sim_fleet_kill(f, (uint32_t)leader);
+    uint64_t t0 = rf_sim_fleet_now(f);
+    int leader2 = -1;
+    while ((leader2 = rf_sim_fleet_leader(f, gid)) < 0 && rf_sim_fleet_now(f) - t0 < 5 * SEC)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + MS);
+    /* Within the usual bounds: the silence is noticed after one election
+     * timeout T (100 ms) and a heartbeat interval, then the woken followers
+     * elect within 2T, as after any leader crash. */
+    ck_assert_int_ge(leader2, 0);
+    ck_assert_int_ne(leader2, leader);
+    ck_assert_uint_lt(rf_sim_fleet_now(f) - t0, 400 * MS);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, from, "consensus4", "inc"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "1");
+    rf_node_counters c;
+    rf_node_counters_get(rf_sim_fleet_node(f, from), &c);
+    ck_assert_uint_eq(c.peers_suspected, 1);
+    /* The silence also feeds the purge: the dead node leaves the metadata. */
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)leader + 1));
+    fleet_done(f);
+}
+END_TEST
+
+/* A node cut off while a group is removed cleans up when it is back, and
+ * only then is the name free again. */
+START_TEST(test_node_removed_group_is_cleaned_up_on_a_node_that_was_away)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet *f = fleet_new(4, 29);
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 5, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    uint64_t gid = 0;
+    uint32_t away = 0;
+    /* A group with a member on a node that is not the metadata leader. */
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    for (size_t i = 0; i < rf_meta_group_count(m) && gid == 0; i++) {
+        uint64_t id = rf_meta_group_at(m, i)->id;
+        for (uint32_t k = 0; k < 4 && gid == 0; k++)
+            if ((int)k != ml && rf_node_group(rf_sim_fleet_node(f, k), id) != NULL &&
+                rf_sim_fleet_leader(f, id) != (int)k) {
+                gid = id;
+                away = k;
+            }
+    }
+    ck_assert_uint_ne(gid, 0);
+    char name[RF_GROUP_NAME_MAX + 1];
+    snprintf(name, sizeof name, "%s", rf_meta_group_by_id(m, gid)->name);
+    rf_sim_fleet_isolate(f, away, true);
+    uint32_t via = (uint32_t)ml;
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_remove_group(f, via, name), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 500 * MS);
+    /* The others cleaned up; the absent node still owes its acknowledgement. */
+    const rf_meta_removed *r = rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid);
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(r->n_pending, 1);
+    ck_assert(rf_meta_removed_pending(r, (uint64_t)away + 1));
+    ck_assert_ptr_nonnull(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL),
+                     RF_ECLEANUP);
+    rf_sim_fleet_isolate(f, away, false);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, away), gid));
+    ck_assert_ptr_null(rf_meta_removed_by_id(rf_sim_fleet_meta(f), gid));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, name, 3, "int"), NULL), RF_OK);
+    fleet_done(f);
+}
+END_TEST
+
+/* Is node index in the freshest metadata (its own view may be stale)? */
+static bool registered(rf_sim_fleet *f, uint32_t index)
+{
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    return m != NULL && rf_meta_node_by_id(m, (uint64_t)index + 1) != NULL;
+}
+
+/* Random partitions of one node (0.3 to 3.3 s: some outlast the 2 s purge
+ * window, so the node is purged, replaced, and evicted when it is back)
+ * while commands flow, over several seeds: no safety violation, every
+ * group converges after the heal, and each counter holds every
+ * acknowledged increment once (plus at most the ones whose outcome the
+ * caller could not know). */
+START_TEST(test_node_random_partitions_keep_groups_safe_and_converging)
+{
+    static const char *const zones[] = {"a", "b", "c", "a", "b"};
+    enum { GROUPS = 6, STEPS = 40 };
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        rf_sim_fleet *f = fleet_new(5, 1000 + seed);
+        rf_pcg32 rng;
+        rf_pcg32_seed(&rng, seed, 77);
+        activate_all(f, zones, 5);
+        add_groups(f, 0, GROUPS, 3);
+        ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+        uint64_t req[GROUPS] = {0};
+        uint32_t ok[GROUPS] = {0}, unknown[GROUPS] = {0};
+        int isolated = -1;
+        uint64_t heal_at = 0;
+        for (int step = 0; step < STEPS; step++) {
+            for (uint32_t g = 0; g < GROUPS; g++) {
+                int st = -1;
+                if (req[g] != 0 && !rf_sim_fleet_replied(f, req[g], &st))
+                    continue;
+                if (req[g] != 0) {
+                    ok[g] += st == RF_OK;
+                    unknown[g] += st != RF_OK;
+                }
+                char name[32];
+                snprintf(name, sizeof name, "consensus%u", g + 1);
+                /* From a registered node on the majority side. */
+                uint32_t via = rf_pcg32_bounded(&rng, 5);
+                while ((int)via == isolated || !registered(f, via))
+                    via = (via + 1) % 5;
+                req[g] = rf_sim_fleet_command(f, via, name, "inc");
+            }
+            if (isolated < 0 && rf_pcg32_bounded(&rng, 4) == 0) {
+                isolated = (int)rf_pcg32_bounded(&rng, 5);
+                rf_sim_fleet_isolate(f, (uint32_t)isolated, true);
+                heal_at = rf_sim_fleet_now(f) + 300 * MS + rf_pcg32_bounded(&rng, 3000) * MS;
+            } else if (isolated >= 0 && rf_sim_fleet_now(f) >= heal_at) {
+                rf_sim_fleet_isolate(f, (uint32_t)isolated, false);
+                isolated = -1;
+            }
+            rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 100 * MS);
+        }
+        if (isolated >= 0)
+            rf_sim_fleet_isolate(f, (uint32_t)isolated, false);
+        for (uint32_t g = 0; g < GROUPS; g++) {
+            int st = wait_status(f, req[g], NULL);
+            ok[g] += st == RF_OK;
+            unknown[g] += st != RF_OK;
+        }
+        bool converged = rf_sim_fleet_run_until_converged(f, 30 * SEC);
+        if (!converged)
+            dump_groups(f, 5);
+        ck_assert_msg(converged, "seed %llu", (unsigned long long)seed);
+        for (uint32_t g = 0; g < GROUPS; g++) {
+            char name[32], text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+            snprintf(name, sizeof name, "consensus%u", g + 1);
+            uint32_t via = g % 5; /* a node still registered (a purged one is evicted) */
+            while (!registered(f, via))
+                via = (via + 1) % 5;
+            int qs = wait_status(f, rf_sim_fleet_query(f, via, name, "get"), text);
+            if (qs != RF_OK)
+                dump_groups(f, 5);
+            ck_assert_msg(qs == RF_OK, "seed %llu %s via n%u: status %d",
+                          (unsigned long long)seed, name, via + 1, qs);
+            long v = strtol(text, NULL, 10);
+            ck_assert_msg(v >= (long)ok[g] && v <= (long)(ok[g] + unknown[g]),
+                          "seed %llu %s: value %ld, %u ok, %u unknown", (unsigned long long)seed,
+                          name, v, ok[g], unknown[g]);
+            ck_assert_msg(ok[g] > 0, "seed %llu %s: no command succeeded (%u unknown)",
+                          (unsigned long long)seed, name, unknown[g]);
+        }
+        fleet_done(f);
+    }
+}
+END_TEST
+
+/* A group removed while commands to it are in flight: every command gets
+ * exactly one reply (ok before the removal, no_leader after), every node
+ * stops its member, and the name can be reused for a fresh group. */
+START_TEST(test_node_group_removed_under_load_is_cleaned_everywhere)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new(3, 37);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 2, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    uint64_t reqs[30];
+    for (int i = 0; i < 30; i++) {
+        reqs[i] = rf_sim_fleet_command(f, (uint32_t)i % 3, "consensus1", "inc");
+        if (i == 15)
+            ck_assert_uint_ne(rf_sim_fleet_remove_group(f, 1, "consensus1"), 0);
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + MS);
+    }
+    uint32_t ok = 0, no_leader = 0;
+    for (int i = 0; i < 30; i++) {
+        int st = wait_status(f, reqs[i], NULL);
+        ok += st == RF_OK;
+        no_leader += st == RF_ENOLEADER;
+        ck_assert(st == RF_OK || st == RF_ENOLEADER);
+    }
+    ck_assert_uint_gt(ok, 0);
+    ck_assert_uint_gt(no_leader, 0);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    for (uint32_t i = 0; i < 3; i++)
+        ck_assert_ptr_null(rf_node_group(rf_sim_fleet_node(f, i), gid));
+    ck_assert_uint_eq(rf_meta_removed_count(rf_sim_fleet_meta(f)), 0);
+    /* The name again: a new group, new id, fresh state. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 2, "consensus1", 3, "int"), NULL),
+                     RF_OK);
+    ck_assert_uint_gt(rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id, gid);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, 0, "consensus1", "get"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    /* The other group never noticed. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "consensus2", "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    fleet_done(f);
+}
+END_TEST
+
+Suite *fleet_node_faults_suite(void)
+{
+    Suite *s = suite_create("fleet_node_faults");
+    TCase *tc = tcase_create("node_faults");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, test_node_killed_node_is_purged_and_its_members_replaced);
+    tcase_add_test(tc, test_node_metadata_leader_loss_and_recovery);
+    tcase_add_test(tc, test_node_group_without_majority_is_reported_not_rebuilt);
+    tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
+    tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
+    tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
+    tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);
+    tcase_add_test(tc, test_node_group_removed_under_load_is_cleaned_everywhere);
+    suite_add_tcase(s, tc);
+    return s;
+}
