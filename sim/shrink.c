@@ -17,7 +17,25 @@ typedef struct shrinker {
     rf_shrink_stats *st;
     rf_scenario *best; /* the smallest failing tree so far */
     int err;           /* a predicate error: stop */
+    bool keep_majority; /* the input keeps a majority of its nodes: so must candidates */
 } shrinker;
+
+/* Whether the nodes lost for good (crash without restart, remove node)
+ * are fewer than half of the nodes active at the start. A candidate that
+ * loses half would fail its liveness expectations by construction (one
+ * node left, and it crashes), which says nothing about the bug. */
+static bool keeps_majority(const rf_scenario *s)
+{
+    uint32_t active = 0, lost = 0;
+    for (uint32_t i = 0; i < s->node_count; i++)
+        active += !s->nodes[i].inactive && !s->nodes[i].added;
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        const rf_scn_event *e = &s->events[i];
+        lost += (e->kind == RF_SCN_EV_CRASH && e->lasts.hi == 0) ||
+                e->kind == RF_SCN_EV_REMOVE_NODE;
+    }
+    return 2 * lost < active;
+}
 
 static uint64_t mono_ns(void)
 {
@@ -81,6 +99,10 @@ static bool try_candidate(shrinker *k, rf_scenario *cand, const char *what)
     rf_scenario_free(cand);
     if (valid == NULL)
         return false;
+    if (k->keep_majority && !keeps_majority(valid)) {
+        rf_scenario_free(valid);
+        return false;
+    }
     rf_fuzz_outcome out;
     k->st->runs++;
     int rc = k->o->pred(k->o->ctx, valid, k->o->seed, &out);
@@ -340,6 +362,7 @@ int rf_shrink(const rf_shrink_opts *opts, const rf_scenario *in, rf_scenario **o
         return rc != RF_OK ? rc : RF_EINVAL;
     }
     snprintf(st->check, sizeof st->check, "%s", first.check);
+    k.keep_majority = keeps_majority(k.best);
     st->events_before = k.best->event_count;
     st->nodes_before = k.best->node_count;
     st->groups_before = k.best->group_count;

@@ -13,7 +13,10 @@
 /* The shrinker is generic over the predicate (sim/fuzz.h): a candidate
  * "still fails" when the predicate says FAIL with the same check key as
  * the original failure. Candidates are edited trees whose written text
- * parses (an edit that leaves a dangling name is simply not a candidate).
+ * parses (an edit that leaves a dangling name is simply not a candidate)
+ * and, when the input loses fewer than half of its nodes for good (crash
+ * without restart, remove node), that still does: a shrink must not fail
+ * a liveness check merely by crashing the last node.
  *
  * Passes, repeated while any of them makes progress:
  *  1. Zeller and Hildebrandt's ddmin ("Simplifying and Isolating

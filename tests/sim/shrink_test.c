@@ -206,6 +206,37 @@ START_TEST(test_drawn_worlds_shrink_to_the_lines_that_fail)
 }
 END_TEST
 
+/* "No leader" whenever a node crashes for good. */
+static int liveness_on_crash(void *ctx, const rf_scenario *s, uint64_t seed, rf_fuzz_outcome *out)
+{
+    (void)ctx;
+    (void)seed;
+    memset(out, 0, sizeof *out);
+    for (uint32_t i = 0; i < s->event_count; i++)
+        if (s->events[i].kind == RF_SCN_EV_CRASH)
+            out->verdict = RF_FUZZ_FAIL;
+    snprintf(out->check, sizeof out->check, "expect leader");
+    return RF_OK;
+}
+
+START_TEST(test_shrinking_never_loses_half_the_nodes_for_good)
+{
+    static const char text[] = "nodes n{1..5} zones z1 z2\ngroup g1 replicas 3\n"
+                               "at 5s crash n5\nat 6s isolate n1 for 2s\n";
+    rf_scenario *in, *out;
+    rf_scn_error e;
+    ck_assert_int_eq(rf_scenario_parse(text, strlen(text), "t", &in, &e), RF_OK);
+    rf_shrink_opts o = {.pred = liveness_on_crash, .seed = 1};
+    rf_shrink_stats st;
+    ck_assert_int_eq(rf_shrink(&o, in, &out, &st), RF_OK);
+    /* The crash stays, and 3 nodes with it: 2 would lose half for good. */
+    ck_assert_uint_eq(out->event_count, 1);
+    ck_assert_uint_eq(out->node_count, 3);
+    rf_scenario_free(out);
+    rf_scenario_free(in);
+}
+END_TEST
+
 Suite *sim_shrink_suite(void)
 {
     Suite *s = suite_create("sim_shrink");
@@ -216,6 +247,7 @@ Suite *sim_shrink_suite(void)
     tcase_add_test(tc, test_shrinking_keeps_the_same_check_failing);
     tcase_add_test(tc, test_shrinking_stops_at_its_run_budget);
     tcase_add_test(tc, test_drawn_worlds_shrink_to_the_lines_that_fail);
+    tcase_add_test(tc, test_shrinking_never_loses_half_the_nodes_for_good);
     suite_add_tcase(s, tc);
     return s;
 }
