@@ -10,6 +10,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "sim/fuzz_campaign.h"
 #include "sim/run.h"
 #include "sim/schedule.h"
 
@@ -57,6 +58,14 @@ static void usage(FILE *f)
                "  schedules --from N --count K [--members M]\n"
                "      runs the schedules of seeds N..N+K-1 and prints each violation with its\n"
                "      replay command, then a summary\n"
+               "  fuzz [--seeds N] [--from SEED] [--time-budget SECONDS] [--jobs J] [--out DIR]\n"
+               "      [--db PATH] [--json] [--kinds LIST] [--shrink-runs N]\n"
+               "      [--shrink-max N]\n"
+               "      draws a world per seed (sim/fuzz_world.h) and runs it; a failure is shrunk\n"
+               "      to DIR/fail-SEED.scn (default DIR build/fuzz, database DIR/fuzz.db)\n"
+               "  replay FILE --seed N [--verbose]     runs a (shrunk) scenario with that seed\n"
+               "  shrink FILE --seed N [--out FILE] [--runs N] [--verbose]\n"
+               "      shrinks a failing scenario to a small one that fails the same check\n"
                "exit: 0 ok, 1 a check failed, 2 usage error\n");
 }
 
@@ -436,6 +445,9 @@ typedef struct command {
 
 static const command commands[] = {
     {"run", cmd_run},
+    {"fuzz", rf_fuzz_cmd_fuzz},
+    {"replay", rf_fuzz_cmd_replay},
+    {"shrink", rf_fuzz_cmd_shrink},
     {"schedule", cmd_schedule},
     {"schedules", cmd_schedules},
 };

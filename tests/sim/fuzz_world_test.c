@@ -1,0 +1,138 @@
+/* Tests of sim/fuzz_world.c: worlds drawn from seeds are deterministic, bounded and made of the kinds asked for. */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/rf_err.h"
+#include "sim/fuzz_world.h"
+#include "sim/scenario.h"
+
+static char *world_text(uint64_t seed, uint32_t kinds, rf_fuzz_params *p)
+{
+    rf_scenario *s;
+    char err[600];
+    ck_assert_int_eq(rf_fuzz_world_draw(seed, kinds, &s, p, err, sizeof err), RF_OK);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(rf_scenario_write(s, &text, &len), RF_OK);
+    rf_scenario_free(s);
+    return text;
+}
+
+START_TEST(test_same_seed_draws_the_same_scenario_text)
+{
+    for (uint64_t seed = 1; seed <= 30; seed++) {
+        char *a = world_text(seed, 0, NULL), *b = world_text(seed, 0, NULL);
+        ck_assert_str_eq(a, b);
+        char *c = world_text(seed + 1000, 0, NULL);
+        ck_assert_str_ne(a, c);
+        free(a);
+        free(b);
+        free(c);
+    }
+}
+END_TEST
+
+static bool kind_runnable(rf_scn_event_kind k, const rf_scn_event *e)
+{
+    switch (k) {
+    case RF_SCN_EV_RESTART: case RF_SCN_EV_PAUSE: case RF_SCN_EV_RESUME: case RF_SCN_EV_DRIFT:
+    case RF_SCN_EV_DISK:
+        return false;
+    case RF_SCN_EV_CRASH: return e->lasts.hi == 0;
+    case RF_SCN_EV_NETWORK: return !(e->net.set & RF_SCN_NET_REORDER);
+    default: return true;
+    }
+}
+
+START_TEST(test_worlds_stay_within_their_bounds)
+{
+    uint32_t with_replicas[6] = {0};
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        rf_scenario *s;
+        rf_fuzz_params p;
+        char err[600];
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, 0, &s, &p, err, sizeof err), RF_OK);
+        ck_assert_uint_eq(s->seed, seed);
+        ck_assert_uint_ge(p.nodes, 3);
+        ck_assert_uint_le(p.nodes, 9);
+        ck_assert_uint_ge(p.zones, 1);
+        ck_assert_uint_le(p.zones, 4);
+        ck_assert_uint_ge(s->group_count, 1);
+        ck_assert_uint_eq(s->group_count, p.groups);
+        ck_assert_uint_eq(s->workload_count, p.groups);
+        for (uint32_t g = 0; g < s->group_count; g++) {
+            uint32_t r = s->groups[g].replicas;
+            ck_assert(r == 1 || r == 3 || r == 5);
+            with_replicas[r]++;
+        }
+        uint32_t lost = 0, heals = 0;
+        for (uint32_t i = 0; i < s->event_count; i++) {
+            const rf_scn_event *e = &s->events[i];
+            ck_assert_msg(kind_runnable(e->kind, e), "seed %u draws a kind the runner refuses",
+                          (unsigned)seed);
+            lost += e->kind == RF_SCN_EV_CRASH || e->kind == RF_SCN_EV_REMOVE_NODE;
+            heals += e->kind == RF_SCN_EV_HEAL;
+            /* the liveness phase: every fault ends by the heal */
+            ck_assert_uint_le(e->at.hi + e->lasts.hi, p.fault_phase_ns);
+        }
+        ck_assert_uint_le(lost, 1);
+        ck_assert_uint_eq(heals, 1);
+        for (uint32_t g = 0; g < s->group_count && lost > 0; g++)
+            ck_assert_uint_ge(s->groups[g].replicas, 3);
+        ck_assert_uint_ge(s->run_ns, p.fault_phase_ns + 30000000000ull);
+        ck_assert_uint_eq(s->expect_count, 4);
+        char json[RF_FUZZ_PARAMS_JSON_MAX];
+        ck_assert_int_eq(rf_fuzz_params_json(&p, json, sizeof json), RF_OK);
+        ck_assert(json[0] == '{' && json[strlen(json) - 1] == '}');
+        rf_scenario_free(s);
+    }
+    ck_assert_uint_gt(with_replicas[1], 0);
+    ck_assert_uint_gt(with_replicas[3], 0);
+    ck_assert_uint_gt(with_replicas[5], 0);
+}
+END_TEST
+
+START_TEST(test_only_the_kinds_switched_on_are_drawn)
+{
+    uint32_t mask;
+    char err[100];
+    ck_assert_int_eq(rf_fuzz_kinds_parse("partition,clog", &mask, err, sizeof err), RF_OK);
+    ck_assert_uint_eq(mask, (1u << RF_FUZZ_K_PARTITION) | (1u << RF_FUZZ_K_CLOG));
+    ck_assert_int_eq(rf_fuzz_kinds_parse("partition,bogus", &mask, err, sizeof err), RF_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "bogus"));
+    ck_assert_int_eq(rf_fuzz_kinds_parse("all", &mask, err, sizeof err), RF_OK);
+    ck_assert_uint_eq(mask, RF_FUZZ_KINDS_ALL);
+    bool seen_clog = false, seen_pause = false;
+    for (uint64_t seed = 1; seed <= 100; seed++) {
+        rf_scenario *s;
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, (1u << RF_FUZZ_K_PARTITION) | (1u << RF_FUZZ_K_CLOG),
+                                            &s, NULL, err, sizeof err), RF_OK);
+        for (uint32_t i = 0; i < s->event_count; i++) {
+            rf_scn_event_kind k = s->events[i].kind;
+            ck_assert(k == RF_SCN_EV_PARTITION || k == RF_SCN_EV_CLOG || k == RF_SCN_EV_HEAL);
+            seen_clog |= k == RF_SCN_EV_CLOG;
+        }
+        rf_scenario_free(s);
+        /* Every kind can be drawn when asked for, runnable or not. */
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, RF_FUZZ_KINDS_ALL, &s, NULL, err, sizeof err),
+                         RF_OK);
+        for (uint32_t i = 0; i < s->event_count; i++)
+            seen_pause |= s->events[i].kind == RF_SCN_EV_PAUSE;
+        rf_scenario_free(s);
+    }
+    ck_assert(seen_clog);
+    ck_assert(seen_pause);
+}
+END_TEST
+
+Suite *sim_fuzz_world_suite(void)
+{
+    Suite *s = suite_create("sim_fuzz_world");
+    TCase *tc = tcase_create("world");
+    tcase_add_test(tc, test_same_seed_draws_the_same_scenario_text);
+    tcase_add_test(tc, test_worlds_stay_within_their_bounds);
+    tcase_add_test(tc, test_only_the_kinds_switched_on_are_drawn);
+    suite_add_tcase(s, tc);
+    return s;
+}
