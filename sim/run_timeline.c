@@ -413,7 +413,9 @@ void run_timeline_fire(rf_sim_runner *r, uint32_t i)
         run_expect_label(r, e->label, node_change && !in->skipped,
                          node_change ? r->last_moves_min : -1);
     if (in->for_ns > 0 && !in->skipped) {
-        int rc = rf_sim_engine_at(r->eng, in->at_ns + in->for_ns, RK_UNDO, 0, i, NULL);
+        /* A fault holds for its whole stated time from when it really began:
+         * a line timed before the setup ended starts late, and ends late. */
+        int rc = rf_sim_engine_after(r->eng, in->for_ns, RK_UNDO, 0, i, NULL);
         ASSERT(rc == RF_OK);
     }
 }
