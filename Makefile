@@ -54,7 +54,7 @@ MODELS := $(patsubst scenarios/models/%.c,$(BUILD)/models/%.so,$(MODEL_SRCS))
 TEST_RUNNER := $(BUILD)/tests/run_tests
 SUITES_INC  := $(BUILD)/tests/suites.inc
 
-.PHONY: all test demo bench asan lint deps check-deps install clean
+.PHONY: all test demo bench asan lint deps check-deps install clean mutants
 .DEFAULT_GOAL := all
 # Keep intermediate objects (benchmarks' .o files) between runs.
 .SECONDARY:
@@ -141,6 +141,11 @@ asan:
 lint: all
 	@sh tools/lint-core.sh $(BUILD)
 	@sh tools/lint-cppcheck.sh
+
+# Plants each classic bug of tests/mutations/ in a copy of the tree and reports
+# whether a fuzz campaign catches it (sim/FUZZING.md).
+mutants: all
+	@sh tools/mutants.sh
 
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/raftfleet
