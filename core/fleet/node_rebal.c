@@ -72,11 +72,44 @@ static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_
     return true;
 }
 
+/* Is peer worth handing leadership to: not reported or suspected
+ * unreachable, and heard from within an election timeout? A transfer
+ * refuses every proposal while it runs (Raft thesis §3.10), so one aimed
+ * at a dead node that is not purged yet would block the group for a
+ * transfer timeout per round, until the purge. */
+static bool peer_live(const rf_node *n, uint64_t peer)
+{
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++)
+        if (d[i].peer == peer)
+            return false;
+    const node_heard *h = n->heard.p;
+    for (size_t i = 0; i < n->heard.n; i++)
+        if (h[i].peer == peer)
+            return n->now - h[i].at < n->cfg.raft.election_timeout_ns;
+    return false;
+}
+
+/* Where leadership should go, 0: stay. Normally the desired leader, when
+ * it is another node and live. A leader the target does not hold hands
+ * over to the first live voter of the target instead (it must leave). */
+static uint64_t transfer_target(const rf_node *n, const node_target *t, bool self_extra)
+{
+    uint64_t self = n->cfg.node_id;
+    for (uint32_t i = 0; i < t->n_voters; i++) {
+        if (t->voters[i] != self && peer_live(n, t->voters[i]))
+            return t->voters[i];
+        if (!self_extra)
+            return 0;
+    }
+    return 0;
+}
+
 /* The next safe step for a group this node leads (DESIGN.md section 4):
  * add a missing member as a learner, else promote a learner that should
  * vote, else remove a member the target does not hold (another node
  * before this one: the leader leaves last, by transferring first), else
- * move leadership to the desired leader. Raft refuses a promotion of a
+ * move leadership to the desired leader when it is live. Raft refuses a promotion of a
  * lagging learner (RF_ELAGGING) and a removal below quorum (RF_EQUORUM). */
 static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
 {
@@ -120,9 +153,10 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
         (void)rf_raft_remove(g->raft, p->token, mm->id);
         return;
     }
-    if (t->n_voters > 0 && (self_extra || t->voters[0] != self)) {
+    uint64_t to = transfer_target(n, t, self_extra);
+    if (to != 0) {
         rf_node__touch(n, g);
-        (void)rf_raft_transfer(g->raft, p->token, t->voters[0]);
+        (void)rf_raft_transfer(g->raft, p->token, to);
         return;
     }
     /* Nothing to do: the group matches its target. */
