@@ -285,6 +285,53 @@ void rf_node__meta_changed(rf_node *n)
         rebalance_step(n, g, &t);
 }
 
+/* A step's outcome. A committed change is followed by the next step at
+ * the next tick, not the next round, so a new group reaches its target in
+ * a few commit rounds (add, promote, add, promote...) while still taking
+ * one single-server change at a time (Raft thesis §4.1). A promotion
+ * refused because the learner still lags, or a change refused because the
+ * previous one is not committed yet, is tried again a heartbeat later,
+ * at most NODE_REBAL_WAITS_MAX times in a row. A transfer's outcome or any
+ * other refusal waits for the next round. */
+void rf_node__rebal_done(rf_node *n, node_group *g, int status)
+{
+    g->rebal_soon = false;
+    if (status == RF_OK) {
+        g->rebal_waits = 0;
+        g->rebal_soon = true;
+        g->rebal_soon_at = n->now;
+    } else if ((status == RF_ELAGGING || status == RF_ECONFCHANGE) &&
+               g->rebal_waits < NODE_REBAL_WAITS_MAX) {
+        g->rebal_waits++;
+        g->rebal_soon = true;
+        g->rebal_soon_at = n->now + n->cfg.raft.heartbeat_interval_ns;
+    }
+}
+
+/* Runs the follow-up steps that are due, on groups this node leads. A
+ * member that knows no leader yet (a booted group before its first
+ * election) keeps its follow-up; one that knows another leader drops it. */
+void rf_node__rebal_followups(rf_node *n)
+{
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (mr == NULL)
+        return;
+    const rf_meta *m = rf_raft_model_state(mr);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (!g->rebal_soon || n->now < g->rebal_soon_at || g->rebal_token != 0)
+            continue;
+        if (rf_raft_role(g->raft) != RF_ROLE_LEADER) {
+            g->rebal_soon = rf_raft_leader(g->raft) == 0;
+            continue;
+        }
+        g->rebal_soon = false;
+        node_target t;
+        if (group_target(n, m, g->id, &t))
+            rebalance_step(n, g, &t);
+    }
+}
+
 void rf_node__round(rf_node *n)
 {
     rf_node__meta_changed(n);
