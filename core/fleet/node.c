@@ -236,6 +236,9 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     n->groups[at].id = id;
     n->groups[at].raft = r;
     n->groups[at].last_active = n->now;
+    /* A booted group grows as soon as it has elected itself. */
+    n->groups[at].rebal_soon = bootstrap;
+    n->groups[at].rebal_soon_at = n->now;
     rf_node__dirty(n, &n->groups[at]);
     n->n_groups++;
     n->ctr.groups_started++;
@@ -344,6 +347,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
         n->next_round = n->now + n->cfg.rebalance_interval_ns;
         rf_node__round(n);
     }
+    rf_node__rebal_followups(n);
 }
 
 void rf_node_rebalance_now(rf_node *n)

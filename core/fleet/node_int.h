@@ -21,6 +21,9 @@
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
+/* Follow-up steps in a row retried a heartbeat later because the learner
+ * lagged or a change was still uncommitted; past it, the next round. */
+#define NODE_REBAL_WAITS_MAX 64u
 
 typedef enum node_req_kind { NODE_REQ_COMMAND = 1, NODE_REQ_QUERY = 2 } node_req_kind;
 
@@ -38,6 +41,9 @@ typedef struct node_group {
     bool dirty;          /* had an input since the last batch (in n->dirty) */
     bool quiet;          /* quiesced: not ticked, its clock stopped */
     uint64_t rebal_token; /* the rebalancing step in flight, 0: none */
+    bool rebal_soon;     /* a follow-up step is due at rebal_soon_at */
+    uint64_t rebal_soon_at; /* node time of the follow-up step */
+    uint32_t rebal_waits; /* follow-ups in a row that had to wait (lagging) */
     uint64_t clock_offset; /* group time = node time - offset */
     uint64_t frozen_at;  /* group time when it went quiet */
     uint64_t last_active; /* node time of the last non-heartbeat work */
@@ -198,5 +204,7 @@ void rf_node__round(rf_node *n);
 void rf_node__self_check(rf_node *n);
 void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
+void rf_node__rebal_followups(rf_node *n);
+void rf_node__rebal_done(rf_node *n, node_group *g, int status);
 
 #endif

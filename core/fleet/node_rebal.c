@@ -72,11 +72,44 @@ static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_
     return true;
 }
 
+/* Is peer worth handing leadership to: not reported or suspected
+ * unreachable, and heard from within an election timeout? A transfer
+ * refuses every proposal while it runs (Raft thesis §3.10), so one aimed
+ * at a dead node that is not purged yet would block the group for a
+ * transfer timeout per round, until the purge. */
+static bool peer_live(const rf_node *n, uint64_t peer)
+{
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++)
+        if (d[i].peer == peer)
+            return false;
+    const node_heard *h = n->heard.p;
+    for (size_t i = 0; i < n->heard.n; i++)
+        if (h[i].peer == peer)
+            return n->now - h[i].at < n->cfg.raft.election_timeout_ns;
+    return false;
+}
+
+/* Where leadership should go, 0: stay. Normally the desired leader, when
+ * it is another node and live. A leader the target does not hold hands
+ * over to the first live voter of the target instead (it must leave). */
+static uint64_t transfer_target(const rf_node *n, const node_target *t, bool self_extra)
+{
+    uint64_t self = n->cfg.node_id;
+    for (uint32_t i = 0; i < t->n_voters; i++) {
+        if (t->voters[i] != self && peer_live(n, t->voters[i]))
+            return t->voters[i];
+        if (!self_extra)
+            return 0;
+    }
+    return 0;
+}
+
 /* The next safe step for a group this node leads (DESIGN.md section 4):
  * add a missing member as a learner, else promote a learner that should
  * vote, else remove a member the target does not hold (another node
  * before this one: the leader leaves last, by transferring first), else
- * move leadership to the desired leader. Raft refuses a promotion of a
+ * move leadership to the desired leader when it is live. Raft refuses a promotion of a
  * lagging learner (RF_ELAGGING) and a removal below quorum (RF_EQUORUM). */
 static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
 {
@@ -120,9 +153,10 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
         (void)rf_raft_remove(g->raft, p->token, mm->id);
         return;
     }
-    if (t->n_voters > 0 && (self_extra || t->voters[0] != self)) {
+    uint64_t to = transfer_target(n, t, self_extra);
+    if (to != 0) {
         rf_node__touch(n, g);
-        (void)rf_raft_transfer(g->raft, p->token, t->voters[0]);
+        (void)rf_raft_transfer(g->raft, p->token, to);
         return;
     }
     /* Nothing to do: the group matches its target. */
@@ -249,6 +283,53 @@ void rf_node__meta_changed(rf_node *n)
     if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
         group_target(n, m, RF_META_GROUP_ID, &t))
         rebalance_step(n, g, &t);
+}
+
+/* A step's outcome. A committed change is followed by the next step at
+ * the next tick, not the next round, so a new group reaches its target in
+ * a few commit rounds (add, promote, add, promote...) while still taking
+ * one single-server change at a time (Raft thesis §4.1). A promotion
+ * refused because the learner still lags, or a change refused because the
+ * previous one is not committed yet, is tried again a heartbeat later,
+ * at most NODE_REBAL_WAITS_MAX times in a row. A transfer's outcome or any
+ * other refusal waits for the next round. */
+void rf_node__rebal_done(rf_node *n, node_group *g, int status)
+{
+    g->rebal_soon = false;
+    if (status == RF_OK) {
+        g->rebal_waits = 0;
+        g->rebal_soon = true;
+        g->rebal_soon_at = n->now;
+    } else if ((status == RF_ELAGGING || status == RF_ECONFCHANGE) &&
+               g->rebal_waits < NODE_REBAL_WAITS_MAX) {
+        g->rebal_waits++;
+        g->rebal_soon = true;
+        g->rebal_soon_at = n->now + n->cfg.raft.heartbeat_interval_ns;
+    }
+}
+
+/* Runs the follow-up steps that are due, on groups this node leads. A
+ * member that knows no leader yet (a booted group before its first
+ * election) keeps its follow-up; one that knows another leader drops it. */
+void rf_node__rebal_followups(rf_node *n)
+{
+    rf_raft *mr = rf_node__meta_raft(n);
+    if (mr == NULL)
+        return;
+    const rf_meta *m = rf_raft_model_state(mr);
+    for (size_t i = 0; i < n->n_groups; i++) {
+        node_group *g = &n->groups[i];
+        if (!g->rebal_soon || n->now < g->rebal_soon_at || g->rebal_token != 0)
+            continue;
+        if (rf_raft_role(g->raft) != RF_ROLE_LEADER) {
+            g->rebal_soon = rf_raft_leader(g->raft) == 0;
+            continue;
+        }
+        g->rebal_soon = false;
+        node_target t;
+        if (group_target(n, m, g->id, &t))
+            rebalance_step(n, g, &t);
+    }
 }
 
 void rf_node__round(rf_node *n)

@@ -287,8 +287,10 @@ void rf_node__on_result(rf_node *n, uint64_t token, uint64_t from, int status, u
         return; /* a late answer to a finished request */
     if (p->role == NODE_PEND_REBAL) {
         node_group *g = rf_node__group(n, p->group_id);
-        if (g != NULL && g->rebal_token == token)
+        if (g != NULL && g->rebal_token == token) {
             g->rebal_token = 0;
+            rf_node__rebal_done(n, g, status);
+        }
         rf_node__pending_drop(n, token);
         return;
     }

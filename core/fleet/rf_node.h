@@ -42,7 +42,12 @@
  * of each group hosted here takes at most one step toward the placement
  * target: add a missing member as a learner; else promote a caught-up
  * learner; else remove a member the target does not hold; else transfer
- * leadership to the desired leader. The leader runs the step, not the
+ * leadership to the desired leader (only when it is live: not reported or
+ * suspected unreachable and heard from within an election timeout, since a
+ * transfer refuses proposals while it runs). A committed step is followed
+ * by the next one at once, not at the next round (a refused promotion of
+ * a lagging learner is retried a heartbeat later), so a new group reaches
+ * its target in a few commits, still one change at a time. The leader runs the step, not the
  * desired leader's node: it alone knows the followers' progress and can
  * commit the change, so no request crosses the network and a step can never
  * act on a stale view of the membership. Raft itself refuses a removal that

@@ -136,6 +136,71 @@ START_TEST(test_node_command_retried_across_leader_crash_applies_once)
 }
 END_TEST
 
+/* The node of a group's leader (its desired leader) dies and stays in the
+ * metadata (long purge window): the new leader must not keep transferring
+ * leadership back to the dead node, or every proposal is refused while the
+ * transfer runs. Commands through another node flow again within a few
+ * seconds of the crash and keep flowing across many rebalancing rounds,
+ * whether the transport reports the crash or the node-pair heartbeats
+ * have to find it. */
+START_TEST(test_node_commands_flow_after_leader_node_dies_before_purge)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    for (int hint = 0; hint <= 1; hint++) {
+        rf_sim_fleet_config cfg;
+        rf_sim_fleet_config_defaults(&cfg, 3);
+        cfg.seed = 41 + (uint64_t)hint;
+        cfg.hint_unreachable = hint != 0;
+        cfg.node.purge_window_ns = 600 * SEC;
+        /* Raft's default transfer timeout (2 s, as in production): a
+         * transfer toward the dead node would block proposals that long. */
+        cfg.node.raft.transfer_timeout_ns = 2 * SEC;
+        rf_sim_fleet *f = NULL;
+        ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+        char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+        activate_all(f, zones, 3);
+        add_groups(f, 0, 1, 3);
+        ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+        uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+        int leader = rf_sim_fleet_leader(f, gid);
+        ck_assert_int_ge(leader, 0);
+        uint32_t via = leader == 0 ? 1u : 0u;
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, via, "consensus1", "inc"), text),
+                         RF_OK);
+        uint64_t killed_at = rf_sim_fleet_now(f);
+        rf_sim_fleet_kill(f, (uint32_t)leader);
+        /* Commands succeed again within 3 s of the crash... */
+        int st = -1;
+        long done = 1;
+        while (st != RF_OK && rf_sim_fleet_now(f) < killed_at + 3 * SEC) {
+            st = wait_status(f, rf_sim_fleet_command(f, via, "consensus1", "inc"), text);
+            done += st == RF_OK;
+        }
+        ck_assert_msg(st == RF_OK, "hint %d: no command succeeded within 3 s (last status %d)",
+                      hint, st);
+        /* ... and every later one does, straight to the new leader too,
+         * over 25 rebalancing rounds. */
+        uint64_t until = rf_sim_fleet_now(f) + 5 * SEC;
+        while (rf_sim_fleet_now(f) < until) {
+            int nl = rf_sim_fleet_leader(f, gid);
+            ck_assert_int_ge(nl, 0);
+            ck_assert_int_ne(nl, leader);
+            uint32_t to = (uint32_t)(done % 2 == 0 ? nl : (int)via);
+            st = wait_status(f, rf_sim_fleet_command(f, to, "consensus1", "inc"), text);
+            ck_assert_msg(st == RF_OK, "hint %d: command %ld refused: %d", hint, done, st);
+            done++;
+            rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 50 * MS);
+        }
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, via, "consensus1", "get"), text),
+                         RF_OK);
+        ck_assert_int_eq(atol(text), done);
+        /* The dead node was not purged: this is the window the bug lived in. */
+        ck_assert_ptr_nonnull(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)leader + 1));
+        fleet_done(f);
+    }
+}
+END_TEST
+
 static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
 {
     uint64_t sum = 0;
@@ -399,6 +464,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_metadata_leader_loss_and_recovery);
     tcase_add_test(tc, test_node_group_without_majority_is_reported_not_rebuilt);
     tcase_add_test(tc, test_node_command_retried_across_leader_crash_applies_once);
+    tcase_add_test(tc, test_node_commands_flow_after_leader_node_dies_before_purge);
     tcase_add_test(tc, test_node_idle_groups_quiesce_and_wake_on_work_or_failure);
     tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);

@@ -282,6 +282,46 @@ START_TEST(test_node_metadata_grows_to_five_voters_over_three_zones)
 }
 END_TEST
 
+/* A new group boots with one voter and grows to its target one
+ * single-server change at a time, each step following the commit of the
+ * previous one rather than waiting for the next rebalancing round: with
+ * 5 s rounds, 3 voters are reached within 2 s of the group's creation
+ * (four steps: add, promote, add, promote). */
+START_TEST(test_node_new_group_grows_to_its_target_without_waiting_for_rounds)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 3);
+    cfg.seed = 23;
+    cfg.node.rebalance_interval_ns = 5 * SEC;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    activate_all(f, zones, 3);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 12 * SEC); /* the metadata settles */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, "grow", 3, "int"), NULL),
+                     RF_OK);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "grow")->id;
+    uint64_t end = rf_sim_fleet_now(f) + 2 * SEC;
+    const rf_membership *mm = NULL;
+    while (rf_sim_fleet_now(f) < end) {
+        int l = rf_sim_fleet_leader(f, gid);
+        ck_assert_int_ge(l, 0);
+        mm = rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, (uint32_t)l), gid));
+        if (rf_membership_voters(mm) == 3 && mm->count == 3)
+            break;
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * MS);
+    }
+    if (mm == NULL || rf_membership_voters(mm) != 3)
+        dump_groups(f, 3);
+    ck_assert_ptr_nonnull(mm);
+    ck_assert_uint_eq(rf_membership_voters(mm), 3);
+    ck_assert_uint_eq(mm->count, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 12 * SEC));
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, "grow", "inc"), NULL), RF_OK);
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -295,6 +335,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_refuses_malformed_frames);
     tcase_add_test(tc, test_node_same_seed_same_run);
     tcase_add_test(tc, test_node_metadata_grows_to_five_voters_over_three_zones);
+    tcase_add_test(tc, test_node_new_group_grows_to_its_target_without_waiting_for_rounds);
     suite_add_tcase(s, tc);
     return s;
 }
