@@ -1,5 +1,6 @@
 /* Tests of sim/run.c through `fleet-sim run`: verdicts, exit codes, replay, determinism, recording, report. */
 #include <check.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -417,15 +418,36 @@ START_TEST(test_user_model_library_runs_under_faults)
 }
 END_TEST
 
+/* Every shipped scenario either passes, or is refused as a whole with "not
+ * supported yet" (a directive the runner cannot execute): once the runner
+ * learns a directive, the scenarios using it are held to their
+ * expectations here without anyone having to list them. */
 START_TEST(test_shipped_scenarios_the_runner_supports_pass)
 {
     static char out[OUT_MAX];
-    static const char *const files[] = {"zone-outage", "flapping-partition"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        char args[256];
-        snprintf(args, sizeof args, "scenarios/%s.scn --no-db", files[i]);
-        ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s: %s", files[i], out);
+    DIR *d = opendir("scenarios");
+    ck_assert_ptr_nonnull(d);
+    const struct dirent *e;
+    int passed = 0, unsupported = 0;
+    while ((e = readdir(d)) != NULL) {
+        size_t n = strlen(e->d_name);
+        if (n <= 4 || strcmp(e->d_name + n - 4, ".scn") != 0)
+            continue;
+        char args[512];
+        snprintf(args, sizeof args, "scenarios/%s --no-db --model-lib %s/models/bank.so",
+                 e->d_name, build_dir());
+        int rc = fleet_sim(args, out, sizeof out);
+        if (rc == 2 && strstr(out, "not supported yet") != NULL) {
+            printf("run: %s is not supported yet by fleet-sim run\n", e->d_name);
+            unsupported++;
+            continue;
+        }
+        ck_assert_msg(rc == 0, "%s: exit %d: %s", e->d_name, rc, out);
+        passed++;
     }
+    closedir(d);
+    printf("run: shipped scenarios: %d passed, %d not supported yet\n", passed, unsupported);
+    ck_assert_int_ge(passed, 5);
 }
 END_TEST
 
