@@ -160,9 +160,18 @@ static bool log_ok(const rf_raft *r, const rf_msg *m)
     return m->log_term > lt || (m->log_term == lt && m->index >= rf_rft_log_last(&r->log));
 }
 
+/* A member created empty to be added (rf_raft_create) knows no
+ * configuration yet: it may be a voter's wiped replacement, so it never
+ * grants a vote; it starts to once a configuration reaches it. */
+static bool may_vote(const rf_raft *r)
+{
+    return r->conf.count > 0;
+}
+
 static void recv_prevote(rf_raft *r, const rf_msg *m)
 {
-    bool grant = m->term > r->term && log_ok(r, m) && !rf_rft_election_in_lease(r);
+    bool grant = m->term > r->term && log_ok(r, m) && !rf_rft_election_in_lease(r) &&
+                 may_vote(r);
     rf_msg resp;
     rf_rft_msg_init(r, &resp, RF_MSG_PREVOTE_RESP, m->from);
     resp.term = grant ? m->term : r->term;
@@ -174,7 +183,7 @@ static void recv_vote(rf_raft *r, const rf_msg *m)
 {
     ASSERT(m->term == r->term);
     bool grant = (r->vote == 0 || r->vote == m->from) && log_ok(r, m) &&
-                 r->role != RF_ROLE_LEADER;
+                 r->role != RF_ROLE_LEADER && may_vote(r);
     rf_msg resp;
     rf_rft_msg_init(r, &resp, RF_MSG_VOTE_RESP, m->from);
     resp.reject = !grant;
