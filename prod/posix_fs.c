@@ -255,7 +255,7 @@ static int px_sync_dir(void *ctx)
 }
 
 static const rf_fs_ops posix_ops = {
-    .open = px_open,
+    .open_file = px_open,
     .close = px_close,
     .size = px_size,
     .append = px_append,

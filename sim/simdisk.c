@@ -431,7 +431,7 @@ static int sd_sync_dir(void *ctx)
 }
 
 static const rf_fs_ops simdisk_ops = {
-    .open = sd_open,
+    .open_file = sd_open,
     .close = sd_close,
     .size = sd_size,
     .append = sd_append,

@@ -34,7 +34,7 @@ typedef struct rf_fs_ops {
     /* Opens name for reading and appending. With create, a missing file
      * is created empty (then it needs sync_dir to survive a crash);
      * without, a missing file is RF_ENOTFOUND. */
-    int (*open)(void *ctx, const char *name, bool create, rf_fs_file **out);
+    int (*open_file)(void *ctx, const char *name, bool create, rf_fs_file **out);
     /* Releases the handle; never fails, also after a crash. */
     void (*close)(void *ctx, rf_fs_file *f);
     int (*size)(void *ctx, rf_fs_file *f, uint64_t *size_out);

@@ -225,7 +225,7 @@ static int write_snapshot(st_io *io, const rf_batch_snap *s)
     rf_snap_name(tmp, s->group, s->index, true);
     rf_snap_name(name, s->group, s->index, false);
     rf_fs_file *f;
-    int rc = ops->open(io->fs.ctx, tmp, true, &f);
+    int rc = ops->open_file(io->fs.ctx, tmp, true, &f);
     if (rc != RF_OK)
         return rc;
     rf_snap_hdr h = {s->group, s->index, s->term, s->data_bytes,
@@ -271,7 +271,7 @@ static int append_batch(st_io *io)
         rc = ops->sync(ctx, io->file);
     rf_seg_name(name, io->roll_seq);
     if (rc == RF_OK)
-        rc = ops->open(ctx, name, true, &io->new_file);
+        rc = ops->open_file(ctx, name, true, &io->new_file);
     if (rc == RF_OK)
         rc = ops->truncate(ctx, io->new_file, 0);
     if (rc == RF_OK)

@@ -26,7 +26,7 @@ static int rd_handle(rf_store *st, uint32_t seq, rf_fs_file **out)
     victim->f = NULL;
     char name[RF_NAME_BYTES];
     rf_seg_name(name, seq);
-    int rc = st->fs.ops->open(st->fs.ctx, name, false, &victim->f);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, false, &victim->f);
     if (rc != RF_OK) {
         victim->f = NULL;
         rf_st_msg(st, "%s: open for reading: %s", name, rf_strerror(rc));
@@ -173,7 +173,7 @@ int rf_store_snapshot_read(rf_store *st, uint64_t group, void *buf, size_t cap,
     char name[RF_NAME_BYTES];
     rf_snap_name(name, group, g->snap_index, false);
     rf_fs_file *f;
-    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, false, &f);
     if (rc != RF_OK) {
         rf_st_msg(st, "%s: %s", name, rf_strerror(rc));
         return rc == RF_ENOTFOUND ? RF_ECORRUPT : rc;

@@ -213,7 +213,7 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
     rf_seg_name(name, seq);
     rf_fs_file *f;
     uint64_t size = 0, parsed_seq = 0;
-    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, false, &f);
     if (rc != RF_OK)
         return rc;
     rc = read_file(st, sc, f, &size);
@@ -286,7 +286,7 @@ static int snap_file_check(rf_store *st, const rc_scan *sc, const st_group *g)
     if (!snap_listed(sc, g->id, g->snap_index))
         return RF_ENOTFOUND;
     rf_fs_file *f;
-    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, false, &f);
     if (rc != RF_OK)
         return rc;
     unsigned char hdr[RF_SNAP_HDR_BYTES];
@@ -350,7 +350,7 @@ static int repair_newest(rf_store *st, const rc_scan *sc)
     if (!sc->cut_newest)
         return RF_OK;
     rf_fs_file *f;
-    int rc = st->fs.ops->open(st->fs.ctx, name, false, &f);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, false, &f);
     if (rc != RF_OK)
         return rc;
     rc = st->fs.ops->truncate(st->fs.ctx, f, sc->cut_off);
@@ -366,12 +366,12 @@ static int open_active(rf_store *st)
     char name[RF_NAME_BYTES];
     if (st->nsegs > 0) {
         rf_seg_name(name, st->segs[st->nsegs - 1].seq);
-        return st->fs.ops->open(st->fs.ctx, name, false, &st->active);
+        return st->fs.ops->open_file(st->fs.ctx, name, false, &st->active);
     }
     unsigned char hdr[RF_SEG_HDR_BYTES];
     rf_seg_hdr_encode(hdr, 1);
     rf_seg_name(name, 1);
-    int rc = st->fs.ops->open(st->fs.ctx, name, true, &st->active);
+    int rc = st->fs.ops->open_file(st->fs.ctx, name, true, &st->active);
     if (rc == RF_OK)
         rc = st->fs.ops->truncate(st->fs.ctx, st->active, 0);
     if (rc == RF_OK)

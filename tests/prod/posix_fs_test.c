@@ -49,8 +49,8 @@ START_TEST(test_posix_fs_append_read_truncate_rename_list)
     ck_assert_int_eq(rf_posix_fs_open(&p, dir, false), 0);
     rf_fs fs = rf_posix_fs_fs(p);
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "b.tmp", false, &f), RF_ENOTFOUND);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "b.tmp", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "b.tmp", false, &f), RF_ENOTFOUND);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "b.tmp", true, &f), 0);
     ck_assert_int_eq(fs.ops->append(fs.ctx, f, "hello ", 6), 0);
     ck_assert_int_eq(fs.ops->append(fs.ctx, f, "world", 5), 0);
     ck_assert_int_eq(fs.ops->sync(fs.ctx, f), 0);
@@ -70,14 +70,14 @@ START_TEST(test_posix_fs_append_read_truncate_rename_list)
     fs.ops->close(fs.ctx, f);
     ck_assert_int_eq(fs.ops->rename(fs.ctx, "b.tmp", "a.snap"), 0);
     ck_assert_int_eq(fs.ops->sync_dir(fs.ctx), 0);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "c", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "c", true, &f), 0);
     fs.ops->close(fs.ctx, f);
     char names[64] = "";
     ck_assert_int_eq(fs.ops->list(fs.ctx, collect, names), 0);
     ck_assert_str_eq(names, "a.snap,c,");
     ck_assert_int_eq(fs.ops->remove(fs.ctx, "c"), 0);
     ck_assert_int_eq(fs.ops->remove(fs.ctx, "c"), RF_ENOTFOUND);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "../escape", true, &f), RF_EINVAL);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "../escape", true, &f), RF_EINVAL);
     rf_posix_fs_close(p);
 }
 END_TEST

@@ -26,7 +26,7 @@ START_TEST(test_synced_data_survives_a_crash_and_unsynced_data_may_not)
         rf_simdisk *d = make(seed);
         rf_fs fs = rf_simdisk_fs(d);
         rf_fs_file *f;
-        ck_assert_int_eq(fs.ops->open(fs.ctx, "a", true, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", true, &f), 0);
         ck_assert_int_eq(fs.ops->sync_dir(fs.ctx), 0);
         ck_assert_int_eq(fs.ops->append(fs.ctx, f, "0123456789", 10), 0);
         ck_assert_int_eq(fs.ops->sync(fs.ctx, f), 0);
@@ -40,7 +40,7 @@ START_TEST(test_synced_data_survives_a_crash_and_unsynced_data_may_not)
         size_t got;
         ck_assert_int_eq(fs.ops->read(fs.ctx, f, 0, buf, sizeof buf, &got), RF_EIO);
         fs.ops->close(fs.ctx, f);
-        ck_assert_int_eq(fs.ops->open(fs.ctx, "a", false, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", false, &f), 0);
         ck_assert_int_eq(fs.ops->read(fs.ctx, f, 0, buf, sizeof buf, &got), 0);
         ck_assert_uint_eq(got, size);
         ck_assert(memcmp(buf, "0123456789abcdefghij", got) == 0); /* a prefix, torn */
@@ -57,7 +57,7 @@ START_TEST(test_torn_writes_keep_none_some_or_all_across_seeds)
         rf_simdisk *d = make(seed);
         rf_fs fs = rf_simdisk_fs(d);
         rf_fs_file *f;
-        ck_assert_int_eq(fs.ops->open(fs.ctx, "a", true, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", true, &f), 0);
         ck_assert_int_eq(fs.ops->sync_dir(fs.ctx), 0);
         ck_assert_int_eq(fs.ops->append(fs.ctx, f, "0123456789", 10), 0);
         fs.ops->close(fs.ctx, f);
@@ -79,7 +79,7 @@ START_TEST(test_directory_operations_need_sync_dir)
         rf_simdisk *d = make(seed);
         rf_fs fs = rf_simdisk_fs(d);
         rf_fs_file *f;
-        ck_assert_int_eq(fs.ops->open(fs.ctx, "tmp", true, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, "tmp", true, &f), 0);
         ck_assert_int_eq(fs.ops->append(fs.ctx, f, "x", 1), 0);
         ck_assert_int_eq(fs.ops->sync(fs.ctx, f), 0);
         fs.ops->close(fs.ctx, f);
@@ -96,7 +96,7 @@ START_TEST(test_directory_operations_need_sync_dir)
     rf_simdisk *d = make(1);
     rf_fs fs = rf_simdisk_fs(d);
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "tmp", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "tmp", true, &f), 0);
     fs.ops->close(fs.ctx, f);
     ck_assert_int_eq(fs.ops->rename(fs.ctx, "tmp", "final"), 0);
     ck_assert_int_eq(fs.ops->sync_dir(fs.ctx), 0);
@@ -112,7 +112,7 @@ START_TEST(test_armed_crash_stops_the_disk_at_that_operation)
     rf_simdisk *d = make(3);
     rf_fs fs = rf_simdisk_fs(d);
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "a", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", true, &f), 0);
     ck_assert_uint_eq(rf_simdisk_ops(d), 1);
     rf_simdisk_crash_at(d, 2);
     ck_assert_int_eq(fs.ops->append(fs.ctx, f, "ab", 2), 0);
@@ -124,7 +124,7 @@ START_TEST(test_armed_crash_stops_the_disk_at_that_operation)
     fs.ops->close(fs.ctx, f);
     rf_simdisk_crash(d);
     ck_assert(!rf_simdisk_crashed(d));
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "b", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "b", true, &f), 0);
     fs.ops->close(fs.ctx, f);
     rf_simdisk_free(d);
 }
@@ -135,7 +135,7 @@ START_TEST(test_faults_fail_writes_syncs_and_fill_the_disk)
     rf_simdisk *d = make(4);
     rf_fs fs = rf_simdisk_fs(d);
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "a", true, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", true, &f), 0);
     rf_simdisk_faults full = {.capacity_bytes = 8};
     rf_simdisk_set_faults(d, &full);
     ck_assert_int_eq(fs.ops->append(fs.ctx, f, "12345", 5), 0);
@@ -180,11 +180,11 @@ START_TEST(test_list_is_sorted_and_names_are_checked)
     rf_fs_file *f;
     const char *names[] = {"c", "a", "b-1.log"};
     for (int i = 0; i < 3; i++) {
-        ck_assert_int_eq(fs.ops->open(fs.ctx, names[i], true, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, names[i], true, &f), 0);
         fs.ops->close(fs.ctx, f);
     }
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "../x", true, &f), RF_EINVAL);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, "missing", false, &f), RF_ENOTFOUND);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "../x", true, &f), RF_EINVAL);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "missing", false, &f), RF_ENOTFOUND);
     char out[64] = "";
     ck_assert_int_eq(fs.ops->list(fs.ctx, collect, out), 0);
     ck_assert_str_eq(out, "a,b-1.log,c,");
@@ -201,7 +201,7 @@ START_TEST(test_same_seed_same_crash_outcome)
         rf_simdisk *d = make(77);
         rf_fs fs = rf_simdisk_fs(d);
         rf_fs_file *f;
-        ck_assert_int_eq(fs.ops->open(fs.ctx, "a", true, &f), 0);
+        ck_assert_int_eq(fs.ops->open_file(fs.ctx, "a", true, &f), 0);
         ck_assert_int_eq(fs.ops->sync_dir(fs.ctx), 0);
         for (int i = 0; i < 20; i++)
             ck_assert_int_eq(fs.ops->append(fs.ctx, f, "0123456789", 10), 0);

@@ -82,7 +82,7 @@ START_TEST(test_torn_last_write_is_cut_at_the_last_whole_batch)
     rf_store_close(st);
     /* Keep a prefix of the last batch, as a torn write does. */
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, SEG1, false, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, SEG1, false, &f), 0);
     ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size_of(SEG1) - 50), 0);
     fs.ops->close(fs.ctx, f);
     rf_store_recovery info;
@@ -102,7 +102,7 @@ END_TEST
 static void append_raw(const char *name, const void *data, size_t len)
 {
     rf_fs_file *f;
-    ck_assert_int_eq(fs.ops->open(fs.ctx, name, false, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, name, false, &f), 0);
     ck_assert_int_eq(fs.ops->append(fs.ctx, f, data, len), 0);
     ck_assert_int_eq(fs.ops->sync(fs.ctx, f), 0);
     fs.ops->close(fs.ctx, f);
@@ -136,7 +136,7 @@ START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
     rf_fs_file *f;
     size_t got;
     uint64_t size = size_of(SEG1);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, SEG1, false, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, SEG1, false, &f), 0);
     ck_assert_int_eq(fs.ops->read(fs.ctx, f, size - BATCH_BYTES, last, BATCH_BYTES, &got), 0);
     ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
     fs.ops->close(fs.ctx, f);
@@ -164,7 +164,7 @@ START_TEST(test_a_record_of_an_unknown_version_is_refused_not_cut)
     rf_fs_file *f;
     size_t got;
     uint64_t size = size_of(SEG1);
-    ck_assert_int_eq(fs.ops->open(fs.ctx, SEG1, false, &f), 0);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, SEG1, false, &f), 0);
     ck_assert_int_eq(fs.ops->read(fs.ctx, f, size - BATCH_BYTES, last, BATCH_BYTES, &got), 0);
     ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
     fs.ops->close(fs.ctx, f);
