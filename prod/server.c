@@ -157,6 +157,7 @@ void srv_drain(rf_server *s)
                 srv_peer_send(s, b.envelopes[i].to, b.envelopes[i].data, b.envelopes[i].len);
             for (size_t i = 0; i < b.n_replies; i++)
                 handle_reply(s, &b.replies[i]);
+            rf_hist_batch(s->hist, s->node, &b, uv_hrtime());
             for (size_t i = 0; i < b.n_obs; i++) {
                 const rf_node_obs *o = &b.obs[i];
                 rf_log_info("group %llu: %s: node %llu (term %llu)",
@@ -198,6 +199,7 @@ static void on_tick(uv_timer_t *t)
     rf_server *s = t->data;
     rf_node_tick(s->node, uv_hrtime());
     srv_drain(s);
+    rf_hist_tick(s->hist, s->node, uv_hrtime());
     uint64_t now = srv_now_ms(s);
     /* A node whose activation failed tries again every second: a new
      * cluster on its own, a joining node through the join address once
@@ -267,6 +269,7 @@ static int node_create(rf_server *s, const rf_model *const *models, uint32_t n_m
         snprintf(err, cap, "random generator failed");
         return RF_EIO;
     }
+    s->seed = nc.seed;
     int rc = rf_node_create(&nc, &s->node);
     if (rc != RF_OK)
         snprintf(err, cap, "node: %s", rf_strerror(rc));
@@ -291,6 +294,20 @@ static int loop_init(rf_server *s, char *err, size_t cap)
     if (rc == RF_OK)
         rc = srv_client_listen(s, err, cap);
     return rc;
+}
+
+/* The history is an aid, not the node's state: without it the node runs. */
+static void history_open(rf_server *s)
+{
+    char err[512];
+    rf_hist_info hi = {.data_dir = s->cfg.data_dir,
+                       .node_name = s->cfg.name,
+                       .node_id = s->cfg.node_id,
+                       .seed = s->seed,
+                       .build = "fleetd " SRV_VERSION};
+    int rc = rf_hist_open(&s->hist, &hi, uv_hrtime(), err, sizeof err);
+    if (rc != RF_OK)
+        rf_log_error("history: %s (%s); running without it", err, rf_strerror(rc));
 }
 
 int rf_server_create(const rf_fleetd_config *cfg, const uint8_t *secret, size_t secret_len,
@@ -331,6 +348,8 @@ int rf_server_create(const rf_fleetd_config *cfg, const uint8_t *secret, size_t 
                  cfg->data_dir);
         rc = RF_EEXIST;
     }
+    if (rc == RF_OK)
+        history_open(s);
     if (rc == RF_OK)
         rc = loop_init(s, err, cap);
     if (rc == RF_OK && cfg->has_join)
@@ -380,6 +399,7 @@ void rf_server_close(rf_server *s)
     }
     if (s->persist_open)
         rf_persist_close(&s->persist);
+    rf_hist_close(s->hist, s->node, uv_hrtime(), "stopped");
     rf_node_close(s->node);
     OPENSSL_cleanse(s->secret, sizeof s->secret);
     OPENSSL_cleanse(s->cfg.password, sizeof s->cfg.password);

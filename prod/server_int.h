@@ -8,6 +8,7 @@
 #include "prod/auth.h"
 #include "prod/client.h"
 #include "prod/frame.h"
+#include "prod/history.h"
 #include "prod/persist.h"
 #include "prod/resp.h"
 #include "prod/server.h"
@@ -102,6 +103,8 @@ struct rf_server {
     uint8_t secret[RF_AUTH_SECRET_BYTES_MAX];
     size_t secret_len;
     rf_node *node;
+    uint64_t seed;
+    rf_hist *hist; /* NULL when the history could not be opened */
     rf_persist persist;
     bool persist_open, persist_failure_logged;
     rf_client_config client_cfg;

@@ -147,9 +147,22 @@ static void peer_send_book(srv_peer *p)
     peer_write_frame(p, RF_FRAME_PEERS, buf, n);
 }
 
+/* Learning an address passes the whole book on to every other ready peer:
+ * nodes that joined through the same node at the same moment learn of each
+ * other this way (each one's first book predates the other). A node
+ * forwards only when it learned something, so the gossip stops once every
+ * book is complete. */
+static void peer_forward_book(rf_server *s, const srv_peer *from)
+{
+    for (srv_peer *q = s->peers; q != NULL; q = q->next)
+        if (q != from && q->state == PEER_READY)
+            peer_send_book(q);
+}
+
 static int peer_recv_book(srv_peer *p, const uint8_t *d, uint32_t len)
 {
     rf_server *s = p->srv;
+    uint32_t known = s->n_book;
     if (len < 2)
         return RF_EBADMSG;
     uint32_t count = (uint32_t)d[0] | (uint32_t)d[1] << 8;
@@ -174,7 +187,11 @@ static int peer_recv_book(srv_peer *p, const uint8_t *d, uint32_t len)
         if (id != s->cfg.node_id)
             srv_book_add(s, id, check.host, port);
     }
-    return at == len ? RF_OK : RF_EBADMSG;
+    if (at != len)
+        return RF_EBADMSG;
+    if (s->n_book > known)
+        peer_forward_book(s, p);
+    return RF_OK;
 }
 
 /* ---- frames ---- */
