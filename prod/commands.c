@@ -50,6 +50,9 @@ static const rf_cmd_spec cmd_table[] = {
      "the group's leader as this node knows it"},
     {"FLEET.STATUS", RF_CMD_FLEET_STATUS, 1, 2, FLEET | READONLY, "[name]",
      "this node's status, or one group's"},
+    {"FLEET.PLACEMENT", RF_CMD_FLEET_PLACEMENT, 1, 1, FLEET | READONLY, "",
+     "nodes (name, zone, state, id, reachable) and groups (name, id, replicas, model, leader, "
+     "term, hosted, members, target) as this node knows them"},
     {"FLEET.ACTIVATE", RF_CMD_FLEET_ACTIVATE, 2, 2, FLEET | WRITE | ADMIN, "zone",
      "activate this node in a zone"},
     {"FLEET.DEACTIVATE", RF_CMD_FLEET_DEACTIVATE, 1, 1, FLEET | WRITE | ADMIN, "",
@@ -208,6 +211,7 @@ bool rf_cmd_fleet_args(const rf_cmd_spec *spec, const rf_resp_cmd *cmd, uint8_t 
         return true;
     case RF_CMD_FLEET_GROUPS:
     case RF_CMD_FLEET_NODES:
+    case RF_CMD_FLEET_PLACEMENT:
     case RF_CMD_FLEET_DEACTIVATE:
         return true;
     default:

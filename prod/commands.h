@@ -28,7 +28,8 @@ typedef enum rf_cmd_id {
     RF_CMD_FLEET_LEADER,
     RF_CMD_FLEET_STATUS,
     RF_CMD_FLEET_ACTIVATE,
-    RF_CMD_FLEET_DEACTIVATE
+    RF_CMD_FLEET_DEACTIVATE,
+    RF_CMD_FLEET_PLACEMENT
 } rf_cmd_id;
 
 enum {

@@ -167,15 +167,14 @@ static void keep_order(srv_client *c, size_t mark)
     c->out.len = mark;
 }
 
-static void write_views(rf_server *s, const rf_fleet_req *req, rf_resp_out *o);
-
 /* A FLEET.* request: views answer at once, the rest goes to the node. */
 static void client_fleet(srv_client *c, const rf_fleet_req *req)
 {
     rf_server *s = c->srv;
     if (req->id == RF_CMD_FLEET_GROUPS || req->id == RF_CMD_FLEET_NODES ||
-        req->id == RF_CMD_FLEET_LEADER || req->id == RF_CMD_FLEET_STATUS) {
-        write_views(s, req, &c->out);
+        req->id == RF_CMD_FLEET_LEADER || req->id == RF_CMD_FLEET_STATUS ||
+        req->id == RF_CMD_FLEET_PLACEMENT) {
+        srv_write_view(s, req, &c->out);
         return;
     }
     uint64_t id = s->next_request_id++;
@@ -421,99 +420,4 @@ void srv_client_close_all(rf_server *s)
 {
     while (s->clients != NULL)
         client_close(s->clients);
-}
-
-/* ---- the views that need no request ---- */
-
-static const char *node_name(const rf_meta *m, uint64_t id)
-{
-    const rf_meta_node *n = m ? rf_meta_node_by_id(m, id) : NULL;
-    return n ? n->name : NULL;
-}
-
-static void write_status(rf_server *s, const char *group, rf_resp_out *o)
-{
-    const rf_meta *m = rf_node_meta(s->node);
-    if (group == NULL) {
-        uint64_t ids[1];
-        rf_resp_array(o, 10);
-        rf_resp_bulk_str(o, "node");
-        rf_resp_bulk_str(o, s->cfg.name);
-        rf_resp_bulk_str(o, "active");
-        rf_resp_int(o, rf_node_is_active(s->node));
-        rf_resp_bulk_str(o, "groups_hosted");
-        rf_resp_int(o, (int64_t)rf_node_group_count(s->node));
-        rf_resp_bulk_str(o, "groups_leaderless");
-        rf_resp_int(o, (int64_t)rf_node_leaderless(s->node, ids, 0));
-        rf_resp_bulk_str(o, "peers_connected");
-        rf_resp_int(o, (int64_t)s->n_peers);
-        return;
-    }
-    rf_node_status st;
-    int rc = rf_node_status_get(s->node, group, &st);
-    if (rc != RF_OK) {
-        rf_client_reply_status(o, rc, NULL, 0);
-        return;
-    }
-    const char *leader = node_name(m, st.leader);
-    const char *desired = node_name(m, st.desired_leader);
-    uint32_t voters = st.hosted ? rf_membership_voters(&st.membership) : 0;
-    rf_resp_array(o, 16);
-    rf_resp_bulk_str(o, "group_id");
-    rf_resp_int(o, (int64_t)st.group_id);
-    rf_resp_bulk_str(o, "replicas");
-    rf_resp_int(o, st.replicas);
-    rf_resp_bulk_str(o, "leader");
-    if (leader)
-        rf_resp_bulk_str(o, leader);
-    else
-        rf_resp_null(o);
-    rf_resp_bulk_str(o, "term");
-    rf_resp_int(o, (int64_t)st.term);
-    rf_resp_bulk_str(o, "desired_leader");
-    if (desired)
-        rf_resp_bulk_str(o, desired);
-    else
-        rf_resp_null(o);
-    rf_resp_bulk_str(o, "hosted");
-    rf_resp_int(o, st.hosted);
-    rf_resp_bulk_str(o, "commit_index");
-    rf_resp_int(o, (int64_t)st.commit_index);
-    rf_resp_bulk_str(o, "voters"); /* in the local member's view, 0 when not hosted */
-    rf_resp_int(o, voters);
-}
-
-static void write_views(rf_server *s, const rf_fleet_req *req, rf_resp_out *o)
-{
-    const rf_meta *m = rf_node_meta(s->node);
-    if (req->id == RF_CMD_FLEET_GROUPS) {
-        size_t n = m ? rf_meta_group_count(m) : 0;
-        rf_resp_array(o, (uint32_t)n);
-        for (size_t i = 0; i < n; i++) {
-            const rf_meta_group *g = rf_meta_group_at(m, i);
-            rf_resp_array(o, 3);
-            rf_resp_bulk_str(o, g->name);
-            rf_resp_int(o, g->replicas);
-            rf_resp_bulk_str(o, g->model);
-        }
-    } else if (req->id == RF_CMD_FLEET_NODES) {
-        size_t n = m ? rf_meta_node_count(m) : 0;
-        rf_resp_array(o, (uint32_t)n);
-        for (size_t i = 0; i < n; i++) {
-            const rf_meta_node *nd = rf_meta_node_at(m, i);
-            rf_resp_array(o, 4);
-            rf_resp_bulk_str(o, nd->name);
-            rf_resp_bulk_str(o, nd->zone);
-            rf_resp_bulk_str(o, nd->state == RF_META_NODE_ACTIVE ? "active" : "deactivating");
-            rf_resp_int(o, (int64_t)nd->id);
-        }
-    } else if (req->id == RF_CMD_FLEET_LEADER) {
-        const char *name = node_name(m, rf_node_whereis_leader(s->node, req->name, NULL));
-        if (name)
-            rf_resp_bulk_str(o, name);
-        else
-            rf_resp_null(o);
-    } else {
-        write_status(s, req->name, o);
-    }
 }

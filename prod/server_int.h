@@ -132,6 +132,10 @@ void srv_client_close_all(rf_server *s);
 void srv_client_node_reply(rf_server *s, const rf_node_reply *r);
 void srv_client_resume_pending(rf_server *s);
 
+/* server_views.c: the FLEET.* answers read from the local node alone
+ * (GROUPS, NODES, LEADER, STATUS, PLACEMENT). */
+void srv_write_view(rf_server *s, const rf_fleet_req *req, rf_resp_out *o);
+
 /* server_peer.c */
 int srv_peer_listen(rf_server *s, char *err, size_t cap);
 void srv_peer_close_all(rf_server *s);

@@ -10,6 +10,7 @@
 #include "base/rf_err.h"
 #include "prod/config.h"
 #include "prod/ctl.h"
+#include "prod/ctl_place.h"
 
 /* Exit codes: 0 success; 1 the cluster answered with an error (the error
  * is printed: no_leader, already_added, not_found ...); 2 bad usage;
@@ -30,7 +31,15 @@ static const char usage_text[] =
     "  groups | nodes | status [NAME] | leader NAME\n"
     "  cmd NAME ARGS... | query NAME ARGS...\n"
     "  activate ZONE | deactivate\n"
-    "exit codes: 0 ok, 1 the cluster answered an error, 2 usage, 3 unreachable\n";
+    "  placement [--format table|json|dot]\n"
+    "                    nodes by zone, groups, their members and leaders as the node\n"
+    "                    knows them; dot is a graphviz graph (dot -Tsvg)\n"
+    "exit codes: 0 ok, 1 the cluster answered an error, 2 usage, 3 unreachable or a\n"
+    "malformed reply\n";
+
+/* The placement view (not an rf_ctl_view: printed by prod/ctl_place.h). */
+#define VIEW_PLACEMENT 100
+static rf_ctl_place_format place_format = RF_CTL_PLACE_TABLE;
 
 static int dial(const rf_addr *a)
 {
@@ -138,6 +147,20 @@ static int build(int argc, char **argv, const char **req, int *nreq)
         req[n++] = "FLEET.ACTIVATE", req[n++] = argv[1];
     } else if (strcmp(c, "deactivate") == 0 && argc == 1) {
         req[n++] = "FLEET.DEACTIVATE";
+    } else if (strcmp(c, "placement") == 0 &&
+               (argc == 1 || (argc == 3 && strcmp(argv[1], "--format") == 0))) {
+        const char *fmt = argc == 3 ? argv[2] : "table";
+        if (strcmp(fmt, "table") == 0)
+            place_format = RF_CTL_PLACE_TABLE;
+        else if (strcmp(fmt, "json") == 0)
+            place_format = RF_CTL_PLACE_JSON;
+        else if (strcmp(fmt, "dot") == 0)
+            place_format = RF_CTL_PLACE_DOT;
+        else
+            return -1;
+        req[n++] = "FLEET.PLACEMENT";
+        *nreq = n;
+        return VIEW_PLACEMENT;
     } else {
         return -1;
     }
@@ -194,6 +217,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "fleetctl: %s\n", r.str);
         rf_ctl_reply_free(&r);
         return EXIT_REFUSED;
+    }
+    if (view == VIEW_PLACEMENT) {
+        char title[160];
+        snprintf(title, sizeof title, "placement as %s sees it", server);
+        if (json && place_format == RF_CTL_PLACE_TABLE)
+            place_format = RF_CTL_PLACE_JSON;
+        rc = rf_ctl_place_print(stdout, &r, place_format, title);
+        rf_ctl_reply_free(&r);
+        if (rc != 0)
+            fprintf(stderr, "fleetctl: malformed placement reply\n");
+        return rc == 0 ? 0 : EXIT_UNREACHABLE;
     }
     rf_ctl_print(stdout, &r, (rf_ctl_view)view, json);
     rf_ctl_reply_free(&r);
