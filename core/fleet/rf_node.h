@@ -183,6 +183,8 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
 /* What one group asks to persist, in the order raft.h fixes. */
 typedef struct rf_node_write {
     uint64_t group_id;
+    bool drop; /* first forget the group's log, state and snapshot: its
+                * member stopped (fleet/rf_node_store.h) */
     bool has_snapshot;
     rf_snapshot_out snapshot;
     uint64_t truncate_from; /* 0: none */
