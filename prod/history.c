@@ -37,6 +37,7 @@ struct rf_hist {
     rf_rec *rec;
     uint64_t t0;
     uint64_t self;
+    bool restored;
     hist_node *nodes;
     size_t n_nodes, cap_nodes;
     hist_group *groups; /* sorted by id */
@@ -97,6 +98,7 @@ int rf_hist_open(rf_hist **out, const rf_hist_info *info, uint64_t now_ns, char 
     }
     h->t0 = now_ns;
     h->self = info->node_id;
+    h->restored = info->restored;
     h->cause = RF_REC_NONE;
     h->last_flush = h->last_poll = h->last_cache_poll = now_ns;
     h->last_snapshot = 0;
@@ -143,6 +145,8 @@ static hist_node *node_add(rf_hist *h, const rf_meta_node *mn, uint64_t t)
     node_event(h, t, hn, RF_REC_NODE_ADD, mn->zone);
     if (mn->state == RF_META_NODE_DEACTIVATING)
         node_event(h, t, hn, RF_REC_NODE_DEACTIVATE, NULL);
+    if (mn->id == h->self && h->restored)
+        node_event(h, t, hn, RF_REC_NODE_RESTART, "restored from its data directory");
     return hn;
 }
 

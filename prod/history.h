@@ -2,6 +2,7 @@
 #ifndef PROD_HISTORY_H
 #define PROD_HISTORY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,7 @@ typedef struct rf_hist_info {
     uint64_t node_id;
     uint64_t seed;     /* the node's seed, recorded with the run */
     const char *build; /* "fleetd 0.1.0" */
+    bool restored;     /* restored from the data directory: a 'restart' event */
 } rf_hist_info;
 
 /* Opens (creating) DATA_DIR/history.db and begins this start's run.

@@ -10,6 +10,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "fleet/rf_node_store.h"
 #include "prod/log.h"
 
 #define SRV_VERSION "0.1.0"
@@ -232,6 +233,9 @@ void rf_server_stop(rf_server *s)
     uv_async_send(&s->stop_async);
 }
 
+/* The node from the data directory's store when it holds one (a restart:
+ * every hosted member with its term, vote, log and snapshot), else a new
+ * node. Needs the store open. */
 static int node_create(rf_server *s, const rf_model *const *models, uint32_t n_models, char *err,
                        size_t cap)
 {
@@ -247,7 +251,23 @@ static int node_create(rf_server *s, const rf_model *const *models, uint32_t n_m
         return RF_EIO;
     }
     s->seed = nc.seed;
-    int rc = rf_node_create(&nc, &s->node);
+    rf_node_restore_info info;
+    memset(&info, 0, sizeof info);
+    int rc = rf_node_restore(&nc, s->persist.st, &s->node, &info);
+    if (rc == RF_OK) {
+        s->restored = true;
+        rf_log_info("restored from %s: incarnation %llu, %llu groups, %llu log entries%s",
+                    s->cfg.data_dir, (unsigned long long)info.incarnation,
+                    (unsigned long long)info.groups, (unsigned long long)info.entries,
+                    info.orphans ? " (orphan group logs dropped)" : "");
+        return RF_OK;
+    }
+    if (rc != RF_ENOTFOUND) {
+        snprintf(err, cap, "%s: cannot restore the node (%s)%s%s", s->cfg.data_dir,
+                 rf_strerror(rc), info.message[0] ? ": " : "", info.message);
+        return rc;
+    }
+    rc = rf_node_create(&nc, &s->node);
     if (rc != RF_OK)
         snprintf(err, cap, "node: %s", rf_strerror(rc));
     return rc;
@@ -281,7 +301,8 @@ static void history_open(rf_server *s)
                        .node_name = s->cfg.name,
                        .node_id = s->cfg.node_id,
                        .seed = s->seed,
-                       .build = "fleetd " SRV_VERSION};
+                       .build = "fleetd " SRV_VERSION,
+                       .restored = s->restored};
     int rc = rf_hist_open(&s->hist, &hi, uv_hrtime(), err, sizeof err);
     if (rc != RF_OK)
         rf_log_error("history: %s (%s); running without it", err, rf_strerror(rc));
@@ -312,19 +333,10 @@ int rf_server_create(const rf_fleetd_config *cfg, const uint8_t *secret, size_t 
     s->client_cfg.node_name = s->cfg.name;
     s->client_cfg.zone = s->cfg.zone;
     s->client_cfg.version = SRV_VERSION;
-    int rc = node_create(s, models, n_models, err, cap);
-    if (rc == RF_OK)
-        rc = rf_persist_open(&s->persist, cfg->data_dir, cfg->fsync, err, cap);
+    int rc = rf_persist_open(&s->persist, cfg->data_dir, cfg->fsync, err, cap);
     s->persist_open = rc == RF_OK;
-    /* rf_node cannot yet be restored from the store: starting an empty node
-     * over an old log would append conflicting entries. Refuse clearly. */
-    if (rc == RF_OK && rf_store_groups(s->persist.st, NULL, 0) > 0) {
-        snprintf(err, cap,
-                 "%s holds the log of a previous run; restarting from it is not implemented "
-                 "yet: move it away to start this node empty",
-                 cfg->data_dir);
-        rc = RF_EEXIST;
-    }
+    if (rc == RF_OK)
+        rc = node_create(s, models, n_models, err, cap);
     if (rc == RF_OK)
         history_open(s);
     if (rc == RF_OK)

@@ -100,6 +100,7 @@ struct rf_server {
     uv_signal_t sigterm, sigint;
     uv_work_t work;
     bool loop_ready, signals, stopping, activated, activating;
+    bool restored; /* the node came back from its data directory */
     uint8_t secret[RF_AUTH_SECRET_BYTES_MAX];
     size_t secret_len;
     rf_node *node;

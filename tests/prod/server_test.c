@@ -340,34 +340,52 @@ END_TEST
 /* Restoring a node from its data directory is not implemented: a second
  * start over the same directory is refused with a clear error instead of
  * appending a conflicting log. */
-START_TEST(test_server_restart_over_old_log_refused)
+static rf_server *server_over(const char *dir, const char *name, uint64_t id, int *rc_out,
+                              char *err, size_t cap)
+{
+    rf_fleetd_config cfg;
+    rf_conf_defaults(&cfg);
+    strcpy(cfg.name, name);
+    strcpy(cfg.zone, name);
+    cfg.node_id = id;
+    strcpy(cfg.listen.host, "127.0.0.1");
+    strcpy(cfg.client.host, "127.0.0.1");
+    cfg.listen.port = cfg.client.port = 0;
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/data", dir);
+    rf_server *s = NULL;
+    *rc_out = rf_server_create(&cfg, (const uint8_t *)SECRET, strlen(SECRET), models, 2, &s, err,
+                               cap);
+    return s;
+}
+
+/* A node stopped and started again over its data directory comes back
+ * with its groups and their state; another node's directory is refused. */
+START_TEST(test_server_restarts_from_its_data_dir)
 {
     node n1;
     node_start(&n1, "n1", SECRET, 0, NULL);
     int fd = dial(rf_server_client_port(n1.srv));
     until(fd, "FLEET.ADD g1 1 int\r\n", "+OK");
+    until(fd, "FLEET.CMD g1 set 41\r\n", "0"); /* replies the old value */
+    until(fd, "FLEET.CMD g1 inc\r\n", "41");
     close(fd);
     rf_server_stop(n1.srv);
     ck_assert_int_eq(pthread_join(n1.thread, NULL), 0);
     rf_server_close(n1.srv);
 
-    rf_fleetd_config cfg;
-    rf_conf_defaults(&cfg);
-    strcpy(cfg.name, "n1");
-    strcpy(cfg.zone, "z1");
-    cfg.node_id = 1;
-    strcpy(cfg.listen.host, "127.0.0.1");
-    strcpy(cfg.client.host, "127.0.0.1");
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s/data", n1.dir);
     char err[512];
-    rf_server *again;
-    ck_assert_int_eq(rf_server_create(&cfg, (const uint8_t *)SECRET, strlen(SECRET), models, 2,
-                                      &again, err, sizeof err),
-                     RF_EEXIST);
-    ck_assert_ptr_nonnull(strstr(err, "holds the log of a previous run"));
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", n1.dir);
-    ck_assert_int_eq(system(cmd), 0);
+    int rc;
+    ck_assert_ptr_null(server_over(n1.dir, "n2", 2, &rc, err, sizeof err));
+    ck_assert_int_eq(rc, RF_EOTHERNODE);
+    ck_assert_ptr_nonnull(strstr(err, "cannot restore"));
+    n1.srv = server_over(n1.dir, "n1", 1, &rc, err, sizeof err);
+    ck_assert_msg(rc == RF_OK, "%s", err);
+    ck_assert_int_eq(pthread_create(&n1.thread, NULL, run_thread, n1.srv), 0);
+    fd = dial(rf_server_client_port(n1.srv));
+    until(fd, "FLEET.QUERY g1 get\r\n", "42");
+    until(fd, "FLEET.CMD g1 inc\r\n", "42");
+    close(fd);
+    node_stop(&n1, NULL);
 }
 END_TEST
 
@@ -474,7 +492,7 @@ Suite *prod_server_suite(void)
     tcase_add_test(tc, test_server_password_requires_auth);
     tcase_add_test(tc, test_server_wrong_secret_cannot_join);
     tcase_add_test(tc, test_server_two_nodes_join_and_forward);
-    tcase_add_test(tc, test_server_restart_over_old_log_refused);
+    tcase_add_test(tc, test_server_restarts_from_its_data_dir);
     tcase_add_test(tc, test_server_backpressure_keeps_order);
     tcase_add_test(tc, test_server_backpressure_stashes_past_the_parser_bound);
     suite_add_tcase(s, tc);
