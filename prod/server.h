@@ -20,8 +20,10 @@
  * each other their listen addresses; every node batch goes through the
  * group commit (prod/persist.h) before rf_node hears it is durable;
  * SIGTERM and SIGINT (rf_server_run installs them) stop it cleanly.
- * Not yet: recovering the node's state from the data directory on restart
- * (rf_node has no restore input yet), the history database. */
+ * A data directory that holds a node's store restores it (rf_node_restore:
+ * every hosted member with its term, vote, log and snapshot); one of
+ * another node is refused (RF_EOTHERNODE). The node's observations go to
+ * DATA_DIR/history.db (prod/history.h). */
 typedef struct rf_server rf_server;
 
 typedef struct rf_server_stats {
