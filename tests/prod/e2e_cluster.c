@@ -235,8 +235,10 @@ int e2e_call(int fd, rf_ctl_reply *out, int argc, const char *const *argv)
         return -1;
     size_t cap = 4096, len = 0;
     uint8_t *buf = malloc(cap);
+    if (buf == NULL)
+        return -1;
     int rc = -1;
-    while (buf != NULL) {
+    for (;;) {
         long used = rf_ctl_parse(buf, len, out);
         if (used != 0) {
             rc = used > 0 ? 0 : -1;
