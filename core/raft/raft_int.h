@@ -173,6 +173,13 @@ typedef struct dedup_slot {
     uint8_t *reply;
 } dedup_slot;
 
+/* One entry of the de-dup table's apply order (eviction picks the client
+ * applied least recently without scanning the table). */
+typedef struct dedup_age {
+    uint64_t index;
+    uint64_t client_id;
+} dedup_age;
+
 typedef struct out_reply {
     uint64_t request_id;
     int status;
@@ -268,6 +275,12 @@ struct rf_raft {
     void *model_state;
     dedup_slot *dedup;
     size_t dedup_cap, dedup_n;
+    /* The table's clients in apply order, oldest first (a ring; entries
+     * whose client applied again later are stale and skipped). Valid only
+     * when dedup_q_ok: else rebuilt from the table before an eviction. */
+    dedup_age *dedup_q;
+    size_t dedup_q_head, dedup_q_n, dedup_q_cap;
+    bool dedup_q_ok;
     uint8_t *snap_data; /* latest snapshot's bytes (sent to lagging peers) */
     size_t snap_len;
     rf_membership snap_data_conf;

@@ -242,6 +242,68 @@ START_TEST(test_dedup_table_is_bounded_and_evicts_least_recent_client)
 }
 END_TEST
 
+/* Many clients re-applying in a scrambled order: the table keeps exactly
+ * the dedup_clients_max clients applied most recently (the eviction order
+ * is kept in apply order, not found by a scan), through many evictions. */
+START_TEST(test_dedup_eviction_follows_apply_order_over_many_clients)
+{
+    tnet t;
+    tnet_init(&t, 1, tiny_dedup);
+    tnet_wait_leader(&t, 500);
+    enum { CLIENTS = 12, OPS = 300 };
+    uint64_t seq[CLIENTS + 1] = {0}, last[CLIENTS + 1] = {0};
+    uint32_t x = 12345;
+    uint64_t evictions = 0, remembered = 0;
+    for (uint64_t op = 1; op <= OPS; op++) {
+        x = x * 1103515245u + 12345u;
+        uint64_t c = 1 + (x >> 16) % CLIENTS;
+        /* The model: a client not among the 4 most recent is evicted
+         * when a fifth one is stored. */
+        bool known = last[c] != 0 && remembered > 0;
+        if (known) {
+            size_t newer = 0;
+            for (uint64_t k = 1; k <= CLIENTS; k++)
+                newer += last[k] > last[c];
+            known = newer < 4;
+        }
+        if (!known && remembered == 4)
+            evictions++;
+        else if (!known)
+            remembered++;
+        last[c] = op;
+        tnet_propose(&t, 1, op, c, ++seq[c], "inc");
+    }
+    rf_raft_counters ctr;
+    rf_raft_counters_get(t.r[1], &ctr);
+    ck_assert_uint_eq(ctr.dedup_evictions, evictions);
+    /* Retries: the 4 most recent clients are recognised, the others not. */
+    uint64_t hits0 = ctr.dedup_hits;
+    for (uint64_t c = 1; c <= CLIENTS; c++) {
+        size_t newer = 0;
+        for (uint64_t k = 1; k <= CLIENTS; k++)
+            newer += last[k] > last[c];
+        if (last[c] == 0 || newer != 3)
+            continue;
+        tnet_propose(&t, 1, 1000 + c, c, seq[c], "inc");
+    }
+    rf_raft_counters_get(t.r[1], &ctr);
+    ck_assert_uint_eq(ctr.dedup_hits, hits0 + 1);
+    uint64_t oldest = 0;
+    for (uint64_t c = 1; c <= CLIENTS; c++) {
+        size_t newer = 0;
+        for (uint64_t k = 1; k <= CLIENTS; k++)
+            newer += last[k] > last[c];
+        if (last[c] != 0 && newer == 4)
+            oldest = c;
+    }
+    ck_assert_uint_ne(oldest, 0);
+    tnet_propose(&t, 1, 2000, oldest, seq[oldest], "inc");
+    rf_raft_counters_get(t.r[1], &ctr);
+    ck_assert_uint_eq(ctr.dedup_hits, hits0 + 1); /* evicted: applied again */
+    tnet_free(&t);
+}
+END_TEST
+
 Suite *raft_client_suite(void)
 {
     Suite *s = suite_create("raft_client");
@@ -256,6 +318,7 @@ Suite *raft_client_suite(void)
     tcase_add_test(tc, test_retry_across_leader_change_applies_once);
     tcase_add_test(tc, test_retry_before_commit_is_logged_twice_but_applied_once);
     tcase_add_test(tc, test_dedup_table_is_bounded_and_evicts_least_recent_client);
+    tcase_add_test(tc, test_dedup_eviction_follows_apply_order_over_many_clients);
     suite_add_tcase(s, tc);
     return s;
 }
