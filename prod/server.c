@@ -65,7 +65,7 @@ static void persist_after(uv_work_t *w, int status)
     }
     if (token != 0)
         rf_node_persisted(s->node, token);
-    srv_drain(s);
+    srv_drain_soon(s);
 }
 
 static void persist_maybe_begin(rf_server *s)
@@ -122,8 +122,24 @@ static void stage_writes(rf_server *s, const rf_node_batch *b)
     }
 }
 
+void srv_drain_soon(rf_server *s)
+{
+    s->drain_due = true;
+}
+
+/* After the loop's I/O callbacks: one node batch for every input of this
+ * turn (client requests, peer envelopes, a durable commit), so envelopes
+ * to a peer, replies to a client and writes to the store leave together. */
+static void on_check(uv_check_t *h)
+{
+    rf_server *s = h->data;
+    if (s->drain_due && !s->stopping)
+        srv_drain(s);
+}
+
 void srv_drain(rf_server *s)
 {
+    s->drain_due = false;
     for (;;) {
         while (rf_node_has_ready(s->node)) {
             rf_node_batch b;
@@ -152,6 +168,7 @@ void srv_drain(rf_server *s)
         if (!rf_node_has_ready(s->node))
             break;
     }
+    srv_client_flush_dirty(s);
     persist_maybe_begin(s);
 }
 
@@ -207,6 +224,7 @@ static void shutdown_now(rf_server *s)
     uv_close((uv_handle_t *)&s->peer_listen, on_closed_quiet);
     uv_close((uv_handle_t *)&s->client_listen, on_closed_quiet);
     uv_close((uv_handle_t *)&s->tick, on_closed_quiet);
+    uv_close((uv_handle_t *)&s->check, on_closed_quiet);
     uv_close((uv_handle_t *)&s->stop_async, on_closed_quiet);
     if (s->signals) {
         uv_close((uv_handle_t *)&s->sigterm, on_closed_quiet);
@@ -283,6 +301,8 @@ static int loop_init(rf_server *s, char *err, size_t cap)
     s->loop_ready = true;
     uv_timer_init(&s->loop, &s->tick);
     s->tick.data = s;
+    uv_check_init(&s->loop, &s->check);
+    s->check.data = s;
     uv_async_init(&s->loop, &s->stop_async, on_stop_async);
     s->stop_async.data = s;
     uv_tcp_init(&s->loop, &s->peer_listen);
@@ -365,6 +385,7 @@ int rf_server_run(rf_server *s, bool signals)
                 (unsigned long long)s->cfg.node_id, (unsigned)s->peer_port,
                 (unsigned)s->client_port, s->cfg.fsync ? "" : ", fsync OFF");
     uv_timer_start(&s->tick, on_tick, s->cfg.tick_ms, s->cfg.tick_ms);
+    uv_check_start(&s->check, on_check);
     if (!s->cfg.has_join)
         activate(s, 0);
     else

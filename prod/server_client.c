@@ -78,42 +78,49 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     client_close(c);
 }
 
-static void client_write(srv_client *c, const uint8_t *bytes, size_t len)
+/* Moves the current replies, then the queue's head while its replies are
+ * done (len bytes in all), into one write: one syscall however many
+ * pipelined replies completed. False when the client was closed. */
+static bool client_send_ready(srv_client *c, size_t len)
 {
-    if (len == 0 || c->closing)
-        return;
     srv_write *w = malloc(sizeof *w + len);
     if (w == NULL) {
         client_close(c);
-        return;
+        return false;
     }
-    memcpy(w->bytes, bytes, len);
-    w->len = len;
-    w->req.data = c;
-    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-        free(w);
-        client_close(c);
-    }
-}
-
-/* Sends what is ready, in request order: the current replies, then the
- * queue's head while its replies are done. */
-static void client_flush(srv_client *c)
-{
-    if (c->closing)
-        return;
-    client_write(c, c->out.buf, c->out.len);
+    memcpy(w->bytes, c->out.buf, c->out.len);
+    w->len = c->out.len;
     rf_resp_out_reset(&c->out);
     while (c->head != NULL && c->head->done) {
         srv_reply *r = c->head;
-        client_write(c, r->bytes, r->len);
+        memcpy(w->bytes + w->len, r->bytes, r->len);
+        w->len += r->len;
         c->head = r->next;
         if (c->head == NULL)
             c->tail = NULL;
         free(r->bytes);
         free(r);
     }
+    w->req.data = c;
+    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)w->len);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+        free(w);
+        client_close(c);
+        return false;
+    }
+    return true;
+}
+
+/* Sends what is ready, in request order. */
+static void client_flush(srv_client *c)
+{
+    if (c->closing)
+        return;
+    size_t len = c->out.len;
+    for (const srv_reply *r = c->head; r != NULL && r->done; r = r->next)
+        len += r->len;
+    if (len > 0 && !client_send_ready(c, len))
+        return;
     if (c->closing)
         return;
     /* A client that does not read its replies may not hold unbounded memory. */
@@ -289,7 +296,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         c->reading = false;
     }
     client_flush(c);
-    srv_drain(c->srv);
+    srv_drain_soon(c->srv);
 }
 
 /* Takes up requests left waiting for room in flight: those the parser
@@ -309,6 +316,17 @@ static void client_resume(srv_client *c)
         c->inflight < c->srv->cfg.client_inflight_max)
         c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
     client_flush(c);
+}
+
+void srv_client_flush_dirty(rf_server *s)
+{
+    while (s->flush_list != NULL) {
+        srv_client *c = s->flush_list;
+        s->flush_list = c->flush_next;
+        c->flush_queued = false;
+        c->flush_next = NULL;
+        client_flush(c);
+    }
 }
 
 void srv_client_resume_pending(rf_server *s)
@@ -344,7 +362,13 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
     r->done = true;
     ASSERT(c->inflight > 0);
     c->inflight--;
-    client_flush(c);
+    /* Flushed once at the end of this drain (srv_client_flush_dirty):
+     * replies completed together leave in one write. */
+    if (!c->flush_queued && !c->closing) {
+        c->flush_queued = true;
+        c->flush_next = s->flush_list;
+        s->flush_list = c;
+    }
     /* Waiting requests go to the node after rf_node_advance (srv_drain). */
     if (!c->resume && !c->closing) {
         c->resume = true;

@@ -45,6 +45,8 @@ struct srv_client {
     uint32_t inflight;    /* replies awaited from the node */
     bool reading, closing, close_after_flush;
     bool resume;          /* has requests waiting for room in flight */
+    bool flush_queued;    /* on the server's flush list */
+    srv_client *flush_next;
     char addr[64];
     uint8_t *rbuf;
     size_t stash;         /* unread bytes kept at rbuf's head (back-pressure) */
@@ -96,11 +98,13 @@ struct rf_server {
     uv_loop_t loop;
     uv_tcp_t peer_listen, client_listen;
     uv_timer_t tick;
+    uv_check_t check; /* drains the node once per loop turn */
     uv_async_t stop_async;
     uv_signal_t sigterm, sigint;
     uv_work_t work;
     bool loop_ready, signals, stopping, activated, activating;
     bool restored; /* the node came back from its data directory */
+    bool drain_due; /* inputs since the last drain: on_check drains */
     uint8_t secret[RF_AUTH_SECRET_BYTES_MAX];
     size_t secret_len;
     rf_node *node;
@@ -110,6 +114,7 @@ struct rf_server {
     bool persist_open, persist_failure_logged;
     rf_client_config client_cfg;
     srv_client *clients;
+    srv_client *flush_list; /* clients with replies to send at the end of srv_drain */
     uint32_t n_clients, n_resume;
     uint64_t next_client_id, next_request_id;
     srv_peer *peers;
@@ -125,6 +130,8 @@ struct rf_server {
 /* server.c */
 uint64_t srv_now_ms(const rf_server *s);
 void srv_drain(rf_server *s);
+/* Inputs were given to the node: drain it at the end of this loop turn. */
+void srv_drain_soon(rf_server *s);
 void srv_peer_authenticated(rf_server *s, srv_peer *p);
 
 /* server_client.c */
@@ -132,6 +139,8 @@ int srv_client_listen(rf_server *s, char *err, size_t cap);
 void srv_client_close_all(rf_server *s);
 void srv_client_node_reply(rf_server *s, const rf_node_reply *r);
 void srv_client_resume_pending(rf_server *s);
+/* Sends the replies completed during this drain, one write per client. */
+void srv_client_flush_dirty(rf_server *s);
 
 /* server_views.c: the FLEET.* answers read from the local node alone
  * (GROUPS, NODES, LEADER, STATUS, PLACEMENT). */

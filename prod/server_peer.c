@@ -289,7 +289,7 @@ static void on_peer_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
          * yields a frame or an error, so no progress means a bug. */
         ASSERT(took > 0 || any);
     }
-    srv_drain(p->srv);
+    srv_drain_soon(p->srv);
 }
 
 static void on_auth_timeout(uv_timer_t *t)
