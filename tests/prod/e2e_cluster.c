@@ -92,10 +92,12 @@ void e2e_init(e2e_cluster *c)
     c->rebalance_ms = 200;
     int ports[2 * E2E_NODES_MAX];
     pick_ports(ports, 2 * E2E_NODES_MAX);
+    char dir[sizeof c->dir];
+    memcpy(dir, c->dir, sizeof dir);
     for (int i = 0; i < E2E_NODES_MAX; i++) {
         e2e_node *n = &c->n[i];
         snprintf(n->name, sizeof n->name, "n%d", i + 1);
-        snprintf(n->data, sizeof n->data, "%s/n%d", c->dir, i + 1);
+        snprintf(n->data, sizeof n->data, "%s/n%d", dir, i + 1);
         n->peer_port = ports[2 * i];
         n->client_port = ports[2 * i + 1];
     }

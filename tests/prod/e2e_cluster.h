@@ -15,7 +15,7 @@
 typedef struct e2e_node {
     pid_t pid; /* 0 when not running */
     int peer_port, client_port;
-    char name[8];
+    char name[16];
     char zone[16];
     char data[128];
 } e2e_node;
