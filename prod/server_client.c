@@ -88,12 +88,14 @@ static bool client_send_ready(srv_client *c, size_t len)
         client_close(c);
         return false;
     }
-    memcpy(w->bytes, c->out.buf, c->out.len);
+    if (c->out.len > 0)
+        memcpy(w->bytes, c->out.buf, c->out.len);
     w->len = c->out.len;
     rf_resp_out_reset(&c->out);
     while (c->head != NULL && c->head->done) {
         srv_reply *r = c->head;
-        memcpy(w->bytes + w->len, r->bytes, r->len);
+        if (r->len > 0)
+            memcpy(w->bytes + w->len, r->bytes, r->len);
         w->len += r->len;
         c->head = r->next;
         if (c->head == NULL)

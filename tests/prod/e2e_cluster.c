@@ -328,17 +328,24 @@ int e2e_voters(const e2e_cluster *c, const char *g)
     return best;
 }
 
-bool e2e_add_groups(const e2e_cluster *c, int i, const char *const *names, int n, int replicas,
-                    const char *model)
+/* One pipelined burst of FLEET.ADD for names[i] where todo[i]; a group
+ * whose reply is OK or already_added is done. A no_leader reply (no first
+ * leader within the node's wait: a loaded machine) leaves it to do again:
+ * the group exists, and the next attempt says already_added or OK. */
+static bool add_burst(const e2e_cluster *c, int i, const char *const *names, bool *todo, int n,
+                      const char *reps, const char *model)
 {
-    char req[8192], reps[8];
+    char req[8192];
     size_t len = 0;
-    snprintf(reps, sizeof reps, "%d", replicas);
+    int sent = 0;
     for (int g = 0; g < n; g++) {
+        if (!todo[g])
+            continue;
         const char *argv[] = {"FLEET.ADD", names[g], reps, model};
         size_t w = rf_ctl_request(req + len, sizeof req - len, 4, argv);
         ck_assert_uint_gt(w, 0);
         len += w;
+        sent++;
     }
     int fd = e2e_connect(c->n[i].client_port);
     if (fd < 0)
@@ -346,16 +353,23 @@ bool e2e_add_groups(const e2e_cluster *c, int i, const char *const *names, int n
     bool ok = send(fd, req, len, MSG_NOSIGNAL) == (ssize_t)len;
     uint8_t buf[8192];
     size_t have = 0, off = 0;
-    for (int got = 0; ok && got < n;) {
+    for (int g = 0, got = 0; ok && got < sent;) {
+        while (!todo[g])
+            g++;
         rf_ctl_reply r;
         long used = rf_ctl_parse(buf + off, have - off, &r);
         if (used > 0) {
-            ok = r.kind == RF_CTL_SIMPLE;
-            if (!ok)
-                fprintf(stderr, "e2e: FLEET.ADD %s: %s\n", names[got], r.str ? r.str : "?");
+            bool done = r.kind == RF_CTL_SIMPLE ||
+                        (r.kind == RF_CTL_ERROR && strncmp(r.str, "already_added", 13) == 0);
+            bool again = r.kind == RF_CTL_ERROR && strncmp(r.str, "no_leader", 9) == 0;
+            if (!done)
+                fprintf(stderr, "e2e: FLEET.ADD %s: %s\n", names[g], r.str ? r.str : "?");
+            ok = done || again;
+            todo[g] = !done;
             rf_ctl_reply_free(&r);
             off += (size_t)used;
             got++;
+            g++;
             continue;
         }
         if (off > 0) {
@@ -363,10 +377,32 @@ bool e2e_add_groups(const e2e_cluster *c, int i, const char *const *names, int n
             have -= off;
             off = 0;
         }
-        ssize_t more = used < 0 || have == sizeof buf ? -1 : recv(fd, buf + have, sizeof buf - have, 0);
+        ssize_t more =
+            used < 0 || have == sizeof buf ? -1 : recv(fd, buf + have, sizeof buf - have, 0);
         ok = more > 0;
         have += ok ? (size_t)more : 0;
     }
     close(fd);
     return ok;
+}
+
+bool e2e_add_groups(const e2e_cluster *c, int i, const char *const *names, int n, int replicas,
+                    const char *model)
+{
+    char reps[8];
+    snprintf(reps, sizeof reps, "%d", replicas);
+    bool todo[64];
+    ck_assert_int_le(n, 64);
+    for (int g = 0; g < n; g++)
+        todo[g] = true;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if (!add_burst(c, i, names, todo, n, reps, model))
+            return false;
+        bool left = false;
+        for (int g = 0; g < n; g++)
+            left |= todo[g];
+        if (!left)
+            return true;
+    }
+    return false;
 }
