@@ -131,7 +131,11 @@ static void check_histories(const e2e_cluster *c, int nodes)
     /* Each group grew from its boot member to 3: two learners added. */
     ck_assert_int_ge(added, 2 * GROUPS);
     char cmd[512];
-    snprintf(cmd, sizeof cmd, "%s/fleet-report %s/history.db -o %s/report >/dev/null", c->bin,
+    /* Graphviz's own leaks (fontconfig) are not fleet-report's: an ASan
+     * build is only asked for its exit status, as in tests/reports. */
+    snprintf(cmd, sizeof cmd,
+             "ASAN_OPTIONS=detect_leaks=0 %s/fleet-report %s/history.db -o %s/report >/dev/null",
+             c->bin,
              c->n[0].data, c->dir);
     ck_assert_int_eq(system(cmd), 0);
     char index[256];
