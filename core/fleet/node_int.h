@@ -28,6 +28,8 @@
 typedef enum node_req_kind { NODE_REQ_COMMAND = 1, NODE_REQ_QUERY = 2 } node_req_kind;
 
 typedef enum node_role {
+    NODE_PEND_DEAD = 0,     /* dropped: kept in place (the table stays sorted
+                             * for the binary search) until compaction */
     NODE_PEND_USER = 1,     /* a request of this node's caller */
     NODE_PEND_INTERNAL = 2, /* a request the node makes itself (clean-up, leave) */
     NODE_PEND_SERVE = 3,    /* a request forwarded here by another node */
@@ -129,6 +131,8 @@ struct rf_node {
     size_t n_groups, cap_groups;
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec pending;   /* node_pending sorted by token */
+    size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
+    bool pending_ticking; /* in rf_node__pending_tick: no compaction */
     node_vec cache;     /* node_cache sorted by group id */
     node_vec down;      /* node_peer_down sorted by peer */
     node_vec heard;     /* node_heard sorted by peer: last frame from each */

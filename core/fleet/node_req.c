@@ -26,24 +26,45 @@ node_pending *rf_node__pending(rf_node *n, uint64_t token)
 {
     size_t at = pending_lower(n, token);
     node_pending *p = n->pending.p;
-    return at < n->pending.n && p[at].token == token ? &p[at] : NULL;
+    return at < n->pending.n && p[at].token == token && p[at].role != NODE_PEND_DEAD ? &p[at]
+                                                                                    : NULL;
 }
 
+/* A dropped entry stays in place as dead, so that dropping is O(1)
+ * instead of moving the entries after it (requests finish roughly in
+ * token order: that was a move of the whole table per request); the dead
+ * are swept out in one pass at the next tick or when the table is full. */
 void rf_node__pending_drop(rf_node *n, uint64_t token)
 {
-    size_t at = pending_lower(n, token);
-    node_pending *p = n->pending.p;
-    if (at == n->pending.n || p[at].token != token)
+    node_pending *p = rf_node__pending(n, token);
+    if (p == NULL)
         return;
-    free(p[at].payload);
-    free(p[at].name);
-    memmove(&p[at], &p[at + 1], (n->pending.n - at - 1) * sizeof *p);
-    n->pending.n--;
+    free(p->payload);
+    free(p->name);
+    p->payload = NULL;
+    p->name = NULL;
+    p->role = NODE_PEND_DEAD;
+    n->pending_dead++;
+}
+
+static void pending_compact(rf_node *n)
+{
+    if (n->pending_dead == 0 || n->pending_ticking)
+        return;
+    node_pending *p = n->pending.p;
+    size_t kept = 0;
+    for (size_t i = 0; i < n->pending.n; i++)
+        if (p[i].role != NODE_PEND_DEAD)
+            p[kept++] = p[i];
+    n->pending.n = kept;
+    n->pending_dead = 0;
 }
 
 /* A new entry with a fresh token, or NULL when the table is full. */
 node_pending *rf_node__pending_new(rf_node *n, uint8_t role)
 {
+    if (n->pending.n >= RF_NODE_PENDING_MAX)
+        pending_compact(n);
     if (n->pending.n >= RF_NODE_PENDING_MAX ||
         !rf_node__vec_reserve(&n->pending, sizeof(node_pending), 1))
         return NULL;
@@ -371,17 +392,20 @@ void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
 /* Timeouts and scheduled retries (tick). */
 void rf_node__pending_tick(rf_node *n)
 {
+    pending_compact(n);
+    n->pending_ticking = true; /* entries stay where they are during the loop */
     /* Tokens of due entries first: dispatching may append to the table. */
     size_t count = n->pending.n;
     for (size_t i = 0; i < count && i < n->pending.n; i++) {
         node_pending *p = (node_pending *)n->pending.p + i;
+        if (p->role == NODE_PEND_DEAD)
+            continue;
         if (p->role == NODE_PEND_SERVE || p->role == NODE_PEND_REBAL) {
             if (n->now >= p->deadline) {
                 node_group *g = rf_node__group(n, p->group_id);
                 if (p->role == NODE_PEND_REBAL && g != NULL && g->rebal_token == p->token)
                     g->rebal_token = 0;
                 rf_node__pending_drop(n, p->token);
-                i--;
             }
             continue;
         }
@@ -395,12 +419,12 @@ void rf_node__pending_tick(rf_node *n)
         if (p->give_up_at != 0 ? n->now >= p->give_up_at : p->attempts > n->cfg.retries_max) {
             n->ctr.requests_timed_out++;
             finish(n, p, RF_ENOLEADER, NULL, 0);
-            i--;
             continue;
         }
         if (p->retry_at != 0 && n->now >= p->retry_at)
             rf_node__dispatch(n, p);
     }
+    n->pending_ticking = false;
 }
 
 /* ---- submissions ------------------------------------------------------------------ */
