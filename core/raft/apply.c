@@ -115,10 +115,10 @@ static size_t dedup_lru(rf_raft *r)
         while (r->dedup_q_ok && r->dedup_q_n > 0) {
             dedup_age a = r->dedup_q[r->dedup_q_head];
             const dedup_slot *s = rf_rft_dedup_find(r, a.client_id);
+            r->dedup_q_head = (r->dedup_q_head + 1) % r->dedup_q_cap;
+            r->dedup_q_n--; /* stale, or the victim about to be erased */
             if (s != NULL && s->index == a.index)
                 return (size_t)(s - r->dedup);
-            r->dedup_q_head = (r->dedup_q_head + 1) % r->dedup_q_cap;
-            r->dedup_q_n--;
         }
         r->dedup_q_ok = false; /* a live client missing from the ring */
     }
@@ -130,9 +130,10 @@ static size_t dedup_lru(rf_raft *r)
     return victim;
 }
 
-static dedup_slot *dedup_slot_for(rf_raft *r, uint64_t client)
+/* absent: the caller just looked client up and did not find it. */
+static dedup_slot *dedup_slot_for(rf_raft *r, uint64_t client, bool absent)
 {
-    dedup_slot *s = (dedup_slot *)rf_rft_dedup_find(r, client);
+    dedup_slot *s = absent ? NULL : (dedup_slot *)rf_rft_dedup_find(r, client);
     if (s)
         return s;
     if (r->dedup_n >= r->cfg.dedup_clients_max) {
@@ -152,10 +153,10 @@ static dedup_slot *dedup_slot_for(rf_raft *r, uint64_t client)
     return &r->dedup[i];
 }
 
-static int dedup_store(rf_raft *r, uint64_t client, uint64_t seq, uint64_t index, int status,
-                       const uint8_t *reply, uint32_t len)
+static int dedup_store(rf_raft *r, uint64_t client, bool absent, uint64_t seq, uint64_t index,
+                       int status, const uint8_t *reply, uint32_t len)
 {
-    dedup_slot *s = dedup_slot_for(r, client);
+    dedup_slot *s = dedup_slot_for(r, client, absent);
     if (!s)
         return RF_ENOMEM;
     if (len > s->cap) {
@@ -268,7 +269,7 @@ int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used)
             return RF_EBADMSG;
         if (status < -65536 || status > 65536)
             return RF_EBADMSG;
-        int rc = dedup_store(r, client, seq, idx, (int)status, p + at, (uint32_t)rlen);
+        int rc = dedup_store(r, client, true, seq, idx, (int)status, p + at, (uint32_t)rlen);
         if (rc != RF_OK)
             return rc;
         at += (size_t)rlen;
@@ -347,7 +348,8 @@ static void apply_command(rf_raft *r, const log_ent *e, uint64_t index, out_appl
     o->a.reply_len = (uint32_t)rlen;
     r->arena_len += rlen;
     if (e->client_id) {
-        rc = dedup_store(r, e->client_id, e->sequence, index, o->a.status, out, (uint32_t)rlen);
+        rc = dedup_store(r, e->client_id, s == NULL, e->sequence, index, o->a.status, out,
+                         (uint32_t)rlen);
         if (rc == RF_OK)
             dedup_q_push(r, index, e->client_id);
         ASSERT(rc == RF_OK);
