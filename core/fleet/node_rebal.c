@@ -236,7 +236,7 @@ static void maybe_leave(rf_node *n, const rf_meta *m)
 static void purge_unreachable(rf_node *n, const rf_meta *m)
 {
     rf_raft *mr = rf_node__meta_raft(n);
-    if (n->cfg.purge_window_ns == 0 || rf_raft_role(mr) != RF_ROLE_LEADER)
+    if (n->cfg.purge_window_ns == 0 || mr == NULL || rf_raft_role(mr) != RF_ROLE_LEADER)
         return;
     const node_peer_down *d = n->down.p;
     for (size_t i = 0; i < n->down.n; i++) {
@@ -262,10 +262,9 @@ static void purge_unreachable(rf_node *n, const rf_meta *m)
  * needs its replica to route requests. */
 void rf_node__meta_changed(rf_node *n)
 {
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL)
         return;
-    const rf_meta *m = rf_raft_model_state(mr);
     if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
@@ -313,10 +312,9 @@ void rf_node__rebal_done(rf_node *n, node_group *g, int status)
  * election) keeps its follow-up; one that knows another leader drops it. */
 void rf_node__rebal_followups(rf_node *n)
 {
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL)
         return;
-    const rf_meta *m = rf_raft_model_state(mr);
     for (size_t i = 0; i < n->n_groups; i++) {
         node_group *g = &n->groups[i];
         if (!g->rebal_soon || n->now < g->rebal_soon_at || g->rebal_token != 0)
@@ -335,10 +333,9 @@ void rf_node__rebal_followups(rf_node *n)
 void rf_node__round(rf_node *n)
 {
     rf_node__meta_changed(n);
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL)
         return;
-    const rf_meta *m = rf_raft_model_state(mr);
     maybe_leave(n, m);
     purge_unreachable(n, m);
     for (size_t i = 0; i < n->n_groups; i++) {

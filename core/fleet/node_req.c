@@ -489,7 +489,7 @@ int rf_node_deactivate(rf_node *n, uint64_t request_id)
     ASSERT(!n->in_ready);
     uint8_t cmd[RF_META_CMD_BYTES_MAX];
     size_t len = 0;
-    if (rf_node__meta_raft(n) == NULL)
+    if (rf_node_meta(n) == NULL)
         return reject(n, request_id, RF_EINACTIVE);
     int rc = rf_meta_cmd_deactivate(cmd, sizeof cmd, &len, n->name);
     ASSERT(rc == RF_OK); /* the name was checked at creation */
@@ -552,7 +552,7 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
 void rf_node__self_check(rf_node *n)
 {
     uint8_t q[9];
-    if (n->self_checking || rf_node__meta_raft(n) == NULL)
+    if (n->self_checking || rf_node_meta(n) == NULL)
         return;
     q[0] = RF_META_QUERY_NODE;
     rf_node__put(q + 1, n->cfg.node_id, 8);

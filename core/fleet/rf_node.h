@@ -35,8 +35,9 @@
  *  - The metadata runs on meta_voters voters (3; 5 is used only once 5
  *    active nodes span 3 zones) placed like any group; every other node follows it as a
  *    learner, which costs one heartbeat stream per node, not per group.
- *    Raft caps a group at RF_RAFT_MEMBERS_MAX members, so at most that many
- *    nodes hold a metadata replica today (larger clusters: future work).
+ *    Raft caps a group at RF_RAFT_MEMBERS_MAX members, so in a larger
+ *    cluster the nodes past it hold no replica: the metadata leader pushes
+ *    its applied state to them whenever it changes (fleet/node_push.c).
  *
  * Rebalancing (DESIGN.md section 4). Every rebalance_interval_ns the leader
  * of each group hosted here takes at most one step toward the placement
@@ -278,6 +279,9 @@ typedef struct rf_node_counters {
     uint64_t requests_retried, requests_timed_out;
     uint64_t groups_started, groups_stopped, rebalance_steps;
     uint64_t peers_suspected; /* node-pair heartbeats missed for an election timeout */
+    uint64_t meta_pushes_sent;    /* metadata states pushed (metadata leader) */
+    uint64_t meta_pushes_applied; /* pushed states taken (nodes without a replica) */
+    uint64_t meta_pushes_failed;  /* states that could not be encoded or were too big */
 } rf_node_counters;
 
 uint64_t rf_node_id(const rf_node *n);

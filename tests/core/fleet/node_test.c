@@ -334,12 +334,67 @@ START_TEST(test_node_new_group_grows_to_its_target_without_waiting_for_rounds)
 }
 END_TEST
 
+
+/* Raft caps the metadata group at 16 members: in a cluster of 20 the
+ * nodes past it get the metadata pushed by its leader, route requests,
+ * boot and host groups like the others, and learn of later changes. */
+START_TEST(test_node_cluster_larger_than_a_raft_group_gets_metadata_pushed)
+{
+    enum { NODES = 20 };
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, NODES);
+    cfg.seed = 29;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    for (uint32_t i = 0; i < NODES; i++)
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_activate(f, i, zones[i % 3], i == 0 ? -1 : 0),
+                                     NULL), RF_OK);
+    add_groups(f, NODES - 1, 12, 3); /* asked on a node without a replica */
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta *truth = rf_sim_fleet_meta(f);
+    ck_assert_uint_eq(rf_meta_node_count(truth), NODES);
+    uint32_t pushed = 0, hosting = 0;
+    for (uint32_t i = 0; i < NODES; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        const rf_meta *m = rf_node_meta(n);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_eq(rf_meta_group_count(m), 12);
+        ck_assert_uint_eq(rf_meta_node_count(m), NODES);
+        ck_assert(rf_node_is_active(n));
+        if (rf_node_group(n, RF_META_GROUP_ID) != NULL)
+            continue;
+        rf_node_counters c;
+        rf_node_counters_get(n, &c);
+        ck_assert_uint_gt(c.meta_pushes_applied, 0);
+        pushed++;
+        hosting += rf_node_group_count(n) > 0;
+    }
+    ck_assert_uint_ge(pushed, NODES - RF_RAFT_MEMBERS_MAX);
+    ck_assert_uint_gt(hosting, 0); /* placement put members on them too */
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, NODES - 1, "consensus3", "inc"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "0");
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, NODES - 2, "consensus3", "get"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "1");
+    /* A later change reaches them too. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, "late", 3, "int"), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    for (uint32_t i = 0; i < NODES; i++)
+        ck_assert_ptr_nonnull(rf_meta_group_by_name(rf_node_meta(rf_sim_fleet_node(f, i)), "late"));
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
     TCase *tc = tcase_create("node");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_node_readme_example_four_nodes_five_groups);
+    tcase_add_test(tc, test_node_cluster_larger_than_a_raft_group_gets_metadata_pushed);
     tcase_add_test(tc, test_node_errors_match_raftfleet);
     tcase_add_test(tc, test_node_add_group_without_active_node_is_no_active_node);
     tcase_add_test(tc, test_node_activating_a_node_moves_only_what_placement_moves);
