@@ -188,6 +188,16 @@ static void stop_unwanted(rf_node *n, const rf_meta *m)
     }
 }
 
+/* Is an internal metadata request of this kind about aux (a group, a node) under way? */
+static bool internal_pending(const rf_node *n, uint8_t op, uint64_t aux)
+{
+    const node_pending *p = n->pending.p;
+    for (size_t j = 0; j < n->pending.n; j++)
+        if (p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == op && p[j].aux == aux)
+            return true;
+    return false;
+}
+
 /* Acknowledges the clean-up of removed groups this node still owes. */
 static void ack_cleanups(rf_node *n, const rf_meta *m)
 {
@@ -195,12 +205,7 @@ static void ack_cleanups(rf_node *n, const rf_meta *m)
         const rf_meta_removed *r = rf_meta_removed_at(m, i);
         if (!rf_meta_removed_pending(r, n->cfg.node_id) || rf_node_group(n, r->id) != NULL)
             continue;
-        bool asked = false;
-        const node_pending *p = n->pending.p;
-        for (size_t j = 0; j < n->pending.n && !asked; j++)
-            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_CLEANED &&
-                    p[j].aux == r->id;
-        if (asked)
+        if (internal_pending(n, RF_META_OP_CLEANED, r->id))
             continue;
         uint8_t cmd[RF_META_CMD_BYTES_MAX];
         size_t len = 0;
@@ -243,16 +248,33 @@ static void purge_unreachable(rf_node *n, const rf_meta *m)
         const rf_meta_node *victim = rf_meta_node_by_id(m, d[i].peer);
         if (victim == NULL || n->now - d[i].since < n->cfg.purge_window_ns)
             continue;
-        bool asked = false;
-        const node_pending *p = n->pending.p;
-        for (size_t j = 0; j < n->pending.n && !asked; j++)
-            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_REMOVE_NODE &&
-                    p[j].aux == d[i].peer;
+        bool asked = internal_pending(n, RF_META_OP_REMOVE_NODE, d[i].peer);
         uint8_t cmd[RF_META_CMD_BYTES_MAX];
         size_t len = 0;
         if (asked || rf_meta_cmd_remove_node(cmd, sizeof cmd, &len, victim->name) != RF_OK)
             continue;
         (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, d[i].peer);
+    }
+}
+
+/* New groups this node is to boot: one voter, itself, exactly once. The
+ * boot is claimed in the metadata first; the claim's commit, applied here
+ * like any entry, is what starts the member (rf_meta_cmd_claim says why). */
+static void boot_groups(rf_node *n, const rf_meta *m)
+{
+    for (size_t i = 0; i < rf_meta_group_count(m); i++) {
+        const rf_meta_group *g = rf_meta_group_at(m, i);
+        if (g->boot_node != n->cfg.node_id || rf_node__hosted_ever(n, g->id))
+            continue;
+        if (g->claimed) {
+            (void)rf_node__start_group(n, g->id, true, RF_NODE_REASON_BOOT);
+            continue;
+        }
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (!internal_pending(n, RF_META_OP_CLAIM, g->id) &&
+            rf_meta_cmd_claim(cmd, sizeof cmd, &len, g->id, n->cfg.node_id) == RF_OK)
+            (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, g->id);
     }
 }
 
@@ -269,12 +291,7 @@ void rf_node__meta_changed(rf_node *n)
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
     }
-    /* New groups this node is to boot: one voter, itself, exactly once. */
-    for (size_t i = 0; i < rf_meta_group_count(m); i++) {
-        const rf_meta_group *g = rf_meta_group_at(m, i);
-        if (g->boot_node == n->cfg.node_id && !rf_node__hosted_ever(n, g->id))
-            (void)rf_node__start_group(n, g->id, true, RF_NODE_REASON_BOOT);
-    }
+    boot_groups(n, m);
     stop_unwanted(n, m);
     ack_cleanups(n, m);
     node_group *g = rf_node__group(n, RF_META_GROUP_ID);

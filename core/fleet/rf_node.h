@@ -27,8 +27,10 @@
  *    a node already in the cluster.
  *  - A group is created by add_consensus_group: the metadata gives it an id
  *    and a boot node (its desired leader at that moment). Only the boot node
- *    bootstraps it, with ONE voter, itself; rebalancing grows it. No two
- *    nodes ever bootstrap the same group, so it can never split in two.
+ *    bootstraps it, with ONE voter, itself, after claiming the boot in the
+ *    metadata (a boot node that leaves before claiming hands it on:
+ *    rf_meta_cmd_claim); rebalancing grows it. No two nodes ever bootstrap
+ *    the same group, so it can never split in two.
  *  - Any other member is created on demand, empty (rf_raft_create), when a
  *    peer addresses this node for a group the local metadata says exists.
  *    Messages for unknown or removed groups are dropped (counted).

@@ -464,6 +464,42 @@ START_TEST(test_node_group_removed_under_load_is_cleaned_everywhere)
 }
 END_TEST
 
+
+/* A group whose boot node died before it booted it: once the dead node is
+ * purged, the boot passes to the group's next placement head, which
+ * claims and boots it; the group then serves. Without the hand-over it
+ * would have no member, ever. */
+START_TEST(test_node_group_whose_boot_node_died_is_booted_elsewhere)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone3"};
+    rf_sim_fleet *f = fleet_new(3, 31);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    char name[32] = "";
+    for (int i = 0; i < 100 && name[0] == 0; i++) {
+        char cand[32];
+        uint64_t head = 0;
+        snprintf(cand, sizeof cand, "orphan%d", i);
+        ck_assert_int_eq(rf_meta_place(rf_sim_fleet_meta(f), cand, 1, &head, 1), RF_OK);
+        if (head == 3)
+            memcpy(name, cand, sizeof name);
+    }
+    ck_assert_msg(name[0] != 0, "no group name with n3 as placement head");
+    rf_sim_fleet_kill(f, 2); /* n3, before it hears of the group */
+    int st = wait_status(f, rf_sim_fleet_add_group(f, 0, name, 3, "int"), NULL);
+    ck_assert(st == RF_OK || st == RF_ENOLEADER);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta_group *g = rf_meta_group_by_name(rf_sim_fleet_meta(f), name);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_ne(g->boot_node, 3);
+    ck_assert(g->claimed);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, name, "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_faults_suite(void)
 {
     Suite *s = suite_create("fleet_node_faults");
@@ -478,6 +514,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);
     tcase_add_test(tc, test_node_group_removed_under_load_is_cleaned_everywhere);
+    tcase_add_test(tc, test_node_group_whose_boot_node_died_is_booted_elsewhere);
     suite_add_tcase(s, tc);
     return s;
 }
