@@ -519,6 +519,11 @@ const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
     return n->groups[i].raft;
 }
 
+size_t rf_node_hosted_ever_count(const rf_node *n)
+{
+    return n->hosted.n;
+}
+
 size_t rf_node_quiet_count(const rf_node *n)
 {
     size_t q = 0;

@@ -278,6 +278,25 @@ static void boot_groups(rf_node *n, const rf_meta *m)
     }
 }
 
+/* Forgets groups it once hosted that can never come back: ids are never
+ * reused, so a group below the metadata's next id that the metadata no
+ * longer lists, even as a removal pending clean-up, is gone for good and
+ * can never be booted again. (A stale view only knows fewer ids, so it
+ * forgets less.) Keeps the set, and the journal's snapshots of it, within
+ * a bound of the groups alive instead of every group ever hosted. */
+static void prune_hosted(rf_node *n, const rf_meta *m)
+{
+    if (n->hosted.n <= 2 * n->n_groups + 64)
+        return;
+    uint64_t *h = n->hosted.p, next = rf_meta_next_group_id(m);
+    size_t kept = 0;
+    for (size_t i = 0; i < n->hosted.n; i++)
+        if (h[i] == RF_META_GROUP_ID || h[i] >= next || rf_meta_group_by_id(m, h[i]) != NULL ||
+            rf_meta_removed_by_id(m, h[i]) != NULL || rf_node__group(n, h[i]) != NULL)
+            h[kept++] = h[i];
+    n->hosted.n = kept;
+}
+
 /* What follows a metadata change at once rather than at the next round:
  * booting new groups, stopping removed ones, acknowledging clean-ups, and
  * (on the metadata leader) growing the metadata group to a new node, which
@@ -294,6 +313,7 @@ void rf_node__meta_changed(rf_node *n)
     boot_groups(n, m);
     stop_unwanted(n, m);
     ack_cleanups(n, m);
+    prune_hosted(n, m);
     node_group *g = rf_node__group(n, RF_META_GROUP_ID);
     node_target t;
     if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&

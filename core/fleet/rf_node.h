@@ -295,6 +295,10 @@ const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id);
 size_t rf_node_group_count(const rf_node *n);
 /* The i-th hosted member, groups in id order (i < rf_node_group_count). */
 const rf_raft *rf_node_group_at(const rf_node *n, size_t i);
+/* Groups this node remembers having hosted (so as never to bootstrap one
+ * twice): the hosted ones and those that may still come back, not every
+ * group it ever hosted (fleet/node_rebal.c prunes the others). */
+size_t rf_node_hosted_ever_count(const rf_node *n);
 /* Hosted groups that are quiet now. */
 size_t rf_node_quiet_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when
