@@ -147,9 +147,11 @@ void run_undo_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
         disk_apply(r, idx);
     else
         r->nodes[idx].up = true; /* the crash's `for` ran out */
-    /* A node down by a crash or a failed store comes back once nothing
-     * keeps it down; a restart that fails under a disk fault waits. */
-    if (r->nodes[idx].up && !r->nodes[idx].removed && r->nodes[idx].disk_faults == 0)
+    /* A node down by a crash or a failed store comes back once no crash
+     * keeps it down, even under a disk fault (recovery reads through
+     * flipped bits; a store that fails again takes it down again); a
+     * restart refused under a disk fault waits for the fault's end. */
+    if (r->nodes[idx].up && !r->nodes[idx].removed)
         try_restart(r, e, idx);
 }
 
