@@ -36,6 +36,7 @@ static void queue_clear(fleet_node *fn)
         rf_batch_reset(&fn->q[k]->b);
         rf_node_store_buf_release(&fn->q[k]->buf);
         fn->q[k]->token = 0;
+        fn->q[k]->n_ws = 0;
     }
     fn->q_len = 0;
 }
@@ -64,6 +65,7 @@ void fleet_disk_close(rf_sim_fleet *f, uint32_t index)
     for (uint32_t k = 0; k < fn->q_cap; k++) {
         rf_batch_close(&fn->q[k]->b);
         rf_node_store_buf_close(&fn->q[k]->buf);
+        free(fn->q[k]->ws);
         free(fn->q[k]);
     }
     free(fn->q);
@@ -71,6 +73,7 @@ void fleet_disk_close(rf_sim_fleet *f, uint32_t index)
     fn->q_cap = 0;
     rf_simdisk_free(fn->disk);
     fn->disk = NULL;
+    fleet_durable_free(fn);
 }
 
 /* A new empty batch at the end of the queue, NULL when out of memory. */
@@ -98,6 +101,7 @@ static void queue_pop(fleet_node *fn)
     rf_batch_reset(&b->b);
     rf_node_store_buf_release(&b->buf);
     b->token = 0;
+    b->n_ws = 0;
     memmove(&fn->q[0], &fn->q[1], (size_t)(fn->q_len - 1) * sizeof *fn->q);
     fn->q[--fn->q_len] = b;
 }
@@ -140,6 +144,8 @@ bool fleet_disk_add(rf_sim_fleet *f, uint32_t index, const rf_node_batch *b)
         store_down(f, index, rc, why);
         return false;
     }
+    if (!fleet_durable_note(acc, b))
+        fn->dur_lost = true;
     ASSERT(b->persist_token > acc->token); /* tokens grow */
     acc->token = b->persist_token;
     return true;
@@ -211,7 +217,10 @@ void fleet_on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     fn->io = FLEET_IO_NONE;
     if (rc != RF_OK) {
         /* rf_store.h "Failures": read-only from now on, and nothing of the
-         * batch is acknowledged. A fleetd stops; so does this node. */
+         * batch is acknowledged (it may or may not be on the disk). A
+         * fleetd stops; so does this node. */
+        if (io == FLEET_IO_COMMIT)
+            fleet_durable_crash(fn, fn->q[0]);
         char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
         snprintf(why, sizeof why, "n%u: a %s failed: %s (%s)", ev->node + 1,
                  io == FLEET_IO_COMMIT ? "commit" : "compaction", rf_errname(rc),
@@ -225,6 +234,7 @@ void fleet_on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
         return;
     }
     uint64_t token = fn->q[0]->token;
+    fleet_durable_apply(fn, fn->q[0]);
     queue_pop(fn);
     f->stats.commits++;
     fn->commits++;
@@ -245,6 +255,7 @@ void fleet_disk_crash(rf_sim_fleet *f, uint32_t index)
             uint32_t k = rf_pcg32_bounded(&fn->crash_rng, 4);
             rf_simdisk_crash_at(fn->disk, rf_simdisk_ops(fn->disk) + k);
         }
+        fleet_durable_crash(fn, fn->io == FLEET_IO_COMMIT ? fn->q[0] : NULL);
         io_abandon(fn);
     }
     rf_simdisk_crash(fn->disk);
@@ -342,6 +353,7 @@ int rf_sim_fleet_restart(rf_sim_fleet *f, uint32_t index, char *why, size_t cap)
         return rc;
     }
     fn->store_failed = false;
+    fleet_durable_restarted(f, index);
     if (fn->incarnation > 0) {
         f->stats.restarts++;
         fn->restarts++;

@@ -18,12 +18,34 @@ typedef struct fleet_packet {
     uint8_t bytes[];
 } fleet_packet;
 
+/* What one rf_node_write did to a group's durable state (fleet_durable.c). */
+typedef struct fleet_wsum {
+    uint64_t group;
+    uint64_t term, vote;          /* has_hard_state */
+    uint64_t snap_index, snap_term;
+    uint64_t truncate_from;       /* 0: none */
+    uint64_t last_index, last_term; /* of its entries, when n_entries > 0 */
+    bool drop, has_hard_state, has_snapshot, has_entries;
+} fleet_wsum;
+
+/* A group's durable state as the acknowledged batches left it. */
+typedef struct fleet_dgroup {
+    uint64_t group;
+    uint64_t term, vote;
+    uint64_t last_index, last_term;
+    bool has_hard_state;
+    bool last_known; /* false after a truncation or a snapshot inside the log */
+    bool uncertain;  /* written by the batch a crash interrupted */
+} fleet_dgroup;
+
 /* One rf_batch waiting for the disk or being committed, with the node
  * batches it holds (their highest persist token) and the memory it points to. */
 typedef struct fleet_batch {
     rf_batch b;
     rf_node_store_buf buf;
     uint64_t token; /* 0: none (a batch of drops only) */
+    fleet_wsum *ws; /* what its writes do, in order */
+    size_t n_ws, cap_ws;
 } fleet_batch;
 
 enum { FLEET_IO_NONE = 0, FLEET_IO_COMMIT = 1, FLEET_IO_COMPACT = 2 };
@@ -49,6 +71,9 @@ typedef struct fleet_node {
     uint32_t q_len, q_cap;
     int io;               /* FLEET_IO_* in flight */
     bool store_failed;    /* down because a commit failed (rf_store.h "Failures") */
+    fleet_dgroup *dur;    /* by group id: what a restart must give back */
+    size_t n_dur, cap_dur;
+    bool dur_lost;        /* the account ran out of memory: no check at the next restart */
     uint64_t commits, restarts;
 } fleet_node;
 
@@ -94,5 +119,16 @@ void fleet_disk_kick(rf_sim_fleet *f, uint32_t index);
 void fleet_on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev);
 /* Power loss of the node's process and disk (the I/O in flight may tear). */
 void fleet_disk_crash(rf_sim_fleet *f, uint32_t index);
+
+/* fleet_durable.c: the harness's own account of what each node's store
+ * acknowledged, checked against what a restart gives back. */
+bool fleet_durable_note(fleet_batch *fb, const rf_node_batch *b);
+void fleet_durable_apply(fleet_node *fn, const fleet_batch *fb);
+/* A crash interrupts fb's commit (NULL: none in flight). */
+void fleet_durable_crash(fleet_node *fn, const fleet_batch *fb);
+/* After a restore: compares, fails the harness on a loss, then starts
+ * again from what was restored. */
+void fleet_durable_restarted(rf_sim_fleet *f, uint32_t index);
+void fleet_durable_free(fleet_node *fn);
 
 #endif
