@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "base/rf_err.h"
-#include "fleet/rf_node_store.h"
 #include "sim/fleet_check.h"
+
+#include "fleet/rf_node_store.h"
 
 #define FLEET_CHECK_ENTRIES_MAX (1u << 20)
 
@@ -140,8 +141,9 @@ void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_no
             rf_sim_check_node_reset(c, index, 0, 0);
     }
     for (size_t i = 0; i < b->n_writes; i++) {
-        if (b->writes[i].group_id == RF_NODE_JOURNAL_GROUP)
-            continue; /* the node's own journal, not a Raft log */
+        /* The node's own journal is no Raft log; a drop follows a stop (above). */
+        if (b->writes[i].group_id == RF_NODE_JOURNAL_GROUP || b->writes[i].drop)
+            continue;
         rf_sim_check *c = group_checker(k, b->writes[i].group_id);
         if (c != NULL)
             mirror_write(c, index, &b->writes[i]);

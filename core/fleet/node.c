@@ -421,8 +421,10 @@ void rf_node_persisted(rf_node *n, uint64_t token)
         }
         done++;
     }
-    memmove(t, t + done, (n->toks.n - done) * sizeof *t);
-    n->toks.n -= done;
+    if (done > 0) {
+        memmove(t, t + done, (n->toks.n - done) * sizeof *t);
+        n->toks.n -= done;
+    }
     rf_node__journal_persisted(n, token);
 }
 

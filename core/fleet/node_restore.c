@@ -307,7 +307,7 @@ static int restore_members(rf_node *n, rf_store *st, const manifest *m,
             l[i].id == RF_META_GROUP_ID ? &rf_model_fleet_meta : rf_node__model(n, l[i].model);
         if (model == NULL) {
             snprintf(info->message, sizeof info->message,
-                     "group %" PRIu64 " uses data model '%s', which this node does not load",
+                     "group %" PRIu64 " uses data model '%.64s', which this node does not load",
                      l[i].id, l[i].model);
             return RF_ENOMODEL;
         }

@@ -74,6 +74,10 @@
  * with a linearizable query to the metadata leader, then stops all its
  * members and is inactive (activate it again to rejoin).
  *
+ * Durability. Every batch's writes go to one store (fleet/rf_node_store.h
+ * says how, with the node's own journal); rf_node_restore brings a node
+ * back from it after a restart or a crash.
+ *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
  *  activate(zone)        RF_OK | RF_ENOTINACTIVE (not_inactive)

@@ -125,7 +125,7 @@ static void cluster_init(tcluster *c, uint32_t count)
 static void cluster_close(tcluster *c)
 {
     for (uint32_t i = 0; i < c->count; i++) {
-        if (c->nodes[i].n != NULL)
+        if (c->nodes[i].st != NULL)
             node_stop(c, i, false);
         rf_simdisk_free(c->nodes[i].disk);
     }
@@ -158,7 +158,8 @@ static void drain(tcluster *c, uint32_t i)
                 c->got = true;
                 c->status = rd.replies[k].status;
                 size_t l = rd.replies[k].len < REPLY_MAX - 1 ? rd.replies[k].len : REPLY_MAX - 1;
-                memcpy(c->reply, rd.replies[k].data, l);
+                if (l > 0)
+                    memcpy(c->reply, rd.replies[k].data, l);
                 c->reply[l] = 0;
             }
         rf_node_advance(t->n);
@@ -295,7 +296,7 @@ START_TEST(test_single_node_restarts_with_its_groups_and_values)
     ck_assert_int_eq(query(&c, 0, "a", "get"), RF_OK);
     ck_assert_str_eq(c.reply, "5");
     for (int i = 5; i < 20; i++) { /* request numbers of the last life come again */
-        char want[8];
+        char want[16];
         snprintf(want, sizeof want, "%d", i);
         ck_assert_int_eq(command(&c, 0, "a", "inc"), RF_OK);
         ck_assert_str_eq(c.reply, want); /* the old value: a new command, applied */
