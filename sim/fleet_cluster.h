@@ -45,7 +45,8 @@ typedef struct rf_sim_fleet_config {
     rf_node_config node;   /* template: node_id, name and seed set per node */
     rf_sim_net_config net;
     uint64_t tick_ns;
-    uint64_t disk_ns;      /* latency of one persist batch */
+    uint64_t disk_ns;      /* latency of one commit */
+    uint64_t segment_bytes; /* the stores' segments; 0: RF_SIM_FLEET_SEGMENT_BYTES */
     bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
                             * noticing); false: they must find out alone */
     bool check_safety;     /* run sim/check's safety checkers on every group

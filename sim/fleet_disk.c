@@ -7,16 +7,16 @@
 #include "base/rf_err.h"
 #include "sim/fleet_int.h"
 
-/* A batch that grew past this starts the next one, so that one commit stays
- * well inside a segment (the store refuses a batch that does not fit). */
-#define FLEET_BATCH_BYTES_SOFT (RF_SIM_FLEET_SEGMENT_BYTES / 4)
+static uint64_t segment_bytes(const rf_sim_fleet *f)
+{
+    return f->cfg.segment_bytes != 0 ? f->cfg.segment_bytes : RF_SIM_FLEET_SEGMENT_BYTES;
+}
 
-static rf_store_config store_config(void)
+static rf_store_config store_config(const rf_sim_fleet *f)
 {
     /* No tail cache: every read (a restore, a compaction) goes to the disk,
      * its faults and its checksums. */
-    rf_store_config sc = {.segment_bytes = RF_SIM_FLEET_SEGMENT_BYTES, .cache_bytes = 0,
-                          .groups_max = 0};
+    rf_store_config sc = {.segment_bytes = segment_bytes(f), .cache_bytes = 0, .groups_max = 0};
     return sc;
 }
 
@@ -109,12 +109,16 @@ static void queue_pop(fleet_node *fn)
 /* The batch a node batch goes into: the newest one unless it is being
  * committed, is large, or the node batch carries a snapshot and must start
  * an empty one (rf_node_store.h). */
-static fleet_batch *accumulating(fleet_node *fn, bool snapshot)
+static fleet_batch *accumulating(const rf_sim_fleet *f, fleet_node *fn, bool snapshot)
 {
+    /* A batch that grew past a quarter of a segment is sealed, so that one
+     * commit stays well inside a segment (the store refuses one that does
+     * not fit). */
+    size_t soft = (size_t)(segment_bytes(f) / 4);
     bool in_flight_only = fn->q_len == 1 && fn->io == FLEET_IO_COMMIT;
     if (fn->q_len > 0 && !in_flight_only) {
         fleet_batch *b = fn->q[fn->q_len - 1];
-        if (!(snapshot && !rf_batch_empty(&b->b)) && rf_batch_bytes(&b->b) < FLEET_BATCH_BYTES_SOFT)
+        if (!(snapshot && !rf_batch_empty(&b->b)) && rf_batch_bytes(&b->b) < soft)
             return b;
     }
     return queue_push(fn);
@@ -134,7 +138,7 @@ static void store_down(rf_sim_fleet *f, uint32_t index, int status, const char *
 bool fleet_disk_add(rf_sim_fleet *f, uint32_t index, const rf_node_batch *b)
 {
     fleet_node *fn = &f->nodes[index];
-    fleet_batch *acc = accumulating(fn, rf_node_batch_has_snapshot(b));
+    fleet_batch *acc = accumulating(f, fn, rf_node_batch_has_snapshot(b));
     int rc = acc == NULL ? RF_ENOMEM : rf_node_store_add(&acc->b, &acc->buf, b);
     if (rc != RF_OK) {
         char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
@@ -324,7 +328,7 @@ int rf_sim_fleet_restart(rf_sim_fleet *f, uint32_t index, char *why, size_t cap)
         return RF_EINVAL;
     fleet_node *fn = &f->nodes[index];
     ASSERT(fn->st == NULL && fn->io == FLEET_IO_NONE && fn->q_len == 0);
-    rf_store_config sc = store_config();
+    rf_store_config sc = store_config(f);
     rf_store_recovery info;
     memset(&info, 0, sizeof info);
     rf_fs fs = rf_simdisk_fs(fn->disk);

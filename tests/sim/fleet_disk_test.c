@@ -226,6 +226,42 @@ START_TEST(test_random_crashes_and_restarts_under_load_stay_safe)
 }
 END_TEST
 
+/* Small segments and frequent snapshots: the stores compact (the log
+ * behind each snapshot is garbage) while nodes crash and restart, and
+ * every restart still gives back what was acknowledged. */
+START_TEST(test_stores_compact_and_restarts_still_recover_everything)
+{
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 3);
+    cfg.seed = 41;
+    cfg.segment_bytes = 16384;
+    cfg.node.raft.snapshot_threshold = 20;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    activate_all(f, zones3, 3);
+    add_groups(f, 0, 1, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 20 * SEC));
+    char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
+    int acked = 0;
+    for (int i = 0; i < 1500; i++) {
+        acked += inc(f, (uint32_t)i % 3) == RF_OK;
+        if (i % 300 == 150) {
+            uint32_t victim = (uint32_t)(i / 300) % 3;
+            rf_sim_fleet_crash(f, victim);
+            ck_assert_msg(rf_sim_fleet_restart(f, victim, why, sizeof why) == RF_OK, "%s", why);
+        }
+    }
+    rf_sim_fleet_stats st;
+    rf_sim_fleet_stats_get(f, &st);
+    ck_assert_uint_gt(st.compactions, 0);
+    ck_assert_uint_eq(st.restarts, 5);
+    ck_assert_int_eq(get_value(f, 1), acked);
+    const char *text = NULL;
+    ck_assert_msg(rf_sim_fleet_failures(f, &text) == 0, "%s", text);
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_disk_suite(void)
 {
     Suite *s = suite_create("fleet_disk");
@@ -236,6 +272,7 @@ Suite *fleet_disk_suite(void)
     tcase_add_test(tc, test_failing_disk_takes_the_node_down_until_it_restarts);
     tcase_add_test(tc, test_restart_through_flipped_bits_is_refused_by_checksums);
     tcase_add_test(tc, test_random_crashes_and_restarts_under_load_stay_safe);
+    tcase_add_test(tc, test_stores_compact_and_restarts_still_recover_everything);
     suite_add_tcase(s, tc);
     return s;
 }
