@@ -209,18 +209,19 @@ static void ack_cleanups(rf_node *n, const rf_meta *m)
     }
 }
 
-/* A deactivating node leaves the metadata once it hosts no group. */
+/* A deactivating node leaves the metadata once it hosts no group and no
+ * longer votes in the metadata: it stops its members when it has left, and
+ * a metadata voter stopped before the vote moved could take the quorum
+ * with it (another voter dead and not purged yet; fuzz seed 20338). */
 static void maybe_leave(rf_node *n, const rf_meta *m)
 {
     const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
     if (me == NULL || me->state != RF_META_NODE_DEACTIVATING || n->leaving)
         return;
     for (size_t i = 0; i < n->n_groups; i++) {
-        if (n->groups[i].id == RF_META_GROUP_ID)
-            continue;
         const rf_member *mm = rf_membership_find(rf_raft_membership(n->groups[i].raft),
                                                  n->cfg.node_id);
-        if (mm != NULL)
+        if (mm != NULL && (n->groups[i].id != RF_META_GROUP_ID || mm->voter))
             return; /* still a member somewhere: leaders are moving it away */
     }
     uint8_t cmd[RF_META_CMD_BYTES_MAX];
