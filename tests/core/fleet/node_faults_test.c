@@ -466,6 +466,41 @@ START_TEST(test_node_zone_cut_off_past_the_purge_window_keeps_its_groups)
 }
 END_TEST
 
+static void hint_down(rf_node *n, void *ctx)
+{
+    rf_node_peer_unreachable(n, *(const uint64_t *)ctx);
+}
+
+/* Both followers of a group were told its leader's node is unreachable
+ * while frames from it still arrive (fuzz seed 20237: a QUIESCE still in
+ * flight when the leader's node crashed and was reported down). Such a
+ * QUIESCE must not stop their clocks: the report they already had wakes
+ * nobody when the node really is gone, and the group stays leaderless. */
+START_TEST(test_node_follower_of_a_leader_reported_down_never_goes_quiet)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new(3, 29);
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 1, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    int leader = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(leader, 0);
+    uint64_t lid = (uint64_t)leader + 1;
+    for (uint32_t i = 0; i < 3; i++)
+        if ((int)i != leader)
+            rf_sim_fleet_poke(f, i, hint_down, &lid);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC); /* idle: the leader quiesces */
+    rf_sim_fleet_kill(f, (uint32_t)leader);
+    uint64_t t0 = rf_sim_fleet_now(f);
+    int leader2 = -1;
+    while ((leader2 = rf_sim_fleet_leader(f, gid)) < 0 && rf_sim_fleet_now(f) - t0 < 5 * SEC)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * MS);
+    ck_assert_int_ge(leader2, 0);
+    fleet_done(f);
+}
+END_TEST
+
 /* A group removed while commands to it are in flight: every command gets
  * exactly one reply (ok before the removal, no_leader after), every node
  * stops its member, and the name can be reused for a fresh group. */
@@ -526,6 +561,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);
     tcase_add_test(tc, test_node_group_removed_under_load_is_cleaned_everywhere);
     tcase_add_test(tc, test_node_zone_cut_off_past_the_purge_window_keeps_its_groups);
+    tcase_add_test(tc, test_node_follower_of_a_leader_reported_down_never_goes_quiet);
     suite_add_tcase(s, tc);
     return s;
 }
