@@ -214,18 +214,19 @@ static void ack_cleanups(rf_node *n, const rf_meta *m)
     }
 }
 
-/* A deactivating node leaves the metadata once it hosts no group. */
+/* A deactivating node leaves the metadata once it hosts no group and no
+ * longer votes in the metadata: it stops its members when it has left, and
+ * a metadata voter stopped before the vote moved could take the quorum
+ * with it (another voter dead and not purged yet; fuzz seed 20338). */
 static void maybe_leave(rf_node *n, const rf_meta *m)
 {
     const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
     if (me == NULL || me->state != RF_META_NODE_DEACTIVATING || n->leaving)
         return;
     for (size_t i = 0; i < n->n_groups; i++) {
-        if (n->groups[i].id == RF_META_GROUP_ID)
-            continue;
         const rf_member *mm = rf_membership_find(rf_raft_membership(n->groups[i].raft),
                                                  n->cfg.node_id);
-        if (mm != NULL)
+        if (mm != NULL && (n->groups[i].id != RF_META_GROUP_ID || mm->voter))
             return; /* still a member somewhere: leaders are moving it away */
     }
     uint8_t cmd[RF_META_CMD_BYTES_MAX];
@@ -385,14 +386,32 @@ void rf_node__round(rf_node *n)
     }
 }
 
-/* The metadata leader confirmed this node is no longer registered: every
- * member it holds is stopped (each group keeps a majority elsewhere or was
- * already lost; a stopped member is a crashed one to Raft) and the node is
- * inactive; it may activate again. */
+/* The metadata leader confirmed this node is no longer registered. A node
+ * that asked to leave (deactivate) stops every member it holds and is
+ * inactive; it may activate again. A node purged while it was cut off
+ * never asked to leave: the purge was a failure guess, and stopping its
+ * members could take a group's majority with them (a zone cut off longer
+ * than the purge window holds the majority of the groups placed 2 to 1
+ * there), which DESIGN.md section 4 forbids. So it keeps its members and
+ * registers again with its zone; the placement then counts it again and
+ * rebalancing moves only what it must. */
 void rf_node__evict(rf_node *n)
 {
     ASSERT(!n->in_ready);
     n->evicted = false;
+    if (n->zone[0] != '\0' && !n->leaving) {
+        const node_pending *p = n->pending.p;
+        for (size_t j = 0; j < n->pending.n; j++)
+            if (p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_ACTIVATE)
+                return; /* registering again already */
+        rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, n->cfg.node_id);
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (rf_meta_cmd_activate(cmd, sizeof cmd, &len, n->name, n->zone, n->cfg.node_id) ==
+            RF_OK)
+            (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, 0);
+        return;
+    }
     while (n->n_groups > 0)
         rf_node__stop_group(n, n->groups[n->n_groups - 1].id, RF_NODE_REASON_REMOVED);
     n->leaving = false;

@@ -480,6 +480,7 @@ int rf_node_activate(rf_node *n, uint64_t request_id, const char *zone, uint64_t
             return reject(n, request_id, rc);
     }
     n->join_via = join_via;
+    memcpy(n->zone, zone, strlen(zone) + 1); /* checked by rf_meta_cmd_activate */
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }
@@ -493,6 +494,7 @@ int rf_node_deactivate(rf_node *n, uint64_t request_id)
         return reject(n, request_id, RF_EINACTIVE);
     int rc = rf_meta_cmd_deactivate(cmd, sizeof cmd, &len, n->name);
     ASSERT(rc == RF_OK); /* the name was checked at creation */
+    n->zone[0] = '\0'; /* asked to leave: a purge is then final (rf_node__evict) */
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }

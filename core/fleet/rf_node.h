@@ -74,8 +74,11 @@
  * step is ever taken without a leader, so nothing is rebuilt around it.
  * A purged node that comes back still believes its stale metadata; the
  * first peer that hears from it and does not know it says so, it confirms
- * with a linearizable query to the metadata leader, then stops all its
- * members and is inactive (activate it again to rejoin).
+ * with a linearizable query to the metadata leader. A node that asked to
+ * leave (deactivate) then stops all its members and is inactive (activate
+ * it again to rejoin). One that did not (the purge was a failure guess:
+ * it was cut off, not dead) keeps its members, which may hold a group's
+ * majority, and registers again with the zone of its last activate.
  *
  * Durability. Every batch's writes go to one store (fleet/rf_node_store.h
  * says how, with the node's own journal); rf_node_restore brings a node
@@ -226,7 +229,8 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
                                       * the metadata leader removed it; or, with
                                       * node_id = self, this node found it was
-                                      * purged and stopped all its members */
+                                      * purged (it registers again, or stops
+                                      * all its members after a deactivate) */
     RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
                                       * two election timeouts: the group may have
                                       * lost its majority (once per episode) */
