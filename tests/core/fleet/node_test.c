@@ -384,6 +384,10 @@ START_TEST(test_node_cluster_larger_than_a_raft_group_gets_metadata_pushed)
     rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
     for (uint32_t i = 0; i < NODES; i++)
         ck_assert_ptr_nonnull(rf_meta_group_by_name(rf_node_meta(rf_sim_fleet_node(f, i)), "late"));
+    fleet_done(f);
+}
+END_TEST
+
 /* The metadata leader is drained while another metadata voter is dead
  * and not purged yet (a 10 minute window) and the learners that must take
  * the vote over are cut off for a while. With no user group to move it
