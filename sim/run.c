@@ -189,7 +189,7 @@ static int build_fleet(rf_sim_runner *r)
             return rc;
     }
     rf_sim_fleet_hooks h = {.ctx = r, .reply = run_on_reply, .obs = run_on_obs,
-                            .applied = run_on_applied};
+                            .applied = run_on_applied, .down = run_on_down};
     rf_sim_fleet_set_hooks(r->fleet, &h);
     rf_sim_engine_on(r->eng, RK_TIMELINE, on_timeline, NULL, r);
     rf_sim_engine_on(r->eng, RK_UNDO, on_undo, NULL, r);
@@ -426,6 +426,13 @@ static void run_loop(rf_sim_runner *r)
             const char *text = NULL;
             (void)rf_sim_fleet_violations(r->fleet, &text);
             run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
+            r->safety_failed = true;
+            r->stop_now = true;
+        }
+        if (rf_sim_fleet_failures(r->fleet, NULL) > 0) {
+            const char *text = NULL;
+            (void)rf_sim_fleet_failures(r->fleet, &text);
+            run_fail(r, "durability: %s", text);
             r->safety_failed = true;
             r->stop_now = true;
         }

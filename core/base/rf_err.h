@@ -47,9 +47,11 @@
     X(RF_ECLEANUP, 304, "clean-up of a removed group is ongoing")           \
     X(RF_EBADNAME, 305, "invalid name")                                     \
     X(RF_EOTHERNODE, 307, "durable state belongs to another node")          \
+    X(RF_ENOTBOOT, 308, "not the group's boot node")                        \
     X(RF_ENOMODEL, 306, "unknown data model")                               \
     /* sim 400..499 */                                                      \
     X(RF_ESCENARIO, 400, "scenario error")                                  \
+    X(RF_ENODEDOWN, 410, "the node crashed before it replied")              \
     X(RF_EFOREIGNDB, 470, "database is not a raftfleet history")            \
     X(RF_EDB, 471, "history database error")                                \
     X(RF_ECHECK, 401, "a checker found a violation")                        \

@@ -232,6 +232,22 @@ static int cmd_reject(meta_out o, int code, const char *why)
     return rf_model_reject(o.reply, o.cap, o.len, code, why);
 }
 
+/* Unclaimed boots of `node` (leaving the metadata) go to each group's
+ * placement head among the active nodes; with none active, to the next
+ * node that activates (boot node 0). */
+static void reassign_boots(rf_meta *m, uint64_t node)
+{
+    for (size_t i = 0; i < m->n_groups; i++) {
+        rf_meta_group *g = m->by_id[i];
+        if (g->claimed || g->boot_node != node)
+            continue;
+        uint64_t head = 0;
+        if (rf_meta_active_count(m) == 0 || rf_meta_place(m, g->name, 1, &head, 1) != RF_OK)
+            head = 0;
+        g->boot_node = head;
+    }
+}
+
 static int cmd_activate(rf_meta *m, rf_meta_rd *rd, meta_out o)
 {
     rf_meta_node n;
@@ -253,6 +269,7 @@ static int cmd_activate(rf_meta *m, rf_meta_rd *rd, meta_out o)
     if (rf_meta_insert_node(m, &n) != RF_OK)
         return cmd_reject(o, RF_ENOMEM, "out of memory");
     m->nodes_epoch++;
+    reassign_boots(m, 0); /* boots that waited for an active node */
     *o.len = 0;
     return RF_OK;
 }
@@ -280,8 +297,25 @@ static int cmd_node_change(rf_meta *m, rf_meta_rd *rd, meta_out o, uint8_t op)
         m->n_nodes--;
         for (size_t i = m->n_removed; i > 0; i--)
             ack_removed(m, i - 1, id);
+        reassign_boots(m, id);
     }
     m->nodes_epoch++;
+    *o.len = 0;
+    return RF_OK;
+}
+
+static int cmd_claim(rf_meta *m, rf_meta_rd *rd, meta_out o)
+{
+    uint64_t gid = rf_meta_rd_u64(rd), nid = rf_meta_rd_u64(rd);
+    if (rd->bad || rd->off != rd->len)
+        return cmd_reject(o, RF_EINVAL, "malformed claim");
+    size_t at = group_id_lower(m, gid);
+    if (at == m->n_groups || m->by_id[at]->id != gid)
+        return cmd_reject(o, RF_ENOTFOUND, "not_found");
+    rf_meta_group *g = m->by_id[at];
+    if (g->boot_node != nid)
+        return cmd_reject(o, RF_ENOTBOOT, "not the boot node");
+    g->claimed = true;
     *o.len = 0;
     return RF_OK;
 }
@@ -396,6 +430,8 @@ static int meta_command(void *state, const uint8_t *cmd, size_t cmd_len, uint8_t
         return cmd_remove_group(m, &rd, o);
     case RF_META_OP_CLEANED:
         return cmd_cleaned(m, &rd, o);
+    case RF_META_OP_CLAIM:
+        return cmd_claim(m, &rd, o);
     default:
         return cmd_reject(o, RF_EINVAL, "unknown fleet-meta command");
     }

@@ -8,7 +8,7 @@
 
 #include "fleet/rf_meta.h"
 
-#define RF_META_FORMAT_V1 0x01
+#define RF_META_FORMAT_V2 0x02 /* 2: groups carry the claimed flag */
 
 struct rf_meta {
     uint64_t next_group_id;
