@@ -208,6 +208,8 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     rd->n_obs = n->obs.n;
     rd->applied = n->applied.p;
     rd->n_applied = n->applied.n;
+    rd->groups = n->readied.p;
+    rd->n_groups = n->readied.n;
 }
 
 void rf_node_advance(rf_node *n)
