@@ -328,6 +328,13 @@ uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
     return f->check == NULL ? 0 : rf_sim_fleet_check_count(f->check);
 }
 
+void rf_sim_fleet_sweep(rf_sim_fleet *f)
+{
+    for (uint32_t i = 0; i < f->cfg.nodes && f->check != NULL; i++)
+        if (f->nodes[i].node != NULL)
+            rf_sim_fleet_check_sweep(f->check, i, f->nodes[i].node);
+}
+
 uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
 {
     const rf_sim_violation *v = NULL;

@@ -135,6 +135,9 @@ const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_
 /* Safety violations the checkers found so far; *first_text (when not
  * NULL) gets the first one's description, or NULL. */
 uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);
+/* The checkers go over every member of every live node once (after each
+ * batch they look only at the groups with output); the end of a run. */
+void rf_sim_fleet_sweep(rf_sim_fleet *f);
 /* Comparisons the checkers made so far (0 without check_safety). */
 uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f);
 

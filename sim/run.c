@@ -408,6 +408,17 @@ static void trail_step(rf_sim_runner *r, const rf_sim_event *ev)
     }
 }
 
+static void safety_verdict(rf_sim_runner *r)
+{
+    if (!r->checking || r->safety_failed || rf_sim_fleet_violations(r->fleet, NULL) == 0)
+        return;
+    const char *text = NULL;
+    (void)rf_sim_fleet_violations(r->fleet, &text);
+    run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
+    r->safety_failed = true;
+    r->stop_now = true;
+}
+
 static void run_loop(rf_sim_runner *r)
 {
     const uint64_t end = r->scn->run_ns;
@@ -418,17 +429,7 @@ static void run_loop(rf_sim_runner *r)
         rf_sim_event ev = *top;
         if (!rf_sim_engine_step(r->eng, end))
             break;
-        /* Asking costs a pass over every group's checker: with many groups
-         * it is asked every 64 events (the time printed is then when it
-         * was seen, up to 64 events late). */
-        if (r->checking && (r->n_groups <= 256 || (r->eng->events_run & 63) == 0) &&
-            rf_sim_fleet_violations(r->fleet, NULL) > 0) {
-            const char *text = NULL;
-            (void)rf_sim_fleet_violations(r->fleet, &text);
-            run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
-            r->safety_failed = true;
-            r->stop_now = true;
-        }
+        safety_verdict(r); /* O(1): the count is kept up to date */
         if (r->opts->trail != NULL || r->opts->compare != NULL) {
             /* The trace after the event includes the event itself. */
             trail_step(r, &ev);
@@ -438,6 +439,12 @@ static void run_loop(rf_sim_runner *r)
     }
     if (!r->stop_now)
         rf_sim_engine_run_until(r->eng, end);
+    /* After each batch the checkers look at the groups with output; at the
+     * end they go over every member once. */
+    if (!r->stop_now && r->checking) {
+        rf_sim_fleet_sweep(r->fleet);
+        safety_verdict(r);
+    }
 }
 
 static int schedule_all(rf_sim_runner *r)
