@@ -91,6 +91,9 @@ void rf_node_close(rf_node *n)
     free(n->heard.p);
     free(n->dirty.p);
     free(n->readied.p);
+    free(n->due.p);
+    free(n->carry.p);
+    free(n->ticking.p);
     free(n->replies.p);
     free(n->arena);
     free(n->obs.p);
@@ -305,7 +308,7 @@ void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *
 /* A member that knows no leader for two election timeouts (longer than
  * any election takes) reports it once: its group may have lost its
  * majority. Members not yet added (no configuration) stay silent. */
-static void watch_leader(rf_node *n, node_group *g)
+void rf_node__watch_leader(rf_node *n, node_group *g)
 {
     if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
         g->leaderless_since = 0;
@@ -327,14 +330,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
-    n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++) {
-        node_group *g = &n->groups[i];
-        if (g->quiet)
-            continue;
-        rf_raft_tick(g->raft, n->now - g->clock_offset);
-        watch_leader(n, g);
-    }
+    rf_node__tick_groups(n); /* the groups whose timers have work (node_quiet.c) */
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
     if (n->evicted)
@@ -364,6 +360,7 @@ void rf_node_persisted(rf_node *n, uint64_t token)
     while (done < n->toks.n && t[done].node_token <= token) {
         node_group *g = rf_node__group(n, t[done].group_id);
         if (g != NULL) {
+            rf_node__clock(n, g);
             rf_raft_persisted(g->raft, t[done].raft_token);
             rf_node__dirty(n, g);
         }
@@ -391,8 +388,10 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
     n->down.n++;
     rf_node__wake_led_by(n, peer);
     n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++)
+    for (size_t i = 0; i < n->n_groups; i++) {
+        rf_node__clock(n, &n->groups[i]);
         rf_raft_peer_unreachable(n->groups[i].raft, peer);
+    }
 }
 
 /* Backdates the unreachability of peer (known silent since then). */
@@ -416,8 +415,10 @@ void rf_node_peer_reachable(rf_node *n, uint64_t peer)
         break;
     }
     n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++)
+    for (size_t i = 0; i < n->n_groups; i++) {
+        rf_node__clock(n, &n->groups[i]);
         rf_raft_peer_reachable(n->groups[i].raft, peer);
+    }
 }
 
 /* ---- local views ------------------------------------------------------------ */

@@ -49,7 +49,14 @@ typedef struct node_group {
     uint64_t last_active; /* node time of the last non-heartbeat work */
     uint64_t leaderless_since; /* node time, 0: a leader is known */
     bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
+    uint64_t ticked_at;  /* node time of the member's last rf_raft_tick */
+    uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
 } node_group;
+
+/* An entry of the due heap: group id is due at node time at. */
+typedef struct node_due {
+    uint64_t at, id;
+} node_due;
 
 typedef struct node_pending {
     uint64_t token;     /* request id given to rf_raft, and on the wire */
@@ -134,6 +141,9 @@ struct rf_node {
     node_vec dirty;     /* u64 ids of groups with an input since the last batch */
     bool all_dirty;     /* a tick or hint touched every group: look at all */
     node_vec readied;   /* u64 ids of groups in the batch under way */
+    node_vec due;       /* node_due min-heap: when each group's timers have work */
+    node_vec carry;     /* u64 ids of groups with output left after their batch */
+    node_vec ticking;   /* u64 ids of the groups the tick under way looks at */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
@@ -169,6 +179,7 @@ bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
 /* g had an input: the next batch must look at it. */
 void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
+void rf_node__watch_leader(rf_node *n, node_group *g);
 
 /* node_frame.c */
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
@@ -198,6 +209,9 @@ void rf_node__quiet_tick(rf_node *n);
 void rf_node__heard(rf_node *n, uint64_t peer);
 void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
 void rf_node__wake_led_by(rf_node *n, uint64_t peer);
+void rf_node__clock(rf_node *n, node_group *g);
+void rf_node__due_update(rf_node *n, node_group *g);
+void rf_node__tick_groups(rf_node *n);
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
