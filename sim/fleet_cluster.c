@@ -47,6 +47,7 @@ struct rf_sim_fleet {
     rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
     rf_sim_fleet_obs *obs;     /* RF_SIM_FLEET_OBS_MAX */
     uint64_t n_obs;
+    uint64_t lives;            /* changes of the node set */
 };
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
@@ -156,6 +157,8 @@ static void drain(rf_sim_fleet *f, uint32_t index)
         }
         if (f->check != NULL)
             rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
+        if (f->hooks.groups != NULL && b.n_groups > 0)
+            f->hooks.groups(f->hooks.ctx, index, b.groups, b.n_groups);
         rf_node_advance(fn->node);
     }
     if (f->check != NULL && fn->node != NULL)
@@ -344,6 +347,7 @@ uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
     return n;
 }
 
+uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f) { return f->lives; }
 rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }
 rf_sim_net *rf_sim_fleet_net(rf_sim_fleet *f) { return &f->net; }
 uint64_t rf_sim_fleet_now(const rf_sim_fleet *f) { return f->eng.now_ns; }
@@ -369,6 +373,7 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
         return;
     rf_node_close(f->nodes[index].node);
     f->nodes[index].node = NULL;
+    f->lives++;
     for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
         if (f->nodes[i].node == NULL)
             continue;

@@ -69,6 +69,9 @@ void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
  * with hint_unreachable the other nodes are told, as a transport that loses
  * its connection would. */
 void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
+/* Counts the changes of the node set (kills): a view cached between
+ * events is stale when it moved. */
+uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f);
 /* Pauses node index (a stopped process): it neither ticks nor takes
  * messages or disk completions; they wait and come in after the resume.
  * Requests made to a paused node are still taken (callers avoid that). */
@@ -106,6 +109,9 @@ typedef struct rf_sim_fleet_hooks {
     void (*reply)(void *ctx, uint64_t req, int status, const uint8_t *data, uint32_t len);
     void (*obs)(void *ctx, uint32_t index, const rf_node_obs *o);
     void (*applied)(void *ctx, uint32_t index, const rf_node_applied *a);
+    /* The groups whose members on node index had output in a batch
+     * (rf_node_batch.groups): the others' state has not moved. */
+    void (*groups)(void *ctx, uint32_t index, const uint64_t *ids, size_t n);
 } rf_sim_fleet_hooks;
 
 /* Installs hooks (copied; NULL removes them). */

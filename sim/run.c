@@ -189,7 +189,7 @@ static int build_fleet(rf_sim_runner *r)
             return rc;
     }
     rf_sim_fleet_hooks h = {.ctx = r, .reply = run_on_reply, .obs = run_on_obs,
-                            .applied = run_on_applied};
+                            .applied = run_on_applied, .groups = run_on_groups};
     rf_sim_fleet_set_hooks(r->fleet, &h);
     rf_sim_engine_on(r->eng, RK_TIMELINE, on_timeline, NULL, r);
     rf_sim_engine_on(r->eng, RK_UNDO, on_undo, NULL, r);
@@ -533,6 +533,7 @@ static void runner_close(rf_sim_runner *r)
     free(r->pending);
     free(r->req_map);
     rf_sim_u64map_close(&r->leaders);
+    rf_sim_u64map_close(&r->group_index);
     rf_sim_u64map_close(&r->applied);
     rf_scenario_free(r->scn);
     free(r->text);
@@ -567,6 +568,8 @@ int rf_sim_run(const rf_sim_run_opts *opts, rf_sim_run_result *res)
         rc = rf_sim_u64map_init(&r.leaders, 1u << 24);
     if (rc == RF_OK)
         rc = rf_sim_u64map_init(&r.applied, RUN_APPLIED_MAX);
+    if (rc == RF_OK)
+        rc = rf_sim_u64map_init(&r.group_index, RF_SCN_GROUPS_MAX);
     if (rc == RF_OK)
         rc = build_groups(&r);
     if (rc == RF_OK && (rc = build_fleet(&r)) != RF_OK)
