@@ -136,10 +136,21 @@ static size_t group_lower(const rf_node *n, uint64_t id)
     return lo;
 }
 
+/* Lookups are the hottest path of a node with many groups: a small
+ * direct-mapped memo of id -> position answers most of them in one probe.
+ * It checks itself (the position must still hold the id), so inserts and
+ * removals never need to update it. */
 node_group *rf_node__group(rf_node *n, uint64_t id)
 {
+    uint32_t *hint = &n->group_hint[id % NODE_GROUP_HINTS];
+    if (*hint < n->n_groups && n->groups[*hint].id == id)
+        return &n->groups[*hint];
     size_t at = group_lower(n, id);
-    return at < n->n_groups && n->groups[at].id == id ? &n->groups[at] : NULL;
+    if (at < n->n_groups && n->groups[at].id == id) {
+        *hint = (uint32_t)at;
+        return &n->groups[at];
+    }
+    return NULL;
 }
 
 const rf_model *rf_node__model(const rf_node *n, const char *name)

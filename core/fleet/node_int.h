@@ -20,6 +20,7 @@
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
 
+#define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
 /* Follow-up steps in a row retried a heartbeat later because the learner
  * lagged or a change was still uncommitted; past it, the next round. */
@@ -133,6 +134,7 @@ struct rf_node {
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
+    uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec pending;   /* node_pending sorted by token */
     node_vec cache;     /* node_cache sorted by group id */
