@@ -253,6 +253,7 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     /* A booted group grows as soon as it has elected itself. */
     n->groups[at].rebal_soon = bootstrap;
     n->groups[at].rebal_soon_at = n->now;
+    n->rebal_any = n->rebal_any || bootstrap;
     rf_node__dirty(n, &n->groups[at]);
     n->n_groups++;
     n->ctr.groups_started++;

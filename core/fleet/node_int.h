@@ -131,6 +131,7 @@ struct rf_node {
     bool meta_dirty;     /* the metadata applied entries since the last tick */
     bool self_checking;  /* a self check is under way */
     bool evicted;        /* the metadata leader says this node was removed */
+    bool rebal_any;      /* some group may have rebal_soon set */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
@@ -214,6 +215,7 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 void rf_node__clock(rf_node *n, node_group *g);
 void rf_node__due_update(rf_node *n, node_group *g);
 void rf_node__tick_groups(rf_node *n);
+void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);

@@ -293,6 +293,22 @@ static int cmp_id(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+void rf_node__sort_ids(uint64_t *ids, size_t n)
+{
+    if (n > 32) {
+        qsort(ids, n, sizeof *ids, cmp_id);
+        return;
+    }
+    /* Short lists (most batches and ticks): insertion sort, no calls. */
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = ids[i];
+        size_t j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+}
+
 /* The groups this tick looks at: those due and those carried, in id order. */
 static void collect_ticking(rf_node *n)
 {
@@ -324,8 +340,7 @@ static void collect_ticking(rf_node *n)
         ((uint64_t *)n->ticking.p)[n->ticking.n++] = d.id;
     }
     uint64_t *ids = n->ticking.p;
-    if (n->ticking.n > 1)
-        qsort(ids, n->ticking.n, sizeof *ids, cmp_id);
+    rf_node__sort_ids(ids, n->ticking.n);
     size_t k = 0;
     for (size_t i = 0; i < n->ticking.n; i++)
         if (k == 0 || ids[k - 1] != ids[i])

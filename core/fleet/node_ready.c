@@ -25,12 +25,6 @@ bool rf_node_has_ready(const rf_node *n)
     return false;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void take_write(rf_node *n, const node_group *g, const rf_ready *rd)
 {
     bool ok = rf_node__vec_reserve(&n->writes, sizeof(rf_node_write), 1) &&
@@ -165,8 +159,7 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     } else {
         /* In id order, as the full scan: the batch is the same either way. */
         uint64_t *ids = n->dirty.p;
-        if (n->dirty.n > 1)
-            qsort(ids, n->dirty.n, sizeof *ids, cmp_u64);
+        rf_node__sort_ids(ids, n->dirty.n);
         for (size_t i = 0; i < n->dirty.n; i++) {
             node_group *g = rf_node__group(n, ids[i]);
             if (g != NULL && rf_raft_has_ready(g->raft))
