@@ -7,6 +7,7 @@
 #include "sim/fleet_check.h"
 
 #define FLEET_CHECK_ENTRIES_MAX (1u << 20)
+#define FLEET_CHECK_HINTS 1024u
 
 typedef struct group_check {
     uint64_t group;
@@ -34,6 +35,7 @@ struct rf_sim_fleet_check {
     uint32_t touched_node;
     uint64_t epoch;
     uint64_t group_violations; /* sum over the groups, kept up to date */
+    uint32_t hint[FLEET_CHECK_HINTS]; /* group id % size -> a likely position in groups */
 };
 
 int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out)
@@ -71,6 +73,10 @@ static void harness_fail(rf_sim_fleet_check *k, const char *text)
 /* The checker of group, created on first use; NULL when out of room. */
 static group_check *group_entry(rf_sim_fleet_check *k, uint64_t group)
 {
+    /* A self-checking memo first: the position must still hold the id. */
+    uint32_t *hint = &k->hint[group % FLEET_CHECK_HINTS];
+    if (*hint < k->n && k->groups[*hint]->group == group)
+        return k->groups[*hint];
     size_t lo = 0, hi = k->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -79,8 +85,10 @@ static group_check *group_entry(rf_sim_fleet_check *k, uint64_t group)
         else
             hi = mid;
     }
-    if (lo < k->n && k->groups[lo]->group == group)
+    if (lo < k->n && k->groups[lo]->group == group) {
+        *hint = (uint32_t)lo;
         return k->groups[lo];
+    }
     if (k->n >= RF_SIM_FLEET_CHECK_GROUPS_MAX) {
         harness_fail(k, "too many groups to check");
         return NULL;
