@@ -31,6 +31,8 @@ void rf_meta_free(rf_meta *m)
         free(m->by_id[i]);
     for (size_t i = 0; i < m->n_removed; i++)
         free(m->removed[i].pending);
+    rf_placement_close(m->place);
+    free(m->place_ids);
     free(m->nodes);
     free(m->by_id);
     free(m->by_name);
@@ -188,36 +190,50 @@ static bool ack_removed(rf_meta *m, size_t at, uint64_t node_id)
     return false;
 }
 
+/* The placement over the active nodes, built once per nodes epoch (the
+ * rebalancing asks for every group it hosts, at every round). */
+static rf_placement *placement(rf_meta *m, int *rc)
+{
+    if (m->place != NULL && m->place_epoch == m->nodes_epoch)
+        return m->place;
+    rf_placement_close(m->place);
+    free(m->place_ids);
+    m->place = NULL;
+    rf_placement_node *pn = malloc((m->n_nodes + 1) * sizeof *pn);
+    m->place_ids = malloc((m->n_nodes + 1) * sizeof *m->place_ids);
+    *rc = RF_ENOMEM;
+    if (pn != NULL && m->place_ids != NULL) {
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_nodes; i++) {
+            if (m->nodes[i].state != RF_META_NODE_ACTIVE)
+                continue;
+            pn[n].name = m->nodes[i].name;
+            pn[n].zone = m->nodes[i].zone;
+            m->place_ids[n++] = m->nodes[i].id;
+        }
+        *rc = rf_placement_init(&m->place, pn, n);
+        m->place_epoch = m->nodes_epoch;
+    }
+    free(pn);
+    return *rc == RF_OK ? m->place : NULL;
+}
+
 int rf_meta_place(const rf_meta *m, const char *group, uint32_t replicas, uint64_t *ids,
                   size_t cap)
 {
-    rf_placement_node *pn = malloc((m->n_nodes + 1) * sizeof *pn);
-    uint64_t *pid = malloc((m->n_nodes + 1) * sizeof *pid);
     uint32_t idx[RF_META_REPLICAS_MAX + 2];
-    size_t n = 0, got = 0;
-    rf_placement *p = NULL;
+    size_t got = 0;
     int rc = RF_ENOMEM;
-    if (pn == NULL || pid == NULL || replicas == 0 || replicas > RF_META_REPLICAS_MAX + 2 ||
-        cap < replicas)
-        goto out;
-    for (size_t i = 0; i < m->n_nodes; i++) {
-        if (m->nodes[i].state != RF_META_NODE_ACTIVE)
-            continue;
-        pn[n].name = m->nodes[i].name;
-        pn[n].zone = m->nodes[i].zone;
-        pid[n++] = m->nodes[i].id;
-    }
-    rc = rf_placement_init(&p, pn, n);
-    if (rc == RF_OK)
+    if (replicas == 0 || replicas > RF_META_REPLICAS_MAX + 2 || cap < replicas)
+        return rc;
+    /* The memo is not state: filling it through a const view is safe. */
+    rf_placement *p = placement((rf_meta *)m, &rc);
+    if (p != NULL)
         rc = rf_placement_members(p, group, replicas, idx, replicas, &got);
     for (size_t i = 0; rc == RF_OK && i < got; i++)
-        ids[i] = pid[idx[i]];
+        ids[i] = m->place_ids[idx[i]];
     for (size_t i = rc == RF_OK ? got : 0; i < cap; i++)
         ids[i] = 0;
-out:
-    rf_placement_close(p);
-    free(pn);
-    free(pid);
     return rc;
 }
 

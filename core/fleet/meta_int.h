@@ -21,6 +21,12 @@ struct rf_meta {
     uint64_t groups_sum; /* sum of rf_meta_group_hash over the groups (the digest) */
     rf_meta_removed *removed; /* sorted by id */
     size_t n_removed, cap_removed;
+    /* A memo of rf_meta_place's placement over the active nodes, valid
+     * while nodes_epoch is place_epoch (every node change moves it). Not
+     * part of the state: never encoded or hashed. */
+    struct rf_placement *place;
+    uint64_t *place_ids; /* node ids by placement index */
+    uint64_t place_epoch;
 };
 
 /* A bounds-checked little-endian reader: any overrun sets bad. */
