@@ -54,7 +54,7 @@ MODELS := $(patsubst scenarios/models/%.c,$(BUILD)/models/%.so,$(MODEL_SRCS))
 TEST_RUNNER := $(BUILD)/tests/run_tests
 SUITES_INC  := $(BUILD)/tests/suites.inc
 
-.PHONY: all test demo bench asan lint deps check-deps install clean mutants
+.PHONY: all test demo bench asan lint deps check-deps install clean mutants determinism
 .DEFAULT_GOAL := all
 # Keep intermediate objects (benchmarks' .o files) between runs.
 .SECONDARY:
@@ -137,6 +137,12 @@ bench: all $(BENCHES)
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g -fno-omit-frame-pointer" \
 	  SAN="-fsanitize=address,undefined -fno-sanitize-recover=all" test
+
+# The same trace hash at -O2, -O0 and in the sanitizer build (issue: determinism
+# "at every optimisation level"); run after `make asan`, or it compares two.
+determinism: all
+	@$(MAKE) --no-print-directory BUILD=build/o0 OPT="-O0 -g" build/o0/bin/fleet-sim build/o0/models/bank.so
+	@sh tools/determinism-levels.sh $(BUILD) build/o0 $(patsubst %/bin/fleet-sim,%,$(wildcard build/asan/bin/fleet-sim))
 
 lint: all
 	@sh tools/lint-core.sh $(BUILD)

@@ -7,10 +7,6 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
-#include "storage/rf_record.h"
-
-#define ENTRY_HDR_BYTES 17u
-#define SNAP_MEMBER_BYTES 9u
 
 static int no_sync(void *ctx, rf_fs_file *f)
 {
@@ -57,13 +53,6 @@ int rf_persist_open(rf_persist *p, const char *dir, bool fsync, char *err, size_
     return RF_OK;
 }
 
-static void buf_release(rf_persist_buf *b)
-{
-    for (size_t i = 0; i < b->n_snaps; i++)
-        free(b->snaps[i]);
-    b->n_snaps = 0;
-}
-
 void rf_persist_close(rf_persist *p)
 {
     ASSERT(!p->in_flight);
@@ -71,90 +60,11 @@ void rf_persist_close(rf_persist *p)
         rf_store_close(p->st);
     for (unsigned i = 0; i < RF_PERSIST_BATCHES && p->st != NULL; i++) {
         rf_batch_close(&p->batch[i]);
-        buf_release(&p->bufs[i]);
-        free(p->bufs[i].snaps);
-        free(p->bufs[i].scratch);
+        rf_node_store_buf_close(&p->bufs[i]);
     }
     if (p->pfs)
         rf_posix_fs_close(p->pfs);
     memset(p, 0, sizeof *p);
-}
-
-static uint8_t *buf_scratch(rf_persist_buf *b, size_t n)
-{
-    if (b->scratch_cap < n) {
-        uint8_t *s = realloc(b->scratch, n);
-        if (s == NULL)
-            return NULL;
-        b->scratch = s;
-        b->scratch_cap = n;
-    }
-    return b->scratch;
-}
-
-/* A snapshot's bytes, owned until the batch's commit ends. */
-static int add_snapshot(rf_persist *p, rf_batch *bt, rf_persist_buf *b, const rf_node_write *w)
-{
-    const rf_snapshot_out *s = &w->snapshot;
-    ASSERT(s->membership.count <= RF_RAFT_MEMBERS_MAX);
-    size_t n = 4 + s->membership.count * SNAP_MEMBER_BYTES + s->len;
-    if (b->n_snaps == b->cap_snaps) {
-        size_t ncap = b->cap_snaps ? 2 * b->cap_snaps : 8;
-        uint8_t **ns = realloc(b->snaps, ncap * sizeof *ns);
-        if (ns == NULL)
-            return RF_ENOMEM;
-        b->snaps = ns;
-        b->cap_snaps = ncap;
-    }
-    uint8_t *d = malloc(n ? n : 1);
-    if (d == NULL)
-        return RF_ENOMEM;
-    b->snaps[b->n_snaps++] = d;
-    rf_put32(d, s->membership.count);
-    size_t at = 4;
-    for (uint32_t i = 0; i < s->membership.count; i++) {
-        rf_put64(d + at, s->membership.members[i].id);
-        d[at + 8] = s->membership.members[i].voter;
-        at += SNAP_MEMBER_BYTES;
-    }
-    if (s->len)
-        memcpy(d + at, s->data, s->len);
-    (void)p;
-    return rf_batch_snapshot(bt, w->group_id, s->index, s->term, d, n);
-}
-
-/* One group's writes, in the order raft.h fixes: snapshot, truncation,
- * entries, hard state. */
-static int add_write(rf_persist *p, rf_batch *bt, rf_persist_buf *b, const rf_node_write *w)
-{
-    int rc = RF_OK;
-    if (w->has_snapshot)
-        rc = add_snapshot(p, bt, b, w);
-    if (rc == RF_OK && w->truncate_from != 0)
-        rc = rf_batch_truncate(bt, w->group_id, w->truncate_from);
-    for (size_t i = 0; rc == RF_OK && i < w->n_entries; i++) {
-        const rf_entry *e = &w->entries[i];
-        uint8_t *d = buf_scratch(b, ENTRY_HDR_BYTES + (size_t)e->len);
-        if (d == NULL)
-            return RF_ENOMEM;
-        d[0] = e->kind;
-        rf_put64(d + 1, e->client_id);
-        rf_put64(d + 9, e->sequence);
-        if (e->len)
-            memcpy(d + ENTRY_HDR_BYTES, e->data, e->len);
-        rc = rf_batch_entry(bt, w->group_id, e->index, e->term, d, ENTRY_HDR_BYTES + e->len);
-    }
-    if (rc == RF_OK && w->has_hard_state)
-        rc = rf_batch_hard_state(bt, w->group_id, w->term, w->vote);
-    return rc;
-}
-
-static bool has_snapshot(const rf_node_batch *b)
-{
-    for (size_t i = 0; i < b->n_writes; i++)
-        if (b->writes[i].has_snapshot)
-            return true;
-    return false;
 }
 
 /* Seals the accumulating batch and moves to the next one. */
@@ -178,29 +88,16 @@ int rf_persist_add(rf_persist *p, const rf_node_batch *b)
     if (b->persist_token == 0)
         return RF_OK;
     bool busy = !rf_batch_empty(&p->batch[p->acc]) || (p->in_flight && p->acc == p->head);
-    if (has_snapshot(b) && busy && next_batch(p) != RF_OK)
+    if (rf_node_batch_has_snapshot(b) && busy && next_batch(p) != RF_OK)
         return p->failed;
-    rf_batch *bt = &p->batch[p->acc];
-    for (size_t i = 0; i < b->n_writes; i++) {
-        int rc = add_write(p, bt, &p->bufs[p->acc], &b->writes[i]);
-        if (rc != RF_OK) {
-            p->failed = rc;
-            return rc;
-        }
+    int rc = rf_node_store_add(&p->batch[p->acc], &p->bufs[p->acc], b);
+    if (rc != RF_OK) {
+        p->failed = rc;
+        return rc;
     }
     ASSERT(b->persist_token > p->token[p->acc]);
     p->token[p->acc] = b->persist_token;
     return RF_OK;
-}
-
-int rf_persist_drop(rf_persist *p, uint64_t group_id)
-{
-    if (p->failed)
-        return p->failed;
-    int rc = rf_batch_drop_group(&p->batch[p->acc], group_id);
-    if (rc != RF_OK)
-        p->failed = rc;
-    return rc;
 }
 
 bool rf_persist_can_begin(const rf_persist *p)
@@ -247,7 +144,7 @@ int rf_persist_end(rf_persist *p, uint64_t *token)
     *token = rc == RF_OK ? p->token[done] : 0;
     p->token[done] = 0;
     rf_batch_reset(&p->batch[done]);
-    buf_release(&p->bufs[done]);
+    rf_node_store_buf_release(&p->bufs[done]);
     p->head = (done + 1) % RF_PERSIST_BATCHES;
     ASSERT(p->head != (p->acc + 1) % RF_PERSIST_BATCHES);
     if (rc != RF_OK)

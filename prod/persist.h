@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "fleet/rf_node.h"
+#include "fleet/rf_node_store.h"
 #include "prod/posix_fs.h"
 #include "storage/rf_batch.h"
 #include "storage/rf_store.h"
@@ -23,23 +24,12 @@
  *   worker:       rf_persist_io
  *   loop thread:  rf_persist_end -> rf_node_persisted(token) ... begin next
  *
- * Record encoding (what recovery would decode; restoring an rf_node from
- * the store needs an rf_node API that does not exist yet):
- *   entry data      u8 kind, u64 client_id, u64 sequence, payload
- *   snapshot data   u32 member count, per member u64 id + u8 voter, then
- *                   the model's snapshot bytes
- * (little-endian). Hard state, truncation: the store's own records.
+ * The records are the node's (fleet/rf_node_store.h: rf_node_store_add);
+ * rf_node_restore reads them back after a restart.
  *
  * A failed commit (full disk, I/O error) leaves the store read-only: every
  * later begin fails, nothing more is acknowledged, the data on disk stays
  * as recovery will find it. */
-
-typedef struct rf_persist_buf {
-    uint8_t **snaps; /* snapshot bytes the batch points to (not copied by rf_batch) */
-    size_t n_snaps, cap_snaps;
-    uint8_t *scratch; /* encoding of one entry */
-    size_t scratch_cap;
-} rf_persist_buf;
 
 #define RF_PERSIST_BATCHES 16u /* batches waiting or in flight; past it: RF_EFULL */
 
@@ -49,7 +39,7 @@ typedef struct rf_persist {
     rf_fs fs;
     rf_store *st;
     rf_batch batch[RF_PERSIST_BATCHES];
-    rf_persist_buf bufs[RF_PERSIST_BATCHES];
+    rf_node_store_buf bufs[RF_PERSIST_BATCHES];
     uint64_t token[RF_PERSIST_BATCHES]; /* highest node token in each batch, 0 none */
     unsigned head;     /* the oldest batch not yet durable (in flight when in_flight) */
     unsigned acc;      /* the batch accumulating; [head, acc] in ring order are in use */
@@ -69,11 +59,6 @@ void rf_persist_close(rf_persist *p); /* not while a commit is in flight */
 /* Adds the writes of one rf_node batch (before rf_node_advance: the data
  * is copied). Returns RF_OK or RF_ENOMEM / RF_ETOOBIG (then failed). */
 int rf_persist_add(rf_persist *p, const rf_node_batch *b);
-
-/* Forgets a group this node stopped hosting (rf_node's GROUP_STOPPED),
- * in the batch accumulating: a member started again later begins a new
- * log. Returns RF_OK or the batch's error (then failed). */
-int rf_persist_drop(rf_persist *p, uint64_t group_id);
 
 /* True when a batch is waiting and no commit is in flight. */
 bool rf_persist_can_begin(const rf_persist *p);

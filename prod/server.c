@@ -110,33 +110,10 @@ static void handle_reply(rf_server *s, const rf_node_reply *r)
     srv_client_node_reply(s, r);
 }
 
-static bool obs_in(const rf_node_batch *b, uint8_t kind, uint64_t group, uint64_t node)
-{
-    for (size_t i = 0; i < b->n_obs; i++)
-        if (b->obs[i].kind == kind && b->obs[i].group_id == group && b->obs[i].node_id == node)
-            return true;
-    return false;
-}
-
-/* A group this node stops hosting is dropped from the store, so that a
- * member started again later writes a new log from index 1. When the same
- * batch also starts it again, the drop goes before the new member's
- * writes, else after the old member's last ones. */
 static void stage_writes(rf_server *s, const rf_node_batch *b)
 {
-    uint64_t self = s->cfg.node_id;
-    for (int pass = 0; pass < 2; pass++) {
-        for (size_t i = 0; i < b->n_obs; i++) {
-            const rf_node_obs *o = &b->obs[i];
-            if (o->kind != RF_NODE_OBS_GROUP_STOPPED || o->node_id != self)
-                continue;
-            bool restarted = obs_in(b, RF_NODE_OBS_GROUP_STARTED, o->group_id, self);
-            if (restarted == (pass == 0))
-                rf_persist_drop(&s->persist, o->group_id);
-        }
-        if (pass == 0 && b->persist_token != 0)
-            rf_persist_add(&s->persist, b);
-    }
+    if (b->persist_token != 0)
+        rf_persist_add(&s->persist, b);
     if (s->persist.failed && !s->persist_failure_logged) {
         s->persist_failure_logged = true;
         rf_log_error("storage: cannot stage a batch (%s): acknowledgements stop",

@@ -44,7 +44,7 @@ struct srv_client {
     uint32_t inflight;    /* replies awaited from the node */
     bool reading, closing, close_after_flush;
     bool resume;          /* has requests waiting for room in flight */
-    char addr[64];
+    char addr[RF_CONF_ADDR_BYTES_MAX + 8]; /* host:port */
     uint8_t *rbuf;
     size_t stash;         /* unread bytes kept at rbuf's head (back-pressure) */
 };
@@ -68,7 +68,7 @@ struct srv_peer {
     rf_frame_dec dec;
     rf_auth auth;
     uint64_t peer_id;
-    char addr[64];
+    char addr[RF_CONF_ADDR_BYTES_MAX + 8]; /* host:port */
     uint8_t *rbuf;
     int handles_open;   /* tcp and timer: freed when both closed */
 };

@@ -6,6 +6,8 @@
 #include "base/rf_err.h"
 #include "sim/fleet_check.h"
 
+#include "fleet/rf_node_store.h"
+
 #define FLEET_CHECK_ENTRIES_MAX (1u << 20)
 #define FLEET_CHECK_HINTS 1024u
 
@@ -207,6 +209,9 @@ void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_no
     for (size_t i = 0; i < b->n_groups; i++)
         (void)touch(k, b->groups[i]);
     for (size_t i = 0; i < b->n_writes; i++) {
+        /* The node's own journal is no Raft log; a drop follows a stop (above). */
+        if (b->writes[i].group_id == RF_NODE_JOURNAL_GROUP || b->writes[i].drop)
+            continue;
         group_check *gc = touch(k, b->writes[i].group_id);
         if (gc == NULL)
             continue;

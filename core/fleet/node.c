@@ -37,7 +37,7 @@ bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more)
     return true;
 }
 
-int rf_node_create(const rf_node_config *cfg, rf_node **out)
+int rf_node__new(const rf_node_config *cfg, rf_node **out)
 {
     if (cfg->node_id == 0 || cfg->node_id > RF_NODE_ID_MAX || cfg->n_models > RF_NODE_MODELS_MAX)
         return RF_EINVAL;
@@ -67,6 +67,19 @@ int rf_node_create(const rf_node_config *cfg, rf_node **out)
     }
     *out = n;
     return RF_OK;
+}
+
+int rf_node_create(const rf_node_config *cfg, rf_node **out)
+{
+    rf_node *n = NULL;
+    int rc = rf_node__new(cfg, &n);
+    if (rc == RF_OK && (rc = rf_node__journal_fresh(n)) != RF_OK) {
+        rf_node_close(n);
+        return rc;
+    }
+    if (rc == RF_OK)
+        *out = n;
+    return rc;
 }
 
 void rf_node_close(rf_node *n)
@@ -103,6 +116,10 @@ void rf_node_close(rf_node *n)
     free(n->env);
     free(n->rep);
     free(n->scratch_entries);
+    free(n->jrec.p);
+    free(n->jents.p);
+    free(n->jsnap);
+    free(n->drops.p);
     free(n);
 }
 
@@ -180,7 +197,7 @@ bool rf_node__hosted_ever(const rf_node *n, uint64_t id)
     return lo < n->hosted.n && h[lo] == id;
 }
 
-static bool hosted_add(rf_node *n, uint64_t id)
+bool rf_node__hosted_add(rf_node *n, uint64_t id)
 {
     if (rf_node__hosted_ever(n, id))
         return true;
@@ -195,6 +212,20 @@ static bool hosted_add(rf_node *n, uint64_t id)
     h[at] = id;
     n->hosted.n++;
     return true;
+}
+
+/* The configuration of this node's member of group id. Each incarnation
+ * draws its own timeouts: a restarted member does not replay the last
+ * life's random choices. */
+void rf_node__raft_config(const rf_node *n, uint64_t id, const rf_model *model,
+                          rf_raft_config *rc)
+{
+    *rc = n->cfg.raft;
+    rc->group_id = id;
+    rc->node_id = n->cfg.node_id;
+    rc->model = model;
+    uint64_t life = n->incarnation > 1 ? (n->incarnation - 1) << 32 : 0;
+    rf_pcg32_derive(&rc->rng, (n->cfg.seed ^ n->cfg.node_id) + life, "group", id);
 }
 
 /* Starts a member of group id: bootstrapped with this node as the only
@@ -213,19 +244,8 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     }
     if (n->n_groups >= RF_NODE_GROUPS_MAX)
         return RF_EFULL;
-    if (n->n_groups == n->cap_groups) {
-        size_t cap = n->cap_groups == 0 ? 16 : n->cap_groups * 2;
-        node_group *p = realloc(n->groups, cap * sizeof *p);
-        if (p == NULL)
-            return RF_ENOMEM;
-        n->groups = p;
-        n->cap_groups = cap;
-    }
-    rf_raft_config rc = n->cfg.raft;
-    rc.group_id = id;
-    rc.node_id = n->cfg.node_id;
-    rc.model = model;
-    rf_pcg32_derive(&rc.rng, n->cfg.seed ^ n->cfg.node_id, "group", id);
+    rf_raft_config rc;
+    rf_node__raft_config(n, id, model, &rc);
     rf_raft *r = NULL;
     int err;
     if (bootstrap) {
@@ -240,24 +260,50 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     }
     if (err != RF_OK)
         return err;
-    if (!hosted_add(n, id)) {
+    if (!rf_node__hosted_add(n, id)) {
         rf_raft_close(r);
         return RF_ENOMEM;
     }
+    err = rf_node__insert_group(n, id, r, model);
+    if (err != RF_OK) {
+        rf_raft_close(r);
+        return err;
+    }
+    node_group *g = rf_node__group(n, id);
+    /* A booted group grows as soon as it has elected itself. */
+    g->rebal_soon = bootstrap;
+    g->rebal_soon_at = n->now;
+    n->rebal_any = n->rebal_any || bootstrap;
+    rf_node__journal_started(n, id, model);
+    n->ctr.groups_started++;
+    rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
+    return RF_OK;
+}
+
+/* Adds member r of group id to the table (no journal record: the caller
+ * writes one, or restores what one said). */
+int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *model)
+{
+    if (n->n_groups >= RF_NODE_GROUPS_MAX)
+        return RF_EFULL;
+    if (n->n_groups == n->cap_groups) {
+        size_t cap = n->cap_groups == 0 ? 16 : n->cap_groups * 2;
+        node_group *p = realloc(n->groups, cap * sizeof *p);
+        if (p == NULL)
+            return RF_ENOMEM;
+        n->groups = p;
+        n->cap_groups = cap;
+    }
     size_t at = group_lower(n, id);
+    ASSERT(at == n->n_groups || n->groups[at].id != id);
     memmove(&n->groups[at + 1], &n->groups[at], (n->n_groups - at) * sizeof *n->groups);
     memset(&n->groups[at], 0, sizeof n->groups[at]);
     n->groups[at].id = id;
     n->groups[at].raft = r;
+    n->groups[at].model = model;
     n->groups[at].last_active = n->now;
-    /* A booted group grows as soon as it has elected itself. */
-    n->groups[at].rebal_soon = bootstrap;
-    n->groups[at].rebal_soon_at = n->now;
-    n->rebal_any = n->rebal_any || bootstrap;
-    rf_node__dirty(n, &n->groups[at]);
     n->n_groups++;
-    n->ctr.groups_started++;
-    rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
+    rf_node__dirty(n, &n->groups[at]);
     return RF_OK;
 }
 
@@ -270,6 +316,7 @@ void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason)
     rf_raft_close(n->groups[at].raft);
     memmove(&n->groups[at], &n->groups[at + 1], (n->n_groups - at - 1) * sizeof *n->groups);
     n->n_groups--;
+    rf_node__journal_stopped(n, id);
     n->ctr.groups_stopped++;
     rf_node__obs(n, RF_NODE_OBS_GROUP_STOPPED, reason, id, 0, n->cfg.node_id);
 }
@@ -347,6 +394,10 @@ void rf_node_tick(rf_node *n, uint64_t now)
     rf_node__quiet_tick(n);
     if (n->evicted)
         rf_node__evict(n);
+    /* Nothing acts on a restored metadata view before it caught up. */
+    rf_node__meta_sync_tick(n);
+    if (!n->meta_synced)
+        return;
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);
@@ -361,7 +412,8 @@ void rf_node_tick(rf_node *n, uint64_t now)
 void rf_node_rebalance_now(rf_node *n)
 {
     ASSERT(!n->in_ready);
-    rf_node__round(n);
+    if (n->meta_synced)
+        rf_node__round(n);
 }
 
 void rf_node_persisted(rf_node *n, uint64_t token)
@@ -378,8 +430,11 @@ void rf_node_persisted(rf_node *n, uint64_t token)
         }
         done++;
     }
-    memmove(t, t + done, (n->toks.n - done) * sizeof *t);
-    n->toks.n -= done;
+    if (done > 0) {
+        memmove(t, t + done, (n->toks.n - done) * sizeof *t);
+        n->toks.n -= done;
+    }
+    rf_node__journal_persisted(n, token);
 }
 
 void rf_node_peer_unreachable(rf_node *n, uint64_t peer)

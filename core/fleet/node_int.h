@@ -38,6 +38,7 @@ typedef enum node_role {
 typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
+    const rf_model *model;
     bool in_ready;       /* rf_raft_ready called, rf_raft_advance due */
     bool dirty;          /* had an input since the last batch (in n->dirty) */
     bool quiet;          /* quiesced: not ticked, its clock stopped */
@@ -165,9 +166,28 @@ struct rf_node {
 
     rf_entry *scratch_entries; /* RF_MSG_ENTRIES_MAX, for decoding */
     rf_node_counters ctr;
+
+    /* durable state of the node itself (node_journal.c, rf_node_store.h) */
+    uint64_t incarnation;     /* 1 for a fresh node, one more per restore */
+    uint64_t incarnation_token; /* persist token of the batch recording it */
+    bool incarnation_durable; /* client ids may be used from then on */
+    bool meta_synced;         /* the metadata replica can be trusted (a
+                               * restored one: once it caught up) */
+    uint64_t meta_sync_index; /* restored: the metadata log's last index */
+    node_vec jrec;            /* u8: this step's journal records, each u32 length + bytes */
+    size_t jrec_count;
+    node_vec jents;           /* rf_entry: the journal write handed out */
+    uint8_t *jsnap;           /* the journal snapshot handed out */
+    size_t jsnap_len;
+    uint64_t journal_last;    /* last journal index used */
+    uint64_t journal_records; /* records since the last journal snapshot */
+    node_vec drops;           /* u64: groups whose logs the next batch forgets */
 };
 
 /* node.c */
+int rf_node__new(const rf_node_config *cfg, rf_node **out); /* no journal record */
+void rf_node__raft_config(const rf_node *n, uint64_t id, const rf_model *model,
+                          rf_raft_config *rc);
 bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more);
 node_group *rf_node__group(rf_node *n, uint64_t id);
 int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason);
@@ -183,6 +203,21 @@ bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
 void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
 void rf_node__watch_leader(rf_node *n, node_group *g);
+
+/* node_journal.c */
+int rf_node__journal_fresh(rf_node *n);
+void rf_node__journal_started(rf_node *n, uint64_t id, const rf_model *model);
+void rf_node__journal_stopped(rf_node *n, uint64_t id);
+void rf_node__journal_drop(rf_node *n, uint64_t id);
+int rf_node__journal_incarnation(rf_node *n, uint64_t incarnation);
+bool rf_node__journal_has_ready(const rf_node *n);
+void rf_node__journal_ready(rf_node *n);
+void rf_node__journal_advance(rf_node *n);
+void rf_node__journal_persisted(rf_node *n, uint64_t token);
+void rf_node__meta_sync_tick(rf_node *n);
+uint64_t rf_node__client_id(const rf_node *n, uint64_t token);
+bool rf_node__hosted_add(rf_node *n, uint64_t id);
+int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *model);
 
 /* node_frame.c */
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,

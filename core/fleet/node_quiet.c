@@ -100,6 +100,7 @@ void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec)
         rf_raft_term(g->raft) != term || rf_raft_leader(g->raft) != from)
         return;
     g->quiet = true;
+    rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
     g->frozen_at = n->now - g->clock_offset;
 }
 
@@ -127,6 +128,7 @@ static void quiesce(rf_node *n, node_group *g)
             (void)rf_node__frame_append(n, m->members[i].id, NODE_REC_QUIESCE, rec, sizeof rec,
                                         NULL, 0);
     g->quiet = true;
+    rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
     g->frozen_at = n->now - g->clock_offset;
 }
 

@@ -8,7 +8,7 @@
 
 bool rf_node_has_ready(const rf_node *n)
 {
-    if (n->frames.n > 0 || n->replies.n > 0 || n->obs.n > 0)
+    if (n->frames.n > 0 || n->replies.n > 0 || n->obs.n > 0 || rf_node__journal_has_ready(n))
         return true;
     if (n->all_dirty) {
         for (size_t i = 0; i < n->n_groups; i++)
@@ -152,6 +152,7 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     memset(rd, 0, sizeof *rd);
     n->in_ready = true;
     n->persist_token++;
+    rf_node__journal_ready(n);
     if (n->all_dirty) {
         for (size_t i = 0; i < n->n_groups; i++)
             if (rf_raft_has_ready(n->groups[i].raft))
@@ -245,5 +246,6 @@ void rf_node_advance(rf_node *n)
     n->arena_len = 0;
     n->obs.n = 0;
     n->applied.n = 0;
+    rf_node__journal_advance(n);
     n->in_ready = false;
 }

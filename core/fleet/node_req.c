@@ -179,6 +179,10 @@ static void local_submit(rf_node *n, node_group *g, const node_pending *p)
  * advance they are deferred to the next tick. */
 void rf_node__dispatch(rf_node *n, node_pending *p)
 {
+    if (p->client_id != 0 && !n->incarnation_durable) {
+        p->retry_at = n->now; /* at the next tick; no attempt is spent */
+        return;
+    }
     if (p->target == 0)
         p->target = pick_target(n, p);
     if (p->target == 0) {
@@ -434,7 +438,7 @@ static int submit(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kind, c
     /* One (client, sequence) for every attempt: Raft de-duplicates retries.
      * Each request is its own client, so concurrent requests never break
      * raft's one-command-at-a-time rule per client. */
-    p->client_id = kind == NODE_REQ_COMMAND ? (n->cfg.node_id << 40) ^ p->token : 0;
+    p->client_id = kind == NODE_REQ_COMMAND ? rf_node__client_id(n, p->token) : 0;
     p->seq = kind == NODE_REQ_COMMAND ? 1 : 0;
     if (group_id == RF_META_GROUP_ID && len > 0)
         p->meta_op = rf_meta_cmd_op(payload, len);

@@ -74,6 +74,10 @@
  * with a linearizable query to the metadata leader, then stops all its
  * members and is inactive (activate it again to rejoin).
  *
+ * Durability. Every batch's writes go to one store (fleet/rf_node_store.h
+ * says how, with the node's own journal); rf_node_restore brings a node
+ * back from it after a restart or a crash.
+ *
  * Requests (RaftFleet's API, asynchronous). Each gets exactly one
  * rf_node_reply with its request id, in this or a later rf_node_ready:
  *  activate(zone)        RF_OK | RF_ENOTINACTIVE (not_inactive)
@@ -183,6 +187,8 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
 /* What one group asks to persist, in the order raft.h fixes. */
 typedef struct rf_node_write {
     uint64_t group_id;
+    bool drop; /* first forget the group's log, state and snapshot: its
+                * member stopped (fleet/rf_node_store.h) */
     bool has_snapshot;
     rf_snapshot_out snapshot;
     uint64_t truncate_from; /* 0: none */

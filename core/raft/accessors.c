@@ -112,7 +112,7 @@ void rf_raft_counters_get(const rf_raft *r, rf_raft_counters *out)
 
 size_t rf_raft_memory(const rf_raft *r)
 {
-    size_t n = sizeof(*r) + rf_rft_log_memory(&r->log);
+    size_t n = sizeof(*r) + rf_rft_log_memory(&r->log) + r->peers_cap * sizeof(raft_peer);
     n += r->props_cap * sizeof(pending_req) + r->reads_cap * sizeof(pending_read);
     n += r->read_buf_cap + r->marks_cap * sizeof(token_mark) + r->snap_len + r->recv_cap;
     n += r->msgs_cap * sizeof(rf_send) + r->held_cap * sizeof(held_msg);

@@ -251,7 +251,7 @@ void rf_raft_close(rf_raft *r)
         r->cfg.model->destroy(r->model_state);
     rf_rft_dedup_free(r);
     rf_rft_log_free(&r->log);
-    void *bufs[] = {r->props, r->reads, r->read_buf, r->marks, r->snap_data, r->recv_buf,
+    void *bufs[] = {r->peers, r->props, r->reads, r->read_buf, r->marks, r->snap_data, r->recv_buf,
                     r->msgs, r->held, r->replies, r->appl, r->obs, r->arena,
                     r->out_ents, r->out_replies, r->out_appl, r->decode_ents};
     for (size_t i = 0; i < sizeof(bufs) / sizeof(bufs[0]); i++)
@@ -280,7 +280,17 @@ void rf_rft_sync_peers(rf_raft *r)
 {
     raft_peer old[RF_RAFT_MEMBERS_MAX];
     uint32_t n_old = r->n_peers;
-    memcpy(old, r->peers, sizeof(old));
+    if (n_old > 0)
+        memcpy(old, r->peers, n_old * sizeof(*old));
+    uint32_t need = r->conf.count;
+    if (need > r->peers_cap) {
+        raft_peer *p = rf_rft_realloc(r->a, r->peers, need * sizeof(*p));
+        /* A few hundred bytes when the configuration grows: without them
+         * the member cannot follow its own log. */
+        ASSERT(p != NULL);
+        r->peers = p;
+        r->peers_cap = need;
+    }
     r->n_peers = 0;
     r->self_voter = false;
     for (uint32_t i = 0; i < r->conf.count; i++) {

@@ -402,6 +402,11 @@ void rf_raft_ready(rf_raft *r, rf_ready *rd);
 
 /* Ends the batch: the pointers of the last rf_ready become invalid. */
 void rf_raft_advance(rf_raft *r);
+/* Frees the member's output buffers now (they grow back on demand), as
+ * rf_raft_advance does by itself after a run of idle batches: for a driver
+ * that stops ticking an idle member (a quiet group), which then has no
+ * batches. Not between rf_raft_ready and rf_raft_advance. */
+void rf_raft_release_memory(rf_raft *r);
 
 /* ---- read-only accessors (checkers and drivers) ------------------------ */
 

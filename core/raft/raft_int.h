@@ -221,8 +221,10 @@ struct rf_raft {
     uint64_t conf_index;
     rf_membership snap_conf;   /* at log.snap_index */
     rf_membership applied_conf;
-    raft_peer peers[RF_RAFT_MEMBERS_MAX];
-    uint32_t n_peers; /* other members of conf */
+    raft_peer *peers;  /* the other members of conf, sized to them: an idle
+                        * member of a group of 3 keeps 2, not 15 */
+    uint32_t n_peers;  /* other members of conf */
+    uint32_t peers_cap;
     bool self_voter;
 
     /* election */

@@ -159,6 +159,13 @@ static void release_buffers(rf_raft *r)
     release(r, (void **)&r->held, &r->held_cap, r->held_n);
 }
 
+void rf_raft_release_memory(rf_raft *r)
+{
+    ASSERT(!r->in_ready);
+    release(r, (void **)&r->arena, &r->arena_cap, r->arena_len);
+    release_buffers(r);
+}
+
 void rf_raft_advance(rf_raft *r)
 {
     ASSERT(r->in_ready);

@@ -236,6 +236,15 @@ START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
     for (uint32_t i = 0; i < 4; i++)
         quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
     ck_assert_uint_eq(quiet, 15); /* 5 groups x 3 members; the metadata stays awake */
+    /* A quiet member keeps no output buffers: a few KB, not tens. */
+    for (uint32_t i = 0; i < 4; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        for (size_t k = 0; k < rf_node_group_count(n); k++) {
+            const rf_raft *r = rf_node_group_at(n, k);
+            if (rf_raft_group(r) != RF_META_GROUP_ID)
+                ck_assert_uint_lt(rf_raft_memory(r), 8192);
+        }
+    }
     uint64_t m0 = user_msgs(f, 4);
     rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
     ck_assert_uint_eq(user_msgs(f, 4) - m0, 0);

@@ -1,5 +1,6 @@
 /* Tests of core/fleet/node*.c: rf_node's API on the in-memory multi-node harness (sim/fleet_cluster). */
 #include "tests/core/fleet/fleet_helpers.h"
+#include "fleet/rf_node_store.h"
 
 START_TEST(test_node_readme_example_four_nodes_five_groups)
 {
@@ -199,6 +200,17 @@ START_TEST(test_node_refuses_malformed_frames)
     cfg.name = "n9";
     rf_node *n = NULL;
     ck_assert_int_eq(rf_node_create(&cfg, &n), RF_OK);
+    /* A fresh node's first batch records its identity in its journal. */
+    ck_assert(rf_node_has_ready(n));
+    rf_node_batch rd;
+    rf_node_ready(n, &rd);
+    ck_assert_uint_ne(rd.persist_token, 0);
+    ck_assert_uint_eq(rd.n_writes, 1);
+    ck_assert_uint_eq(rd.writes[0].group_id, RF_NODE_JOURNAL_GROUP);
+    ck_assert_uint_eq(rd.n_envelopes + rd.n_replies + rd.n_obs, 0);
+    rf_node_advance(n);
+    rf_node_persisted(n, rd.persist_token);
+    ck_assert(!rf_node_has_ready(n));
     uint8_t buf[64];
     rf_pcg32 rng;
     rf_pcg32_seed(&rng, 3, 3);
