@@ -35,6 +35,10 @@ void rf_sim_fleet_check_after(rf_sim_fleet_check *k, uint32_t index, const rf_no
  * output. */
 void rf_sim_fleet_check_sweep(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
 
+/* Node index restarted as n (restored from its durable state): its mirror
+ * of every group's log is what n holds now. */
+void rf_sim_fleet_check_restart(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
+
 /* Violations found so far, and the first one (NULL when none). O(1) while
  * there are none. */
 uint64_t rf_sim_fleet_check_violations(const rf_sim_fleet_check *k,

@@ -3,52 +3,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <stdarg.h>
+
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
-#include "sim/fleet_check.h"
-#include "sim/fleet_cluster.h"
-
-/* Event kinds: this harness owns its engine, so the numbers are its own. */
-enum { FK_DELIVER = 32, FK_TICK = 33, FK_DISK = 34 };
-
-typedef struct fleet_packet {
-    uint32_t from;
-    uint32_t len;
-    uint8_t bytes[];
-} fleet_packet;
-
-typedef struct fleet_node {
-    rf_node *node; /* NULL once killed */
-    char name[16];
-    uint64_t disk_free_ns;
-    bool paused;          /* inputs wait in `held` until the resume */
-    rf_sim_event *held;   /* messages and disk completions held, in order */
-    uint32_t n_held, cap_held;
-    int32_t drift_ppm;    /* the node's clock runs this much fast (+) or slow (-) */
-    uint64_t clock_sim0;  /* simulated time of the last drift change */
-    uint64_t clock_node0; /* the node's clock then */
-} fleet_node;
-
-typedef struct fleet_reply {
-    bool done;
-    int status;
-    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
-} fleet_reply;
-
-struct rf_sim_fleet {
-    rf_sim_fleet_config cfg;
-    rf_sim_engine eng;
-    rf_sim_net net;
-    fleet_node nodes[RF_SIM_NODES_MAX];
-    fleet_reply *replies; /* by harness request id - 1 */
-    uint64_t n_requests;
-    rf_sim_fleet_stats stats;
-    rf_sim_fleet_hooks hooks;
-    rf_sim_fleet_check *check; /* NULL unless cfg.check_safety */
-    rf_sim_fleet_obs *obs;     /* RF_SIM_FLEET_OBS_MAX */
-    uint64_t n_obs;
-    uint64_t lives;            /* changes of the node set */
-};
+#include "sim/fleet_int.h"
 
 void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
 {
@@ -96,6 +55,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
             return;
         p->from = from;
         p->len = (uint32_t)e->len;
+        p->to_inc = f->nodes[to].incarnation;
         memcpy(p->bytes, e->data, e->len);
         if (rf_sim_engine_at(&f->eng, at[i], FK_DELIVER, to, 0, p) != RF_OK)
             free(p);
@@ -118,43 +78,67 @@ static void record_reply(rf_sim_fleet *f, const rf_node_reply *r)
         f->hooks.reply(f->hooks.ctx, r->request_id, r->status, r->data, r->len);
 }
 
-/* Drains every batch the node has: persist, send, replies, observations. */
-static void drain(rf_sim_fleet *f, uint32_t index)
+/* Every request made to a node that crashed gets RF_ENODEDOWN, as a client
+ * whose connection breaks: a command may or may not have been applied. */
+void fleet_replies_down(rf_sim_fleet *f, uint32_t index)
+{
+    while (f->replies_low < f->n_requests && f->replies[f->replies_low].done)
+        f->replies_low++;
+    for (uint64_t q = f->replies_low; q < f->n_requests; q++)
+        if (!f->replies[q].done && f->replies[q].node == index) {
+            rf_node_reply r = {.request_id = q + 1, .status = RF_ENODEDOWN};
+            record_reply(f, &r);
+        }
+}
+
+/* A harness failure: the first one is kept. */
+void fleet_fail(rf_sim_fleet *f, const char *fmt, ...)
+{
+    if (f->failures++ > 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(f->failure, sizeof f->failure, fmt, ap);
+    va_end(ap);
+}
+
+static void record_obs(rf_sim_fleet *f, uint32_t index, const rf_node_obs *o)
+{
+    if (f->hooks.obs != NULL)
+        f->hooks.obs(f->hooks.ctx, index, o);
+    if (f->n_obs < RF_SIM_FLEET_OBS_MAX) {
+        rf_sim_fleet_obs *so = &f->obs[f->n_obs];
+        so->time_ns = f->eng.now_ns;
+        so->node = index;
+        so->obs = *o;
+    }
+    f->n_obs++;
+    if (o->kind >= 16)
+        return;
+    f->stats.obs[o->kind]++;
+    if (o->group_id > RF_META_GROUP_ID)
+        f->stats.obs_user[o->kind]++;
+}
+
+/* Drains every batch the node has: persist, send, replies, observations;
+ * then starts a commit if the disk is idle. */
+void fleet_drain(rf_sim_fleet *f, uint32_t index)
 {
     fleet_node *fn = &f->nodes[index];
     while (fn->node != NULL && rf_node_has_ready(fn->node)) {
         rf_node_batch b;
         rf_node_ready(fn->node, &b);
-        if (b.persist_token != 0) {
-            uint64_t start = fn->disk_free_ns > f->eng.now_ns ? fn->disk_free_ns : f->eng.now_ns;
-            fn->disk_free_ns = start + f->cfg.disk_ns;
-            int rc = rf_sim_engine_at(&f->eng, fn->disk_free_ns, FK_DISK, index, b.persist_token,
-                                      NULL);
-            ASSERT(rc == RF_OK);
-            f->stats.persist_batches++;
-        }
+        /* The writes are taken first: what follows may promise them. */
+        if (b.persist_token != 0 && !fleet_disk_add(f, index, &b))
+            return; /* the node is down */
         for (size_t i = 0; i < b.n_envelopes; i++)
             send_envelope(f, index, &b.envelopes[i]);
         for (size_t i = 0; i < b.n_replies; i++)
             record_reply(f, &b.replies[i]);
         for (size_t i = 0; i < b.n_applied && f->hooks.applied != NULL; i++)
             f->hooks.applied(f->hooks.ctx, index, &b.applied[i]);
-        for (size_t i = 0; i < b.n_obs; i++) {
-            if (f->hooks.obs != NULL)
-                f->hooks.obs(f->hooks.ctx, index, &b.obs[i]);
-            if (f->n_obs < RF_SIM_FLEET_OBS_MAX) {
-                rf_sim_fleet_obs *o = &f->obs[f->n_obs];
-                o->time_ns = f->eng.now_ns;
-                o->node = index;
-                o->obs = b.obs[i];
-            }
-            f->n_obs++;
-            if (b.obs[i].kind >= 16)
-                continue;
-            f->stats.obs[b.obs[i].kind]++;
-            if (b.obs[i].group_id > RF_META_GROUP_ID)
-                f->stats.obs_user[b.obs[i].kind]++;
-        }
+        for (size_t i = 0; i < b.n_obs; i++)
+            record_obs(f, index, &b.obs[i]);
         if (f->check != NULL)
             rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
         if (f->hooks.groups != NULL && b.n_groups > 0)
@@ -163,6 +147,7 @@ static void drain(rf_sim_fleet *f, uint32_t index)
     }
     if (f->check != NULL && fn->node != NULL)
         rf_sim_fleet_check_after(f->check, index, fn->node);
+    fleet_disk_kick(f, index);
 }
 
 /* ---- events ----------------------------------------------------------------------- */
@@ -179,7 +164,7 @@ static uint64_t node_clock(const fleet_node *fn, uint64_t now)
 /* A paused node takes no input: the event waits for the resume, in the
  * order it fired. True when taken (the caller must not touch ev->ptr); a
  * message that finds no room is lost, as a full socket buffer loses it. */
-static bool held(rf_sim_fleet *f, const rf_sim_event *ev)
+bool fleet_held(rf_sim_fleet *f, const rf_sim_event *ev)
 {
     fleet_node *fn = &f->nodes[ev->node];
     if (!fn->paused)
@@ -204,12 +189,13 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     rf_sim_fleet *f = ctx;
     fleet_packet *p = ev->ptr;
     fleet_node *fn = &f->nodes[ev->node];
-    if (fn->node != NULL && held(f, ev))
+    bool alive = fn->node != NULL && p->to_inc == fn->incarnation;
+    if (alive && fleet_held(f, ev))
         return;
-    if (fn->node != NULL && !rf_sim_net_is_cut(&f->net, p->from, ev->node, e->now_ns)) {
+    if (alive && !rf_sim_net_is_cut(&f->net, p->from, ev->node, e->now_ns)) {
         if (rf_node_receive(fn->node, p->from + 1, p->bytes, p->len) != RF_OK)
             f->stats.receive_errors++;
-        drain(f, ev->node);
+        fleet_drain(f, ev->node);
     }
     free(p);
 }
@@ -224,28 +210,21 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
 {
     rf_sim_fleet *f = ctx;
     fleet_node *fn = &f->nodes[ev->node];
-    if (fn->node == NULL)
-        return;
-    if (fn->paused) {
-        int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, 0, NULL);
-        ASSERT(rc == RF_OK);
-        return;
+    if (fn->node == NULL || ev->arg != fn->incarnation)
+        return; /* a crash ended this incarnation's ticks */
+    if (!fn->paused) {
+        rf_node_tick(fn->node, node_clock(fn, e->now_ns));
+        fleet_drain(f, ev->node);
     }
-    rf_node_tick(fn->node, node_clock(fn, e->now_ns));
-    drain(f, ev->node);
-    int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, 0, NULL);
+    int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, fn->incarnation, NULL);
     ASSERT(rc == RF_OK);
 }
 
-static void on_disk(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
+void fleet_tick_start(rf_sim_fleet *f, uint32_t index, uint64_t delay_ns)
 {
-    rf_sim_fleet *f = ctx;
-    (void)e;
-    fleet_node *fn = &f->nodes[ev->node];
-    if (fn->node == NULL || held(f, ev))
-        return;
-    rf_node_persisted(fn->node, ev->arg);
-    drain(f, ev->node);
+    int rc = rf_sim_engine_after(&f->eng, delay_ns, FK_TICK, index, f->nodes[index].incarnation,
+                                 NULL);
+    ASSERT(rc == RF_OK);
 }
 
 int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
@@ -281,18 +260,13 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
     rf_sim_net_init(&f->net, &f->eng, cfg->nodes, &cfg->net);
     rf_sim_engine_on(&f->eng, FK_DELIVER, on_deliver, drop_packet, f);
     rf_sim_engine_on(&f->eng, FK_TICK, on_tick, NULL, f);
-    rf_sim_engine_on(&f->eng, FK_DISK, on_disk, NULL, f);
+    rf_sim_engine_on(&f->eng, FK_DISK, fleet_on_disk, NULL, f);
     for (uint32_t i = 0; i < cfg->nodes && rc == RF_OK; i++) {
-        rf_node_config nc = cfg->node;
         snprintf(f->nodes[i].name, sizeof f->nodes[i].name, "n%u", i + 1);
-        nc.node_id = i + 1;
-        nc.name = f->nodes[i].name;
-        nc.seed = cfg->seed;
-        rc = rf_node_create(&nc, &f->nodes[i].node);
-        /* Ticks start staggered so nodes do not move in lockstep. */
+        rc = fleet_disk_open(f, i);
+        char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
         if (rc == RF_OK)
-            rc = rf_sim_engine_after(&f->eng, 1 + (cfg->tick_ns * i) / cfg->nodes, FK_TICK, i, 0,
-                                     NULL);
+            rc = rf_sim_fleet_restart(f, i, why, sizeof why);
     }
     if (rc != RF_OK) {
         rf_sim_fleet_close(f);
@@ -309,6 +283,7 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
     rf_sim_engine_close(&f->eng);
     for (uint32_t i = 0; i < RF_SIM_NODES_MAX; i++) {
         rf_node_close(f->nodes[i].node);
+        fleet_disk_close(f, i);
         for (uint32_t k = 0; k < f->nodes[i].n_held; k++)
             if (f->nodes[i].held[k].kind == FK_DELIVER)
                 free(f->nodes[i].held[k].ptr);
@@ -338,6 +313,13 @@ void rf_sim_fleet_sweep(rf_sim_fleet *f)
             rf_sim_fleet_check_sweep(f->check, i, f->nodes[i].node);
 }
 
+uint64_t rf_sim_fleet_failures(const rf_sim_fleet *f, const char **first_text)
+{
+    if (first_text != NULL)
+        *first_text = f->failures > 0 ? f->failure : NULL;
+    return f->failures;
+}
+
 uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
 {
     const rf_sim_violation *v = NULL;
@@ -347,7 +329,13 @@ uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
     return n;
 }
 
-uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f) { return f->lives; }
+uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f)
+{
+    uint64_t lives = 0;
+    for (uint32_t i = 0; i < f->cfg.nodes; i++)
+        lives += 2 * f->nodes[i].incarnation + (f->nodes[i].node != NULL);
+    return lives;
+}
 rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }
 rf_sim_net *rf_sim_fleet_net(rf_sim_fleet *f) { return &f->net; }
 uint64_t rf_sim_fleet_now(const rf_sim_fleet *f) { return f->eng.now_ns; }
@@ -365,21 +353,6 @@ const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index)
 void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out)
 {
     *out = f->stats;
-}
-
-void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
-{
-    if (index >= f->cfg.nodes)
-        return;
-    rf_node_close(f->nodes[index].node);
-    f->nodes[index].node = NULL;
-    f->lives++;
-    for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
-        if (f->nodes[i].node == NULL)
-            continue;
-        rf_node_peer_unreachable(f->nodes[i].node, (uint64_t)index + 1);
-        drain(f, i);
-    }
 }
 
 void rf_sim_fleet_pause(rf_sim_fleet *f, uint32_t index, bool paused)
@@ -435,9 +408,9 @@ void rf_sim_fleet_isolate(rf_sim_fleet *f, uint32_t index, bool isolated)
             if (b != NULL)
                 rf_node_peer_reachable(b, (uint64_t)i + 1);
         }
-        drain(f, i);
+        fleet_drain(f, i);
     }
-    drain(f, index);
+    fleet_drain(f, index);
 }
 
 /* ---- requests ---------------------------------------------------------------------- */
@@ -448,6 +421,7 @@ static uint64_t new_request(rf_sim_fleet *f, uint32_t index)
     if (index >= f->cfg.nodes || f->nodes[index].node == NULL ||
         f->n_requests >= f->cfg.requests_max)
         return 0;
+    f->replies[f->n_requests].node = index;
     return ++f->n_requests;
 }
 
@@ -457,7 +431,7 @@ uint64_t rf_sim_fleet_activate(rf_sim_fleet *f, uint32_t index, const char *zone
     if (req == 0)
         return 0;
     (void)rf_node_activate(f->nodes[index].node, req, zone, via < 0 ? 0 : (uint64_t)via + 1);
-    drain(f, index);
+    fleet_drain(f, index);
     return req;
 }
 
@@ -467,7 +441,7 @@ uint64_t rf_sim_fleet_deactivate(rf_sim_fleet *f, uint32_t index)
     if (req == 0)
         return 0;
     (void)rf_node_deactivate(f->nodes[index].node, req);
-    drain(f, index);
+    fleet_drain(f, index);
     return req;
 }
 
@@ -478,7 +452,7 @@ uint64_t rf_sim_fleet_add_group(rf_sim_fleet *f, uint32_t index, const char *nam
     if (req == 0)
         return 0;
     (void)rf_node_add_group(f->nodes[index].node, req, name, replicas, model);
-    drain(f, index);
+    fleet_drain(f, index);
     return req;
 }
 
@@ -488,7 +462,7 @@ uint64_t rf_sim_fleet_remove_group(rf_sim_fleet *f, uint32_t index, const char *
     if (req == 0)
         return 0;
     (void)rf_node_remove_group(f->nodes[index].node, req, name);
-    drain(f, index);
+    fleet_drain(f, index);
     return req;
 }
 
@@ -503,7 +477,7 @@ static uint64_t user_op(rf_sim_fleet *f, uint32_t index, const char *group, cons
         (void)rf_node_query(f->nodes[index].node, req, group, (const uint8_t *)text, len);
     else
         (void)rf_node_command(f->nodes[index].node, req, group, (const uint8_t *)text, len);
-    drain(f, index);
+    fleet_drain(f, index);
     return req;
 }
 
@@ -542,7 +516,7 @@ void rf_sim_fleet_poke(rf_sim_fleet *f, uint32_t index, void (*fn)(rf_node *, vo
     if (index >= f->cfg.nodes || f->nodes[index].node == NULL)
         return;
     fn(f->nodes[index].node, ctx);
-    drain(f, index);
+    fleet_drain(f, index);
 }
 
 bool rf_sim_fleet_wait(rf_sim_fleet *f, uint64_t req, uint64_t timeout_ns, int *status,

@@ -9,21 +9,35 @@
 #include "fleet/rf_node.h"
 #include "sim/engine.h"
 #include "sim/net.h"
+#include "sim/simdisk.h"
 
 /* Nodes are indexes 0..nodes-1 with ids index+1 and names "n<id>". Every
  * envelope a node sends goes through the simulated network (sim/net.h:
- * latency, loss, partitions) as bytes; every persist batch becomes durable
- * after disk_ns, in order, and then rf_node_persisted is called; ticks come
- * every tick_ns; a partition cut both ways is reported to both sides as
- * unreachability by rf_sim_fleet_partition. Requests are made with the functions below, which return
- * a harness request id; rf_sim_fleet_wait runs the simulation until its
- * reply arrives. All of it is deterministic for a seed.
+ * latency, loss, partitions) as bytes; ticks come every tick_ns; a
+ * partition cut both ways is reported to both sides as unreachability by
+ * rf_sim_fleet_isolate. Requests are made with the functions below, which
+ * return a harness request id; rf_sim_fleet_wait runs the simulation until
+ * its reply arrives. All of it is deterministic for a seed.
  *
- * Not simulated yet: restarts from durable state (a killed node is gone for
- * good; rf_node has no restore path yet) and disk faults. */
+ * Durable state (sim/fleet_disk.c). Each node owns a simulated disk
+ * (sim/simdisk.h, kept across its crashes) holding a core/storage rf_store.
+ * Every rf_node_ready's writes go into an rf_batch (rf_node_store_add); one
+ * commit is in flight per node at a time and takes disk_ns, the node
+ * batches that arrive meanwhile accumulating into the next rf_batch (group
+ * commit, as prod/persist.c); when it ends, rf_node_persisted(token).
+ * A crash closes the node and its store without flushing, drops everything
+ * in flight to it and power-cycles the disk: unsynced bytes are lost, the
+ * I/O in flight may tear. A restart opens the store again (recovery) and
+ * restores the node from it (rf_node_restore; a fresh store: rf_node_create).
+ * Disk faults are simdisk's knobs; a commit that fails leaves the store
+ * read-only, and the harness then takes the node down as a crashed one
+ * (a fleetd stops when its store fails): no acknowledgement without a durable
+ * write, ever. */
 
 #define RF_SIM_FLEET_REPLY_TEXT_MAX 64
 #define RF_SIM_FLEET_REQUESTS_MAX 65536u
+#define RF_SIM_FLEET_FAILURE_TEXT_MAX 256
+#define RF_SIM_FLEET_SEGMENT_BYTES (1u << 20) /* store segments: compaction has work */
 
 typedef struct rf_sim_fleet_config {
     uint64_t seed;
@@ -31,7 +45,8 @@ typedef struct rf_sim_fleet_config {
     rf_node_config node;   /* template: node_id, name and seed set per node */
     rf_sim_net_config net;
     uint64_t tick_ns;
-    uint64_t disk_ns;      /* latency of one persist batch */
+    uint64_t disk_ns;      /* latency of one commit */
+    uint64_t segment_bytes; /* the stores' segments; 0: RF_SIM_FLEET_SEGMENT_BYTES */
     bool hint_unreachable; /* kill/isolate tell the other nodes (a transport
                             * noticing); false: they must find out alone */
     bool check_safety;     /* run sim/check's safety checkers on every group
@@ -52,6 +67,10 @@ typedef struct rf_sim_fleet_stats {
     uint64_t obs_user[16];    /* the same for user groups only (not the metadata) */
     uint64_t envelopes, envelope_bytes, persist_batches;
     uint64_t receive_errors;  /* frames a node refused */
+    uint64_t commits;         /* rf_batch commits that ended durable */
+    uint64_t compactions;     /* store compaction steps */
+    uint64_t crashes, restarts;
+    uint64_t store_failures;  /* commits that failed: the node went down */
 } rf_sim_fleet_stats;
 
 int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out);
@@ -65,11 +84,29 @@ void rf_sim_fleet_run_until(rf_sim_fleet *f, uint64_t until_ns);
 const rf_node *rf_sim_fleet_node(const rf_sim_fleet *f, uint32_t index);
 void rf_sim_fleet_stats_get(const rf_sim_fleet *f, rf_sim_fleet_stats *out);
 
-/* A crash with no restart: the node and everything in flight to it vanish;
- * with hint_unreachable the other nodes are told, as a transport that loses
- * its connection would. */
+/* A crash: the node's process and store are closed without flushing,
+ * everything in flight to it is dropped, its disk loses what was not synced
+ * (the I/O in flight may tear); requests made to it get an RF_ENODEDOWN
+ * reply. With hint_unreachable the other nodes are told, as a transport that
+ * loses its connection would. rf_sim_fleet_restart brings it back. */
+void rf_sim_fleet_crash(rf_sim_fleet *f, uint32_t index);
+/* The same crash, for a node that never comes back. */
 void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index);
-/* Counts the changes of the node set (kills): a view cached between
+/* Starts a crashed node from its disk: rf_store_open (recovery), then
+ * rf_node_restore (rf_node_create on a fresh store). Returns RF_OK, or the
+ * error with what failed in why (the store refused to open, the restore
+ * failed); RF_EINVAL when the node is running. The checkers' mirror of the
+ * node's logs restarts from what was restored. */
+int rf_sim_fleet_restart(rf_sim_fleet *f, uint32_t index, char *why, size_t cap);
+/* Whether the node is down (crashed, or its store failed). */
+bool rf_sim_fleet_down(const rf_sim_fleet *f, uint32_t index);
+/* Whether the node went down because a commit failed (cleared at restart). */
+bool rf_sim_fleet_store_failed(const rf_sim_fleet *f, uint32_t index);
+/* The node's disk faults from now on (kept across crashes until changed). */
+void rf_sim_fleet_disk_faults(rf_sim_fleet *f, uint32_t index, const rf_simdisk_faults *faults);
+/* Bytes on the node's disk now (to fill it: capacity_bytes). */
+uint64_t rf_sim_fleet_disk_used(const rf_sim_fleet *f, uint32_t index);
+/* Changes with every crash and restart of a node: a view cached between
  * events is stale when it moved. */
 uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f);
 /* Pauses node index (a stopped process): it neither ticks nor takes
@@ -109,6 +146,8 @@ typedef struct rf_sim_fleet_hooks {
     void (*reply)(void *ctx, uint64_t req, int status, const uint8_t *data, uint32_t len);
     void (*obs)(void *ctx, uint32_t index, const rf_node_obs *o);
     void (*applied)(void *ctx, uint32_t index, const rf_node_applied *a);
+    /* The harness took the node down on its own: a commit failed (status). */
+    void (*down)(void *ctx, uint32_t index, int status, const char *why);
     /* The groups whose members on node index had output in a batch
      * (rf_node_batch.groups): the others' state has not moved. */
     void (*groups)(void *ctx, uint32_t index, const uint64_t *ids, size_t n);
@@ -144,6 +183,10 @@ uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
 /* The checkers go over every member of every live node once (after each
  * batch they look only at the groups with output); the end of a run. */
 void rf_sim_fleet_sweep(rf_sim_fleet *f);
+/* Failures of the harness itself so far: a node batch the store refused
+ * (a write sequence no store accepts), a durable state that does not give
+ * back what was acknowledged. *first_text gets the first one, or NULL. */
+uint64_t rf_sim_fleet_failures(const rf_sim_fleet *f, const char **first_text);
 /* Comparisons the checkers made so far (0 without check_safety). */
 uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f);
 

@@ -193,7 +193,8 @@ static int build_fleet(rf_sim_runner *r)
             return rc;
     }
     rf_sim_fleet_hooks h = {.ctx = r, .reply = run_on_reply, .obs = run_on_obs,
-                            .applied = run_on_applied, .groups = run_on_groups};
+                            .applied = run_on_applied, .down = run_on_down,
+                            .groups = run_on_groups};
     rf_sim_fleet_set_hooks(r->fleet, &h);
     rf_sim_engine_on(r->eng, RK_TIMELINE, on_timeline, NULL, r);
     rf_sim_engine_on(r->eng, RK_UNDO, on_undo, NULL, r);
@@ -414,13 +415,19 @@ static void trail_step(rf_sim_runner *r, const rf_sim_event *ev)
 
 static void safety_verdict(rf_sim_runner *r)
 {
-    if (!r->checking || r->safety_failed || rf_sim_fleet_violations(r->fleet, NULL) == 0)
-        return;
     const char *text = NULL;
-    (void)rf_sim_fleet_violations(r->fleet, &text);
-    run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
-    r->safety_failed = true;
-    r->stop_now = true;
+    if (r->checking && !r->safety_failed && rf_sim_fleet_violations(r->fleet, NULL) > 0) {
+        (void)rf_sim_fleet_violations(r->fleet, &text);
+        run_fail(r, "safety: %s", text != NULL ? text : "a Raft invariant broke");
+        r->safety_failed = true;
+        r->stop_now = true;
+    }
+    if (rf_sim_fleet_failures(r->fleet, NULL) > 0) {
+        (void)rf_sim_fleet_failures(r->fleet, &text);
+        run_fail(r, "durability: %s", text);
+        r->safety_failed = true;
+        r->stop_now = true;
+    }
 }
 
 static void run_loop(rf_sim_runner *r)
@@ -433,7 +440,7 @@ static void run_loop(rf_sim_runner *r)
         rf_sim_event ev = *top;
         if (!rf_sim_engine_step(r->eng, end))
             break;
-        safety_verdict(r); /* O(1): the count is kept up to date */
+        safety_verdict(r); /* O(1): the counts are kept up to date */
         if (r->opts->trail != NULL || r->opts->compare != NULL) {
             /* The trace after the event includes the event itself. */
             trail_step(r, &ev);

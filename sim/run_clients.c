@@ -160,6 +160,7 @@ const char *run_err_label(int status)
     case RF_ENOACTIVENODE: return "no_active_node";
     case RF_ECLEANUP: return "cleanup_ongoing";
     case RF_ENOTFOUND: return "not_found";
+    case RF_ENODEDOWN: return "node_down";
     default: return rf_errname(status);
     }
 }

@@ -111,6 +111,13 @@ int run_finish(rf_sim_runner *r)
                 r->ops_unsent, r->requests_max);
     if (r->applied_full)
         fprintf(out, "  note: the agreement table filled up; later entries were not compared\n");
+    rf_sim_fleet_stats fs;
+    rf_sim_fleet_stats_get(r->fleet, &fs);
+    if (fs.crashes > 0 || fs.store_failures > 0)
+        fprintf(out, "nodes: %" PRIu64 " crashes, %" PRIu64 " restarts from disk, %" PRIu64
+                     " went down on a failed commit; stores: %" PRIu64 " commits, %" PRIu64
+                     " compactions\n",
+                fs.crashes, fs.restarts, fs.store_failures, fs.commits, fs.compactions);
     double wall = (double)res->wall_ns / 1e9;
     fprintf(out, "ops ok %" PRIu64 " fail %" PRIu64 " unknown %" PRIu64 "; %" PRIu64
                  " events in %.2fs wall (%.0f events/s, %.0fx real time)\n",

@@ -43,6 +43,7 @@ typedef struct run_inst {
     rf_sim_nodeset sets[RF_SCN_SETS_MAX];
     rf_sim_net_config prev; /* a `network ... for` change: what it undoes to */
     int32_t prev_ppm;       /* a `drift ... for`: the drift it undoes to */
+    uint64_t disk_bytes;    /* a `disk ... full`: the disk's size when it filled */
 } run_inst;
 
 typedef struct run_group {
@@ -105,6 +106,7 @@ typedef struct run_node {
     bool isolated;
     bool paused;
     int32_t drift_ppm;
+    uint32_t disk_faults; /* disk fault lines in force on it */
 } run_node;
 
 typedef struct rf_sim_runner {
@@ -191,6 +193,22 @@ int32_t run_via(const rf_sim_runner *r, uint32_t self);
 bool run_group_matches(const rf_scn_pattern *p, const char *name);
 
 int32_t run_resolve_live(rf_sim_runner *r, const rf_scn_event *e, int32_t node);
+typedef enum {
+    PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE, PICK_RUNNING, PICK_PAUSED,
+    PICK_CRASHED, /* down and not removed: a node to restart */
+    PICK_DISK     /* not removed: its disk exists, running or not */
+} run_pick;
+int32_t run_resolve(rf_sim_runner *r, const rf_scn_event *e, int32_t node, run_pick k);
+void run_node_event(rf_sim_runner *r, const rf_scn_event *e, uint32_t idx, rf_rec_node_kind kind,
+                    int64_t moves_min);
+int64_t run_minimal_moves(rf_sim_runner *r, uint32_t idx, bool active);
+
+/* run_nodes.c: restarts and disk faults. */
+void run_fire_restart(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_fire_disk(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+/* A crash's `for` or a disk fault's ran out. */
+void run_undo_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
+void run_on_down(void *ctx, uint32_t index, int status, const char *why);
 bool run_is_net_fault(rf_scn_event_kind kind);
 
 /* run_net.c: network faults; fault rows of the history. */

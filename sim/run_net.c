@@ -159,6 +159,7 @@ static const char *fault_kind(const rf_scn_event *e)
     case RF_SCN_EV_NETWORK: return "network";
     case RF_SCN_EV_PAUSE: return "pause";
     case RF_SCN_EV_DRIFT: return "drift";
+    case RF_SCN_EV_DISK: return "disk";
     default: return "crash";
     }
 }

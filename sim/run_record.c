@@ -10,8 +10,8 @@ static rf_rec_node_state node_state(const rf_sim_runner *r, uint32_t i)
     const run_node *n = &r->nodes[i];
     if (n->removed)
         return RF_REC_REMOVED;
-    if (!n->up)
-        return RF_REC_DOWN;
+    if (!n->up || rf_sim_fleet_down(r->fleet, i))
+        return RF_REC_DOWN; /* crashed, or down since its store failed */
     if (n->isolated)
         return RF_REC_ISOLATED;
     return n->active ? RF_REC_UP : RF_REC_INACTIVE;

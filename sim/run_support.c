@@ -140,29 +140,6 @@ static int directive_error(rf_sim_runner *r, const char *directive, const char *
 
 #define NOT_YET "not supported yet by fleet-sim run"
 
-static int check_event(rf_sim_runner *r, uint32_t i)
-{
-    const rf_scn_event *e = &r->scn->events[i];
-    switch (e->kind) {
-    case RF_SCN_EV_RESTART:
-        return run_scenario_error(r, (int)i, "restart",
-                                  "`restart`: restarting a node from its durable state is " NOT_YET
-                                  " (the fleet harness has no restore path)");
-    case RF_SCN_EV_CRASH:
-        if (e->lasts.hi > 0)
-            return run_scenario_error(r, (int)i, "for",
-                                      "`crash ... for`: the restart it implies is " NOT_YET
-                                      " (a crash without `for` is)");
-        return RF_OK;
-    case RF_SCN_EV_DISK:
-        return run_scenario_error(r, (int)i, "disk",
-                                  "`disk` faults: " NOT_YET
-                                  " (the fleet harness has no simulated disk yet)");
-    default:
-        return RF_OK;
-    }
-}
-
 int run_check_support(rf_sim_runner *r)
 {
     const rf_scenario *s = r->scn;
@@ -182,10 +159,5 @@ int run_check_support(rf_sim_runner *r)
                                       "a known model: %s is neither built in nor loaded with "
                                       "--model-lib",
                                       s->events[i].group.model);
-    for (uint32_t i = 0; i < s->event_count; i++) {
-        int rc = check_event(r, i);
-        if (rc != RF_OK)
-            return rc;
-    }
     return RF_OK;
 }

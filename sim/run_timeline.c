@@ -65,6 +65,8 @@ static uint64_t inst_end(const rf_sim_runner *r, uint32_t i)
                 return r->insts[j].at_ns;
         return r->scn->run_ns;
     }
+    if (e->kind == RF_SCN_EV_DISK)
+        return r->scn->run_ns; /* no line undoes a disk fault */
     if (!run_is_net_fault(e->kind))
         return in->at_ns;
     for (uint32_t j = i + 1; j < r->n_insts; j++)
@@ -122,10 +124,14 @@ bool run_node_live(const rf_sim_runner *r, uint32_t i)
     return i < r->n_nodes && r->nodes[i].up && rf_sim_fleet_node(r->fleet, i) != NULL;
 }
 
-typedef enum { PICK_LIVE, PICK_ACTIVE, PICK_INACTIVE, PICK_RUNNING, PICK_PAUSED } pick_kind;
+typedef run_pick pick_kind;
 
 static bool pick_ok(const rf_sim_runner *r, uint32_t i, pick_kind k)
 {
+    if (k == PICK_CRASHED)
+        return i < r->n_nodes && !r->nodes[i].up && !r->nodes[i].removed;
+    if (k == PICK_DISK)
+        return i < r->n_nodes && !r->nodes[i].removed;
     if (!run_node_live(r, i))
         return false;
     if (k == PICK_ACTIVE)
@@ -151,7 +157,7 @@ static int32_t pick_random(rf_sim_runner *r, pick_kind k)
     return (int32_t)cand[rf_pcg32_bounded(&r->picks, n)];
 }
 
-static int32_t resolve(rf_sim_runner *r, const rf_scn_event *e, int32_t node, pick_kind k)
+int32_t run_resolve(rf_sim_runner *r, const rf_scn_event *e, int32_t node, run_pick k)
 {
     if (node == RF_SCN_RANDOM_NODE)
         return pick_random(r, k);
@@ -167,7 +173,7 @@ static int32_t resolve(rf_sim_runner *r, const rf_scn_event *e, int32_t node, pi
 
 int32_t run_resolve_live(rf_sim_runner *r, const rf_scn_event *e, int32_t node)
 {
-    return resolve(r, e, node, PICK_LIVE);
+    return run_resolve(r, e, node, PICK_LIVE);
 }
 
 /* A live active node other than self to join through, or -1 (bootstrap). */
@@ -182,7 +188,7 @@ int32_t run_via(const rf_sim_runner *r, uint32_t self)
 /* The minimal member additions that changing node `idx` to `active`
  * forces on the placement of every group (rf_placement_added_members over
  * the metadata's active nodes before and after), or -1 when unknown. */
-static int64_t minimal_moves(rf_sim_runner *r, uint32_t idx, bool active)
+int64_t run_minimal_moves(rf_sim_runner *r, uint32_t idx, bool active)
 {
     const rf_meta *m = rf_sim_fleet_meta(r->fleet);
     if (m == NULL)
@@ -218,8 +224,8 @@ static int64_t minimal_moves(rf_sim_runner *r, uint32_t idx, bool active)
     return total;
 }
 
-static void node_event(rf_sim_runner *r, const rf_scn_event *e, uint32_t idx,
-                       rf_rec_node_kind kind, int64_t moves_min)
+void run_node_event(rf_sim_runner *r, const rf_scn_event *e, uint32_t idx, rf_rec_node_kind kind,
+                    int64_t moves_min)
 {
     run_log(r, "%s %s", rf_rec_node_kind_name(kind), r->scn->nodes[idx].name);
     if (r->rec != NULL) {
@@ -238,7 +244,7 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     pick_kind k = e->kind == RF_SCN_EV_ACTIVATE || e->kind == RF_SCN_EV_ADD_NODE ? PICK_INACTIVE
                   : e->kind == RF_SCN_EV_DEACTIVATE                              ? PICK_ACTIVE
                                                                                  : PICK_LIVE;
-    int32_t n = resolve(r, e, e->node, k);
+    int32_t n = run_resolve(r, e, e->node, k);
     if (n < 0) {
         in->skipped = true;
         run_log(r, "skipped: no node fits");
@@ -250,13 +256,14 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     case RF_SCN_EV_CRASH:
     case RF_SCN_EV_REMOVE_NODE: {
         bool crash = e->kind == RF_SCN_EV_CRASH;
-        node_event(r, e, idx, crash ? RF_REC_NODE_CRASH : RF_REC_NODE_REMOVE,
-                   r->nodes[idx].active ? minimal_moves(r, idx, false) : -1);
+        run_node_event(r, e, idx, crash ? RF_REC_NODE_CRASH : RF_REC_NODE_REMOVE,
+                   r->nodes[idx].active ? run_minimal_moves(r, idx, false) : -1);
         if (crash) {
-            run_fault_begin(r, in, r->scn->nodes[idx].name, "no restart");
-            in->fault_id = 0; /* it never ends: the row keeps no end time */
+            /* Until its `for` runs out, a `restart`, or the end of the run. */
+            run_fault_begin(r, in, r->scn->nodes[idx].name, in->for_ns > 0 ? NULL : "no restart");
+            in->active = true;
         }
-        rf_sim_fleet_kill(r->fleet, idx);
+        rf_sim_fleet_crash(r->fleet, idx);
         r->nodes[idx].up = false;
         r->nodes[idx].paused = false;
         for (uint32_t i = 0; i < r->n_insts; i++)
@@ -272,8 +279,8 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     case RF_SCN_EV_ACTIVATE: {
         bool add = e->kind == RF_SCN_EV_ADD_NODE;
         bool activate = !add || !r->scn->nodes[idx].inactive;
-        node_event(r, e, idx, add ? RF_REC_NODE_ADD : RF_REC_NODE_ACTIVATE,
-                   activate ? minimal_moves(r, idx, true) : -1);
+        run_node_event(r, e, idx, add ? RF_REC_NODE_ADD : RF_REC_NODE_ACTIVATE,
+                   activate ? run_minimal_moves(r, idx, true) : -1);
         if (activate) {
             (void)rf_sim_fleet_activate(r->fleet, idx, r->scn->zones[r->scn->nodes[idx].zone],
                                         run_via(r, idx));
@@ -282,7 +289,7 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
         break;
     }
     case RF_SCN_EV_DEACTIVATE:
-        node_event(r, e, idx, RF_REC_NODE_DEACTIVATE, minimal_moves(r, idx, false));
+        run_node_event(r, e, idx, RF_REC_NODE_DEACTIVATE, run_minimal_moves(r, idx, false));
         (void)rf_sim_fleet_deactivate(r->fleet, idx);
         r->nodes[idx].active = false;
         break;
@@ -299,7 +306,7 @@ static void fire_process(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     pick_kind k = e->kind == RF_SCN_EV_RESUME ? PICK_PAUSED
                   : e->kind == RF_SCN_EV_PAUSE ? PICK_RUNNING
                                                : PICK_LIVE;
-    int32_t n = resolve(r, e, e->node, k);
+    int32_t n = run_resolve(r, e, e->node, k);
     if (n < 0) {
         in->skipped = true;
         run_log(r, "skipped: no node fits");
@@ -322,7 +329,7 @@ static void fire_process(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
     bool pause = e->kind == RF_SCN_EV_PAUSE;
     rf_sim_fleet_pause(r->fleet, idx, pause);
     r->nodes[idx].paused = pause;
-    node_event(r, e, idx, pause ? RF_REC_NODE_PAUSE : RF_REC_NODE_RESUME, -1);
+    run_node_event(r, e, idx, pause ? RF_REC_NODE_PAUSE : RF_REC_NODE_RESUME, -1);
     if (pause) {
         in->active = true;
         run_fault_begin(r, in, name, NULL);
@@ -395,6 +402,12 @@ void run_timeline_fire(rf_sim_runner *r, uint32_t i)
     case RF_SCN_EV_DRIFT:
         fire_process(r, in, e);
         break;
+    case RF_SCN_EV_RESTART:
+        run_fire_restart(r, in, e);
+        break;
+    case RF_SCN_EV_DISK:
+        run_fire_disk(r, in, e);
+        break;
     case RF_SCN_EV_COMMAND:
     case RF_SCN_EV_QUERY: {
         int g = run_group_by_name(r, e->group.names.prefix);
@@ -435,13 +448,17 @@ void run_timeline_undo(rf_sim_runner *r, uint32_t i)
         run_fault_end(r, in);
         return;
     }
+    if (e->kind == RF_SCN_EV_CRASH || e->kind == RF_SCN_EV_DISK) {
+        run_undo_node(r, in, e);
+        return;
+    }
     if (e->kind == RF_SCN_EV_PAUSE && in->node >= 0) {
         if (!in->active)
             return; /* resumed earlier */
         in->active = false;
         rf_sim_fleet_pause(r->fleet, (uint32_t)in->node, false);
         r->nodes[in->node].paused = false;
-        node_event(r, e, (uint32_t)in->node, RF_REC_NODE_RESUME, -1);
+        run_node_event(r, e, (uint32_t)in->node, RF_REC_NODE_RESUME, -1);
         run_fault_end(r, in);
         if (r->rec != NULL)
             run_rec_snapshot(r, "resume");

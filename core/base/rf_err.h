@@ -50,6 +50,7 @@
     X(RF_ENOMODEL, 306, "unknown data model")                               \
     /* sim 400..499 */                                                      \
     X(RF_ESCENARIO, 400, "scenario error")                                  \
+    X(RF_ENODEDOWN, 410, "the node crashed before it replied")              \
     X(RF_EFOREIGNDB, 470, "database is not a raftfleet history")            \
     X(RF_EDB, 471, "history database error")                                \
     X(RF_ECHECK, 401, "a checker found a violation")                        \

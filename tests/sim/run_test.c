@@ -1,6 +1,7 @@
 /* Tests of sim/run.c through `fleet-sim run`: verdicts, exit codes, replay, determinism, recording, report. */
 #include <check.h>
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "base/rf_err.h"
 #include "sim/history_jsonl.h"
 #include "sim/run.h"
+#include "sim/scenario.h"
 
 #define OUT_MAX (1u << 16)
 
@@ -168,21 +170,51 @@ START_TEST(test_unsupported_directive_exits_2_with_its_position)
 {
     static char out[OUT_MAX];
     char scn[256];
-    write_file("disk.scn",
-               "nodes n{1..3} zones z1 z2 z3\ngroup g1\n\n"
-               "at 5s   disk n2 fail writes for 1s\n",
-               scn, sizeof scn);
+    /* More nodes than the harness simulates. */
+    write_file("big.scn", "run for 10s\n\n  nodes n{1..65} zones z1 z2 z3\ngroup g1\n", scn,
+               sizeof scn);
     ck_assert_int_eq(fleet_sim(scn, out, sizeof out), 2);
     char want[400];
-    snprintf(want, sizeof want, "%s:4:9: `disk` faults: not supported yet by fleet-sim run", scn);
+    snprintf(want, sizeof want, "%s:3:3: more than 64 nodes: not supported yet by fleet-sim run", scn);
     ck_assert_msg(strstr(out, want) != NULL, "%s", out);
-    write_file("restart.scn",
-               "nodes n{1..3} zones z1 z2 z3\n"
-               "every 10s crash random for 2s\n",
+}
+END_TEST
+
+/* Crashes with restarts, explicit restarts (of a crashed node, of a
+ * running one, of a random crashed one) and every kind of disk fault run
+ * and keep the cluster safe and linearizable. */
+START_TEST(test_crashes_restarts_and_disk_faults_run_and_stay_safe)
+{
+    static char out[OUT_MAX];
+    char scn[256], args[512];
+    write_file("restarts.scn",
+               "seed 8\nrun for 40s\nraft heartbeat 50ms election 300ms..600ms\n"
+               "fleet rebalance 500ms\nnodes n{1..5} zones a b c\n"
+               "groups g{1..6} replicas 3 model kv\n"
+               "workload all clients 1 rate 3/s mix \"put k 1\" 40% \"put k 2\" 30% \"get k\" 30%\n"
+               "at 5s crash leader-of g1 for 2s\n"
+               "at 9s crash n2\n"
+               "at 11s restart n2 as back\n"
+               "at 13s restart n3\n"
+               "at 15s crash n4\nat 17s restart random\n"
+               "at 19s disk n1 fail writes for 2s\n"
+               "at 22s disk n2 fail syncs for 2s\n"
+               "at 25s disk n3 full for 2s\n"
+               "at 28s disk n5 flip bits 50% for 3s\nat 29s crash n5 for 1s\n"
+               "every 4s..6s from 31s until 36s crash random for 500ms..1s\n"
+               "expect safety\nexpect linearizable\n"
+               "expect leader in every group within 5s after back\n"
+               "expect leader in every group within 8s after faults\n",
                scn, sizeof scn);
-    ck_assert_int_eq(fleet_sim(scn, out, sizeof out), 2);
-    snprintf(want, sizeof want, "%s:2:24: `crash ... for`", scn);
-    ck_assert_msg(strstr(out, want) != NULL, "%s", out);
+    snprintf(args, sizeof args, "%s --no-db --verbose", scn);
+    ck_assert_msg(fleet_sim(args, out, sizeof out) == 0, "%s", out);
+    ck_assert_ptr_nonnull(strstr(out, "ok   expect linearizable (6 groups"));
+    ck_assert_ptr_nonnull(strstr(out, "restart n2"));
+    ck_assert_ptr_nonnull(strstr(out, "restart n3"));
+    ck_assert_ptr_nonnull(strstr(out, "restart n4"));
+    ck_assert_ptr_nonnull(strstr(out, "n1 goes down: n1: a commit failed: RF_EIO"));
+    ck_assert_ptr_nonnull(strstr(out, "n3 goes down: n3: a commit failed: RF_ENOSPC"));
+    ck_assert_ptr_nonnull(strstr(out, "restart n5"));
 }
 END_TEST
 
@@ -418,24 +450,38 @@ START_TEST(test_user_model_library_runs_under_faults)
 }
 END_TEST
 
-/* Every shipped scenario either passes, or is refused as a whole with "not
- * supported yet" (a directive the runner cannot execute): once the runner
- * learns a directive, the scenarios using it are held to their
- * expectations here without anyone having to list them. */
+/* Every shipped scenario runs and passes, or is refused as a whole with
+ * "not supported yet" (a directive the runner cannot execute): once the
+ * runner learns a directive, the scenarios using it are held to their
+ * expectations here without anyone having to list them. Scenarios that
+ * simulate more than 10 minutes (scale-1000-groups: an hour) take minutes
+ * of wall time: they run when RF_TEST_SLOW is set. */
 START_TEST(test_shipped_scenarios_the_runner_supports_pass)
 {
     static char out[OUT_MAX];
     DIR *d = opendir("scenarios");
     ck_assert_ptr_nonnull(d);
     const struct dirent *e;
-    int passed = 0, unsupported = 0;
+    int passed = 0, unsupported = 0, slow = 0;
+    const char *all = getenv("RF_TEST_SLOW");
     while ((e = readdir(d)) != NULL) {
         size_t n = strlen(e->d_name);
         if (n <= 4 || strcmp(e->d_name + n - 4, ".scn") != 0)
             continue;
-        char args[512];
-        snprintf(args, sizeof args, "scenarios/%s --no-db --model-lib %s/models/bank.so",
-                 e->d_name, build_dir());
+        char args[1200], path[512];
+        snprintf(path, sizeof path, "scenarios/%s", e->d_name);
+        rf_scenario *scn = NULL;
+        rf_scn_error err;
+        ck_assert_msg(rf_scenario_load(path, &scn, &err) == RF_OK, "%s", err.text);
+        bool long_run = scn->run_ns > 600ull * 1000 * 1000 * 1000;
+        rf_scenario_free(scn);
+        if (long_run && (all == NULL || *all == '\0')) {
+            printf("run: %s simulates more than 10 minutes: skipped (set RF_TEST_SLOW=1)\n",
+                   e->d_name);
+            slow++;
+            continue;
+        }
+        snprintf(args, sizeof args, "%s --no-db --model-lib %s/models/bank.so", path, build_dir());
         int rc = fleet_sim(args, out, sizeof out);
         if (rc == 2 && strstr(out, "not supported yet") != NULL) {
             printf("run: %s is not supported yet by fleet-sim run\n", e->d_name);
@@ -446,8 +492,10 @@ START_TEST(test_shipped_scenarios_the_runner_supports_pass)
         passed++;
     }
     closedir(d);
-    printf("run: shipped scenarios: %d passed, %d not supported yet\n", passed, unsupported);
-    ck_assert_int_ge(passed, 5);
+    printf("run: shipped scenarios: %d passed, %d not supported yet, %d slow ones skipped\n",
+           passed, unsupported, slow);
+    ck_assert_int_ge(passed, 10);
+    ck_assert_int_eq(unsupported, 0);
 }
 END_TEST
 
@@ -476,6 +524,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, test_expectation_that_cannot_hold_exits_1_with_a_replay_command);
     tcase_add_test(tc, test_deadline_expectation_that_is_missed_exits_1);
     tcase_add_test(tc, test_unsupported_directive_exits_2_with_its_position);
+    tcase_add_test(tc, test_crashes_restarts_and_disk_faults_run_and_stay_safe);
     tcase_add_test(tc, test_scenario_and_usage_errors_exit_2);
     tcase_add_test(tc, test_every_malformed_scenario_exits_2_at_its_position);
     tcase_add_test(tc, test_same_seed_same_trace_hash_and_determinism_check);
