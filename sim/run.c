@@ -173,6 +173,12 @@ static int build_fleet(rf_sim_runner *r)
     uint64_t req = (uint64_t)ops + 4096 + 2ull * s->event_count + 2ull * r->n_groups + s->node_count;
     cfg.requests_max = req > RUN_REQUESTS_MAX ? RUN_REQUESTS_MAX : (uint32_t)req;
     cfg.events_max = 1u << 22;
+    /* One node batch holds every hosted group's writes of a step: with many
+     * groups it outgrows the harness's 1 MiB segments (scale-1000-groups
+     * wrote a 1.1 MB one after a heal), and a store refuses a commit larger
+     * than a segment. 8 KiB of segment per group keeps a margin. */
+    uint64_t seg = (uint64_t)r->n_groups * 8192u;
+    cfg.segment_bytes = seg > RF_SIM_FLEET_SEGMENT_BYTES ? seg : 0;
     /* sim/check's Raft invariants on every group after every batch. */
     cfg.check_safety = r->n_groups + 1 <= RF_SIM_FLEET_CHECK_GROUPS_MAX;
     r->checking = cfg.check_safety;
