@@ -328,7 +328,8 @@ static void collect_ticking(rf_node *n)
     n->ticking.n = 0;
     bool ok = rf_node__vec_reserve(&n->ticking, sizeof(uint64_t), n->carry.n);
     ASSERT(ok);
-    memcpy(n->ticking.p, n->carry.p, n->carry.n * sizeof(uint64_t));
+    if (n->carry.n > 0)
+        memcpy(n->ticking.p, n->carry.p, n->carry.n * sizeof(uint64_t));
     n->ticking.n = n->carry.n;
     n->carry.n = 0;
     while (n->due.n > 0 && ((const node_due *)n->due.p)[0].at <= n->now) {
