@@ -1,9 +1,8 @@
 /* sim/fleet_cluster: rf_node instances stepped by the sim engine over the simulated network. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <stdarg.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
@@ -131,6 +130,7 @@ void fleet_drain(rf_sim_fleet *f, uint32_t index)
         /* The writes are taken first: what follows may promise them. */
         if (b.persist_token != 0 && !fleet_disk_add(f, index, &b))
             return; /* the node is down */
+        f->stats.persist_batches += b.persist_token != 0;
         for (size_t i = 0; i < b.n_envelopes; i++)
             send_envelope(f, index, &b.envelopes[i]);
         for (size_t i = 0; i < b.n_replies; i++)

@@ -47,6 +47,7 @@
     X(RF_ECLEANUP, 304, "clean-up of a removed group is ongoing")           \
     X(RF_EBADNAME, 305, "invalid name")                                     \
     X(RF_EOTHERNODE, 307, "durable state belongs to another node")          \
+    X(RF_ENOTBOOT, 308, "not the group's boot node")                        \
     X(RF_ENOMODEL, 306, "unknown data model")                               \
     /* sim 400..499 */                                                      \
     X(RF_ESCENARIO, 400, "scenario error")                                  \

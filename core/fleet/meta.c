@@ -115,6 +115,7 @@ int rf_meta_insert_node(rf_meta *m, const rf_meta_node *n)
     memmove(&m->nodes[at + 1], &m->nodes[at], (m->n_nodes - at) * sizeof *m->nodes);
     m->nodes[at] = *n;
     m->n_nodes++;
+    m->nodes_changes++;
     return RF_OK;
 }
 
@@ -190,11 +191,11 @@ static bool ack_removed(rf_meta *m, size_t at, uint64_t node_id)
     return false;
 }
 
-/* The placement over the active nodes, built once per nodes epoch (the
- * rebalancing asks for every group it hosts, at every round). */
+/* The placement over the active nodes, built once per change of the
+ * nodes (the rebalancing asks for every group it hosts, at every round). */
 static rf_placement *placement(rf_meta *m, int *rc)
 {
-    if (m->place != NULL && m->place_epoch == m->nodes_epoch)
+    if (m->place != NULL && m->place_changes == m->nodes_changes)
         return m->place;
     rf_placement_close(m->place);
     free(m->place_ids);
@@ -212,7 +213,7 @@ static rf_placement *placement(rf_meta *m, int *rc)
             m->place_ids[n++] = m->nodes[i].id;
         }
         *rc = rf_placement_init(&m->place, pn, n);
-        m->place_epoch = m->nodes_epoch;
+        m->place_changes = m->nodes_changes;
     }
     free(pn);
     return *rc == RF_OK ? m->place : NULL;
@@ -250,6 +251,24 @@ static int cmd_reject(meta_out o, int code, const char *why)
     return rf_model_reject(o.reply, o.cap, o.len, code, why);
 }
 
+/* Unclaimed boots of `node` (leaving the metadata) go to each group's
+ * placement head among the active nodes; with none active, to the next
+ * node that activates (boot node 0). */
+static void reassign_boots(rf_meta *m, uint64_t node)
+{
+    for (size_t i = 0; i < m->n_groups; i++) {
+        rf_meta_group *g = m->by_id[i];
+        if (g->claimed || g->boot_node != node)
+            continue;
+        uint64_t head = 0;
+        if (rf_meta_active_count(m) == 0 || rf_meta_place(m, g->name, 1, &head, 1) != RF_OK)
+            head = 0;
+        m->groups_sum -= rf_meta_group_hash(g); /* the record changes in place */
+        g->boot_node = head;
+        m->groups_sum += rf_meta_group_hash(g);
+    }
+}
+
 static int cmd_activate(rf_meta *m, rf_meta_rd *rd, meta_out o)
 {
     rf_meta_node n;
@@ -271,6 +290,7 @@ static int cmd_activate(rf_meta *m, rf_meta_rd *rd, meta_out o)
     if (rf_meta_insert_node(m, &n) != RF_OK)
         return cmd_reject(o, RF_ENOMEM, "out of memory");
     m->nodes_epoch++;
+    reassign_boots(m, 0); /* boots that waited for an active node */
     *o.len = 0;
     return RF_OK;
 }
@@ -289,6 +309,7 @@ static int cmd_node_change(rf_meta *m, rf_meta_rd *rd, meta_out o, uint8_t op)
         if (!known || m->nodes[at].state != RF_META_NODE_ACTIVE)
             return cmd_reject(o, RF_EINACTIVE, "inactive");
         m->nodes[at].state = RF_META_NODE_DEACTIVATING;
+        m->nodes_changes++;
     } else {
         if (!known)
             return cmd_reject(o, RF_ENOTFOUND, "not_found");
@@ -296,10 +317,30 @@ static int cmd_node_change(rf_meta *m, rf_meta_rd *rd, meta_out o, uint8_t op)
         uint64_t id = m->nodes[at].id;
         memmove(&m->nodes[at], &m->nodes[at + 1], (m->n_nodes - at - 1) * sizeof *m->nodes);
         m->n_nodes--;
+        m->nodes_changes++;
         for (size_t i = m->n_removed; i > 0; i--)
             ack_removed(m, i - 1, id);
+        reassign_boots(m, id);
     }
     m->nodes_epoch++;
+    *o.len = 0;
+    return RF_OK;
+}
+
+static int cmd_claim(rf_meta *m, rf_meta_rd *rd, meta_out o)
+{
+    uint64_t gid = rf_meta_rd_u64(rd), nid = rf_meta_rd_u64(rd);
+    if (rd->bad || rd->off != rd->len)
+        return cmd_reject(o, RF_EINVAL, "malformed claim");
+    size_t at = group_id_lower(m, gid);
+    if (at == m->n_groups || m->by_id[at]->id != gid)
+        return cmd_reject(o, RF_ENOTFOUND, "not_found");
+    rf_meta_group *g = m->by_id[at];
+    if (g->boot_node != nid)
+        return cmd_reject(o, RF_ENOTBOOT, "not the boot node");
+    m->groups_sum -= rf_meta_group_hash(g); /* the record changes in place */
+    g->claimed = true;
+    m->groups_sum += rf_meta_group_hash(g);
     *o.len = 0;
     return RF_OK;
 }
@@ -414,6 +455,8 @@ static int meta_command(void *state, const uint8_t *cmd, size_t cmd_len, uint8_t
         return cmd_remove_group(m, &rd, o);
     case RF_META_OP_CLEANED:
         return cmd_cleaned(m, &rd, o);
+    case RF_META_OP_CLAIM:
+        return cmd_claim(m, &rd, o);
     default:
         return cmd_reject(o, RF_EINVAL, "unknown fleet-meta command");
     }
@@ -482,7 +525,8 @@ static void *meta_decode(const uint8_t *data, size_t len)
 /* Replicas compare digests after every application, so with many groups
  * the digest cannot cost O(groups): the group records enter it as a sum
  * of their keyed hashes, kept up to date as they are inserted and removed
- * (records never change in place). Equal states give equal digests; a
+ * (and around the two changes made in place: a boot claimed, a boot
+ * reassigned). Equal states give equal digests; a
  * difference in any record changes it but with negligible probability. */
 static uint64_t meta_digest(const void *state)
 {

@@ -195,9 +195,18 @@ int rf_meta_cmd_cleaned(uint8_t *out, size_t cap, size_t *len, uint64_t group_id
     return wr_done(&w, len);
 }
 
+int rf_meta_cmd_claim(uint8_t *out, size_t cap, size_t *len, uint64_t group_id, uint64_t node_id)
+{
+    rf_meta_wr w = {out, cap, 0};
+    rf_meta_wr_u8(&w, RF_META_OP_CLAIM);
+    rf_meta_wr_u64(&w, group_id);
+    rf_meta_wr_u64(&w, node_id);
+    return wr_done(&w, len);
+}
+
 uint8_t rf_meta_cmd_op(const uint8_t *cmd, size_t len)
 {
-    if (cmd == NULL || len == 0 || cmd[0] < RF_META_OP_ACTIVATE || cmd[0] > RF_META_OP_CLEANED)
+    if (cmd == NULL || len == 0 || cmd[0] < RF_META_OP_ACTIVATE || cmd[0] > RF_META_OP_CLAIM)
         return 0;
     return cmd[0];
 }
@@ -212,7 +221,7 @@ uint64_t rf_meta_reply_group_id(const uint8_t *reply, size_t len)
 int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len)
 {
     rf_meta_wr w = {out, cap, 0};
-    rf_meta_wr_u8(&w, RF_META_FORMAT_V1);
+    rf_meta_wr_u8(&w, RF_META_FORMAT_V2);
     rf_meta_wr_u64(&w, m->next_group_id);
     rf_meta_wr_u64(&w, m->nodes_epoch);
     rf_meta_wr_u32(&w, (uint32_t)m->n_nodes);
@@ -227,6 +236,7 @@ int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len
         const rf_meta_group *g = m->by_id[i];
         rf_meta_wr_u64(&w, g->id);
         rf_meta_wr_u64(&w, g->boot_node);
+        rf_meta_wr_u8(&w, g->claimed);
         rf_meta_wr_u32(&w, g->replicas);
         rf_meta_wr_str(&w, g->model);
         rf_meta_wr_str(&w, g->name);
@@ -248,13 +258,14 @@ static const uint8_t GROUP_HASH_KEY[16] = {'r', 'f', '-', 'm', 'e', 't', 'a', '-
 
 uint64_t rf_meta_group_hash(const rf_meta_group *g)
 {
-    uint8_t buf[8 + 8 + 4 + 2 + RF_MODEL_NAME_MAX + 2 + RF_GROUP_NAME_MAX];
+    uint8_t buf[8 + 8 + 4 + 2 + RF_MODEL_NAME_MAX + 2 + RF_GROUP_NAME_MAX + 1];
     rf_meta_wr w = {buf, sizeof buf, 0};
     rf_meta_wr_u64(&w, g->id);
     rf_meta_wr_u64(&w, g->boot_node);
     rf_meta_wr_u32(&w, g->replicas);
     rf_meta_wr_str(&w, g->model);
     rf_meta_wr_str(&w, g->name);
+    rf_meta_wr_u8(&w, g->claimed);
     ASSERT(w.off <= sizeof buf);
     return rf_siphash24(GROUP_HASH_KEY, buf, w.off);
 }
@@ -262,7 +273,7 @@ uint64_t rf_meta_group_hash(const rf_meta_group *g)
 int rf_meta_encode_digest(const rf_meta *m, uint8_t *out, size_t cap, size_t *len)
 {
     rf_meta_wr w = {out, cap, 0};
-    rf_meta_wr_u8(&w, RF_META_FORMAT_V1);
+    rf_meta_wr_u8(&w, RF_META_FORMAT_V2);
     rf_meta_wr_u64(&w, m->next_group_id);
     rf_meta_wr_u64(&w, m->nodes_epoch);
     rf_meta_wr_u32(&w, (uint32_t)m->n_nodes);
@@ -322,11 +333,13 @@ static bool decode_groups(rf_meta *m, rf_meta_rd *rd)
         memset(&g, 0, sizeof g);
         g.id = rf_meta_rd_u64(rd);
         g.boot_node = rf_meta_rd_u64(rd);
+        uint8_t claimed = rf_meta_rd_u8(rd);
+        g.claimed = claimed == 1;
         g.replicas = rf_meta_rd_u32(rd);
         rf_meta_rd_str(rd, g.model, RF_MODEL_NAME_MAX);
         rf_meta_rd_str(rd, g.name, RF_GROUP_NAME_MAX);
         if (rd->bad || g.id < RF_META_FIRST_GROUP_ID || g.id >= m->next_group_id ||
-            g.boot_node == 0)
+            claimed > 1 || (g.boot_node == 0 && g.claimed))
             return false;
         if (g.replicas == 0 || g.replicas > RF_META_REPLICAS_MAX ||
             rf_meta_check_model_name(g.model) != RF_OK || !rf_meta_valid_group_name(g.name))
@@ -384,7 +397,7 @@ rf_meta *rf_meta_decode_state(const uint8_t *data, size_t len)
     uint8_t fmt = rf_meta_rd_u8(&rd);
     m->next_group_id = rf_meta_rd_u64(&rd);
     m->nodes_epoch = rf_meta_rd_u64(&rd);
-    bool ok = !rd.bad && fmt == RF_META_FORMAT_V1 && m->next_group_id >= RF_META_FIRST_GROUP_ID;
+    bool ok = !rd.bad && fmt == RF_META_FORMAT_V2 && m->next_group_id >= RF_META_FIRST_GROUP_ID;
     ok = ok && decode_nodes(m, &rd) && decode_groups(m, &rd) && decode_removed(m, &rd);
     if (!ok || rd.bad || rd.off != rd.len) {
         rf_meta_free(m);

@@ -8,7 +8,7 @@
 
 #include "fleet/rf_meta.h"
 
-#define RF_META_FORMAT_V1 0x01
+#define RF_META_FORMAT_V2 0x02 /* 2: groups carry the claimed flag */
 
 struct rf_meta {
     uint64_t next_group_id;
@@ -22,11 +22,12 @@ struct rf_meta {
     rf_meta_removed *removed; /* sorted by id */
     size_t n_removed, cap_removed;
     /* A memo of rf_meta_place's placement over the active nodes, valid
-     * while nodes_epoch is place_epoch (every node change moves it). Not
-     * part of the state: never encoded or hashed. */
+     * while nodes_changes is place_changes. Not part of the state: never
+     * encoded or hashed. */
+    uint64_t nodes_changes; /* every change to nodes[] moves it */
     struct rf_placement *place;
     uint64_t *place_ids; /* node ids by placement index */
-    uint64_t place_epoch;
+    uint64_t place_changes;
 };
 
 /* A bounds-checked little-endian reader: any overrun sets bad. */

@@ -120,6 +120,7 @@ void rf_node_close(rf_node *n)
     free(n->jents.p);
     free(n->jsnap);
     free(n->drops.p);
+    rf_node__push_free(n);
     free(n);
 }
 
@@ -236,8 +237,8 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     ASSERT(rf_node__group(n, id) == NULL);
     const rf_model *model = &rf_model_fleet_meta;
     if (id != RF_META_GROUP_ID) {
-        const rf_raft *mr = rf_node__meta_raft(n);
-        const rf_meta_group *g = mr == NULL ? NULL : rf_meta_group_by_id(rf_raft_model_state(mr), id);
+        const rf_meta *m = rf_node_meta(n);
+        const rf_meta_group *g = m == NULL ? NULL : rf_meta_group_by_id(m, id);
         model = g == NULL ? NULL : rf_node__model(n, g->model);
         if (model == NULL)
             return RF_ENOMODEL;
@@ -394,6 +395,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
     rf_node__quiet_tick(n);
     if (n->evicted)
         rf_node__evict(n);
+    rf_node__push_tick(n);
     /* Nothing acts on a restored metadata view before it caught up. */
     rf_node__meta_sync_tick(n);
     if (!n->meta_synced)
@@ -495,10 +497,15 @@ uint64_t rf_node_id(const rf_node *n)
     return n->cfg.node_id;
 }
 
+/* The node's replica; until it has caught up with the state that was
+ * pushed to the node before it had one, that state (never an older view:
+ * a new replica starts empty). */
 const rf_meta *rf_node_meta(const rf_node *n)
 {
     const rf_raft *r = rf_node__meta_raft(n);
-    return r == NULL ? NULL : rf_raft_model_state(r);
+    if (r != NULL && (n->meta_pushed == NULL || rf_raft_applied_index(r) >= n->meta_pushed_index))
+        return rf_raft_model_state(r);
+    return n->meta_pushed;
 }
 
 bool rf_node_is_active(const rf_node *n)
@@ -523,6 +530,11 @@ const rf_raft *rf_node_group_at(const rf_node *n, size_t i)
 {
     ASSERT(i < n->n_groups);
     return n->groups[i].raft;
+}
+
+size_t rf_node_hosted_ever_count(const rf_node *n)
+{
+    return n->hosted.n;
 }
 
 size_t rf_node_quiet_count(const rf_node *n)

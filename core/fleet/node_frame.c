@@ -124,6 +124,8 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
             : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
             : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN
             : type == NODE_REC_HB || type == NODE_REC_EVICT ? rl != 0
+            : type == NODE_REC_META ? rl <= NODE_META_HEAD
+            : type == NODE_REC_META_ACK ? rl != NODE_META_ACK_LEN
             : type != NODE_REC_RAFT)
             return RF_EBADMSG;
         off += rl;
@@ -235,6 +237,10 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
             recv_fwd_reply(n, from, rec, rl);
         else if (type == NODE_REC_HB) /* the frame was the news; and who sent it? */
             maybe_evict(n, from, 0, &told);
+        else if (type == NODE_REC_META)
+            rf_node__on_meta(n, from, rec, rl);
+        else if (type == NODE_REC_META_ACK)
+            rf_node__on_meta_ack(n, from, rec);
         off += NODE_REC_HEAD + rl;
     }
     return RF_OK;

@@ -15,6 +15,10 @@
 #define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
 #define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
 #define NODE_REC_EVICT 7u     /* empty: "the metadata I know has no node of yours" */
+#define NODE_REC_META 8u      /* u64 index, then the metadata state's encoding */
+#define NODE_REC_META_ACK 9u  /* u64 index: the pushed state this node holds */
+#define NODE_META_HEAD 8u
+#define NODE_META_ACK_LEN 8u
 #define NODE_QUIESCE_LEN 16u
 #define NODE_FWD_HEAD 33u
 #define NODE_STOP_LEN 16u
@@ -107,6 +111,14 @@ typedef struct node_peer_down {
     uint64_t peer, since;
 } node_peer_down;
 
+/* What the metadata leader pushed to a node that holds no replica. */
+typedef struct node_push {
+    uint64_t peer;
+    uint64_t acked;   /* index the peer says it holds */
+    uint64_t sent;    /* index last sent */
+    uint64_t sent_at; /* node time of that send */
+} node_push;
+
 typedef struct node_heard {
     uint64_t peer, at;
     bool suspected;
@@ -121,6 +133,7 @@ typedef struct node_vec {
 struct rf_node {
     rf_node_config cfg;
     char name[RF_PLACEMENT_NAME_MAX + 1];
+    char zone[RF_PLACEMENT_NAME_MAX + 1]; /* of the last activate; "" after deactivate */
     const rf_model *models[RF_NODE_MODELS_MAX];
     uint64_t now;
     uint64_t join_via;
@@ -182,6 +195,11 @@ struct rf_node {
     uint64_t journal_last;    /* last journal index used */
     uint64_t journal_records; /* records since the last journal snapshot */
     node_vec drops;           /* u64: groups whose logs the next batch forgets */
+
+    /* the metadata of a node that holds no replica (node_push.c) */
+    void *meta_pushed;        /* an rf_meta state, NULL: none yet */
+    uint64_t meta_pushed_index;
+    node_vec pushes;          /* node_push, sorted by peer: on the metadata leader */
 };
 
 /* node.c */
@@ -218,6 +236,12 @@ void rf_node__meta_sync_tick(rf_node *n);
 uint64_t rf_node__client_id(const rf_node *n, uint64_t token);
 bool rf_node__hosted_add(rf_node *n, uint64_t id);
 int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *model);
+
+/* node_push.c */
+void rf_node__push_tick(rf_node *n);
+void rf_node__on_meta(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
+void rf_node__on_meta_ack(rf_node *n, uint64_t from, const uint8_t *rec);
+void rf_node__push_free(rf_node *n);
 
 /* node_frame.c */
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,

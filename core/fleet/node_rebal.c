@@ -188,6 +188,16 @@ static void stop_unwanted(rf_node *n, const rf_meta *m)
     }
 }
 
+/* Is an internal metadata request of this kind about aux (a group, a node) under way? */
+static bool internal_pending(const rf_node *n, uint8_t op, uint64_t aux)
+{
+    const node_pending *p = n->pending.p;
+    for (size_t j = 0; j < n->pending.n; j++)
+        if (p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == op && p[j].aux == aux)
+            return true;
+    return false;
+}
+
 /* Acknowledges the clean-up of removed groups this node still owes. */
 static void ack_cleanups(rf_node *n, const rf_meta *m)
 {
@@ -195,12 +205,7 @@ static void ack_cleanups(rf_node *n, const rf_meta *m)
         const rf_meta_removed *r = rf_meta_removed_at(m, i);
         if (!rf_meta_removed_pending(r, n->cfg.node_id) || rf_node_group(n, r->id) != NULL)
             continue;
-        bool asked = false;
-        const node_pending *p = n->pending.p;
-        for (size_t j = 0; j < n->pending.n && !asked; j++)
-            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_CLEANED &&
-                    p[j].aux == r->id;
-        if (asked)
+        if (internal_pending(n, RF_META_OP_CLEANED, r->id))
             continue;
         uint8_t cmd[RF_META_CMD_BYTES_MAX];
         size_t len = 0;
@@ -209,18 +214,19 @@ static void ack_cleanups(rf_node *n, const rf_meta *m)
     }
 }
 
-/* A deactivating node leaves the metadata once it hosts no group. */
+/* A deactivating node leaves the metadata once it hosts no group and no
+ * longer votes in the metadata: it stops its members when it has left, and
+ * a metadata voter stopped before the vote moved could take the quorum
+ * with it (another voter dead and not purged yet; fuzz seed 20338). */
 static void maybe_leave(rf_node *n, const rf_meta *m)
 {
     const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
     if (me == NULL || me->state != RF_META_NODE_DEACTIVATING || n->leaving)
         return;
     for (size_t i = 0; i < n->n_groups; i++) {
-        if (n->groups[i].id == RF_META_GROUP_ID)
-            continue;
         const rf_member *mm = rf_membership_find(rf_raft_membership(n->groups[i].raft),
                                                  n->cfg.node_id);
-        if (mm != NULL)
+        if (mm != NULL && (n->groups[i].id != RF_META_GROUP_ID || mm->voter))
             return; /* still a member somewhere: leaders are moving it away */
     }
     uint8_t cmd[RF_META_CMD_BYTES_MAX];
@@ -236,18 +242,14 @@ static void maybe_leave(rf_node *n, const rf_meta *m)
 static void purge_unreachable(rf_node *n, const rf_meta *m)
 {
     rf_raft *mr = rf_node__meta_raft(n);
-    if (n->cfg.purge_window_ns == 0 || rf_raft_role(mr) != RF_ROLE_LEADER)
+    if (n->cfg.purge_window_ns == 0 || mr == NULL || rf_raft_role(mr) != RF_ROLE_LEADER)
         return;
     const node_peer_down *d = n->down.p;
     for (size_t i = 0; i < n->down.n; i++) {
         const rf_meta_node *victim = rf_meta_node_by_id(m, d[i].peer);
         if (victim == NULL || n->now - d[i].since < n->cfg.purge_window_ns)
             continue;
-        bool asked = false;
-        const node_pending *p = n->pending.p;
-        for (size_t j = 0; j < n->pending.n && !asked; j++)
-            asked = p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_REMOVE_NODE &&
-                    p[j].aux == d[i].peer;
+        bool asked = internal_pending(n, RF_META_OP_REMOVE_NODE, d[i].peer);
         uint8_t cmd[RF_META_CMD_BYTES_MAX];
         size_t len = 0;
         if (asked || rf_meta_cmd_remove_node(cmd, sizeof cmd, &len, victim->name) != RF_OK)
@@ -256,28 +258,63 @@ static void purge_unreachable(rf_node *n, const rf_meta *m)
     }
 }
 
+/* New groups this node is to boot: one voter, itself, exactly once. The
+ * boot is claimed in the metadata first; the claim's commit, applied here
+ * like any entry, is what starts the member (rf_meta_cmd_claim says why). */
+static void boot_groups(rf_node *n, const rf_meta *m)
+{
+    for (size_t i = 0; i < rf_meta_group_count(m); i++) {
+        const rf_meta_group *g = rf_meta_group_at(m, i);
+        if (g->boot_node != n->cfg.node_id || rf_node__hosted_ever(n, g->id))
+            continue;
+        if (g->claimed) {
+            (void)rf_node__start_group(n, g->id, true, RF_NODE_REASON_BOOT);
+            continue;
+        }
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (!internal_pending(n, RF_META_OP_CLAIM, g->id) &&
+            rf_meta_cmd_claim(cmd, sizeof cmd, &len, g->id, n->cfg.node_id) == RF_OK)
+            (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, g->id);
+    }
+}
+
+/* Forgets groups it once hosted that can never come back: ids are never
+ * reused, so a group below the metadata's next id that the metadata no
+ * longer lists, even as a removal pending clean-up, is gone for good and
+ * can never be booted again. (A stale view only knows fewer ids, so it
+ * forgets less.) Keeps the set, and the journal's snapshots of it, within
+ * a bound of the groups alive instead of every group ever hosted. */
+static void prune_hosted(rf_node *n, const rf_meta *m)
+{
+    if (n->hosted.n <= 2 * n->n_groups + 64)
+        return;
+    uint64_t *h = n->hosted.p, next = rf_meta_next_group_id(m);
+    size_t kept = 0;
+    for (size_t i = 0; i < n->hosted.n; i++)
+        if (h[i] == RF_META_GROUP_ID || h[i] >= next || rf_meta_group_by_id(m, h[i]) != NULL ||
+            rf_meta_removed_by_id(m, h[i]) != NULL || rf_node__group(n, h[i]) != NULL)
+            h[kept++] = h[i];
+    n->hosted.n = kept;
+}
+
 /* What follows a metadata change at once rather than at the next round:
  * booting new groups, stopping removed ones, acknowledging clean-ups, and
  * (on the metadata leader) growing the metadata group to a new node, which
  * needs its replica to route requests. */
 void rf_node__meta_changed(rf_node *n)
 {
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL)
         return;
-    const rf_meta *m = rf_raft_model_state(mr);
     if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
     }
-    /* New groups this node is to boot: one voter, itself, exactly once. */
-    for (size_t i = 0; i < rf_meta_group_count(m); i++) {
-        const rf_meta_group *g = rf_meta_group_at(m, i);
-        if (g->boot_node == n->cfg.node_id && !rf_node__hosted_ever(n, g->id))
-            (void)rf_node__start_group(n, g->id, true, RF_NODE_REASON_BOOT);
-    }
+    boot_groups(n, m);
     stop_unwanted(n, m);
     ack_cleanups(n, m);
+    prune_hosted(n, m);
     node_group *g = rf_node__group(n, RF_META_GROUP_ID);
     node_target t;
     if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
@@ -314,10 +351,9 @@ void rf_node__rebal_done(rf_node *n, node_group *g, int status)
  * election) keeps its follow-up; one that knows another leader drops it. */
 void rf_node__rebal_followups(rf_node *n)
 {
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL || !n->rebal_any)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL || !n->rebal_any)
         return; /* no group has a follow-up: no scan at every tick */
-    const rf_meta *m = rf_raft_model_state(mr);
     n->rebal_any = false;
     for (size_t i = 0; i < n->n_groups; i++) {
         node_group *g = &n->groups[i];
@@ -339,10 +375,9 @@ void rf_node__round(rf_node *n)
 {
     n->rebal_any = true; /* a full look at the follow-ups once a round, whatever set them */
     rf_node__meta_changed(n);
-    rf_raft *mr = rf_node__meta_raft(n);
-    if (mr == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (m == NULL)
         return;
-    const rf_meta *m = rf_raft_model_state(mr);
     maybe_leave(n, m);
     purge_unreachable(n, m);
     for (size_t i = 0; i < n->n_groups; i++) {
@@ -355,14 +390,32 @@ void rf_node__round(rf_node *n)
     }
 }
 
-/* The metadata leader confirmed this node is no longer registered: every
- * member it holds is stopped (each group keeps a majority elsewhere or was
- * already lost; a stopped member is a crashed one to Raft) and the node is
- * inactive; it may activate again. */
+/* The metadata leader confirmed this node is no longer registered. A node
+ * that asked to leave (deactivate) stops every member it holds and is
+ * inactive; it may activate again. A node purged while it was cut off
+ * never asked to leave: the purge was a failure guess, and stopping its
+ * members could take a group's majority with them (a zone cut off longer
+ * than the purge window holds the majority of the groups placed 2 to 1
+ * there), which DESIGN.md section 4 forbids. So it keeps its members and
+ * registers again with its zone; the placement then counts it again and
+ * rebalancing moves only what it must. */
 void rf_node__evict(rf_node *n)
 {
     ASSERT(!n->in_ready);
     n->evicted = false;
+    if (n->zone[0] != '\0' && !n->leaving) {
+        const node_pending *p = n->pending.p;
+        for (size_t j = 0; j < n->pending.n; j++)
+            if (p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_ACTIVATE)
+                return; /* registering again already */
+        rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, n->cfg.node_id);
+        uint8_t cmd[RF_META_CMD_BYTES_MAX];
+        size_t len = 0;
+        if (rf_meta_cmd_activate(cmd, sizeof cmd, &len, n->name, n->zone, n->cfg.node_id) ==
+            RF_OK)
+            (void)rf_node__submit_meta(n, NODE_PEND_INTERNAL, 0, cmd, len, 0);
+        return;
+    }
     while (n->n_groups > 0)
         rf_node__stop_group(n, n->groups[n->n_groups - 1].id, RF_NODE_REASON_REMOVED);
     n->leaving = false;

@@ -480,6 +480,7 @@ int rf_node_activate(rf_node *n, uint64_t request_id, const char *zone, uint64_t
             return reject(n, request_id, rc);
     }
     n->join_via = join_via;
+    memcpy(n->zone, zone, strlen(zone) + 1); /* checked by rf_meta_cmd_activate */
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }
@@ -489,10 +490,11 @@ int rf_node_deactivate(rf_node *n, uint64_t request_id)
     ASSERT(!n->in_ready);
     uint8_t cmd[RF_META_CMD_BYTES_MAX];
     size_t len = 0;
-    if (rf_node__meta_raft(n) == NULL)
+    if (rf_node_meta(n) == NULL)
         return reject(n, request_id, RF_EINACTIVE);
     int rc = rf_meta_cmd_deactivate(cmd, sizeof cmd, &len, n->name);
     ASSERT(rc == RF_OK); /* the name was checked at creation */
+    n->zone[0] = '\0'; /* asked to leave: a purge is then final (rf_node__evict) */
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }
@@ -552,7 +554,7 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
 void rf_node__self_check(rf_node *n)
 {
     uint8_t q[9];
-    if (n->self_checking || rf_node__meta_raft(n) == NULL)
+    if (n->self_checking || rf_node_meta(n) == NULL)
         return;
     q[0] = RF_META_QUERY_NODE;
     rf_node__put(q + 1, n->cfg.node_id, 8);

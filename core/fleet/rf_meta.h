@@ -77,7 +77,10 @@ typedef struct rf_meta_node {
 
 typedef struct rf_meta_group {
     uint64_t id;
-    uint64_t boot_node; /* the node that bootstraps its first member */
+    uint64_t boot_node; /* the node that bootstraps its first member (0: none
+                         * active; the next node to activate gets it) */
+    bool claimed;       /* the boot node claimed the boot: it is the only one
+                         * ever to bootstrap the group (rf_meta_cmd_claim) */
     uint32_t replicas;
     char model[RF_MODEL_NAME_MAX + 1];
     char name[RF_GROUP_NAME_MAX + 1];
@@ -96,7 +99,8 @@ typedef enum rf_meta_op {
     RF_META_OP_REMOVE_NODE = 3,
     RF_META_OP_ADD_GROUP = 4,
     RF_META_OP_REMOVE_GROUP = 5,
-    RF_META_OP_CLEANED = 6
+    RF_META_OP_CLEANED = 6,
+    RF_META_OP_CLAIM = 7
 } rf_meta_op;
 
 /* Queries (binary like the commands; replies little-endian):
@@ -130,6 +134,15 @@ int rf_meta_cmd_cleaned(uint8_t *out, size_t cap, size_t *len, uint64_t group_id
                         uint64_t node_id);
 
 /* The op of an encoded command, 0 when it is not one. */
+/* The boot node claims a new group's boot before it bootstraps it: OK
+ * (also when already claimed by it), RF_ENOTBOOT when node is not the
+ * group's boot node (any more), RF_ENOTFOUND. Until a claim commits, a boot
+ * node that leaves the metadata (removed or purged) hands the boot to the
+ * group's placement head among the active nodes; once claimed, never. So a
+ * boot node that died before booting does not leave its group without
+ * members for good, and no two nodes ever bootstrap one group. */
+int rf_meta_cmd_claim(uint8_t *out, size_t cap, size_t *len, uint64_t group_id, uint64_t node_id);
+
 uint8_t rf_meta_cmd_op(const uint8_t *cmd, size_t len);
 
 /* The group id in an ADD_GROUP reply, 0 when reply is not one. */

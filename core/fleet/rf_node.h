@@ -27,16 +27,19 @@
  *    a node already in the cluster.
  *  - A group is created by add_consensus_group: the metadata gives it an id
  *    and a boot node (its desired leader at that moment). Only the boot node
- *    bootstraps it, with ONE voter, itself; rebalancing grows it. No two
- *    nodes ever bootstrap the same group, so it can never split in two.
+ *    bootstraps it, with ONE voter, itself, after claiming the boot in the
+ *    metadata (a boot node that leaves before claiming hands it on:
+ *    rf_meta_cmd_claim); rebalancing grows it. No two nodes ever bootstrap
+ *    the same group, so it can never split in two.
  *  - Any other member is created on demand, empty (rf_raft_create), when a
  *    peer addresses this node for a group the local metadata says exists.
  *    Messages for unknown or removed groups are dropped (counted).
  *  - The metadata runs on meta_voters voters (3; 5 is used only once 5
  *    active nodes span 3 zones) placed like any group; every other node follows it as a
  *    learner, which costs one heartbeat stream per node, not per group.
- *    Raft caps a group at RF_RAFT_MEMBERS_MAX members, so at most that many
- *    nodes hold a metadata replica today (larger clusters: future work).
+ *    Raft caps a group at RF_RAFT_MEMBERS_MAX members, so in a larger
+ *    cluster the nodes past it hold no replica: the metadata leader pushes
+ *    its applied state to them whenever it changes (fleet/node_push.c).
  *
  * Rebalancing (DESIGN.md section 4). Every rebalance_interval_ns the leader
  * of each group hosted here takes at most one step toward the placement
@@ -71,8 +74,11 @@
  * step is ever taken without a leader, so nothing is rebuilt around it.
  * A purged node that comes back still believes its stale metadata; the
  * first peer that hears from it and does not know it says so, it confirms
- * with a linearizable query to the metadata leader, then stops all its
- * members and is inactive (activate it again to rejoin).
+ * with a linearizable query to the metadata leader. A node that asked to
+ * leave (deactivate) then stops all its members and is inactive (activate
+ * it again to rejoin). One that did not (the purge was a failure guess:
+ * it was cut off, not dead) keeps its members, which may hold a group's
+ * majority, and registers again with the zone of its last activate.
  *
  * Durability. Every batch's writes go to one store (fleet/rf_node_store.h
  * says how, with the node's own journal); rf_node_restore brings a node
@@ -223,7 +229,8 @@ typedef enum rf_node_obs_kind {
     RF_NODE_OBS_NODE_PURGED = 8,     /* node_id was unreachable past the window:
                                       * the metadata leader removed it; or, with
                                       * node_id = self, this node found it was
-                                      * purged and stopped all its members */
+                                      * purged (it registers again, or stops
+                                      * all its members after a deactivate) */
     RF_NODE_OBS_LEADERLESS = 9       /* this node's member has known no leader for
                                       * two election timeouts: the group may have
                                       * lost its majority (once per episode) */
@@ -284,6 +291,9 @@ typedef struct rf_node_counters {
     uint64_t requests_retried, requests_timed_out;
     uint64_t groups_started, groups_stopped, rebalance_steps;
     uint64_t peers_suspected; /* node-pair heartbeats missed for an election timeout */
+    uint64_t meta_pushes_sent;    /* metadata states pushed (metadata leader) */
+    uint64_t meta_pushes_applied; /* pushed states taken (nodes without a replica) */
+    uint64_t meta_pushes_failed;  /* states that could not be encoded or were too big */
 } rf_node_counters;
 
 uint64_t rf_node_id(const rf_node *n);
@@ -295,6 +305,10 @@ const rf_raft *rf_node_group(const rf_node *n, uint64_t group_id);
 size_t rf_node_group_count(const rf_node *n);
 /* The i-th hosted member, groups in id order (i < rf_node_group_count). */
 const rf_raft *rf_node_group_at(const rf_node *n, size_t i);
+/* Groups this node remembers having hosted (so as never to bootstrap one
+ * twice): the hosted ones and those that may still come back, not every
+ * group it ever hosted (fleet/node_rebal.c prunes the others). */
+size_t rf_node_hosted_ever_count(const rf_node *n);
 /* Hosted groups that are quiet now. */
 size_t rf_node_quiet_count(const rf_node *n);
 /* The leader of group as this node knows it (local member or cache), 0 when

@@ -187,6 +187,8 @@ int rf_rft_repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m)
     p->active = true;
     p->last_heard_ns = r->now;
     ack_round(r, p, m->ctx);
+    bool stalled = p->match == p->hb_match; /* no ack since the previous reply */
+    p->hb_match = p->match;
     if (p->match >= rf_rft_log_last(&r->log))
         return RF_OK;
     if (p->state == PEER_PROBE) {
@@ -196,6 +198,12 @@ int rf_rft_repl_recv_heartbeat_resp(rf_raft *r, const rf_msg *m)
                (m->index + 1 < p->next || p->inflight_n >= r->cfg.inflight_max)) {
         /* It lacks what we streamed, or acks were lost: resend from match. */
         rf_rft_repl_peer_probe(p, p->match + 1);
+    } else if (p->state == PEER_REPLICATE && stalled && p->match + 1 < p->next) {
+        /* It holds all we streamed, but no ack came for a whole heartbeat
+         * interval: the acks were lost. With nothing new to send, nothing
+         * would ever ask again and the commit would stall; an empty append
+         * at next - 1 makes it acknowledge its match (§5.3). */
+        p->need_send = true;
     }
     return RF_OK;
 }

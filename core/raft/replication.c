@@ -19,6 +19,7 @@ void rf_rft_repl_become_leader_init(rf_raft *r)
         p->inflight_n = 0;
         p->active = true;
         p->acked_round = 0;
+        p->hb_match = 0;
         p->need_send = true;
         p->last_heard_ns = r->now;
     }

@@ -156,6 +156,13 @@ void rf_raft_tick(rf_raft *r, uint64_t now)
         r->leader_contact_ns = r->now;
         r->leader_contact = true;
         rf_rft_election_reset_timer(r);
+        /* A brand-new group (term 0) whose only voter is this member: no
+         * leader can exist whose lease the wait would protect, and no vote
+         * is needed but its own, so it campaigns now rather than after a
+         * timeout (RaftFleet's new group starts with its creator leading;
+         * an activation's or add's retry budget need not cover one). */
+        if (r->term == 0 && r->self_voter && rf_membership_voters(&r->conf) == 1)
+            r->election_deadline_ns = r->now;
     }
     if (r->contact_untimed) {
         r->contact_untimed = false;

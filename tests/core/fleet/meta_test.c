@@ -1,6 +1,7 @@
 /* Tests of core/fleet/meta.c and meta_codec.c: the cluster-metadata model "fleet-meta". */
 #include <check.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +68,14 @@ static int cleaned(rf_meta *m, uint64_t gid, uint64_t nid)
     uint8_t c[RF_META_CMD_BYTES_MAX];
     size_t n = 0;
     ck_assert_int_eq(rf_meta_cmd_cleaned(c, sizeof c, &n, gid, nid), RF_OK);
+    return run(m, c, n).rc;
+}
+
+static int claim(rf_meta *m, uint64_t gid, uint64_t nid)
+{
+    uint8_t c[RF_META_CMD_BYTES_MAX];
+    size_t n = 0;
+    ck_assert_int_eq(rf_meta_cmd_claim(c, sizeof c, &n, gid, nid), RF_OK);
     return run(m, c, n).rc;
 }
 
@@ -229,7 +238,7 @@ START_TEST(test_meta_encoding_round_trips_and_digest_tracks_state)
     rf_meta *m = sample_state();
     size_t len = 0, len2 = 0;
     uint8_t *enc = encode(m, &len);
-    ck_assert_uint_eq(enc[0], 0x01);
+    ck_assert_uint_eq(enc[0], 0x02);
     rf_meta *copy = M->decode(enc, len);
     ck_assert_ptr_nonnull(copy);
     uint8_t *enc2 = encode(copy, &len2);
@@ -375,6 +384,72 @@ START_TEST(test_meta_boot_node_is_the_placement_head_of_active_nodes)
 }
 END_TEST
 
+
+/* Only the boot node claims; an unclaimed boot follows the placement when
+ * its node leaves, a claimed one never moves; the flag survives encoding. */
+START_TEST(test_meta_boot_is_claimed_once_and_moves_only_unclaimed)
+{
+    rf_meta *m = M->create();
+    ck_assert_int_eq(activate(m, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(m, "n2", "zone2", 2), RF_OK);
+    ck_assert_int_eq(activate(m, "n3", "zone3", 3), RF_OK);
+    uint64_t a = 0, b = 0;
+    ck_assert_int_eq(add_group(m, "alpha", 3, &a), RF_OK);
+    ck_assert_int_eq(add_group(m, "beta", 3, &b), RF_OK);
+    const rf_meta_group *ga = rf_meta_group_by_id(m, a);
+    uint64_t boot_a = ga->boot_node;
+    ck_assert(!ga->claimed);
+    uint64_t other = boot_a == 1 ? 2 : 1;
+    ck_assert_int_eq(claim(m, a, other), RF_ENOTBOOT);
+    ck_assert_int_eq(claim(m, 99, boot_a), RF_ENOTFOUND);
+    ck_assert_int_eq(claim(m, a, boot_a), RF_OK);
+    ck_assert_int_eq(claim(m, a, boot_a), RF_OK); /* a retry of the same claim */
+    ck_assert(rf_meta_group_by_id(m, a)->claimed);
+    /* The encoding keeps the flag. */
+    size_t len = 0;
+    uint8_t *buf = encode(m, &len);
+    rf_meta *copy = M->decode(buf, len);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert(rf_meta_group_by_id(copy, a)->claimed);
+    ck_assert(!rf_meta_group_by_id(copy, b)->claimed);
+    ck_assert_uint_eq(M->digest(copy), M->digest(m));
+    M->destroy(copy);
+    free(buf);
+    /* The unclaimed boot node of beta leaves: beta's boot moves to its
+     * placement head among the others; alpha's claimed boot stays. */
+    uint64_t boot_b = rf_meta_group_by_id(m, b)->boot_node;
+    char name[RF_PLACEMENT_NAME_MAX + 1];
+    snprintf(name, sizeof name, "n%llu", (unsigned long long)boot_b);
+    ck_assert_int_eq(node_cmd(m, 0, name), RF_OK);
+    uint64_t head = 0;
+    ck_assert_int_eq(rf_meta_place(m, "beta", 1, &head, 1), RF_OK);
+    ck_assert_uint_ne(head, boot_b);
+    ck_assert_uint_eq(rf_meta_group_by_id(m, b)->boot_node, head);
+    ck_assert_int_eq(claim(m, b, boot_b), RF_ENOTBOOT);
+    /* The digest kept across the in-place change is the one a decode rebuilds. */
+    buf = encode(m, &len);
+    copy = M->decode(buf, len);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_uint_eq(M->digest(copy), M->digest(m));
+    M->destroy(copy);
+    free(buf);
+    if (boot_a != boot_b) {
+        snprintf(name, sizeof name, "n%llu", (unsigned long long)boot_a);
+        ck_assert_int_eq(node_cmd(m, 0, name), RF_OK);
+    }
+    ck_assert_uint_eq(rf_meta_group_by_id(m, a)->boot_node, boot_a);
+    /* With no active node left the boot waits for the next one. */
+    for (size_t i = rf_meta_node_count(m); i > 0; i--) {
+        snprintf(name, sizeof name, "%s", rf_meta_node_at(m, i - 1)->name);
+        ck_assert_int_eq(node_cmd(m, 0, name), RF_OK);
+    }
+    ck_assert_uint_eq(rf_meta_group_by_id(m, b)->boot_node, 0);
+    ck_assert_int_eq(activate(m, "n9", "zone1", 9), RF_OK);
+    ck_assert_uint_eq(rf_meta_group_by_id(m, b)->boot_node, 9);
+    M->destroy(m);
+}
+END_TEST
+
 Suite *fleet_meta_suite(void)
 {
     Suite *s = suite_create("fleet_meta");
@@ -388,6 +463,7 @@ Suite *fleet_meta_suite(void)
     tcase_add_test(tc, test_meta_digest_covers_each_group_record_and_follows_removals);
     tcase_add_test(tc, test_meta_decode_refuses_truncated_and_mutated_encodings);
     tcase_add_test(tc, test_meta_query_finds_groups_and_counts);
+    tcase_add_test(tc, test_meta_boot_is_claimed_once_and_moves_only_unclaimed);
     tcase_add_test(tc, test_meta_boot_node_is_the_placement_head_of_active_nodes);
     suite_add_tcase(s, tc);
     return s;

@@ -419,6 +419,97 @@ START_TEST(test_node_random_partitions_keep_groups_safe_and_converging)
 }
 END_TEST
 
+/* Zone "a" (n1, n3) cut off from zone "b" (n2, n4) for 3x the purge
+ * window: the side of the metadata majority purges the other side's
+ * nodes, though groups hold their majority there (2 of 3 members). Once
+ * the network heals, the purged nodes register again and keep their
+ * members: every group converges with every node and keeps its data. */
+START_TEST(test_node_zone_cut_off_past_the_purge_window_keeps_its_groups)
+{
+    static const char *const zones[] = {"a", "b", "a", "b"};
+    enum { GROUPS = 6 };
+    rf_sim_fleet *f = fleet_new(4, 41);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 4);
+    add_groups(f, 0, GROUPS, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    for (int i = 1; i <= GROUPS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "consensus%d", i);
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 0, name, "inc"), NULL), RF_OK);
+    }
+    /* The zone without the metadata leader is the one purged. */
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    ck_assert_int_ge(ml, 0);
+    rf_sim_nodeset lead_side = ml % 2 == 0 ? 0x5u : 0xau, cut_side = 0xfu ^ lead_side;
+    /* Some group has 2 of its 3 members on the side to be purged. */
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    uint32_t held = 0;
+    for (size_t g = 0; g < rf_meta_group_count(m); g++) {
+        uint64_t gid = rf_meta_group_at(m, g)->id;
+        const rf_membership *mm = rf_raft_membership(
+            rf_node_group(rf_sim_fleet_node(f, (uint32_t)rf_sim_fleet_leader(f, gid)), gid));
+        uint32_t on_cut = 0;
+        for (uint32_t k = 0; k < mm->count; k++)
+            on_cut += (cut_side >> (mm->members[k].id - 1)) & 1u;
+        held += on_cut >= 2;
+    }
+    ck_assert_uint_ge(held, 1);
+    rf_sim_net_partition(rf_sim_fleet_net(f), lead_side, cut_side);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 6 * SEC);
+    ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 2); /* purged */
+    rf_sim_net_heal(rf_sim_fleet_net(f));
+    bool converged = rf_sim_fleet_run_until_converged(f, 30 * SEC);
+    if (!converged)
+        dump_groups(f, 4);
+    ck_assert(converged);
+    ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 4); /* registered again */
+    for (int i = 1; i <= GROUPS; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "consensus%d", i);
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, (uint32_t)i % 4, name, "get"), text),
+                         RF_OK);
+        ck_assert_str_eq(text, "1");
+    }
+    fleet_done(f);
+}
+END_TEST
+
+static void hint_down(rf_node *n, void *ctx)
+{
+    rf_node_peer_unreachable(n, *(const uint64_t *)ctx);
+}
+
+/* Both followers of a group were told its leader's node is unreachable
+ * while frames from it still arrive (fuzz seed 20237: a QUIESCE still in
+ * flight when the leader's node crashed and was reported down). Such a
+ * QUIESCE must not stop their clocks: the report they already had wakes
+ * nobody when the node really is gone, and the group stays leaderless. */
+START_TEST(test_node_follower_of_a_leader_reported_down_never_goes_quiet)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new(3, 29);
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 1, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    int leader = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(leader, 0);
+    uint64_t lid = (uint64_t)leader + 1;
+    for (uint32_t i = 0; i < 3; i++)
+        if ((int)i != leader)
+            rf_sim_fleet_poke(f, i, hint_down, &lid);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC); /* idle: the leader quiesces */
+    rf_sim_fleet_kill(f, (uint32_t)leader);
+    uint64_t t0 = rf_sim_fleet_now(f);
+    int leader2 = -1;
+    while ((leader2 = rf_sim_fleet_leader(f, gid)) < 0 && rf_sim_fleet_now(f) - t0 < 5 * SEC)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * MS);
+    ck_assert_int_ge(leader2, 0);
+    fleet_done(f);
+}
+END_TEST
+
 /* A group removed while commands to it are in flight: every command gets
  * exactly one reply (ok before the removal, no_leader after), every node
  * stops its member, and the name can be reused for a fresh group. */
@@ -464,6 +555,42 @@ START_TEST(test_node_group_removed_under_load_is_cleaned_everywhere)
 }
 END_TEST
 
+
+/* A group whose boot node died before it booted it: once the dead node is
+ * purged, the boot passes to the group's next placement head, which
+ * claims and boots it; the group then serves. Without the hand-over it
+ * would have no member, ever. */
+START_TEST(test_node_group_whose_boot_node_died_is_booted_elsewhere)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone3"};
+    rf_sim_fleet *f = fleet_new(3, 31);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    char name[32] = "";
+    for (int i = 0; i < 100 && name[0] == 0; i++) {
+        char cand[32];
+        uint64_t head = 0;
+        snprintf(cand, sizeof cand, "orphan%d", i);
+        ck_assert_int_eq(rf_meta_place(rf_sim_fleet_meta(f), cand, 1, &head, 1), RF_OK);
+        if (head == 3)
+            memcpy(name, cand, sizeof name);
+    }
+    ck_assert_msg(name[0] != 0, "no group name with n3 as placement head");
+    rf_sim_fleet_kill(f, 2); /* n3, before it hears of the group */
+    int st = wait_status(f, rf_sim_fleet_add_group(f, 0, name, 3, "int"), NULL);
+    ck_assert(st == RF_OK || st == RF_ENOLEADER);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta_group *g = rf_meta_group_by_name(rf_sim_fleet_meta(f), name);
+    ck_assert_ptr_nonnull(g);
+    ck_assert_uint_ne(g->boot_node, 3);
+    ck_assert(g->claimed);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, 1, name, "inc"), text), RF_OK);
+    ck_assert_str_eq(text, "0");
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_faults_suite(void)
 {
     Suite *s = suite_create("fleet_node_faults");
@@ -478,6 +605,9 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_removed_group_is_cleaned_up_on_a_node_that_was_away);
     tcase_add_test(tc, test_node_random_partitions_keep_groups_safe_and_converging);
     tcase_add_test(tc, test_node_group_removed_under_load_is_cleaned_everywhere);
+    tcase_add_test(tc, test_node_group_whose_boot_node_died_is_booted_elsewhere);
+    tcase_add_test(tc, test_node_zone_cut_off_past_the_purge_window_keeps_its_groups);
+    tcase_add_test(tc, test_node_follower_of_a_leader_reported_down_never_goes_quiet);
     suite_add_tcase(s, tc);
     return s;
 }

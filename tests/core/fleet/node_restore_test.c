@@ -436,6 +436,37 @@ START_TEST(test_journal_compaction_keeps_the_live_groups)
 }
 END_TEST
 
+
+/* Groups come and go by the hundred: the set of groups the node once
+ * hosted keeps only those that may come back, and stays so across a
+ * restart; new groups still boot. */
+START_TEST(test_groups_gone_for_good_are_forgotten)
+{
+    tcluster c;
+    cluster_init(&c, 1);
+    ck_assert_int_eq(activate(&c, 0, "zone1", 0), RF_OK);
+    for (int i = 0; i < 150; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%d", i);
+        ck_assert_int_eq(add_group(&c, 0, name, 1, "int"), RF_OK);
+        uint64_t r = next_req++;
+        (void)rf_node_remove_group(c.nodes[0].n, r, name);
+        ck_assert_int_eq(await(&c, r), RF_OK);
+    }
+    run_ms(&c, 1000);
+    ck_assert_uint_eq(rf_node_group_count(c.nodes[0].n), 1); /* the metadata */
+    ck_assert_uint_lt(rf_node_hosted_ever_count(c.nodes[0].n), 100);
+    node_stop(&c, 0, false);
+    rf_node_restore_info info;
+    ck_assert_int_eq(node_start(&c, 0, &info), RF_OK);
+    ck_assert_uint_lt(rf_node_hosted_ever_count(c.nodes[0].n), 100);
+    ck_assert_int_eq(add_group(&c, 0, "t0", 1, "int"), RF_OK); /* a new group, a new id */
+    ck_assert_int_eq(command(&c, 0, "t0", "inc"), RF_OK);
+    ck_assert_str_eq(c.reply, "0");
+    cluster_close(&c);
+}
+END_TEST
+
 Suite *node_restore_suite(void)
 {
     Suite *s = suite_create("node_restore");
@@ -447,6 +478,7 @@ Suite *node_restore_suite(void)
     tcase_add_test(tc, test_restore_refuses_another_nodes_store);
     tcase_add_test(tc, test_restore_refuses_a_missing_model_by_name);
     tcase_add_test(tc, test_journal_compaction_keeps_the_live_groups);
+    tcase_add_test(tc, test_groups_gone_for_good_are_forgotten);
     suite_add_tcase(s, tc);
     return s;
 }

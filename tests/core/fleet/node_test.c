@@ -334,12 +334,126 @@ START_TEST(test_node_new_group_grows_to_its_target_without_waiting_for_rounds)
 }
 END_TEST
 
+
+/* Raft caps the metadata group at 16 members: in a cluster of 20 the
+ * nodes past it get the metadata pushed by its leader, route requests,
+ * boot and host groups like the others, and learn of later changes. */
+START_TEST(test_node_cluster_larger_than_a_raft_group_gets_metadata_pushed)
+{
+    enum { NODES = 20 };
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, NODES);
+    cfg.seed = 29;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    for (uint32_t i = 0; i < NODES; i++)
+        ck_assert_int_eq(wait_status(f, rf_sim_fleet_activate(f, i, zones[i % 3], i == 0 ? -1 : 0),
+                                     NULL), RF_OK);
+    add_groups(f, NODES - 1, 12, 3); /* asked on a node without a replica */
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    const rf_meta *truth = rf_sim_fleet_meta(f);
+    ck_assert_uint_eq(rf_meta_node_count(truth), NODES);
+    uint32_t pushed = 0, hosting = 0;
+    for (uint32_t i = 0; i < NODES; i++) {
+        const rf_node *n = rf_sim_fleet_node(f, i);
+        const rf_meta *m = rf_node_meta(n);
+        ck_assert_ptr_nonnull(m);
+        ck_assert_uint_eq(rf_meta_group_count(m), 12);
+        ck_assert_uint_eq(rf_meta_node_count(m), NODES);
+        ck_assert(rf_node_is_active(n));
+        if (rf_node_group(n, RF_META_GROUP_ID) != NULL)
+            continue;
+        rf_node_counters c;
+        rf_node_counters_get(n, &c);
+        ck_assert_uint_gt(c.meta_pushes_applied, 0);
+        pushed++;
+        hosting += rf_node_group_count(n) > 0;
+    }
+    ck_assert_uint_ge(pushed, NODES - RF_RAFT_MEMBERS_MAX);
+    ck_assert_uint_gt(hosting, 0); /* placement put members on them too */
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, NODES - 1, "consensus3", "inc"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "0");
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, NODES - 2, "consensus3", "get"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "1");
+    /* A later change reaches them too. */
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, 0, "late", 3, "int"), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    for (uint32_t i = 0; i < NODES; i++)
+        ck_assert_ptr_nonnull(rf_meta_group_by_name(rf_node_meta(rf_sim_fleet_node(f, i)), "late"));
+    fleet_done(f);
+}
+END_TEST
+
+/* The metadata leader is drained while another metadata voter is dead
+ * and not purged yet (a 10 minute window) and the learners that must take
+ * the vote over are cut off for a while. With no user group to move it
+ * could leave at once; it leaves only once its vote has moved, so the
+ * metadata keeps a quorum of live voters and still commits (fuzz seed
+ * 20338). */
+START_TEST(test_node_drained_metadata_voter_leaves_only_after_its_vote_moved)
+{
+    static const char *const zones[] = {"a", "b", "c", "a", "b"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 5);
+    cfg.seed = 23;
+    cfg.node.purge_window_ns = 600 * SEC;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    activate_all(f, zones, 5);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    int ml = -1;
+    const rf_membership *mm = NULL;
+    for (uint64_t end = rf_sim_fleet_now(f) + 10 * SEC; rf_sim_fleet_now(f) < end;) {
+        ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+        mm = ml < 0 ? NULL
+                    : rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, (uint32_t)ml),
+                                                       RF_META_GROUP_ID));
+        if (mm != NULL && rf_membership_voters(mm) == 3 && mm->count == 5)
+            break;
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 100 * MS);
+    }
+    ck_assert_ptr_nonnull(mm);
+    ck_assert_uint_eq(rf_membership_voters(mm), 3);
+    uint32_t dead = UINT32_MAX, via = UINT32_MAX;
+    for (uint32_t k = 0; k < mm->count && dead == UINT32_MAX; k++)
+        if (mm->members[k].voter && mm->members[k].id != (uint64_t)ml + 1)
+            dead = (uint32_t)mm->members[k].id - 1;
+    ck_assert_uint_ne(dead, UINT32_MAX);
+    for (uint32_t i = 0; i < 5 && via == UINT32_MAX; i++)
+        if (i != dead && (int)i != ml)
+            via = i;
+    /* The learners, which must take the vote over, lag for a while. */
+    rf_sim_fleet_kill(f, dead);
+    for (uint32_t k = 0; k < mm->count; k++)
+        if (!mm->members[k].voter)
+            rf_sim_fleet_isolate(f, (uint32_t)mm->members[k].id - 1, true);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_deactivate(f, (uint32_t)ml), NULL), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    for (uint32_t i = 0; i < 5; i++)
+        rf_sim_fleet_isolate(f, i, false);
+    uint64_t end = rf_sim_fleet_now(f) + 20 * SEC;
+    while (rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)ml + 1) != NULL &&
+           rf_sim_fleet_now(f) < end)
+        rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 100 * MS);
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), (uint64_t)ml + 1));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 5 * SEC);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_add_group(f, via, "after", 3, "int"), NULL),
+                     RF_OK);
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
     TCase *tc = tcase_create("node");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_node_readme_example_four_nodes_five_groups);
+    tcase_add_test(tc, test_node_cluster_larger_than_a_raft_group_gets_metadata_pushed);
     tcase_add_test(tc, test_node_errors_match_raftfleet);
     tcase_add_test(tc, test_node_add_group_without_active_node_is_no_active_node);
     tcase_add_test(tc, test_node_activating_a_node_moves_only_what_placement_moves);
@@ -348,6 +462,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_same_seed_same_run);
     tcase_add_test(tc, test_node_metadata_grows_to_five_voters_over_three_zones);
     tcase_add_test(tc, test_node_new_group_grows_to_its_target_without_waiting_for_rounds);
+    tcase_add_test(tc, test_node_drained_metadata_voter_leaves_only_after_its_vote_moved);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -109,9 +109,12 @@ END_TEST
 START_TEST(test_candidate_counts_own_vote_only_once_durable)
 {
     tnet t;
+    /* Restarted: a brand-new lone voter would campaign at its first tick. */
     tnet_init(&t, 1, NULL);
+    ck_assert_uint_eq(tnet_wait_leader(&t, 5), 1);
+    tnet_crash(&t, 1);
+    tnet_restart(&t, 1);
     t.manual[1] = true;
-    tnet_sync(&t, 1);
     tnet_run(&t, 400);
     ck_assert_int_eq(rf_raft_role(t.r[1]), RF_ROLE_CANDIDATE);
     tnet_sync(&t, 1);

@@ -21,6 +21,28 @@ START_TEST(test_single_member_elects_itself_and_commits)
 }
 END_TEST
 
+static void long_timeouts(rf_raft_config *c)
+{
+    c->election_timeout_ns = 2000 * TNET_MS;
+}
+
+/* A brand-new group's lone voter elects itself at its first tick, not
+ * after a (here 2 s) election timeout; a new group of three still waits. */
+START_TEST(test_new_lone_voter_elects_itself_without_waiting_a_timeout)
+{
+    tnet t;
+    tnet_init(&t, 1, long_timeouts);
+    ck_assert_uint_eq(tnet_wait_leader(&t, 20), 1);
+    ck_assert_uint_eq(rf_raft_term(t.r[1]), 1);
+    tnet_free(&t);
+    tnet_init(&t, 3, long_timeouts);
+    tnet_run(&t, 1000);
+    ck_assert_uint_eq(tnet_leader(&t), 0);
+    ck_assert_uint_ne(tnet_wait_leader(&t, 4000), 0);
+    tnet_free(&t);
+}
+END_TEST
+
 START_TEST(test_three_members_elect_exactly_one_leader)
 {
     tnet t;
@@ -203,13 +225,17 @@ static void seed_tweak_per_node(rf_raft_config *c)
 START_TEST(test_election_timeouts_are_randomized_per_member)
 {
     /* Single-member groups seeded differently time out at different
-     * moments, always within [T, 2T). */
+     * moments, always within [T, 2T). Restarted ones: a brand-new lone
+     * voter elects itself at once. */
     uint64_t seen[8];
     int distinct = 0;
     for (int k = 0; k < 8; k++) {
         tnet t;
         g_seed = (uint64_t)k * 7919 + 1;
         tnet_init(&t, 1, seed_tweak);
+        ck_assert_uint_eq(tnet_wait_leader(&t, 5), 1);
+        tnet_crash(&t, 1);
+        tnet_restart(&t, 1);
         seen[k] = 0;
         for (uint64_t ms = 1; ms <= 300 && !seen[k]; ms++) {
             tnet_run(&t, 1);
@@ -259,6 +285,7 @@ Suite *raft_election_suite(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_single_member_elects_itself_and_commits);
+    tcase_add_test(tc, test_new_lone_voter_elects_itself_without_waiting_a_timeout);
     tcase_add_test(tc, test_three_members_elect_exactly_one_leader);
     tcase_add_test(tc, test_vote_refused_to_candidate_with_older_last_term);
     tcase_add_test(tc, test_vote_refused_to_candidate_with_shorter_log_same_term);

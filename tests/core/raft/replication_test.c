@@ -89,6 +89,43 @@ START_TEST(test_figure7_follower_logs_converge_to_leader)
 }
 END_TEST
 
+static bool g_drop_acks;
+
+static bool drop_append_acks(tnet *t, uint64_t from, uint64_t to, const rf_msg *m)
+{
+    (void)t;
+    (void)from;
+    (void)to;
+    return !(g_drop_acks && m->type == RF_MSG_APPEND_RESP);
+}
+
+/* Both followers store the leader's last entry but their acknowledgements
+ * are lost, and nothing more is proposed: the heartbeat replies (a
+ * follower's last index) make the leader ask again, and it commits. */
+START_TEST(test_lost_append_acks_are_recovered_without_new_proposals)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    ck_assert_uint_ne(l, 0);
+    tnet_run(&t, 30);
+    t.filter = drop_append_acks;
+    g_drop_acks = true;
+    ck_assert_int_eq(tnet_propose(&t, l, 7, 9, 1, "inc"), RF_OK);
+    uint64_t last = rf_raft_last_index(t.r[l]);
+    for (uint64_t id = 1; id <= 3; id++)
+        ck_assert_uint_eq(rf_raft_last_index(t.r[id]), last);
+    ck_assert_uint_lt(rf_raft_commit_index(t.r[l]), last);
+    g_drop_acks = false;
+    tnet_run(&t, 50); /* five heartbeat intervals */
+    ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), last);
+    const tnet_reply *rp = tnet_reply_for(&t, 7);
+    ck_assert_ptr_nonnull(rp);
+    ck_assert_int_eq(rp->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
 /* ---- a single member driven by hand ------------------------------------ */
 
 typedef struct hand {
@@ -419,6 +456,7 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_leader_pipelines_several_batched_appends);
     tcase_add_test(tc, test_held_ack_dropped_when_term_moves_on_before_persist);
     tcase_add_test(tc, test_acks_keep_the_pipeline_moving_between_heartbeats);
+    tcase_add_test(tc, test_lost_append_acks_are_recovered_without_new_proposals);
     suite_add_tcase(s, tc);
     return s;
 }
