@@ -9,10 +9,18 @@
 #include "fleet/rf_node_store.h"
 
 #define FLEET_CHECK_ENTRIES_MAX (1u << 20)
+#define FLEET_CHECK_HINTS 1024u
 
 typedef struct group_check {
     uint64_t group;
     rf_sim_check check;
+    uint64_t mark;    /* == the checker's epoch: in the touched list */
+    uint64_t counted; /* violations already in group_violations */
+    /* Per node: 1 + the applied index whose model digest was compared, 0
+     * none. A model changes only by applying (queries see a const state),
+     * so the digest is taken again only when the applied index moves, a
+     * snapshot is written or the member starts over. */
+    uint64_t digested[RF_SIM_NODES_MAX];
 } group_check;
 
 struct rf_sim_fleet_check {
@@ -21,6 +29,15 @@ struct rf_sim_fleet_check {
     size_t n, cap;
     uint64_t violations; /* found outside the per-group checkers */
     rf_sim_violation first;
+    /* The groups the batches of one node's drain touched, checked after it
+     * (rf_sim_fleet_check_after): the others have no output, so nothing a
+     * checker compares has moved. */
+    group_check **touched;
+    size_t n_touched, cap_touched;
+    uint32_t touched_node;
+    uint64_t epoch;
+    uint64_t group_violations; /* sum over the groups, kept up to date */
+    uint32_t hint[FLEET_CHECK_HINTS]; /* group id % size -> a likely position in groups */
 };
 
 int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out)
@@ -29,6 +46,7 @@ int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out)
     if (k == NULL)
         return RF_ENOMEM;
     k->nodes = nodes;
+    k->epoch = 1;
     *out = k;
     return RF_OK;
 }
@@ -42,6 +60,7 @@ void rf_sim_fleet_check_close(rf_sim_fleet_check *k)
         free(k->groups[i]);
     }
     free(k->groups);
+    free(k->touched);
     free(k);
 }
 
@@ -54,8 +73,12 @@ static void harness_fail(rf_sim_fleet_check *k, const char *text)
 }
 
 /* The checker of group, created on first use; NULL when out of room. */
-static rf_sim_check *group_checker(rf_sim_fleet_check *k, uint64_t group)
+static group_check *group_entry(rf_sim_fleet_check *k, uint64_t group)
 {
+    /* A self-checking memo first: the position must still hold the id. */
+    uint32_t *hint = &k->hint[group % FLEET_CHECK_HINTS];
+    if (*hint < k->n && k->groups[*hint]->group == group)
+        return k->groups[*hint];
     size_t lo = 0, hi = k->n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -64,8 +87,10 @@ static rf_sim_check *group_checker(rf_sim_fleet_check *k, uint64_t group)
         else
             hi = mid;
     }
-    if (lo < k->n && k->groups[lo]->group == group)
-        return &k->groups[lo]->check;
+    if (lo < k->n && k->groups[lo]->group == group) {
+        *hint = (uint32_t)lo;
+        return k->groups[lo];
+    }
     if (k->n >= RF_SIM_FLEET_CHECK_GROUPS_MAX) {
         harness_fail(k, "too many groups to check");
         return NULL;
@@ -90,7 +115,28 @@ static rf_sim_check *group_checker(rf_sim_fleet_check *k, uint64_t group)
     memmove(&k->groups[lo + 1], &k->groups[lo], (k->n - lo) * sizeof *k->groups);
     k->groups[lo] = gc;
     k->n++;
-    return &gc->check;
+    return gc;
+}
+
+/* Group joins the list of what the drain under way touched. */
+static group_check *touch(rf_sim_fleet_check *k, uint64_t group)
+{
+    group_check *gc = group_entry(k, group);
+    if (gc == NULL || gc->mark == k->epoch)
+        return gc;
+    if (k->n_touched == k->cap_touched) {
+        size_t cap = k->cap_touched == 0 ? 64 : k->cap_touched * 2;
+        group_check **t = realloc(k->touched, cap * sizeof *t);
+        if (t == NULL) {
+            harness_fail(k, "out of memory");
+            return gc;
+        }
+        k->touched = t;
+        k->cap_touched = cap;
+    }
+    gc->mark = k->epoch;
+    k->touched[k->n_touched++] = gc;
+    return gc;
 }
 
 static void mirror_write(rf_sim_check *c, uint32_t node, const rf_node_write *w)
@@ -128,65 +174,114 @@ static void check_applied(rf_sim_check *c, uint32_t node, const rf_raft *r,
     rf_sim_check_apply(c, node, a->index, a->term, ph, is_cmd, a->client_id, a->sequence, rh);
 }
 
+/* Adds what group's checker found since it was last counted. */
+static void count(rf_sim_fleet_check *k, group_check *gc)
+{
+    k->group_violations += gc->check.violations - gc->counted;
+    gc->counted = gc->check.violations;
+}
+
+static void touched_reset(rf_sim_fleet_check *k)
+{
+    for (size_t i = 0; i < k->n_touched; i++)
+        count(k, k->touched[i]);
+    k->n_touched = 0;
+    k->epoch++;
+}
+
 void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_node *n,
                               const rf_node_batch *b)
 {
+    if (k->n_touched > 0 && k->touched_node != index)
+        touched_reset(k); /* a drain cut short (its node died) */
+    k->touched_node = index;
     /* Members started or stopped since the last batch begin empty. */
     for (size_t i = 0; i < b->n_obs; i++) {
         const rf_node_obs *o = &b->obs[i];
         if (o->kind != RF_NODE_OBS_GROUP_STARTED && o->kind != RF_NODE_OBS_GROUP_STOPPED)
             continue;
-        rf_sim_check *c = group_checker(k, o->group_id);
-        if (c != NULL)
-            rf_sim_check_node_reset(c, index, 0, 0);
+        group_check *gc = touch(k, o->group_id);
+        if (gc == NULL)
+            continue;
+        rf_sim_check_node_reset(&gc->check, index, 0, 0);
+        gc->digested[index] = 0;
     }
+    for (size_t i = 0; i < b->n_groups; i++)
+        (void)touch(k, b->groups[i]);
     for (size_t i = 0; i < b->n_writes; i++) {
         /* The node's own journal is no Raft log; a drop follows a stop (above). */
         if (b->writes[i].group_id == RF_NODE_JOURNAL_GROUP || b->writes[i].drop)
             continue;
-        rf_sim_check *c = group_checker(k, b->writes[i].group_id);
-        if (c != NULL)
-            mirror_write(c, index, &b->writes[i]);
+        group_check *gc = touch(k, b->writes[i].group_id);
+        if (gc == NULL)
+            continue;
+        mirror_write(&gc->check, index, &b->writes[i]);
+        if (b->writes[i].has_snapshot)
+            gc->digested[index] = 0;
     }
     for (size_t i = 0; i < b->n_applied; i++) {
-        rf_sim_check *c = group_checker(k, b->applied[i].group_id);
+        group_check *gc = touch(k, b->applied[i].group_id);
         const rf_raft *r = rf_node_group(n, b->applied[i].group_id);
-        if (c == NULL)
+        if (gc == NULL)
             continue;
         /* The commit that allowed the application, first (sim/cluster's order). */
         if (r != NULL && (i == 0 || b->applied[i - 1].group_id != b->applied[i].group_id))
-            rf_sim_check_commit(c, index, rf_raft_commit_index(r), rf_raft_term(r));
-        check_applied(c, index, r, &b->applied[i]);
+            rf_sim_check_commit(&gc->check, index, rf_raft_commit_index(r), rf_raft_term(r));
+        check_applied(&gc->check, index, r, &b->applied[i]);
     }
+}
+
+/* Leader, commit, last entry and model digest of node index's member. */
+static void check_member(group_check *gc, uint32_t index, const rf_raft *r, bool digest_always)
+{
+    rf_sim_check *c = &gc->check;
+    if (rf_raft_role(r) == RF_ROLE_LEADER)
+        rf_sim_check_leader(c, index, rf_raft_term(r));
+    rf_sim_check_commit(c, index, rf_raft_commit_index(r), rf_raft_term(r));
+    uint64_t last = rf_raft_last_index(r);
+    rf_sim_check_last(c, index, last, rf_raft_term_at(r, last));
+    uint64_t applied = rf_raft_applied_index(r);
+    if (!digest_always && gc->digested[index] == applied + 1)
+        return;
+    rf_sim_check_digest(c, index, applied, rf_raft_digest(r));
+    gc->digested[index] = applied + 1;
 }
 
 void rf_sim_fleet_check_after(rf_sim_fleet_check *k, uint32_t index, const rf_node *n)
 {
+    if (k->touched_node == index) {
+        for (size_t i = 0; i < k->n_touched; i++) {
+            group_check *gc = k->touched[i];
+            const rf_raft *r = rf_node_group(n, gc->group);
+            if (r != NULL)
+                check_member(gc, index, r, false);
+        }
+    }
+    touched_reset(k);
+}
+
+void rf_sim_fleet_check_sweep(rf_sim_fleet_check *k, uint32_t index, const rf_node *n)
+{
+    touched_reset(k);
     for (size_t i = 0; i < rf_node_group_count(n); i++) {
         const rf_raft *r = rf_node_group_at(n, i);
-        rf_sim_check *c = group_checker(k, rf_raft_group(r));
-        if (c == NULL)
+        group_check *gc = group_entry(k, rf_raft_group(r));
+        if (gc == NULL)
             continue;
-        if (rf_raft_role(r) == RF_ROLE_LEADER)
-            rf_sim_check_leader(c, index, rf_raft_term(r));
-        rf_sim_check_commit(c, index, rf_raft_commit_index(r), rf_raft_term(r));
-        uint64_t last = rf_raft_last_index(r);
-        rf_sim_check_last(c, index, last, rf_raft_term_at(r, last));
-        rf_sim_check_digest(c, index, rf_raft_applied_index(r), rf_raft_digest(r));
+        check_member(gc, index, r, true);
+        count(k, gc);
     }
 }
 
 uint64_t rf_sim_fleet_check_violations(const rf_sim_fleet_check *k,
                                        const rf_sim_violation **first)
 {
-    uint64_t v = k->violations;
+    uint64_t v = k->violations + k->group_violations;
     const rf_sim_violation *f = k->violations > 0 ? &k->first : NULL;
-    for (size_t i = 0; i < k->n; i++) {
-        const rf_sim_check *c = &k->groups[i]->check;
-        if (c->violations > 0 && f == NULL)
-            f = &c->first;
-        v += c->violations;
-    }
+    /* Only a failing run pays for the search of the first one. */
+    for (size_t i = 0; first != NULL && v > 0 && f == NULL && i < k->n; i++)
+        if (k->groups[i]->check.violations > 0)
+            f = &k->groups[i]->check.first;
     if (first != NULL)
         *first = f;
     return v;
@@ -204,13 +299,17 @@ void rf_sim_fleet_check_restart(rf_sim_fleet_check *k, uint32_t index, const rf_
 {
     /* The crash took every member the node had; the restored ones start
      * from their durable logs (and re-apply from their snapshots). */
-    for (size_t i = 0; i < k->n; i++)
+    touched_reset(k);
+    for (size_t i = 0; i < k->n; i++) {
         rf_sim_check_node_reset(&k->groups[i]->check, index, 0, 0);
+        k->groups[i]->digested[index] = 0; /* a restored model is compared again */
+    }
     for (size_t i = 0; i < rf_node_group_count(n); i++) {
         const rf_raft *r = rf_node_group_at(n, i);
-        rf_sim_check *c = group_checker(k, rf_raft_group(r));
-        if (c == NULL)
+        group_check *gc = group_entry(k, rf_raft_group(r));
+        if (gc == NULL)
             continue;
+        rf_sim_check *c = &gc->check;
         uint64_t snap = rf_raft_snapshot_index(r);
         rf_sim_check_node_reset(c, index, snap, rf_raft_term_at(r, snap));
         for (uint64_t x = snap + 1; x <= rf_raft_last_index(r); x++) {

@@ -24,14 +24,23 @@ void rf_sim_fleet_check_close(rf_sim_fleet_check *k);
 /* A batch of node index (between rf_node_ready and rf_node_advance). */
 void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_node *n,
                               const rf_node_batch *b);
-/* After the node's batches: commit indexes, leaders, digests. */
+/* After the node's batches: leaders, commit indexes, last entries and
+ * model digests of the groups those batches named (rf_node_batch.groups;
+ * the other members had no output, so nothing compared has moved). A
+ * digest is taken when the member's applied index moved since the last
+ * one, or it restarted or wrote a snapshot. Cost: O(groups in the batches). */
 void rf_sim_fleet_check_after(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
+/* The same for every member on the node, digests always taken: a full
+ * pass (the end of a run), which also catches a state that moved without
+ * output. */
+void rf_sim_fleet_check_sweep(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
 
 /* Node index restarted as n (restored from its durable state): its mirror
  * of every group's log is what n holds now. */
 void rf_sim_fleet_check_restart(rf_sim_fleet_check *k, uint32_t index, const rf_node *n);
 
-/* Violations found so far, and the first one (NULL when none). */
+/* Violations found so far, and the first one (NULL when none). O(1) while
+ * there are none. */
 uint64_t rf_sim_fleet_check_violations(const rf_sim_fleet_check *k,
                                        const rf_sim_violation **first);
 

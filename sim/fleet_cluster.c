@@ -141,6 +141,8 @@ void fleet_drain(rf_sim_fleet *f, uint32_t index)
             record_obs(f, index, &b.obs[i]);
         if (f->check != NULL)
             rf_sim_fleet_check_batch(f->check, index, fn->node, &b);
+        if (f->hooks.groups != NULL && b.n_groups > 0)
+            f->hooks.groups(f->hooks.ctx, index, b.groups, b.n_groups);
         rf_node_advance(fn->node);
     }
     if (f->check != NULL && fn->node != NULL)
@@ -304,6 +306,13 @@ uint64_t rf_sim_fleet_checks(const rf_sim_fleet *f)
     return f->check == NULL ? 0 : rf_sim_fleet_check_count(f->check);
 }
 
+void rf_sim_fleet_sweep(rf_sim_fleet *f)
+{
+    for (uint32_t i = 0; i < f->cfg.nodes && f->check != NULL; i++)
+        if (f->nodes[i].node != NULL)
+            rf_sim_fleet_check_sweep(f->check, i, f->nodes[i].node);
+}
+
 uint64_t rf_sim_fleet_failures(const rf_sim_fleet *f, const char **first_text)
 {
     if (first_text != NULL)
@@ -320,6 +329,13 @@ uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text)
     return n;
 }
 
+uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f)
+{
+    uint64_t lives = 0;
+    for (uint32_t i = 0; i < f->cfg.nodes; i++)
+        lives += 2 * f->nodes[i].incarnation + (f->nodes[i].node != NULL);
+    return lives;
+}
 rf_sim_engine *rf_sim_fleet_engine(rf_sim_fleet *f) { return &f->eng; }
 rf_sim_net *rf_sim_fleet_net(rf_sim_fleet *f) { return &f->net; }
 uint64_t rf_sim_fleet_now(const rf_sim_fleet *f) { return f->eng.now_ns; }

@@ -106,6 +106,9 @@ bool rf_sim_fleet_store_failed(const rf_sim_fleet *f, uint32_t index);
 void rf_sim_fleet_disk_faults(rf_sim_fleet *f, uint32_t index, const rf_simdisk_faults *faults);
 /* Bytes on the node's disk now (to fill it: capacity_bytes). */
 uint64_t rf_sim_fleet_disk_used(const rf_sim_fleet *f, uint32_t index);
+/* Changes with every crash and restart of a node: a view cached between
+ * events is stale when it moved. */
+uint64_t rf_sim_fleet_lives(const rf_sim_fleet *f);
 /* Pauses node index (a stopped process): it neither ticks nor takes
  * messages or disk completions; they wait and come in after the resume.
  * Requests made to a paused node are still taken (callers avoid that). */
@@ -145,6 +148,9 @@ typedef struct rf_sim_fleet_hooks {
     void (*applied)(void *ctx, uint32_t index, const rf_node_applied *a);
     /* The harness took the node down on its own: a commit failed (status). */
     void (*down)(void *ctx, uint32_t index, int status, const char *why);
+    /* The groups whose members on node index had output in a batch
+     * (rf_node_batch.groups): the others' state has not moved. */
+    void (*groups)(void *ctx, uint32_t index, const uint64_t *ids, size_t n);
 } rf_sim_fleet_hooks;
 
 /* Installs hooks (copied; NULL removes them). */
@@ -174,6 +180,9 @@ const rf_sim_fleet_obs *rf_sim_fleet_observations(const rf_sim_fleet *f, uint64_
 /* Safety violations the checkers found so far; *first_text (when not
  * NULL) gets the first one's description, or NULL. */
 uint64_t rf_sim_fleet_violations(const rf_sim_fleet *f, const char **first_text);
+/* The checkers go over every member of every live node once (after each
+ * batch they look only at the groups with output); the end of a run. */
+void rf_sim_fleet_sweep(rf_sim_fleet *f);
 /* Failures of the harness itself so far: a node batch the store refused
  * (a write sequence no store accepts), a durable state that does not give
  * back what was acknowledged. *first_text gets the first one, or NULL. */

@@ -190,8 +190,9 @@ void fleet_disk_kick(rf_sim_fleet *f, uint32_t index)
         /* The node wrote something no store accepts (an index gap, an
          * overlap without truncation...): a bug, reported. */
         char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
-        snprintf(why, sizeof why, "n%u: the store refused a node batch: %s (%s)", index + 1,
-                 rf_errname(rc), rf_store_message(fn->st));
+        snprintf(why, sizeof why, "n%u: the store refused a node batch: %s (%s; %zu bytes, %zu records)",
+                 index + 1, rf_errname(rc), rf_store_message(fn->st), rf_batch_bytes(&b->b),
+                 rf_batch_records(&b->b));
         fleet_fail(f, "%s", why);
         store_down(f, index, rc, why);
         return;

@@ -227,12 +227,34 @@ static void timed_expects(rf_sim_runner *r, uint64_t now, bool at_end)
     }
 }
 
+/* A group whose members had no output since the monitor last looked has
+ * the same roles, terms and leaders, so its established leader is the same
+ * (the monitor looks again at every group when a node died). */
+void run_on_groups(void *ctx, uint32_t index, const uint64_t *ids, size_t n)
+{
+    rf_sim_runner *r = ctx;
+    (void)index;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t g;
+        if (rf_sim_u64map_get(&r->group_index, ids[i], 0, &g))
+            r->groups[g].unchanged = false;
+    }
+}
+
 void run_monitor(rf_sim_runner *r)
 {
     uint64_t now = rf_sim_fleet_now(r->fleet);
-    for (uint32_t i = 0; i < r->n_groups; i++)
-        if (r->groups[i].id != 0 && !r->groups[i].removed)
-            track_leader(r, &r->groups[i], now);
+    bool all = rf_sim_fleet_lives(r->fleet) != r->monitor_lives;
+    r->monitor_lives = rf_sim_fleet_lives(r->fleet);
+    for (uint32_t i = 0; i < r->n_groups; i++) {
+        run_group *g = &r->groups[i];
+        if (g->id == 0 || g->removed || (g->unchanged && !all))
+            continue;
+        if (!g->indexed)
+            g->indexed = rf_sim_u64map_put(&r->group_index, g->id, 0, i) == RF_OK;
+        g->unchanged = g->indexed; /* unindexed: looked at every time */
+        track_leader(r, g, now);
+    }
     timed_expects(r, now, false);
     /* Membership changes name the node event that caused them until the
      * placement has converged on the change; later ones have other causes. */

@@ -54,6 +54,8 @@ typedef struct run_group {
     uint64_t add_req;    /* pending add request */
     bool removed;
     bool recorded;
+    bool indexed;        /* id is in the runner's group_index */
+    bool unchanged;      /* no member had output since the monitor looked */
     /* leadership as the monitor saw it */
     int32_t leader;      /* node index, -1 none */
     uint64_t term;
@@ -149,6 +151,8 @@ typedef struct rf_sim_runner {
     uint64_t moves_since_ns; /* additions count from here for `moves` */
 
     rf_sim_u64map leaders;   /* (group, term) -> node id + 1 */
+    rf_sim_u64map group_index; /* (group id, 0) -> index in groups */
+    uint64_t monitor_lives;  /* rf_sim_fleet_lives when the monitor last looked */
     rf_sim_u64map applied;   /* (group, index) -> entry fingerprint */
     bool applied_full;
 
@@ -230,6 +234,7 @@ const char *run_expect_text(const rf_sim_runner *r, uint32_t i, char *buf, size_
 void run_monitor(rf_sim_runner *r);
 void run_expect_finish(rf_sim_runner *r);
 void run_linz(rf_sim_runner *r);
+void run_on_groups(void *ctx, uint32_t index, const uint64_t *ids, size_t n);
 void run_on_obs(void *ctx, uint32_t index, const rf_node_obs *o);
 void run_on_applied(void *ctx, uint32_t index, const rf_node_applied *a);
 

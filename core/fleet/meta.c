@@ -31,6 +31,8 @@ void rf_meta_free(rf_meta *m)
         free(m->by_id[i]);
     for (size_t i = 0; i < m->n_removed; i++)
         free(m->removed[i].pending);
+    rf_placement_close(m->place);
+    free(m->place_ids);
     free(m->nodes);
     free(m->by_id);
     free(m->by_name);
@@ -113,6 +115,7 @@ int rf_meta_insert_node(rf_meta *m, const rf_meta_node *n)
     memmove(&m->nodes[at + 1], &m->nodes[at], (m->n_nodes - at) * sizeof *m->nodes);
     m->nodes[at] = *n;
     m->n_nodes++;
+    m->nodes_changes++;
     return RF_OK;
 }
 
@@ -136,6 +139,7 @@ int rf_meta_insert_group(rf_meta *m, const rf_meta_group *g)
     m->by_id[ai] = copy;
     m->by_name[an] = copy;
     m->n_groups++;
+    m->groups_sum += rf_meta_group_hash(copy);
     return RF_OK;
 }
 
@@ -159,6 +163,7 @@ static void remove_group_at(rf_meta *m, const rf_meta_group *g)
     memmove(&m->by_id[ai], &m->by_id[ai + 1], (m->n_groups - ai - 1) * sizeof *m->by_id);
     memmove(&m->by_name[an], &m->by_name[an + 1], (m->n_groups - an - 1) * sizeof *m->by_name);
     m->n_groups--;
+    m->groups_sum -= rf_meta_group_hash(g);
     free((void *)g);
 }
 
@@ -186,36 +191,50 @@ static bool ack_removed(rf_meta *m, size_t at, uint64_t node_id)
     return false;
 }
 
+/* The placement over the active nodes, built once per change of the
+ * nodes (the rebalancing asks for every group it hosts, at every round). */
+static rf_placement *placement(rf_meta *m, int *rc)
+{
+    if (m->place != NULL && m->place_changes == m->nodes_changes)
+        return m->place;
+    rf_placement_close(m->place);
+    free(m->place_ids);
+    m->place = NULL;
+    rf_placement_node *pn = malloc((m->n_nodes + 1) * sizeof *pn);
+    m->place_ids = malloc((m->n_nodes + 1) * sizeof *m->place_ids);
+    *rc = RF_ENOMEM;
+    if (pn != NULL && m->place_ids != NULL) {
+        size_t n = 0;
+        for (size_t i = 0; i < m->n_nodes; i++) {
+            if (m->nodes[i].state != RF_META_NODE_ACTIVE)
+                continue;
+            pn[n].name = m->nodes[i].name;
+            pn[n].zone = m->nodes[i].zone;
+            m->place_ids[n++] = m->nodes[i].id;
+        }
+        *rc = rf_placement_init(&m->place, pn, n);
+        m->place_changes = m->nodes_changes;
+    }
+    free(pn);
+    return *rc == RF_OK ? m->place : NULL;
+}
+
 int rf_meta_place(const rf_meta *m, const char *group, uint32_t replicas, uint64_t *ids,
                   size_t cap)
 {
-    rf_placement_node *pn = malloc((m->n_nodes + 1) * sizeof *pn);
-    uint64_t *pid = malloc((m->n_nodes + 1) * sizeof *pid);
     uint32_t idx[RF_META_REPLICAS_MAX + 2];
-    size_t n = 0, got = 0;
-    rf_placement *p = NULL;
+    size_t got = 0;
     int rc = RF_ENOMEM;
-    if (pn == NULL || pid == NULL || replicas == 0 || replicas > RF_META_REPLICAS_MAX + 2 ||
-        cap < replicas)
-        goto out;
-    for (size_t i = 0; i < m->n_nodes; i++) {
-        if (m->nodes[i].state != RF_META_NODE_ACTIVE)
-            continue;
-        pn[n].name = m->nodes[i].name;
-        pn[n].zone = m->nodes[i].zone;
-        pid[n++] = m->nodes[i].id;
-    }
-    rc = rf_placement_init(&p, pn, n);
-    if (rc == RF_OK)
+    if (replicas == 0 || replicas > RF_META_REPLICAS_MAX + 2 || cap < replicas)
+        return rc;
+    /* The memo is not state: filling it through a const view is safe. */
+    rf_placement *p = placement((rf_meta *)m, &rc);
+    if (p != NULL)
         rc = rf_placement_members(p, group, replicas, idx, replicas, &got);
     for (size_t i = 0; rc == RF_OK && i < got; i++)
-        ids[i] = pid[idx[i]];
+        ids[i] = m->place_ids[idx[i]];
     for (size_t i = rc == RF_OK ? got : 0; i < cap; i++)
         ids[i] = 0;
-out:
-    rf_placement_close(p);
-    free(pn);
-    free(pid);
     return rc;
 }
 
@@ -244,7 +263,9 @@ static void reassign_boots(rf_meta *m, uint64_t node)
         uint64_t head = 0;
         if (rf_meta_active_count(m) == 0 || rf_meta_place(m, g->name, 1, &head, 1) != RF_OK)
             head = 0;
+        m->groups_sum -= rf_meta_group_hash(g); /* the record changes in place */
         g->boot_node = head;
+        m->groups_sum += rf_meta_group_hash(g);
     }
 }
 
@@ -288,6 +309,7 @@ static int cmd_node_change(rf_meta *m, rf_meta_rd *rd, meta_out o, uint8_t op)
         if (!known || m->nodes[at].state != RF_META_NODE_ACTIVE)
             return cmd_reject(o, RF_EINACTIVE, "inactive");
         m->nodes[at].state = RF_META_NODE_DEACTIVATING;
+        m->nodes_changes++;
     } else {
         if (!known)
             return cmd_reject(o, RF_ENOTFOUND, "not_found");
@@ -295,6 +317,7 @@ static int cmd_node_change(rf_meta *m, rf_meta_rd *rd, meta_out o, uint8_t op)
         uint64_t id = m->nodes[at].id;
         memmove(&m->nodes[at], &m->nodes[at + 1], (m->n_nodes - at - 1) * sizeof *m->nodes);
         m->n_nodes--;
+        m->nodes_changes++;
         for (size_t i = m->n_removed; i > 0; i--)
             ack_removed(m, i - 1, id);
         reassign_boots(m, id);
@@ -315,7 +338,9 @@ static int cmd_claim(rf_meta *m, rf_meta_rd *rd, meta_out o)
     rf_meta_group *g = m->by_id[at];
     if (g->boot_node != nid)
         return cmd_reject(o, RF_ENOTBOOT, "not the boot node");
+    m->groups_sum -= rf_meta_group_hash(g); /* the record changes in place */
     g->claimed = true;
+    m->groups_sum += rf_meta_group_hash(g);
     *o.len = 0;
     return RF_OK;
 }
@@ -497,16 +522,24 @@ static void *meta_decode(const uint8_t *data, size_t len)
     return rf_meta_decode_state(data, len);
 }
 
+/* Replicas compare digests after every application, so with many groups
+ * the digest cannot cost O(groups): the group records enter it as a sum
+ * of their keyed hashes, kept up to date as they are inserted and removed
+ * (and around the two changes made in place: a boot claimed, a boot
+ * reassigned). Equal states give equal digests; a
+ * difference in any record changes it but with negligible probability. */
 static uint64_t meta_digest(const void *state)
 {
     size_t len = 0;
-    (void)rf_meta_encode_state(state, NULL, 0, &len);
-    uint8_t *buf = malloc(len);
+    (void)rf_meta_encode_digest(state, NULL, 0, &len);
+    uint8_t stack[1024];
+    uint8_t *buf = len <= sizeof stack ? stack : malloc(len);
     ASSERT(buf != NULL); /* a digest has no error path; the state is bounded */
-    int rc = rf_meta_encode_state(state, buf, len, &len);
+    int rc = rf_meta_encode_digest(state, buf, len, &len);
     ASSERT(rc == RF_OK);
     uint64_t h = rf_siphash24(META_DIGEST_KEY, buf, len);
-    free(buf);
+    if (buf != stack)
+        free(buf);
     return h;
 }
 

@@ -4,6 +4,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_hash.h"
 #include "fleet/meta_int.h"
 #include "model/rf_model_text.h"
 
@@ -240,6 +241,50 @@ int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len
         rf_meta_wr_str(&w, g->model);
         rf_meta_wr_str(&w, g->name);
     }
+    rf_meta_wr_u32(&w, (uint32_t)m->n_removed);
+    for (size_t i = 0; i < m->n_removed; i++) {
+        const rf_meta_removed *r = &m->removed[i];
+        rf_meta_wr_u64(&w, r->id);
+        rf_meta_wr_str(&w, r->name);
+        rf_meta_wr_u32(&w, r->n_pending);
+        for (uint32_t j = 0; j < r->n_pending; j++)
+            rf_meta_wr_u64(&w, r->pending[j]);
+    }
+    return wr_done(&w, len);
+}
+
+static const uint8_t GROUP_HASH_KEY[16] = {'r', 'f', '-', 'm', 'e', 't', 'a', '-',
+                                           'g', 'r', 'o', 'u', 'p', '-', 'v', '1'};
+
+uint64_t rf_meta_group_hash(const rf_meta_group *g)
+{
+    uint8_t buf[8 + 8 + 4 + 2 + RF_MODEL_NAME_MAX + 2 + RF_GROUP_NAME_MAX + 1];
+    rf_meta_wr w = {buf, sizeof buf, 0};
+    rf_meta_wr_u64(&w, g->id);
+    rf_meta_wr_u64(&w, g->boot_node);
+    rf_meta_wr_u32(&w, g->replicas);
+    rf_meta_wr_str(&w, g->model);
+    rf_meta_wr_str(&w, g->name);
+    rf_meta_wr_u8(&w, g->claimed);
+    ASSERT(w.off <= sizeof buf);
+    return rf_siphash24(GROUP_HASH_KEY, buf, w.off);
+}
+
+int rf_meta_encode_digest(const rf_meta *m, uint8_t *out, size_t cap, size_t *len)
+{
+    rf_meta_wr w = {out, cap, 0};
+    rf_meta_wr_u8(&w, RF_META_FORMAT_V2);
+    rf_meta_wr_u64(&w, m->next_group_id);
+    rf_meta_wr_u64(&w, m->nodes_epoch);
+    rf_meta_wr_u32(&w, (uint32_t)m->n_nodes);
+    for (size_t i = 0; i < m->n_nodes; i++) {
+        rf_meta_wr_str(&w, m->nodes[i].name);
+        rf_meta_wr_str(&w, m->nodes[i].zone);
+        rf_meta_wr_u64(&w, m->nodes[i].id);
+        rf_meta_wr_u8(&w, m->nodes[i].state);
+    }
+    rf_meta_wr_u32(&w, (uint32_t)m->n_groups);
+    rf_meta_wr_u64(&w, m->groups_sum);
     rf_meta_wr_u32(&w, (uint32_t)m->n_removed);
     for (size_t i = 0; i < m->n_removed; i++) {
         const rf_meta_removed *r = &m->removed[i];

@@ -18,8 +18,16 @@ struct rf_meta {
     rf_meta_group **by_id;   /* one allocation per group, sorted by id */
     rf_meta_group **by_name; /* the same pointers, sorted by name */
     size_t n_groups, cap_groups;
+    uint64_t groups_sum; /* sum of rf_meta_group_hash over the groups (the digest) */
     rf_meta_removed *removed; /* sorted by id */
     size_t n_removed, cap_removed;
+    /* A memo of rf_meta_place's placement over the active nodes, valid
+     * while nodes_changes is place_changes. Not part of the state: never
+     * encoded or hashed. */
+    uint64_t nodes_changes; /* every change to nodes[] moves it */
+    struct rf_placement *place;
+    uint64_t *place_ids; /* node ids by placement index */
+    uint64_t place_changes;
 };
 
 /* A bounds-checked little-endian reader: any overrun sets bad. */
@@ -59,6 +67,11 @@ int rf_meta_insert_removed(rf_meta *m, const rf_meta_removed *r);
 
 /* Codec (meta_codec.c). */
 int rf_meta_encode_state(const rf_meta *m, uint8_t *out, size_t cap, size_t *len);
+/* The state's encoding with the group list replaced by its count and
+ * groups_sum: what the digest hashes, O(nodes + removed groups). */
+int rf_meta_encode_digest(const rf_meta *m, uint8_t *out, size_t cap, size_t *len);
+/* A keyed hash of one group's record (its encoding). */
+uint64_t rf_meta_group_hash(const rf_meta_group *g);
 rf_meta *rf_meta_decode_state(const uint8_t *data, size_t len);
 bool rf_meta_valid_group_name(const char *name);
 

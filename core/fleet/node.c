@@ -104,6 +104,9 @@ void rf_node_close(rf_node *n)
     free(n->heard.p);
     free(n->dirty.p);
     free(n->readied.p);
+    free(n->due.p);
+    free(n->carry.p);
+    free(n->ticking.p);
     free(n->replies.p);
     free(n->arena);
     free(n->obs.p);
@@ -151,10 +154,21 @@ static size_t group_lower(const rf_node *n, uint64_t id)
     return lo;
 }
 
+/* Lookups are the hottest path of a node with many groups: a small
+ * direct-mapped memo of id -> position answers most of them in one probe.
+ * It checks itself (the position must still hold the id), so inserts and
+ * removals never need to update it. */
 node_group *rf_node__group(rf_node *n, uint64_t id)
 {
+    uint32_t *hint = &n->group_hint[id % NODE_GROUP_HINTS];
+    if (*hint < n->n_groups && n->groups[*hint].id == id)
+        return &n->groups[*hint];
     size_t at = group_lower(n, id);
-    return at < n->n_groups && n->groups[at].id == id ? &n->groups[at] : NULL;
+    if (at < n->n_groups && n->groups[at].id == id) {
+        *hint = (uint32_t)at;
+        return &n->groups[at];
+    }
+    return NULL;
 }
 
 const rf_model *rf_node__model(const rf_node *n, const char *name)
@@ -260,6 +274,7 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
     /* A booted group grows as soon as it has elected itself. */
     g->rebal_soon = bootstrap;
     g->rebal_soon_at = n->now;
+    n->rebal_any = n->rebal_any || bootstrap;
     rf_node__journal_started(n, id, model);
     n->ctr.groups_started++;
     rf_node__obs(n, RF_NODE_OBS_GROUP_STARTED, reason, id, 0, n->cfg.node_id);
@@ -353,7 +368,7 @@ void rf_node__reply(rf_node *n, uint64_t request_id, int status, const uint8_t *
 /* A member that knows no leader for two election timeouts (longer than
  * any election takes) reports it once: its group may have lost its
  * majority. Members not yet added (no configuration) stay silent. */
-static void watch_leader(rf_node *n, node_group *g)
+void rf_node__watch_leader(rf_node *n, node_group *g)
 {
     if (rf_raft_leader(g->raft) != 0 || rf_raft_membership(g->raft)->count == 0) {
         g->leaderless_since = 0;
@@ -375,14 +390,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
-    n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++) {
-        node_group *g = &n->groups[i];
-        if (g->quiet)
-            continue;
-        rf_raft_tick(g->raft, n->now - g->clock_offset);
-        watch_leader(n, g);
-    }
+    rf_node__tick_groups(n); /* the groups whose timers have work (node_quiet.c) */
     rf_node__pending_tick(n);
     rf_node__quiet_tick(n);
     if (n->evicted)
@@ -418,6 +426,7 @@ void rf_node_persisted(rf_node *n, uint64_t token)
     while (done < n->toks.n && t[done].node_token <= token) {
         node_group *g = rf_node__group(n, t[done].group_id);
         if (g != NULL) {
+            rf_node__clock(n, g);
             rf_raft_persisted(g->raft, t[done].raft_token);
             rf_node__dirty(n, g);
         }
@@ -448,8 +457,10 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
     n->down.n++;
     rf_node__wake_led_by(n, peer);
     n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++)
+    for (size_t i = 0; i < n->n_groups; i++) {
+        rf_node__clock(n, &n->groups[i]);
         rf_raft_peer_unreachable(n->groups[i].raft, peer);
+    }
 }
 
 /* Backdates the unreachability of peer (known silent since then). */
@@ -473,8 +484,10 @@ void rf_node_peer_reachable(rf_node *n, uint64_t peer)
         break;
     }
     n->all_dirty = true;
-    for (size_t i = 0; i < n->n_groups; i++)
+    for (size_t i = 0; i < n->n_groups; i++) {
+        rf_node__clock(n, &n->groups[i]);
         rf_raft_peer_reachable(n->groups[i].raft, peer);
+    }
 }
 
 /* ---- local views ------------------------------------------------------------ */

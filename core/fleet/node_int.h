@@ -24,6 +24,7 @@
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
 
+#define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
 /* Follow-up steps in a row retried a heartbeat later because the learner
  * lagged or a change was still uncommitted; past it, the next round. */
@@ -56,7 +57,14 @@ typedef struct node_group {
     uint64_t last_active; /* node time of the last non-heartbeat work */
     uint64_t leaderless_since; /* node time, 0: a leader is known */
     bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
+    uint64_t ticked_at;  /* node time of the member's last rf_raft_tick */
+    uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
 } node_group;
+
+/* An entry of the due heap: group id is due at node time at. */
+typedef struct node_due {
+    uint64_t at, id;
+} node_due;
 
 typedef struct node_pending {
     uint64_t token;     /* request id given to rf_raft, and on the wire */
@@ -139,9 +147,11 @@ struct rf_node {
     bool meta_dirty;     /* the metadata applied entries since the last tick */
     bool self_checking;  /* a self check is under way */
     bool evicted;        /* the metadata leader says this node was removed */
+    bool rebal_any;      /* some group may have rebal_soon set */
 
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
+    uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec pending;   /* node_pending sorted by token */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
@@ -152,6 +162,9 @@ struct rf_node {
     node_vec dirty;     /* u64 ids of groups with an input since the last batch */
     bool all_dirty;     /* a tick or hint touched every group: look at all */
     node_vec readied;   /* u64 ids of groups in the batch under way */
+    node_vec due;       /* node_due min-heap: when each group's timers have work */
+    node_vec carry;     /* u64 ids of groups with output left after their batch */
+    node_vec ticking;   /* u64 ids of the groups the tick under way looks at */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
@@ -211,6 +224,7 @@ bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
 /* g had an input: the next batch must look at it. */
 void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
+void rf_node__watch_leader(rf_node *n, node_group *g);
 
 /* node_journal.c */
 int rf_node__journal_fresh(rf_node *n);
@@ -261,6 +275,10 @@ void rf_node__quiet_tick(rf_node *n);
 void rf_node__heard(rf_node *n, uint64_t peer);
 void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
 void rf_node__wake_led_by(rf_node *n, uint64_t peer);
+void rf_node__clock(rf_node *n, node_group *g);
+void rf_node__due_update(rf_node *n, node_group *g);
+void rf_node__tick_groups(rf_node *n);
+void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);

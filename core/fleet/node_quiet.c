@@ -30,10 +30,11 @@
 
 void rf_node__wake(rf_node *n, node_group *g)
 {
-    if (!g->quiet)
-        return;
-    g->quiet = false;
-    g->clock_offset = n->now - g->frozen_at;
+    if (g->quiet) {
+        g->quiet = false;
+        g->clock_offset = n->now - g->frozen_at;
+    }
+    rf_node__clock(n, g); /* an input follows */
 }
 
 void rf_node__touch(rf_node *n, node_group *g)
@@ -174,7 +175,205 @@ void rf_node__quiet_tick(rf_node *n)
     heartbeats(n);
     if (n->cfg.quiesce_after_ns == 0)
         return;
-    for (size_t i = 0; i < n->n_groups; i++)
-        if (may_quiesce(n, &n->groups[i]))
-            quiesce(n, &n->groups[i]);
+    if (n->all_dirty) {
+        /* A peer hint touched every group: look at them all. */
+        for (size_t i = 0; i < n->n_groups; i++)
+            if (may_quiesce(n, &n->groups[i]))
+                quiesce(n, &n->groups[i]);
+        return;
+    }
+    /* A group may go quiet only once it is due (group_due): the groups
+     * this tick looked at, in id order as a full scan would take them. */
+    const uint64_t *ids = n->ticking.p;
+    for (size_t i = 0; i < n->ticking.n; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        if (g != NULL && may_quiesce(n, g))
+            quiesce(n, g);
+    }
+}
+
+/* ---- ticking only the groups whose timers have work ---------------------------
+ *
+ * Ticking every member at every node tick costs O(groups hosted), and most
+ * of them have nothing due: a follower waits an election timeout, a leader
+ * a heartbeat interval. So each group has the node time at which a tick
+ * next has work for it (group_due: its member's timers, the leaderless
+ * watch, going quiet) in a min-heap, and a tick looks only at the groups
+ * due. It is the same as ticking them all, event for event:
+ *  - a member not due would only have moved its clock: rf_node__clock
+ *    ticks it to the node's time before any other input reaches it (once
+ *    per node tick), so every input still runs at the last tick's time;
+ *  - a due time moves only with an input or a tick, and every input marks
+ *    its group dirty: the due times of dirty groups are refreshed in
+ *    rf_node_advance and at the start of each tick, before the heap is read;
+ *  - a group whose batch left output behind (rf_raft_has_ready after
+ *    rf_raft_advance) waits in n->carry for the next tick, where the full
+ *    scan used to find it. */
+
+static void due_push(rf_node *n, uint64_t at, uint64_t id)
+{
+    bool ok = rf_node__vec_reserve(&n->due, sizeof(node_due), 1);
+    ASSERT(ok); /* a lost entry would stop the group's timers */
+    node_due *h = n->due.p;
+    size_t i = n->due.n++;
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (h[up].at < at || (h[up].at == at && h[up].id <= id))
+            break;
+        h[i] = h[up];
+        i = up;
+    }
+    h[i].at = at;
+    h[i].id = id;
+}
+
+static node_due due_pop(rf_node *n)
+{
+    node_due *h = n->due.p;
+    node_due top = h[0], last = h[--n->due.n];
+    size_t i = 0, len = n->due.n;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= len)
+            break;
+        if (c + 1 < len && (h[c + 1].at < h[c].at || (h[c + 1].at == h[c].at && h[c + 1].id < h[c].id)))
+            c++;
+        if (last.at < h[c].at || (last.at == h[c].at && last.id <= h[c].id))
+            break;
+        h[i] = h[c];
+        i = c;
+    }
+    if (len > 0)
+        h[i] = last;
+    return top;
+}
+
+static uint64_t at_least(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
+
+/* The node time of the next tick with work for g (UINT64_MAX: none). */
+static uint64_t group_due(const rf_node *n, const node_group *g)
+{
+    if (g->quiet)
+        return UINT64_MAX;
+    const rf_raft *r = g->raft;
+    uint64_t due = rf_raft_tick_due_ns(r);
+    if (due != UINT64_MAX)
+        due = due > UINT64_MAX - g->clock_offset ? UINT64_MAX : due + g->clock_offset;
+    /* rf_node__watch_leader: a reset pending, or a leaderless episode to time. */
+    if (rf_raft_leader(r) != 0 || rf_raft_membership(r)->count == 0) {
+        if (g->leaderless_since != 0 || g->leaderless_told)
+            due = 0;
+    } else if (g->leaderless_since == 0) {
+        due = 0;
+    } else if (!g->leaderless_told) {
+        due = at_least(due, g->leaderless_since + 2 * n->cfg.raft.election_timeout_ns);
+    }
+    /* may_quiesce: a leader with everything applied and no learner, once idle. */
+    if (n->cfg.quiesce_after_ns != 0 && rf_raft_role(r) == RF_ROLE_LEADER &&
+        rf_raft_commit_index(r) == rf_raft_last_index(r) &&
+        rf_raft_applied_index(r) == rf_raft_commit_index(r) &&
+        rf_membership_voters(rf_raft_membership(r)) == rf_raft_membership(r)->count)
+        due = at_least(due, g->last_active + n->cfg.quiesce_after_ns);
+    return due;
+}
+
+void rf_node__due_update(rf_node *n, node_group *g)
+{
+    uint64_t due = group_due(n, g);
+    if (due == UINT64_MAX || (g->due_at != 0 && due >= g->due_at - 1))
+        return; /* an earlier entry is in the heap: it looks again then */
+    due_push(n, due, g->id);
+    g->due_at = due + 1;
+}
+
+void rf_node__clock(rf_node *n, node_group *g)
+{
+    if (g->quiet || g->in_ready || g->ticked_at == n->now)
+        return;
+    uint64_t now = n->now - g->clock_offset;
+    /* Work due: the next tick's (a member created since this tick). */
+    if (rf_raft_tick_due_ns(g->raft) <= now)
+        return;
+    rf_raft_tick(g->raft, now); /* only moves its clock */
+    g->ticked_at = n->now;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+void rf_node__sort_ids(uint64_t *ids, size_t n)
+{
+    if (n > 32) {
+        qsort(ids, n, sizeof *ids, cmp_id);
+        return;
+    }
+    /* Short lists (most batches and ticks): insertion sort, no calls. */
+    for (size_t i = 1; i < n; i++) {
+        uint64_t v = ids[i];
+        size_t j = i;
+        for (; j > 0 && ids[j - 1] > v; j--)
+            ids[j] = ids[j - 1];
+        ids[j] = v;
+    }
+}
+
+/* The groups this tick looks at: those due and those carried, in id order. */
+static void collect_ticking(rf_node *n)
+{
+    if (n->all_dirty) {
+        for (size_t i = 0; i < n->n_groups; i++)
+            rf_node__due_update(n, &n->groups[i]);
+    } else {
+        const uint64_t *ids = n->dirty.p;
+        for (size_t i = 0; i < n->dirty.n; i++) {
+            node_group *g = rf_node__group(n, ids[i]);
+            if (g != NULL)
+                rf_node__due_update(n, g);
+        }
+    }
+    n->ticking.n = 0;
+    bool ok = rf_node__vec_reserve(&n->ticking, sizeof(uint64_t), n->carry.n);
+    ASSERT(ok);
+    if (n->carry.n > 0)
+        memcpy(n->ticking.p, n->carry.p, n->carry.n * sizeof(uint64_t));
+    n->ticking.n = n->carry.n;
+    n->carry.n = 0;
+    while (n->due.n > 0 && ((const node_due *)n->due.p)[0].at <= n->now) {
+        node_due d = due_pop(n);
+        node_group *g = rf_node__group(n, d.id);
+        if (g == NULL || g->due_at != d.at + 1)
+            continue; /* stale: the group left, or moved its time */
+        g->due_at = 0;
+        ok = rf_node__vec_reserve(&n->ticking, sizeof(uint64_t), 1);
+        ASSERT(ok);
+        ((uint64_t *)n->ticking.p)[n->ticking.n++] = d.id;
+    }
+    uint64_t *ids = n->ticking.p;
+    rf_node__sort_ids(ids, n->ticking.n);
+    size_t k = 0;
+    for (size_t i = 0; i < n->ticking.n; i++)
+        if (k == 0 || ids[k - 1] != ids[i])
+            ids[k++] = ids[i];
+    n->ticking.n = k;
+}
+
+void rf_node__tick_groups(rf_node *n)
+{
+    collect_ticking(n);
+    const uint64_t *ids = n->ticking.p;
+    for (size_t i = 0; i < n->ticking.n; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        if (g == NULL || g->quiet)
+            continue;
+        rf_raft_tick(g->raft, n->now - g->clock_offset);
+        g->ticked_at = n->now;
+        rf_node__watch_leader(n, g);
+        rf_node__dirty(n, g); /* its due time moves; it may have output */
+    }
 }

@@ -25,12 +25,6 @@ bool rf_node_has_ready(const rf_node *n)
     return false;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static void take_write(rf_node *n, const node_group *g, const rf_ready *rd)
 {
     bool ok = rf_node__vec_reserve(&n->writes, sizeof(rf_node_write), 1) &&
@@ -137,6 +131,7 @@ static void take_group(rf_node *n, node_group *g)
     bool ok = rf_node__vec_reserve(&n->readied, sizeof(uint64_t), 1);
     ASSERT(ok); /* the batch could not be ended without it */
     ((uint64_t *)n->readied.p)[n->readied.n++] = g->id;
+    rf_node__clock(n, g);
     rf_raft_ready(g->raft, &rd);
     g->in_ready = true;
     if (rd.persist_token != 0)
@@ -165,8 +160,7 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     } else {
         /* In id order, as the full scan: the batch is the same either way. */
         uint64_t *ids = n->dirty.p;
-        if (n->dirty.n > 1)
-            qsort(ids, n->dirty.n, sizeof *ids, cmp_u64);
+        rf_node__sort_ids(ids, n->dirty.n);
         for (size_t i = 0; i < n->dirty.n; i++) {
             node_group *g = rf_node__group(n, ids[i]);
             if (g != NULL && rf_raft_has_ready(g->raft))
@@ -209,6 +203,8 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     rd->n_obs = n->obs.n;
     rd->applied = n->applied.p;
     rd->n_applied = n->applied.n;
+    rd->groups = n->readied.p;
+    rd->n_groups = n->readied.n;
 }
 
 void rf_node_advance(rf_node *n)
@@ -220,14 +216,27 @@ void rf_node_advance(rf_node *n)
         ASSERT(g != NULL && g->in_ready); /* no group stops during a batch */
         rf_raft_advance(g->raft);
         g->in_ready = false;
+        if (rf_raft_has_ready(g->raft)) {
+            /* Output left behind: the next tick looks at it again. */
+            bool ok = rf_node__vec_reserve(&n->carry, sizeof(uint64_t), 1);
+            ASSERT(ok);
+            ((uint64_t *)n->carry.p)[n->carry.n++] = g->id;
+        }
     }
     n->readied.n = 0;
-    /* Every group with output was taken; none had an input since. */
+    /* Every group with output was taken; none had an input since. Their
+     * timers may have moved: refresh their due times (node_quiet.c). */
+    if (n->all_dirty)
+        for (size_t i = 0; i < n->n_groups; i++)
+            rf_node__due_update(n, &n->groups[i]);
     ids = n->dirty.p;
     for (size_t i = 0; i < n->dirty.n; i++) {
         node_group *g = rf_node__group(n, ids[i]);
-        if (g != NULL)
-            g->dirty = false;
+        if (g == NULL)
+            continue;
+        g->dirty = false;
+        if (!n->all_dirty)
+            rf_node__due_update(n, g);
     }
     n->dirty.n = 0;
     n->all_dirty = false;

@@ -343,6 +343,7 @@ void rf_node__rebal_done(rf_node *n, node_group *g, int status)
         g->rebal_soon = true;
         g->rebal_soon_at = n->now + n->cfg.raft.heartbeat_interval_ns;
     }
+    n->rebal_any = n->rebal_any || g->rebal_soon;
 }
 
 /* Runs the follow-up steps that are due, on groups this node leads. A
@@ -351,10 +352,12 @@ void rf_node__rebal_done(rf_node *n, node_group *g, int status)
 void rf_node__rebal_followups(rf_node *n)
 {
     const rf_meta *m = rf_node_meta(n);
-    if (m == NULL)
-        return;
+    if (m == NULL || !n->rebal_any)
+        return; /* no group has a follow-up: no scan at every tick */
+    n->rebal_any = false;
     for (size_t i = 0; i < n->n_groups; i++) {
         node_group *g = &n->groups[i];
+        n->rebal_any = n->rebal_any || g->rebal_soon; /* may be set again below */
         if (!g->rebal_soon || n->now < g->rebal_soon_at || g->rebal_token != 0)
             continue;
         if (rf_raft_role(g->raft) != RF_ROLE_LEADER) {
@@ -370,6 +373,7 @@ void rf_node__rebal_followups(rf_node *n)
 
 void rf_node__round(rf_node *n)
 {
+    n->rebal_any = true; /* a full look at the follow-ups once a round, whatever set them */
     rf_node__meta_changed(n);
     const rf_meta *m = rf_node_meta(n);
     if (m == NULL)

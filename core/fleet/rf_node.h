@@ -269,6 +269,12 @@ typedef struct rf_node_batch {
     size_t n_obs;
     const rf_node_applied *applied;
     size_t n_applied;
+    /* Ids of the groups whose members had output in this batch, ascending.
+     * What a safety checker compares (term, a leader's role, log, commit,
+     * applied entries) changes only with output, so it may look at these
+     * groups alone. */
+    const uint64_t *groups;
+    size_t n_groups;
 } rf_node_batch;
 
 bool rf_node_has_ready(const rf_node *n);

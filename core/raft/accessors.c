@@ -78,6 +78,23 @@ const rf_membership *rf_raft_membership(const rf_raft *r)
     return &r->conf;
 }
 
+/* Mirrors rf_raft_tick, rf_rft_repl_leader_tick and rf_rft_election_tick:
+ * before this time each of them only moves r->now. */
+uint64_t rf_raft_tick_due_ns(const rf_raft *r)
+{
+    if (!r->started || r->contact_untimed)
+        return 0;
+    if (r->role != RF_ROLE_LEADER)
+        return r->self_voter ? r->election_deadline_ns : UINT64_MAX;
+    if (r->reads_n)
+        return 0;
+    uint64_t due = r->heartbeat_due_ns < r->quorum_check_ns ? r->heartbeat_due_ns
+                                                            : r->quorum_check_ns;
+    if (r->transfer_target && r->transfer_deadline_ns < due)
+        due = r->transfer_deadline_ns;
+    return due;
+}
+
 uint64_t rf_raft_digest(const rf_raft *r)
 {
     return r->cfg.model->digest(r->model_state);

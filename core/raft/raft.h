@@ -237,6 +237,14 @@ void rf_raft_close(rf_raft *r);
  * lease may still run (Raft thesis §6.4.1). */
 void rf_raft_tick(rf_raft *r, uint64_t now);
 
+/* The earliest now at which rf_raft_tick does more than advance the clock
+ * (an election or heartbeat due, check-quorum, a transfer's timeout, a
+ * lease read or the first tick waiting): 0 when the next tick has work,
+ * UINT64_MAX when no timer runs (a learner). It moves only with inputs
+ * and ticks, so a driver with many members may tick only those due, as
+ * long as it ticks every member before giving it any other input. */
+uint64_t rf_raft_tick_due_ns(const rf_raft *r);
+
 /* Steps one message. Returns RF_OK, or an error code for a message that is
  * malformed or impossible (RF_EBADMSG, RF_EINVAL wrong group or addressee,
  * RF_EINDEXGAP, RF_ETOOBIG oversized batch, RF_ECOMPACTED ...); a rejected

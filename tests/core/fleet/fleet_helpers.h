@@ -56,6 +56,7 @@ static inline void dump_groups(rf_sim_fleet *f, uint32_t nodes)
 static inline void fleet_done(rf_sim_fleet *f)
 {
     const char *why = NULL;
+    rf_sim_fleet_sweep(f); /* every member once, beyond those with output */
     uint64_t v = rf_sim_fleet_violations(f, &why);
     ck_assert_msg(v == 0, "%llu safety violations, first: %s", (unsigned long long)v,
                   why != NULL ? why : "?");

@@ -264,6 +264,35 @@ START_TEST(test_meta_encoding_round_trips_and_digest_tracks_state)
 }
 END_TEST
 
+/* The digest sums the groups' record hashes (it must not cost O(groups)):
+ * a record's content still counts, and a removal takes its part back out. */
+START_TEST(test_meta_digest_covers_each_group_record_and_follows_removals)
+{
+    rf_meta *a = M->create(), *b = M->create();
+    ck_assert_int_eq(activate(a, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(activate(b, "n1", "zone1", 1), RF_OK);
+    ck_assert_int_eq(add_group(a, "g1", 3, NULL), RF_OK);
+    ck_assert_int_eq(add_group(b, "g1", 1, NULL), RF_OK); /* only replicas differ */
+    ck_assert_uint_ne(M->digest(a), M->digest(b));
+    /* After removals the kept sum equals the one a decode rebuilds from
+     * the records alone. */
+    uint64_t id = 0;
+    ck_assert_int_eq(add_group(a, "g2", 3, &id), RF_OK);
+    ck_assert_int_eq(add_group(a, "g3", 2, NULL), RF_OK);
+    ck_assert_int_eq(remove_group(a, "g2"), RF_OK);
+    ck_assert_int_eq(cleaned(a, id, 1), RF_OK);
+    size_t len = 0;
+    uint8_t *enc = encode(a, &len);
+    rf_meta *c = M->decode(enc, len);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_uint_eq(M->digest(a), M->digest(c));
+    free(enc);
+    M->destroy(a);
+    M->destroy(b);
+    M->destroy(c);
+}
+END_TEST
+
 START_TEST(test_meta_decode_refuses_truncated_and_mutated_encodings)
 {
     rf_meta *m = sample_state();
@@ -397,6 +426,13 @@ START_TEST(test_meta_boot_is_claimed_once_and_moves_only_unclaimed)
     ck_assert_uint_ne(head, boot_b);
     ck_assert_uint_eq(rf_meta_group_by_id(m, b)->boot_node, head);
     ck_assert_int_eq(claim(m, b, boot_b), RF_ENOTBOOT);
+    /* The digest kept across the in-place change is the one a decode rebuilds. */
+    buf = encode(m, &len);
+    copy = M->decode(buf, len);
+    ck_assert_ptr_nonnull(copy);
+    ck_assert_uint_eq(M->digest(copy), M->digest(m));
+    M->destroy(copy);
+    free(buf);
     if (boot_a != boot_b) {
         snprintf(name, sizeof name, "n%llu", (unsigned long long)boot_a);
         ck_assert_int_eq(node_cmd(m, 0, name), RF_OK);
@@ -424,6 +460,7 @@ Suite *fleet_meta_suite(void)
     tcase_add_test(tc, test_meta_remove_group_waits_for_every_node_to_clean_up);
     tcase_add_test(tc, test_meta_rejects_bad_names_without_crashing);
     tcase_add_test(tc, test_meta_encoding_round_trips_and_digest_tracks_state);
+    tcase_add_test(tc, test_meta_digest_covers_each_group_record_and_follows_removals);
     tcase_add_test(tc, test_meta_decode_refuses_truncated_and_mutated_encodings);
     tcase_add_test(tc, test_meta_query_finds_groups_and_counts);
     tcase_add_test(tc, test_meta_boot_is_claimed_once_and_moves_only_unclaimed);
