@@ -191,6 +191,7 @@ static int build_fleet(rf_sim_runner *r)
     if (rc != RF_OK)
         return rc;
     r->eng = rf_sim_fleet_engine(r->fleet);
+    r->net_base = rf_sim_fleet_net(r->fleet)->cfg;
     r->n_nodes = s->node_count;
     for (uint32_t i = 0; i < r->n_nodes; i++) {
         r->nodes[i].up = true;

@@ -41,7 +41,6 @@ typedef struct run_inst {
     bool skipped;
     uint32_t n_sets;  /* network faults: the node sets drawn when it fired */
     rf_sim_nodeset sets[RF_SCN_SETS_MAX];
-    rf_sim_net_config prev; /* a `network ... for` change: what it undoes to */
     int32_t prev_ppm;       /* a `drift ... for`: the drift it undoes to */
     uint64_t disk_bytes;    /* a `disk ... full`: the disk's size when it filled */
 } run_inst;
@@ -120,6 +119,9 @@ typedef struct rf_sim_runner {
 
     const rf_model *models[RF_SIM_RUN_MODELS_MAX + 2];
     uint32_t n_models;
+    /* The network's quality without the `network ... for` lines in force:
+     * the `network` directive, then lasting `network` lines. */
+    rf_sim_net_config net_base;
 
     rf_sim_fleet *fleet;
     rf_sim_engine *eng;
@@ -210,6 +212,8 @@ void run_fire_disk(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
 void run_undo_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);
 void run_on_down(void *ctx, uint32_t index, int status, const char *why);
 bool run_is_net_fault(rf_scn_event_kind kind);
+/* The network's quality again after a `network ... for` line began or ended. */
+void run_net_quality(rf_sim_runner *r);
 
 /* run_net.c: network faults; fault rows of the history. */
 void run_fire_net(rf_sim_runner *r, run_inst *in, const rf_scn_event *e);

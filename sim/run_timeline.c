@@ -438,7 +438,8 @@ void run_timeline_undo(rf_sim_runner *r, uint32_t i)
     run_inst *in = &r->insts[i];
     const rf_scn_event *e = &r->scn->events[in->event];
     if (e->kind == RF_SCN_EV_NETWORK) {
-        rf_sim_fleet_net(r->fleet)->cfg = in->prev;
+        in->active = false;
+        run_net_quality(r);
         run_fault_end(r, in);
         return;
     }

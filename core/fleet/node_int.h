@@ -135,7 +135,7 @@ typedef struct node_vec {
 struct rf_node {
     rf_node_config cfg;
     char name[RF_PLACEMENT_NAME_MAX + 1];
-    char zone[RF_PLACEMENT_NAME_MAX + 1]; /* of the last activate; "" after deactivate */
+    char zone[RF_PLACEMENT_NAME_MAX + 1]; /* of the last activate; "" once draining */
     const rf_model *models[RF_NODE_MODELS_MAX];
     uint64_t now;
     uint64_t join_via;

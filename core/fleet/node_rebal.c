@@ -307,6 +307,9 @@ void rf_node__meta_changed(rf_node *n)
     const rf_meta *m = rf_node_meta(n);
     if (m == NULL)
         return;
+    const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
+    if (me != NULL && me->state == RF_META_NODE_DEACTIVATING)
+        n->zone[0] = '\0'; /* its deactivation is committed: a purge is then final */
     if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
@@ -390,19 +393,35 @@ void rf_node__round(rf_node *n)
     }
 }
 
+/* Does this node hold a member its group's configuration still names? */
+static bool holds_a_member(const rf_node *n)
+{
+    for (size_t i = 0; i < n->n_groups; i++)
+        if (n->groups[i].id != RF_META_GROUP_ID &&
+            rf_membership_find(rf_raft_membership(n->groups[i].raft), n->cfg.node_id) != NULL)
+            return true;
+    return false;
+}
+
 /* The metadata leader confirmed this node is no longer registered. A node
- * that asked to leave (deactivate) stops every member it holds and is
- * inactive; it may activate again. A node purged while it was cut off
- * never asked to leave: the purge was a failure guess, and stopping its
+ * whose deactivation was committed and that has drained stops every member
+ * it holds and is inactive; it may activate again. Otherwise stopping its
  * members could take a group's majority with them (a zone cut off longer
  * than the purge window holds the majority of the groups placed 2 to 1
- * there), which DESIGN.md section 4 forbids. So it keeps its members and
- * registers again with its zone; the placement then counts it again and
- * rebalancing moves only what it must. */
+ * there), which DESIGN.md section 4 forbids. A node purged while it was
+ * cut off and never asked to leave (the purge was a failure guess) keeps
+ * its members and registers again with its zone; the placement then
+ * counts it again and rebalancing moves only what it must (a deactivate
+ * that failed leaves it active). One purged while it drained keeps its
+ * members and its (stale) metadata, so it keeps handing leadership away
+ * while the groups' leaders remove its members; a later eviction stops
+ * the rest (fuzz seed 100336). */
 void rf_node__evict(rf_node *n)
 {
     ASSERT(!n->in_ready);
     n->evicted = false;
+    if (n->zone[0] == '\0' && !n->leaving && holds_a_member(n))
+        return; /* still draining */
     if (n->zone[0] != '\0' && !n->leaving) {
         const node_pending *p = n->pending.p;
         for (size_t j = 0; j < n->pending.n; j++)

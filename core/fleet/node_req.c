@@ -518,7 +518,6 @@ int rf_node_deactivate(rf_node *n, uint64_t request_id)
         return reject(n, request_id, RF_EINACTIVE);
     int rc = rf_meta_cmd_deactivate(cmd, sizeof cmd, &len, n->name);
     ASSERT(rc == RF_OK); /* the name was checked at creation */
-    n->zone[0] = '\0'; /* asked to leave: a purge is then final (rf_node__evict) */
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }

@@ -447,6 +447,67 @@ START_TEST(test_node_drained_metadata_voter_leaves_only_after_its_vote_moved)
 }
 END_TEST
 
+/* A group {X, Y, Z}: Z dies, X is deactivated and at once cut off past
+ * the purge window, so nothing moves meanwhile (no quorum) and X is purged
+ * while draining. Back, X must keep its member until the group's leader
+ * removes it: stopping it would leave Y alone (fuzz seed 100336). */
+START_TEST(test_node_purged_while_draining_keeps_the_members_its_groups_need)
+{
+    static const char *const zones[] = {"a", "b", "c", "a", "b"};
+    enum { GROUPS = 6 };
+    rf_sim_fleet *f = fleet_new(5, 31);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 5);
+    add_groups(f, 0, GROUPS, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 2 * SEC);
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    ck_assert_int_ge(ml, 0);
+    const rf_membership *meta =
+        rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, (uint32_t)ml), RF_META_GROUP_ID));
+    /* X and Z: two members of one group, neither the metadata leader, at
+     * most one of them a metadata voter (the metadata keeps a quorum). */
+    const rf_meta *m = rf_sim_fleet_meta(f);
+    uint64_t gid = 0, x = 0, z = 0;
+    for (size_t g = 0; g < rf_meta_group_count(m) && gid == 0; g++) {
+        uint64_t id = rf_meta_group_at(m, g)->id;
+        const rf_membership *mm = rf_raft_membership(
+            rf_node_group(rf_sim_fleet_node(f, (uint32_t)rf_sim_fleet_leader(f, id)), id));
+        for (uint32_t i = 0; i < mm->count && gid == 0; i++)
+            for (uint32_t j = 0; j < mm->count && gid == 0; j++) {
+                uint64_t a = mm->members[i].id, b = mm->members[j].id;
+                const rf_member *va = rf_membership_find(meta, a), *vb = rf_membership_find(meta, b);
+                bool voters2 = va != NULL && va->voter && vb != NULL && vb->voter;
+                if (a != b && (int)a - 1 != ml && (int)b - 1 != ml && !voters2) {
+                    gid = id;
+                    x = a;
+                    z = b;
+                }
+            }
+    }
+    ck_assert_uint_ne(gid, 0);
+    const char *name = rf_meta_group_by_id(m, gid)->name;
+    char gname[RF_GROUP_NAME_MAX + 1];
+    snprintf(gname, sizeof gname, "%s", name);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, (uint32_t)ml, gname, "set 5"), NULL),
+                     RF_OK);
+    rf_sim_fleet_kill(f, (uint32_t)z - 1);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_deactivate(f, (uint32_t)x - 1), NULL), RF_OK);
+    rf_sim_fleet_isolate(f, (uint32_t)x - 1, true);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 5 * SEC);
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), x)); /* purged */
+    rf_sim_fleet_isolate(f, (uint32_t)x - 1, false);
+    bool converged = rf_sim_fleet_run_until_converged(f, 30 * SEC);
+    if (!converged)
+        dump_groups(f, 5);
+    ck_assert(converged);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, (uint32_t)ml, gname, "get"), text),
+                     RF_OK);
+    ck_assert_str_eq(text, "5");
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -463,6 +524,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_metadata_grows_to_five_voters_over_three_zones);
     tcase_add_test(tc, test_node_new_group_grows_to_its_target_without_waiting_for_rounds);
     tcase_add_test(tc, test_node_drained_metadata_voter_leaves_only_after_its_vote_moved);
+    tcase_add_test(tc, test_node_purged_while_draining_keeps_the_members_its_groups_need);
     suite_add_tcase(s, tc);
     return s;
 }
