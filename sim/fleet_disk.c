@@ -309,7 +309,7 @@ void rf_sim_fleet_kill(rf_sim_fleet *f, uint32_t index)
 static void restart_hints(rf_sim_fleet *f, uint32_t index)
 {
     rf_node *self = f->nodes[index].node;
-    for (uint32_t i = 0; i < f->cfg.nodes; i++) {
+    for (uint32_t i = 0; i < f->cfg.nodes && f->cfg.hint_unreachable; i++) {
         if (i == index)
             continue;
         rf_node *peer = f->nodes[i].node;
