@@ -492,6 +492,15 @@ void rf_node_peer_reachable(rf_node *n, uint64_t peer)
 
 /* ---- local views ------------------------------------------------------------ */
 
+bool rf_node__peer_down(const rf_node *n, uint64_t peer)
+{
+    const node_peer_down *d = n->down.p;
+    for (size_t i = 0; i < n->down.n; i++)
+        if (d[i].peer == peer)
+            return true;
+    return false;
+}
+
 uint64_t rf_node_id(const rf_node *n)
 {
     return n->cfg.node_id;

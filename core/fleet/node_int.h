@@ -224,6 +224,8 @@ bool rf_node__hosted_ever(const rf_node *n, uint64_t id);
 /* g had an input: the next batch must look at it. */
 void rf_node__dirty(rf_node *n, node_group *g);
 void rf_node__down_since(rf_node *n, uint64_t peer, uint64_t since);
+/* Was peer reported (or found) unreachable and not reachable since? */
+bool rf_node__peer_down(const rf_node *n, uint64_t peer);
 void rf_node__watch_leader(rf_node *n, node_group *g);
 
 /* node_journal.c */

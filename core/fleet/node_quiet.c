@@ -90,14 +90,6 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer)
     }
 }
 
-static bool peer_down(const rf_node *n, uint64_t peer)
-{
-    const node_peer_down *d = n->down.p;
-    for (size_t i = 0; i < n->down.n; i++)
-        if (d[i].peer == peer)
-            return true;
-    return false;
-}
 
 /* A leader's notice that group went quiet in term: a follower of that
  * leader in that term goes quiet too, unless it was told that leader's
@@ -109,7 +101,7 @@ void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec)
     node_group *g = rf_node__group(n, rf_node__get(rec, 8));
     uint64_t term = rf_node__get(rec + 8, 8);
     if (g == NULL || g->quiet || rf_raft_role(g->raft) != RF_ROLE_FOLLOWER ||
-        rf_raft_term(g->raft) != term || rf_raft_leader(g->raft) != from || peer_down(n, from))
+        rf_raft_term(g->raft) != term || rf_raft_leader(g->raft) != from || rf_node__peer_down(n, from))
         return;
     g->quiet = true;
     rf_raft_release_memory(g->raft); /* idle: no output buffers kept */

@@ -79,10 +79,8 @@ static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_
  * transfer timeout per round, until the purge. */
 static bool peer_live(const rf_node *n, uint64_t peer)
 {
-    const node_peer_down *d = n->down.p;
-    for (size_t i = 0; i < n->down.n; i++)
-        if (d[i].peer == peer)
-            return false;
+    if (rf_node__peer_down(n, peer))
+        return false;
     const node_heard *h = n->heard.p;
     for (size_t i = 0; i < n->heard.n; i++)
         if (h[i].peer == peer)
@@ -423,10 +421,8 @@ void rf_node__evict(rf_node *n)
     if (n->zone[0] == '\0' && !n->leaving && holds_a_member(n))
         return; /* still draining */
     if (n->zone[0] != '\0' && !n->leaving) {
-        const node_pending *p = n->pending.p;
-        for (size_t j = 0; j < n->pending.n; j++)
-            if (p[j].role == NODE_PEND_INTERNAL && p[j].meta_op == RF_META_OP_ACTIVATE)
-                return; /* registering again already */
+        if (internal_pending(n, RF_META_OP_ACTIVATE, 0))
+            return; /* registering again already */
         rf_node__obs(n, RF_NODE_OBS_NODE_PURGED, RF_NODE_REASON_NONE, 0, 0, n->cfg.node_id);
         uint8_t cmd[RF_META_CMD_BYTES_MAX];
         size_t len = 0;
