@@ -150,16 +150,54 @@ static int apply_verified(rf_store *st, const unsigned char *p, uint32_t seg, ui
     return RF_OK;
 }
 
-/* A bad batch in the newest segment is a torn tail when no later batch
- * survives after it: a crash tears only the last write, and a driver may
- * leave zeros past the end. A later whole batch (one with a higher
- * sequence number) proves that data in the middle went bad. */
-static bool is_torn_tail(const unsigned char *p, size_t avail, int why, uint64_t last_seq)
+/* Sectors are written whole or not at all; a write torn after the file
+ * grew leaves whole sectors of zeros (never written, or preallocated by
+ * the driver) where its bytes should be. */
+#define SECTOR_BYTES 512u
+/* A zero run shorter than this is taken for data, not for a lost sector. */
+#define ZERO_CHUNK_MIN 16u
+
+/* Whether some sector's share of [fileoff, fileoff + n), the bytes at p,
+ * is all zeros and at least ZERO_CHUNK_MIN long. */
+static bool has_zero_sector(const unsigned char *p, uint64_t fileoff, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        uint64_t at = fileoff + i;
+        size_t chunk = (size_t)(SECTOR_BYTES - at % SECTOR_BYTES);
+        if (chunk > n - i)
+            chunk = n - i;
+        size_t k = 0;
+        while (k < chunk && p[i + k] == 0)
+            k++;
+        if (k == chunk && chunk >= ZERO_CHUNK_MIN)
+            return true;
+        i += chunk;
+    }
+    return false;
+}
+
+/* A bad batch at fileoff in the newest segment is a torn tail when its
+ * shape is one a crash leaves and no later batch survives after it.
+ * A crash leaves a header cut short, a whole header whose body runs
+ * past the end of the file, or a batch with lost (zeroed) sectors. A
+ * batch that is all there, with no zeroed sector, whose checksum fails
+ * went bad on the medium after it was written: it may have been
+ * acknowledged, so it is corruption, never cut. A later whole batch (one
+ * with a higher sequence number) proves that data in the middle went
+ * bad. */
+static bool is_torn_tail(const unsigned char *p, size_t avail, uint64_t fileoff, uint64_t last_seq)
 {
     size_t hdr = RF_REC_HDR_BYTES + RF_REC_BATCH_BYTES;
-    if (avail < hdr || why == RF_EBADMSG)
+    if (avail < hdr)
         return true;
     uint32_t len;
+    bool hdr_ok = rf_walrec_check(p, avail, &len) == RF_OK;
+    size_t body = rf_get32(p + 20);
+    if (hdr_ok && body > avail - hdr)
+        return true;
+    if (!has_zero_sector(p, fileoff, hdr_ok ? hdr + body : hdr))
+        return false;
     for (size_t k = 1; k + hdr <= avail; k++) {
         const unsigned char *q = p + k;
         if (q[8] == RF_REC_BATCH && q[9] == RF_REC_VERSION &&
@@ -194,6 +232,32 @@ static bool reread(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t off, uint6
     size_t got = 0;
     int rc = st->fs.ops->read(st->fs.ctx, f, off, sc->buf + off, (size_t)(size - off), &got);
     return rc == RF_OK && got == size - off;
+}
+
+/* A batch that did not verify is read again until it does, or until two
+ * reads in a row agree (same CRC32C: any one or two flipped bits change
+ * it): a torn or corrupt batch reads the same every time, a failing read
+ * does not. *stable says whether the last two reads agreed; only then may
+ * the batch be judged (cut as a torn tail, or refused as corruption). */
+#define SETTLE_READS_MAX 8
+
+static int settle_batch(rf_store *st, rc_scan *sc, rf_fs_file *f, uint64_t off, uint64_t size,
+                        size_t *len, bool *stable)
+{
+    size_t n = (size_t)(size - off);
+    int why = verify_batch(sc, sc->buf + off, n, len);
+    *stable = false;
+    for (int k = 0; why != RF_OK && k < SETTLE_READS_MAX; k++) {
+        uint32_t before = rf_crc32c(sc->buf + off, n);
+        if (!reread(st, sc, f, off, size))
+            return why;
+        why = verify_batch(sc, sc->buf + off, n, len);
+        if (why != RF_OK && rf_crc32c(sc->buf + off, n) == before) {
+            *stable = true;
+            return why;
+        }
+    }
+    return why;
 }
 
 static int push_seg(rf_store *st, uint64_t seq, uint64_t bytes)
@@ -239,9 +303,8 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
     uint64_t off = RF_SEG_HDR_BYTES;
     while (rc == RF_OK && off < size) {
         size_t len;
-        int why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
-        for (int k = 0; why != RF_OK && k < REREADS_MAX && reread(st, sc, f, off, size); k++)
-            why = verify_batch(sc, sc->buf + off, (size_t)(size - off), &len);
+        bool stable;
+        int why = settle_batch(st, sc, f, off, size, &len, &stable);
         if (why == RF_OK) {
             sc->last_batch_seq = rf_get64(sc->buf + off + 12);
             rc = apply_verified(st, sc->buf + off, (uint32_t)seq, off, info);
@@ -249,10 +312,18 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
             info->batches++;
             continue;
         }
+        if (!stable) {
+            snprintf(info->message, sizeof info->message,
+                     "%s offset %llu: the bytes read differently each time: the disk or its bus "
+                     "fails reads; nothing was cut",
+                     name, (unsigned long long)off);
+            rc = RF_EIO;
+            break;
+        }
         /* A whole record of another version is no torn write: refuse it. */
         bool tail_like = why != RF_ECORRUPT && why != RF_EVERSION;
         if (newest && tail_like &&
-            is_torn_tail(sc->buf + off, (size_t)(size - off), why, sc->last_batch_seq)) {
+            is_torn_tail(sc->buf + off, (size_t)(size - off), off, sc->last_batch_seq)) {
             info->tail_cut_bytes += size - off;
             sc->cut_newest = true;
             sc->cut_seq = seq;
@@ -261,8 +332,9 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
             st->disk_bytes -= size - off;
             break;
         }
-        snprintf(info->message, sizeof info->message, "%s offset %llu: %s", name,
-                 (unsigned long long)off, why == RF_ECORRUPT ? "malformed batch" : rf_strerror(why));
+        snprintf(info->message, sizeof info->message, "%s offset %llu: %s%s", name,
+                 (unsigned long long)off, why == RF_ECORRUPT ? "malformed batch" : rf_strerror(why),
+                 newest && tail_like ? " (not the shape a torn write leaves: nothing cut)" : "");
         rc = why == RF_EVERSION ? RF_EVERSION : RF_ECORRUPT;
     }
     st->fs.ops->close(st->fs.ctx, f);

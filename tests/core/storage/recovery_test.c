@@ -131,7 +131,8 @@ START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
     for (uint64_t i = 1; i <= 5; i++)
         ck_assert_int_eq(put(st, i), 0);
     rf_store_close(st);
-    /* The last batch lost a middle sector: zeros over part of its body. */
+    /* The last batch lost its last sector: zeros over its share of the
+     * sector at 512 (the segment is 32 + 5 * 108 = 572 bytes). */
     unsigned char last[BATCH_BYTES];
     rf_fs_file *f;
     size_t got;
@@ -140,7 +141,7 @@ START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
     ck_assert_int_eq(fs.ops->read(fs.ctx, f, size - BATCH_BYTES, last, BATCH_BYTES, &got), 0);
     ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
     fs.ops->close(fs.ctx, f);
-    memset(last + 50, 0, 30);
+    memset(last + (512 - (size - BATCH_BYTES)), 0, size - 512);
     append_raw(SEG1, last, sizeof last);
     static const unsigned char zeros[3000];
     append_raw(SEG1, zeros, sizeof zeros);
@@ -178,17 +179,50 @@ START_TEST(test_a_record_of_an_unknown_version_is_refused_not_cut)
 }
 END_TEST
 
-START_TEST(test_flipped_bit_in_the_tail_batch_is_cut_like_a_torn_write)
+/* A whole last batch with no lost sector whose checksum fails went bad on
+ * the medium after it was written, and it may have been acknowledged: the
+ * store refuses to open, names the place, and cuts nothing. */
+START_TEST(test_flipped_bit_in_a_whole_tail_batch_refuses_and_cuts_nothing)
 {
     rf_store *st = open_ok();
     for (uint64_t i = 1; i <= 5; i++)
         ck_assert_int_eq(put(st, i), 0);
     rf_store_close(st);
-    ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, size_of(SEG1) - 10, 3), 0);
+    uint64_t size = size_of(SEG1);
+    ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, size - 10, 3), 0);
     rf_store_recovery info;
-    ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), 0);
-    ck_assert_uint_eq(info.tail_cut_bytes, BATCH_BYTES);
-    ck_assert_uint_eq(last_index(st), 4);
+    ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), RF_ECORRUPT);
+    ck_assert_msg(strstr(info.message, "offset 464") != NULL, "%s", info.message);
+    ck_assert_msg(strstr(info.message, "nothing cut") != NULL, "%s", info.message);
+    ck_assert_uint_eq(size_of(SEG1), size);
+    ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, size - 10, 3), 0);
+    st = open_ok();
+    ck_assert_uint_eq(last_index(st), 5);
+    rf_store_close(st);
+}
+END_TEST
+
+/* A disk whose every read flips a bit: no read of the last batch agrees
+ * with the one before, so recovery can neither trust nor cut it. It
+ * refuses, and every synced batch is still there once reads are sound. */
+START_TEST(test_reads_that_never_agree_refuse_and_cut_nothing)
+{
+    rf_store *st = open_ok();
+    for (uint64_t i = 1; i <= 5; i++)
+        ck_assert_int_eq(put(st, i), 0);
+    rf_store_close(st);
+    uint64_t size = size_of(SEG1);
+    rf_simdisk_faults all = {.read_flip_ppm = 1000000};
+    rf_simdisk_set_faults(disk, &all);
+    rf_store_recovery info;
+    int rc = rf_store_open(&st, &fs, &cfg, &info);
+    ck_assert_int_ne(rc, 0);
+    ck_assert_msg(rc == RF_EIO || rc == RF_ECORRUPT, "%d %s", rc, info.message);
+    ck_assert_uint_eq(size_of(SEG1), size);
+    rf_simdisk_faults none = {0};
+    rf_simdisk_set_faults(disk, &none);
+    st = open_ok();
+    ck_assert_uint_eq(last_index(st), 5);
     rf_store_close(st);
 }
 END_TEST
@@ -355,7 +389,8 @@ Suite *storage_recovery_suite(void)
     TCase *tc = tcase_create("recovery");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_torn_last_write_is_cut_at_the_last_whole_batch);
-    tcase_add_test(tc, test_flipped_bit_in_the_tail_batch_is_cut_like_a_torn_write);
+    tcase_add_test(tc, test_flipped_bit_in_a_whole_tail_batch_refuses_and_cuts_nothing);
+    tcase_add_test(tc, test_reads_that_never_agree_refuse_and_cut_nothing);
     tcase_add_test(tc, test_zeros_after_the_last_batch_are_the_end_of_the_log);
     tcase_add_test(tc, test_a_record_of_an_unknown_version_is_refused_not_cut);
     tcase_add_test(tc, test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept);
