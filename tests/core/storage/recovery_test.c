@@ -71,15 +71,30 @@ static uint64_t size_of(const char *name)
     return size;
 }
 
-/* Every batch of `put` is 32 + 12 + 24 + 40 = 108 bytes. */
-#define BATCH_BYTES 108
-
-START_TEST(test_torn_last_write_is_cut_at_the_last_whole_batch)
+/* Five synced batches (entries 1..5 of group 1) in SEG1, store closed. */
+static void write_five(void)
 {
     rf_store *st = open_ok();
     for (uint64_t i = 1; i <= 5; i++)
         ck_assert_int_eq(put(st, i), 0);
     rf_store_close(st);
+}
+
+/* The store opens cleanly again and holds entries 1..5. */
+static void reopens_with_five(void)
+{
+    rf_store *st = open_ok();
+    ck_assert_uint_eq(last_index(st), 5);
+    rf_store_close(st);
+}
+
+/* Every batch of `put` is 32 + 12 + 24 + 40 = 108 bytes. */
+#define BATCH_BYTES 108
+
+START_TEST(test_torn_last_write_is_cut_at_the_last_whole_batch)
+{
+    rf_store *st;
+    write_five();
     /* Keep a prefix of the last batch, as a torn write does. */
     rf_fs_file *f;
     ck_assert_int_eq(fs.ops->open_file(fs.ctx, SEG1, false, &f), 0);
@@ -93,9 +108,7 @@ START_TEST(test_torn_last_write_is_cut_at_the_last_whole_batch)
     ck_assert_uint_eq(size_of(SEG1), 32 + 4 * BATCH_BYTES);
     ck_assert_int_eq(put(st, 5), 0);
     rf_store_close(st);
-    st = open_ok();
-    ck_assert_uint_eq(last_index(st), 5);
-    rf_store_close(st);
+    reopens_with_five();
 }
 END_TEST
 
@@ -111,10 +124,8 @@ static void append_raw(const char *name, const void *data, size_t len)
 START_TEST(test_zeros_after_the_last_batch_are_the_end_of_the_log)
 {
     /* As left by a driver that writes zeros ahead (prod/posix_fs.c). */
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     static const unsigned char zeros[5000];
     append_raw(SEG1, zeros, sizeof zeros);
     rf_store_recovery info;
@@ -127,10 +138,8 @@ END_TEST
 
 START_TEST(test_torn_batch_before_zeros_is_cut_and_earlier_batches_kept)
 {
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     /* The last batch lost its last sector: zeros over its share of the
      * sector at 512 (the segment is 32 + 5 * 108 = 572 bytes). */
     unsigned char last[BATCH_BYTES];
@@ -184,10 +193,8 @@ END_TEST
  * store refuses to open, names the place, and cuts nothing. */
 START_TEST(test_flipped_bit_in_a_whole_tail_batch_refuses_and_cuts_nothing)
 {
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     uint64_t size = size_of(SEG1);
     ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, size - 10, 3), 0);
     rf_store_recovery info;
@@ -196,9 +203,7 @@ START_TEST(test_flipped_bit_in_a_whole_tail_batch_refuses_and_cuts_nothing)
     ck_assert_msg(strstr(info.message, "nothing cut") != NULL, "%s", info.message);
     ck_assert_uint_eq(size_of(SEG1), size);
     ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, size - 10, 3), 0);
-    st = open_ok();
-    ck_assert_uint_eq(last_index(st), 5);
-    rf_store_close(st);
+    reopens_with_five();
 }
 END_TEST
 
@@ -207,10 +212,8 @@ END_TEST
  * refuses, and every synced batch is still there once reads are sound. */
 START_TEST(test_reads_that_never_agree_refuse_and_cut_nothing)
 {
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     uint64_t size = size_of(SEG1);
     rf_simdisk_faults all = {.read_flip_ppm = 1000000};
     rf_simdisk_set_faults(disk, &all);
@@ -221,18 +224,14 @@ START_TEST(test_reads_that_never_agree_refuse_and_cut_nothing)
     ck_assert_uint_eq(size_of(SEG1), size);
     rf_simdisk_faults none = {0};
     rf_simdisk_set_faults(disk, &none);
-    st = open_ok();
-    ck_assert_uint_eq(last_index(st), 5);
-    rf_store_close(st);
+    reopens_with_five();
 }
 END_TEST
 
 START_TEST(test_flipped_bit_in_the_middle_refuses_to_open_naming_file_and_offset)
 {
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     /* A payload byte of the second batch, which has three after it. */
     uint64_t batch2 = 32 + BATCH_BYTES;
     ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, batch2 + 80, 0), 0);
@@ -249,10 +248,8 @@ END_TEST
 
 START_TEST(test_flipped_bit_in_a_batch_header_in_the_middle_refuses)
 {
-    rf_store *st = open_ok();
-    for (uint64_t i = 1; i <= 5; i++)
-        ck_assert_int_eq(put(st, i), 0);
-    rf_store_close(st);
+    rf_store *st;
+    write_five();
     ck_assert_int_eq(rf_simdisk_flip_bit(disk, SEG1, 32 + 2 * BATCH_BYTES + 13, 5), 0);
     rf_store_recovery info;
     ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), RF_ECORRUPT);
