@@ -74,6 +74,7 @@ typedef struct rf_fuzz_params {
     uint64_t election_ns, heartbeat_ns;
     uint32_t loss_ppm, dup_ppm; /* of the base network */
     double ops_per_s;
+    uint32_t lease_margin_ppm; /* `leases margin`, 0: no leases (groups go quiet) */
 } rf_fuzz_params;
 
 /* The name of a kind ("partition", "crash"...). */
