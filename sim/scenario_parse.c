@@ -316,6 +316,17 @@ static bool parse_leases(scn_parser *p)
     return scn_expect_end(p);
 }
 
+/* `replication batch N`: entries per append, raft's bound (RF_MSG_ENTRIES_MAX). */
+static bool parse_replication(scn_parser *p)
+{
+    uint64_t v;
+    if (!scn_expect_word(p, "batch", "and the entries per append, such as replication batch 4") ||
+        !scn_read_uint(p, 1, 4096, &v))
+        return false;
+    p->s->append_batch = (uint32_t)v;
+    return scn_expect_end(p);
+}
+
 static bool parse_fleet(scn_parser *p)
 {
     rf_scenario *s = p->s;
@@ -399,6 +410,8 @@ static bool parse_line(scn_parser *p)
         return once(p, SCN_SEEN_DISK, "disk") && parse_disk(p);
     if (scn_accept(p, "leases"))
         return once(p, SCN_SEEN_LEASES, "leases") && parse_leases(p);
+    if (scn_accept(p, "replication"))
+        return once(p, SCN_SEEN_REPLICATION, "replication") && parse_replication(p);
     if (scn_accept(p, "network"))
         return once(p, SCN_SEEN_NETWORK, "network") && scn_parse_network_keys(p, &s->net) &&
                scn_expect_end(p);
@@ -418,8 +431,8 @@ static bool parse_line(scn_parser *p)
         return scn_parse_timeline(p, true);
     if (scn_accept(p, "expect"))
         return scn_parse_expect(p);
-    return scn_fail(p, "expected a directive: seed, run, raft, fleet, disk, leases, network, node, "
-                       "nodes, group, groups, workload, at, every or expect");
+    return scn_fail(p, "expected a directive: seed, run, raft, fleet, disk, leases, replication, "
+                       "network, node, nodes, group, groups, workload, at, every or expect");
 }
 
 int rf_scenario_parse(const char *text, size_t len, const char *file, rf_scenario **out,

@@ -235,7 +235,7 @@ START_TEST(test_every_example_line_of_the_reference_parses)
     char *doc = read_all("scenarios/README.md", &len);
     static const char *timeline[] = {"at ", "every ", "expect ", "workload "};
     static const char *settings[] = {"seed ", "run ", "raft ", "fleet ", "disk ", "network ",
-                                     "leases ", "node ", "nodes ", "group ", "groups "};
+                                     "leases ", "replication ", "node ", "nodes ", "group ", "groups "};
     bool in_code = false;
     int checked = 0;
     static char text[8192];
@@ -380,6 +380,10 @@ START_TEST(test_leases_are_off_by_default_and_their_margin_is_a_share_of_the_tim
     ck_assert_ptr_nonnull(strstr(text, "\nleases margin 12.5%\n"));
     free(text);
     check_round_trip(s, "leases");
+    rf_scenario_free(s);
+    s = parse_text("replication batch 3\nnode a zone z\n");
+    ck_assert_uint_eq(s->append_batch, 3);
+    check_round_trip(s, "replication");
     rf_scenario_free(s);
 }
 END_TEST
