@@ -166,6 +166,24 @@ START_TEST(test_a_third_of_worlds_have_leases_with_a_margin_that_covers_their_dr
 }
 END_TEST
 
+START_TEST(test_a_third_of_worlds_send_small_appends)
+{
+    uint32_t with = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        rf_scenario *s;
+        rf_fuzz_params p;
+        char err[600];
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, 0, &s, &p, err, sizeof err), RF_OK);
+        ck_assert_uint_eq(s->append_batch, p.append_batch);
+        ck_assert_uint_le(p.append_batch, 4);
+        with += p.append_batch != 0;
+        rf_scenario_free(s);
+    }
+    ck_assert_uint_ge(with, 60);
+    ck_assert_uint_le(with, 140);
+}
+END_TEST
+
 Suite *sim_fuzz_world_suite(void)
 {
     Suite *s = suite_create("sim_fuzz_world");
@@ -174,6 +192,7 @@ Suite *sim_fuzz_world_suite(void)
     tcase_add_test(tc, test_worlds_stay_within_their_bounds);
     tcase_add_test(tc, test_only_the_kinds_switched_on_are_drawn);
     tcase_add_test(tc, test_a_third_of_worlds_have_leases_with_a_margin_that_covers_their_drift);
+    tcase_add_test(tc, test_a_third_of_worlds_send_small_appends);
     suite_add_tcase(s, tc);
     return s;
 }
