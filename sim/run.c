@@ -157,10 +157,10 @@ static int build_fleet(rf_sim_runner *r)
      * messages of 1). */
     if (cfg.node.quiesce_after_ns < s->election.lo)
         cfg.node.quiesce_after_ns = s->election.lo;
+    if (s->append_batch != 0) /* `replication batch N` */
+        cfg.node.raft.append_entries_max = s->append_batch;
     /* `leases margin P%`: rf_node turns leases off while groups may go
      * quiet (a stopped clock would stretch a lease), so they never do. */
-    if (s->append_batch != 0)
-        cfg.node.raft.append_entries_max = s->append_batch;
     if (s->lease_margin_ppm != 0) {
         cfg.node.quiesce_after_ns = 0;
         cfg.node.raft.lease_drift_ns = s->election.lo / 1000000u * s->lease_margin_ppm +
