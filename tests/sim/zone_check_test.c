@@ -100,7 +100,7 @@ START_TEST(test_every_placement_target_follows_the_rule_and_zone_blind_ranking_b
     uint32_t blind_broken = 0;
     for (int round = 0; round < 400; round++) {
         uint32_t n = 1 + rf_pcg32_bounded(&rng, NODES_MAX), zones = 1 + rf_pcg32_bounded(&rng, 4);
-        char spec[NODES_MAX + 1], names[NODES_MAX][8];
+        char spec[NODES_MAX + 1], names[NODES_MAX][16];
         rf_placement_node pn[NODES_MAX];
         for (uint32_t i = 0; i < n; i++) {
             spec[i] = (char)('a' + rf_pcg32_bounded(&rng, zones));
