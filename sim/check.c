@@ -27,6 +27,7 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
     case RF_SIM_V_LIVENESS: return "liveness";
     case RF_SIM_V_LINEARIZABILITY: return "linearizability";
     case RF_SIM_V_HARNESS: return "harness bookkeeping";
+    case RF_SIM_V_COMMIT_RULE: return "leader commit rule";
     }
     return "unknown";
 }
@@ -358,6 +359,22 @@ bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64
             return false;
     n->commit = commit;
     return true;
+}
+
+bool rf_sim_check_leader_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term)
+{
+    ASSERT(node < c->nodes);
+    const rf_sim_check_entry *e = node_entry(&c->node[node], commit);
+    if (commit <= c->committed_len || e == NULL)
+        return true; /* committed before, or not in the mirror: rf_sim_check_commit judges */
+    c->checks++;
+    if (e->term == term)
+        return true;
+    rf_sim_check_fail(c, RF_SIM_V_COMMIT_RULE,
+                      "n%u, leader of term %" PRIu64 ", commits up to %" PRIu64 "/%" PRIu64
+                      ": replicas are counted only for an entry of the leader's term (Raft §5.4.2)",
+                      node + 1, term, commit, e->term);
+    return false;
 }
 
 bool rf_sim_check_apply(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term,

@@ -19,6 +19,9 @@
  *    in a term before T (its chain at the highest such index equals the
  *    committed one; entries committed in T or later by other leaders are
  *    not required: a stale leader of an older term may still win late);
+ *  - the leader's commit rule (Raft paper §5.4.2): a leader that commits
+ *    an index nobody committed before commits an entry of its own term
+ *    (replicas of an older term's entry are never counted alone);
  *  - committed entries never change: a global table index -> (term,
  *    payload, chain) that every node's commit advance is compared with; a
  *    node never truncates below its own commit index;
@@ -41,6 +44,7 @@ typedef enum rf_sim_violation_kind {
     RF_SIM_V_LIVENESS,
     RF_SIM_V_LINEARIZABILITY, /* the clients' history has no linearization */
     RF_SIM_V_HARNESS, /* the harness's own bookkeeping failed (a table bound...) */
+    RF_SIM_V_COMMIT_RULE, /* a leader committed by counting replicas of an older term's entry */
 } rf_sim_violation_kind;
 
 const char *rf_sim_violation_name(rf_sim_violation_kind kind);
@@ -117,6 +121,13 @@ bool rf_sim_check_snapshot(rf_sim_check *c, uint32_t node, uint64_t index, uint6
  * The first node to cover an index is the leader that committed it, so
  * its term is recorded as the index's commit term. */
 bool rf_sim_check_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term);
+/* The node, leader of term `term`, has commit index commit: when that
+ * commits an index nobody covered before (the leader is the first to),
+ * the entry there must be of term `term`. Raft paper §5.4.2 / Figure 8:
+ * a leader counts replicas only for an entry of its own term; one of an
+ * older term stored on a majority can still be overwritten. Call before
+ * rf_sim_check_commit. */
+bool rf_sim_check_leader_commit(rf_sim_check *c, uint32_t node, uint64_t commit, uint64_t term);
 /* The node applied the entry at index (a command from (client, seq) when
  * is_command) and its model replied reply_hash. */
 bool rf_sim_check_apply(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t term,

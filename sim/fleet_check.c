@@ -159,6 +159,17 @@ static void mirror_write(rf_sim_check *c, uint32_t node, const rf_node_write *w)
     }
 }
 
+/* The member's commit index; a leader's advance to a new index is held to
+ * the commit rule first. */
+static void check_commit(rf_sim_check *c, uint32_t node, const rf_raft *r)
+{
+    uint64_t commit = rf_raft_commit_index(r);
+    if (rf_raft_role(r) == RF_ROLE_LEADER &&
+        !rf_sim_check_leader_commit(c, node, commit, rf_raft_term(r)))
+        return;
+    rf_sim_check_commit(c, node, commit, rf_raft_term(r));
+}
+
 static void check_applied(rf_sim_check *c, uint32_t node, const rf_raft *r,
                           const rf_node_applied *na)
 {
@@ -226,7 +237,7 @@ void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_no
             continue;
         /* The commit that allowed the application, first (sim/cluster's order). */
         if (r != NULL && (i == 0 || b->applied[i - 1].group_id != b->applied[i].group_id))
-            rf_sim_check_commit(&gc->check, index, rf_raft_commit_index(r), rf_raft_term(r));
+            check_commit(&gc->check, index, r);
         check_applied(&gc->check, index, r, &b->applied[i]);
     }
 }
@@ -237,7 +248,7 @@ static void check_member(group_check *gc, uint32_t index, const rf_raft *r, bool
     rf_sim_check *c = &gc->check;
     if (rf_raft_role(r) == RF_ROLE_LEADER)
         rf_sim_check_leader(c, index, rf_raft_term(r));
-    rf_sim_check_commit(c, index, rf_raft_commit_index(r), rf_raft_term(r));
+    check_commit(c, index, r);
     uint64_t last = rf_raft_last_index(r);
     rf_sim_check_last(c, index, last, rf_raft_term_at(r, last));
     uint64_t applied = rf_raft_applied_index(r);

@@ -44,6 +44,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
     /* Every byte a node sends goes into the trace: equal hashes, equal runs. */
     rf_sim_trace_u64(&f->eng.trace, e->to);
     rf_sim_trace_bytes(&f->eng.trace, e->data, e->len);
+    fleet_durable_check_sent(f, from, e->data, e->len);
     if (e->to == 0 || e->to > f->cfg.nodes)
         return;
     uint32_t to = (uint32_t)(e->to - 1);

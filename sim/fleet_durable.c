@@ -196,6 +196,63 @@ void fleet_durable_restarted(rf_sim_fleet *f, uint32_t index)
     }
 }
 
+/* One raft message the node sends, against what its acknowledged batches
+ * made durable (Raft paper §5.6 / Figure 2: "respond to RPCs" only after
+ * "updating stable storage"): an accepting APPEND_RESP for index i leaves
+ * only once entries up to i are durable, a granted VOTE_RESP only once the
+ * term and the vote are (or a later term). Groups whose account is not
+ * exact (after a truncation, a snapshot inside the log, a commit a crash
+ * interrupted) are not judged. */
+static void check_sent(rf_sim_fleet *f, uint32_t index, const rf_msg *m)
+{
+    fleet_node *fn = &f->nodes[index];
+    const fleet_dgroup *d = dgroup(fn, m->group_id, false);
+    if (m->reject || fn->dur_lost || (d != NULL && d->uncertain))
+        return;
+    if (m->type == RF_MSG_APPEND_RESP && m->index > 0 && (d == NULL || d->last_known) &&
+        (d == NULL ? 0 : d->last_index) < m->index)
+        fleet_fail(f, "n%u acknowledged entries of group %" PRIu64 " up to %" PRIu64
+                      " (term %" PRIu64 ") before they were durable (durable up to %" PRIu64 ")",
+                   index + 1, m->group_id, m->index, m->term, d == NULL ? 0 : d->last_index);
+    if (m->type == RF_MSG_VOTE_RESP &&
+        (d == NULL || !d->has_hard_state || d->term < m->term ||
+         (d->term == m->term && d->vote != m->to)))
+        fleet_fail(f, "n%u granted its vote in group %" PRIu64 " term %" PRIu64 " to n%" PRIu64
+                      " before the vote was durable",
+                   index + 1, m->group_id, m->term, m->to);
+}
+
+/* The frame (core/fleet/README.md, node_frame.c): "RN", version, a zero
+ * byte, u64 sender, u32 record count, then records of u8 type, u32 length
+ * and the body; type 1 holds an rf_msg_encode'd raft message, whose fourth
+ * byte is its type. Only the types judged are decoded. */
+#define FRAME_HEAD 16u
+#define FRAME_REC_HEAD 5u
+#define FRAME_REC_RAFT 1u
+
+void fleet_durable_check_sent(rf_sim_fleet *f, uint32_t index, const uint8_t *buf, size_t len)
+{
+    if (len < FRAME_HEAD || buf[0] != 'R' || buf[1] != 'N')
+        return;
+    uint32_t count = (uint32_t)buf[12] | (uint32_t)buf[13] << 8 | (uint32_t)buf[14] << 16 |
+                     (uint32_t)buf[15] << 24;
+    size_t off = FRAME_HEAD;
+    for (uint32_t i = 0; i < count && off + FRAME_REC_HEAD <= len; i++) {
+        uint8_t type = buf[off];
+        size_t rl = (size_t)buf[off + 1] | (size_t)buf[off + 2] << 8 |
+                    (size_t)buf[off + 3] << 16 | (size_t)buf[off + 4] << 24;
+        const uint8_t *rec = buf + off + FRAME_REC_HEAD;
+        off += FRAME_REC_HEAD + rl;
+        if (off > len)
+            return;
+        rf_msg m;
+        if (type == FRAME_REC_RAFT && rl > 3 &&
+            (rec[3] == RF_MSG_APPEND_RESP || rec[3] == RF_MSG_VOTE_RESP) &&
+            rf_msg_decode(rec, rl, &m, NULL, 0) == RF_OK)
+            check_sent(f, index, &m);
+    }
+}
+
 void fleet_durable_free(fleet_node *fn)
 {
     free(fn->dur);

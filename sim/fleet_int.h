@@ -130,5 +130,9 @@ void fleet_durable_crash(fleet_node *fn, const fleet_batch *fb);
  * again from what was restored. */
 void fleet_durable_restarted(rf_sim_fleet *f, uint32_t index);
 void fleet_durable_free(fleet_node *fn);
+/* Fails the harness when an envelope node index sends acknowledges an
+ * append or grants a vote that its acknowledged batches have not made
+ * durable (the contract of raft.h's durability tokens). */
+void fleet_durable_check_sent(rf_sim_fleet *f, uint32_t index, const uint8_t *buf, size_t len);
 
 #endif

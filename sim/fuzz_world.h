@@ -74,6 +74,8 @@ typedef struct rf_fuzz_params {
     uint64_t election_ns, heartbeat_ns;
     uint32_t loss_ppm, dup_ppm; /* of the base network */
     double ops_per_s;
+    uint32_t lease_margin_ppm; /* `leases margin`, 0: no leases (groups go quiet) */
+    uint32_t append_batch;     /* `replication batch`, 0: raft's default */
 } rf_fuzz_params;
 
 /* The name of a kind ("partition", "crash"...). */

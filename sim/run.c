@@ -157,6 +157,15 @@ static int build_fleet(rf_sim_runner *r)
      * messages of 1). */
     if (cfg.node.quiesce_after_ns < s->election.lo)
         cfg.node.quiesce_after_ns = s->election.lo;
+    if (s->append_batch != 0) /* `replication batch N` */
+        cfg.node.raft.append_entries_max = s->append_batch;
+    /* `leases margin P%`: rf_node turns leases off while groups may go
+     * quiet (a stopped clock would stretch a lease), so they never do. */
+    if (s->lease_margin_ppm != 0) {
+        cfg.node.quiesce_after_ns = 0;
+        cfg.node.raft.lease_drift_ns = s->election.lo / 1000000u * s->lease_margin_ppm +
+                                       s->election.lo % 1000000u * s->lease_margin_ppm / 1000000u;
+    }
     cfg.node.models = r->models;
     cfg.node.n_models = r->n_models;
     cfg.net.latency_ns_base = s->net.latency_ns;

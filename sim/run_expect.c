@@ -9,6 +9,7 @@
 #include "base/rf_hash.h"
 #include "sim/linz.h"
 #include "sim/run_int.h"
+#include "sim/zone_check.h"
 
 static const char *expect_name(const rf_scn_expect *x, char *buf, size_t cap)
 {
@@ -212,8 +213,14 @@ static void timed_expects(rf_sim_runner *r, uint64_t now, bool at_end)
                             (double)now / 1e9, missing);
         } else if (x->kind == RF_SCN_EXP_CONVERGED || x->kind == RF_SCN_EXP_MOVES) {
             bool conv = placed(r, st);
-            if (x->kind == RF_SCN_EXP_CONVERGED && conv)
-                expect_done(r, i, true, "converged at %.3fs", (double)now / 1e9);
+            char why[320];
+            if (x->kind == RF_SCN_EXP_CONVERGED && conv &&
+                !rf_sim_fleet_zone_rule(r->fleet, why, sizeof why))
+                expect_done(r, i, false, "converged at %.3fs to a placement that breaks the zone "
+                            "rule: %s", (double)now / 1e9, why);
+            else if (x->kind == RF_SCN_EXP_CONVERGED && conv)
+                expect_done(r, i, true, "converged at %.3fs, zones round robin",
+                            (double)now / 1e9);
             else if (x->kind == RF_SCN_EXP_CONVERGED && (now > deadline || at_end))
                 expect_done(r, i, false, "placement not converged to the target at %.3fs",
                             (double)now / 1e9);

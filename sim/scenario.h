@@ -232,6 +232,13 @@ typedef struct rf_scenario {
     uint64_t purge_ns;
     rf_scn_range disk_latency;
     rf_scn_network net;
+    /* `leases margin P%`: leader leases on, with a clock-drift margin of
+     * P (ppm) of the election timeout T; groups never go quiet. 0: no
+     * leases (the default: groups go quiet, reads take a ReadIndex round). */
+    uint32_t lease_margin_ppm;
+    /* `replication batch N`: a leader sends at most N entries per append
+     * (1..4096); 0: raft's default (256). */
+    uint32_t append_batch;
 
     uint32_t zone_count;
     char zones[RF_SCN_ZONES_MAX][RF_SCN_NAME_MAX + 1];

@@ -71,6 +71,8 @@ enum {
     SCN_SEEN_FLEET = 1u << 3,
     SCN_SEEN_DISK = 1u << 4,
     SCN_SEEN_NETWORK = 1u << 5,
+    SCN_SEEN_LEASES = 1u << 6,
+    SCN_SEEN_REPLICATION = 1u << 7,
 };
 
 /* Errors: record the first one and return false, so callers can write

@@ -300,6 +300,33 @@ static bool parse_raft(scn_parser *p)
     return true;
 }
 
+/* `leases margin P%`: the margin must leave a lease (0% < P < 100%). */
+static bool parse_leases(scn_parser *p)
+{
+    if (!scn_expect_word(p, "margin", "and the clock-drift margin, such as leases margin 10%"))
+        return false;
+    uint32_t col = scn_peek(p) != NULL ? scn_peek(p)->col : p->eol_col;
+    uint32_t ppm;
+    if (!scn_read_percent(p, &ppm))
+        return false;
+    if (ppm == 0 || ppm >= 1000000)
+        return scn_fail_col(p, col, "expected a margin above 0%% and below 100%% of the "
+                                    "election timeout");
+    p->s->lease_margin_ppm = ppm;
+    return scn_expect_end(p);
+}
+
+/* `replication batch N`: entries per append, raft's bound (RF_MSG_ENTRIES_MAX). */
+static bool parse_replication(scn_parser *p)
+{
+    uint64_t v;
+    if (!scn_expect_word(p, "batch", "and the entries per append, such as replication batch 4") ||
+        !scn_read_uint(p, 1, 4096, &v))
+        return false;
+    p->s->append_batch = (uint32_t)v;
+    return scn_expect_end(p);
+}
+
 static bool parse_fleet(scn_parser *p)
 {
     rf_scenario *s = p->s;
@@ -381,6 +408,10 @@ static bool parse_line(scn_parser *p)
         return once(p, SCN_SEEN_FLEET, "fleet") && parse_fleet(p);
     if (scn_accept(p, "disk"))
         return once(p, SCN_SEEN_DISK, "disk") && parse_disk(p);
+    if (scn_accept(p, "leases"))
+        return once(p, SCN_SEEN_LEASES, "leases") && parse_leases(p);
+    if (scn_accept(p, "replication"))
+        return once(p, SCN_SEEN_REPLICATION, "replication") && parse_replication(p);
     if (scn_accept(p, "network"))
         return once(p, SCN_SEEN_NETWORK, "network") && scn_parse_network_keys(p, &s->net) &&
                scn_expect_end(p);
@@ -400,8 +431,8 @@ static bool parse_line(scn_parser *p)
         return scn_parse_timeline(p, true);
     if (scn_accept(p, "expect"))
         return scn_parse_expect(p);
-    return scn_fail(p, "expected a directive: seed, run, raft, fleet, disk, network, node, nodes, "
-                       "group, groups, workload, at, every or expect");
+    return scn_fail(p, "expected a directive: seed, run, raft, fleet, disk, leases, replication, "
+                       "network, node, nodes, group, groups, workload, at, every or expect");
 }
 
 int rf_scenario_parse(const char *text, size_t len, const char *file, rf_scenario **out,

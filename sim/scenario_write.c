@@ -393,6 +393,12 @@ static void put_settings(sbuf *b, const rf_scenario *s)
     put_range(b, s->disk_latency, false);
     put(b, "\nnetwork");
     put_network(b, &s->net);
+    if (s->lease_margin_ppm != 0) {
+        put(b, "\nleases margin ");
+        put_percent(b, s->lease_margin_ppm);
+    }
+    if (s->append_batch != 0)
+        put(b, "\nreplication batch %u", s->append_batch);
     put(b, "\n\n");
 }
 
@@ -467,6 +473,7 @@ bool rf_scenario_equal(const rf_scenario *a, const rf_scenario *b)
         a->election.lo != b->election.lo || a->election.hi != b->election.hi ||
         a->rebalance_ns != b->rebalance_ns || a->purge_ns != b->purge_ns ||
         a->disk_latency.lo != b->disk_latency.lo || a->disk_latency.hi != b->disk_latency.hi ||
+        a->lease_margin_ppm != b->lease_margin_ppm || a->append_batch != b->append_batch ||
         memcmp(&a->net, &b->net, sizeof a->net) != 0)
         return false;
     if (a->zone_count != b->zone_count || a->node_count != b->node_count ||

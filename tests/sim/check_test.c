@@ -1,5 +1,6 @@
 /* Tests of sim/check.c: each checker accepts a correct history and catches an injected violation. */
 #include <check.h>
+#include <string.h>
 
 #include "base/rf_err.h"
 #include "sim/check.h"
@@ -41,6 +42,34 @@ START_TEST(test_check_accepts_a_correct_replicated_history)
     ck_assert(rf_sim_check_ack(&c, 7, 2, 52));
     ck_assert(rf_sim_check_snapshot(&c, 1, 2, 1));
     ck_assert(rf_sim_check_last(&c, 1, 3, 2));
+    ck_assert_uint_eq(c.violations, 0);
+}
+END_TEST
+
+START_TEST(test_check_catches_a_leader_committing_an_older_terms_entry_by_counting)
+{
+    /* Figure 8: n1, leader of term 3, holds 1/1, 2/2 and its no-op 3/3. */
+    static const uint64_t t[3] = {1, 2, 3};
+    ck_assert(append(0, 1, t, 3));
+    ck_assert(append(1, 1, t, 2));
+    /* Committing through its own term's entry is the rule. */
+    ck_assert(rf_sim_check_leader_commit(&c, 0, 3, 3));
+    /* Committing 2/2 alone in term 3 is not. */
+    ck_assert(!rf_sim_check_leader_commit(&c, 0, 2, 3));
+    ck_assert_int_eq(c.first.kind, RF_SIM_V_COMMIT_RULE);
+    ck_assert_ptr_nonnull(strstr(c.first.text, "n1, leader of term 3, commits up to 2/2"));
+}
+END_TEST
+
+START_TEST(test_check_leader_commit_judges_only_indexes_nobody_committed)
+{
+    static const uint64_t t[3] = {1, 2, 3};
+    ck_assert(append(0, 1, t, 3));
+    ck_assert(append(1, 1, t, 3));
+    ck_assert(rf_sim_check_commit(&c, 1, 2, 2)); /* committed in term 2 by n2 */
+    /* n1 leads term 3 with commit 2: nothing new is committed. */
+    ck_assert(rf_sim_check_leader_commit(&c, 0, 2, 3));
+    ck_assert(rf_sim_check_commit(&c, 0, 2, 3));
     ck_assert_uint_eq(c.violations, 0);
 }
 END_TEST
@@ -243,6 +272,8 @@ Suite *sim_check_suite(void)
     tcase_add_test(tc, test_check_catches_a_snapshot_of_an_uncommitted_entry);
     tcase_add_test(tc, test_check_restarted_node_continues_from_its_snapshot);
     tcase_add_test(tc, test_check_catches_a_mirror_that_diverges_from_the_node);
+    tcase_add_test(tc, test_check_catches_a_leader_committing_an_older_terms_entry_by_counting);
+    tcase_add_test(tc, test_check_leader_commit_judges_only_indexes_nobody_committed);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -131,6 +131,51 @@ START_TEST(test_only_the_kinds_switched_on_are_drawn)
 }
 END_TEST
 
+/* The last draws: leases in a third of the worlds, with a margin that
+ * covers their drift (Raft thesis §6.4.1: clocks within +-r need 2r/(1+r)
+ * of the election timeout; the drift kind draws r up to 2%), and small
+ * appends in a third. */
+static void check_lease_margin(const rf_scenario *s, uint32_t margin_ppm)
+{
+    ck_assert_uint_ge(margin_ppm, 50000);
+    ck_assert_uint_le(margin_ppm, 200000);
+    for (uint32_t i = 0; i < s->event_count; i++) {
+        int32_t d = s->events[i].drift_ppm;
+        if (s->events[i].kind == RF_SCN_EV_DRIFT)
+            ck_assert_uint_ge(margin_ppm, 2.0 * abs(d) / (1e6 + abs(d)) * 1e6);
+    }
+    char *text;
+    size_t len;
+    ck_assert_int_eq(rf_scenario_write(s, &text, &len), RF_OK);
+    ck_assert_ptr_nonnull(strstr(text, "\nleases margin "));
+    free(text);
+}
+
+START_TEST(test_a_third_of_worlds_have_leases_and_a_third_small_appends)
+{
+    uint32_t leases = 0, batches = 0;
+    for (uint64_t seed = 1; seed <= 300; seed++) {
+        rf_scenario *s;
+        rf_fuzz_params p;
+        char err[600];
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, RF_FUZZ_KINDS_ALL, &s, &p, err, sizeof err),
+                         RF_OK);
+        ck_assert_uint_eq(s->lease_margin_ppm, p.lease_margin_ppm);
+        ck_assert_uint_eq(s->append_batch, p.append_batch);
+        ck_assert_uint_le(p.append_batch, 4);
+        if (p.lease_margin_ppm != 0)
+            check_lease_margin(s, p.lease_margin_ppm);
+        leases += p.lease_margin_ppm != 0;
+        batches += p.append_batch != 0;
+        rf_scenario_free(s);
+    }
+    ck_assert_uint_ge(leases, 60);
+    ck_assert_uint_le(leases, 140);
+    ck_assert_uint_ge(batches, 60);
+    ck_assert_uint_le(batches, 140);
+}
+END_TEST
+
 Suite *sim_fuzz_world_suite(void)
 {
     Suite *s = suite_create("sim_fuzz_world");
@@ -138,6 +183,7 @@ Suite *sim_fuzz_world_suite(void)
     tcase_add_test(tc, test_same_seed_draws_the_same_scenario_text);
     tcase_add_test(tc, test_worlds_stay_within_their_bounds);
     tcase_add_test(tc, test_only_the_kinds_switched_on_are_drawn);
+    tcase_add_test(tc, test_a_third_of_worlds_have_leases_and_a_third_small_appends);
     suite_add_tcase(s, tc);
     return s;
 }

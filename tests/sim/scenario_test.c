@@ -235,7 +235,7 @@ START_TEST(test_every_example_line_of_the_reference_parses)
     char *doc = read_all("scenarios/README.md", &len);
     static const char *timeline[] = {"at ", "every ", "expect ", "workload "};
     static const char *settings[] = {"seed ", "run ", "raft ", "fleet ", "disk ", "network ",
-                                     "node ", "nodes ", "group ", "groups "};
+                                     "leases ", "replication ", "node ", "nodes ", "group ", "groups "};
     bool in_code = false;
     int checked = 0;
     static char text[8192];
@@ -360,6 +360,30 @@ START_TEST(test_units_percentages_and_rates_are_exact)
     ck_assert(!m[3].query);
     ck_assert_str_eq(m[3].op, "query");
     check_round_trip(s, "units");
+    rf_scenario_free(s);
+}
+END_TEST
+
+START_TEST(test_leases_are_off_by_default_and_their_margin_is_a_share_of_the_timeout)
+{
+    rf_scenario *s = parse_text("node a zone z\n");
+    ck_assert_uint_eq(s->lease_margin_ppm, 0);
+    char *text;
+    size_t len;
+    ck_assert_int_eq(rf_scenario_write(s, &text, &len), RF_OK);
+    ck_assert_ptr_null(strstr(text, "leases"));
+    free(text);
+    rf_scenario_free(s);
+    s = parse_text("leases margin 12.5%\nnode a zone z\n");
+    ck_assert_uint_eq(s->lease_margin_ppm, 125000);
+    ck_assert_int_eq(rf_scenario_write(s, &text, &len), RF_OK);
+    ck_assert_ptr_nonnull(strstr(text, "\nleases margin 12.5%\n"));
+    free(text);
+    check_round_trip(s, "leases");
+    rf_scenario_free(s);
+    s = parse_text("replication batch 3\nnode a zone z\n");
+    ck_assert_uint_eq(s->append_batch, 3);
+    check_round_trip(s, "replication");
     rf_scenario_free(s);
 }
 END_TEST
@@ -621,6 +645,7 @@ Suite *scenario_suite(void)
 
     TCase *lang = tcase_create("language");
     tcase_add_test(lang, test_units_percentages_and_rates_are_exact);
+    tcase_add_test(lang, test_leases_are_off_by_default_and_their_margin_is_a_share_of_the_timeout);
     tcase_add_test(lang, test_every_action_round_trips);
     tcase_add_test(lang, test_faults_end_takes_the_latest_bound);
     tcase_add_test(lang, test_hand_built_tree_round_trips);
