@@ -26,6 +26,17 @@ void rf_sim_trace_u64(rf_sim_trace *t, uint64_t v)
     t->count++;
 }
 
+/* A little-endian 64-bit word at p, on every host. */
+static inline uint64_t load_le64(const uint8_t *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
 void rf_sim_trace_bytes(rf_sim_trace *t, const void *data, size_t len)
 {
     /* Eight bytes a step (every message a run sends passes here): each
@@ -35,11 +46,14 @@ void rf_sim_trace_bytes(rf_sim_trace *t, const void *data, size_t len)
     const uint8_t *p = data;
     uint64_t h = 0xcbf29ce484222325ULL;
     size_t i = 0;
-    for (; i < len; i += 8) {
+    for (; i + 8 <= len; i += 8) {
+        h = (h ^ load_le64(p + i)) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    if (i < len) {
         uint64_t w = 0;
-        size_t n = len - i < 8 ? len - i : 8;
-        for (size_t k = 0; k < n; k++)
-            w |= (uint64_t)p[i + k] << (8 * k); /* little-endian on every host */
+        for (size_t k = 0; i + k < len; k++)
+            w |= (uint64_t)p[i + k] << (8 * k);
         h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 29;
     }
