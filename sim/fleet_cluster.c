@@ -36,6 +36,43 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
 
 /* ---- performing a node's outputs ------------------------------------------------ */
 
+/* The sanitizer builds allocate every packet on its own, so that a use after
+ * free is still caught. */
+#if defined(__SANITIZE_ADDRESS__)
+#define FLEET_PACKET_POOL 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FLEET_PACKET_POOL 0
+#endif
+#endif
+#ifndef FLEET_PACKET_POOL
+#define FLEET_PACKET_POOL 1
+#endif
+
+static fleet_packet *packet_new(rf_sim_fleet *f, size_t len)
+{
+    if (!FLEET_PACKET_POOL || len > FLEET_PACKET_SMALL)
+        return malloc(sizeof(fleet_packet) + len);
+    fleet_spare *s = f->spares;
+    if (s == NULL)
+        return malloc(sizeof(fleet_packet) + FLEET_PACKET_SMALL);
+    f->spares = s->next;
+    return (fleet_packet *)(void *)s;
+}
+
+void fleet_packet_free(rf_sim_fleet *f, fleet_packet *p)
+{
+    if (p == NULL)
+        return;
+    if (!FLEET_PACKET_POOL || p->len > FLEET_PACKET_SMALL) {
+        free(p);
+        return;
+    }
+    fleet_spare *s = (fleet_spare *)(void *)p;
+    s->next = f->spares;
+    f->spares = s;
+}
+
 static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope *e)
 {
     uint64_t at[2];
@@ -49,7 +86,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
     uint32_t to = (uint32_t)(e->to - 1);
     uint32_t copies = rf_sim_net_send(&f->net, f->eng.now_ns, from, to, at);
     for (uint32_t i = 0; i < copies; i++) {
-        fleet_packet *p = malloc(sizeof *p + e->len);
+        fleet_packet *p = packet_new(f, e->len);
         if (p == NULL)
             return;
         p->from = from;
@@ -57,7 +94,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
         p->to_inc = f->nodes[to].incarnation;
         memcpy(p->bytes, e->data, e->len);
         if (rf_sim_engine_at(&f->eng, at[i], FK_DELIVER, to, 0, p) != RF_OK)
-            free(p);
+            fleet_packet_free(f, p);
     }
 }
 
@@ -174,7 +211,7 @@ bool fleet_held(rf_sim_fleet *f, const rf_sim_event *ev)
         rf_sim_event *h = realloc(fn->held, (size_t)cap * sizeof *h);
         if (h == NULL) {
             ASSERT(ev->kind == FK_DELIVER); /* a disk completion is never dropped */
-            free(ev->ptr);
+            fleet_packet_free(f, ev->ptr);
             return true;
         }
         fn->held = h;
@@ -197,13 +234,12 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
             f->stats.receive_errors++;
         fleet_drain(f, ev->node);
     }
-    free(p);
+    fleet_packet_free(f, p);
 }
 
 static void drop_packet(void *ctx, const rf_sim_event *ev)
 {
-    (void)ctx;
-    free(ev->ptr);
+    fleet_packet_free(ctx, ev->ptr);
 }
 
 static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
@@ -286,8 +322,13 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
         fleet_disk_close(f, i);
         for (uint32_t k = 0; k < f->nodes[i].n_held; k++)
             if (f->nodes[i].held[k].kind == FK_DELIVER)
-                free(f->nodes[i].held[k].ptr);
+                fleet_packet_free(f, f->nodes[i].held[k].ptr);
         free(f->nodes[i].held);
+    }
+    while (f->spares != NULL) {
+        fleet_spare *s = f->spares;
+        f->spares = s->next;
+        free(s);
     }
     rf_sim_fleet_check_close(f->check);
     free(f->obs);
