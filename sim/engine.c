@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/rf_assert.h"
+#include "base/rf_le.h"
 #include "base/rf_err.h"
 
 /* A 64-bit finaliser (splitmix64's): every input bit flips about half of
@@ -26,17 +27,6 @@ void rf_sim_trace_u64(rf_sim_trace *t, uint64_t v)
     t->count++;
 }
 
-/* A little-endian 64-bit word at p, on every host. */
-static inline uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t w;
-    memcpy(&w, p, sizeof w);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
 void rf_sim_trace_bytes(rf_sim_trace *t, const void *data, size_t len)
 {
     /* Eight bytes a step (every message a run sends passes here): each
@@ -47,7 +37,7 @@ void rf_sim_trace_bytes(rf_sim_trace *t, const void *data, size_t len)
     uint64_t h = 0xcbf29ce484222325ULL;
     size_t i = 0;
     for (; i + 8 <= len; i += 8) {
-        h = (h ^ load_le64(p + i)) * 0x9e3779b97f4a7c15ULL;
+        h = (h ^ rf_le_get64(p + i)) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 29;
     }
     if (i < len) {

@@ -6,20 +6,6 @@
 #include "base/rf_err.h"
 #include "fleet/node_int.h"
 
-void rf_node__put(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t rf_node__get(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* The open frame to `to` with room for need more bytes, or a new one. */
 static node_frame *frame_for(rf_node *n, uint64_t to, size_t need)
 {

@@ -2,6 +2,7 @@
 #ifndef RF_NODE_INT_H
 #define RF_NODE_INT_H
 
+#include "base/rf_le.h"
 #include "fleet/rf_node.h"
 
 /* Frame: "RN", u8 version, u8 0, u64 from, u32 record count, then records
@@ -253,8 +254,33 @@ void rf_node__push_free(rf_node *n);
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
                            size_t head_len, const uint8_t *body, size_t body_len);
 void rf_node__frames_reset(rf_node *n);
-void rf_node__put(uint8_t *p, uint64_t v, int bytes);
-uint64_t rf_node__get(const uint8_t *p, int bytes);
+/* Little-endian fields of `bytes` bytes; the sizes are constants at every
+ * call, so the common ones become one load or store. */
+static inline void rf_node__put(uint8_t *p, uint64_t v, int bytes)
+{
+    if (bytes == 8) {
+        rf_le_put64(p, v);
+        return;
+    }
+    if (bytes == 4) {
+        rf_le_put32(p, (uint32_t)v);
+        return;
+    }
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t rf_node__get(const uint8_t *p, int bytes)
+{
+    if (bytes == 8)
+        return rf_le_get64(p);
+    if (bytes == 4)
+        return rf_le_get32(p);
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
 
 /* node_req.c */
 node_pending *rf_node__pending(rf_node *n, uint64_t token);
