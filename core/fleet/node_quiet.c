@@ -202,21 +202,31 @@ void rf_node__quiet_tick(rf_node *n)
  *    rf_raft_advance) waits in n->carry for the next tick, where the full
  *    scan used to find it. */
 
+/* (at, id) order; equal pairs are the same entry twice, so the order is total
+ * in effect and the heap's shape never shows in what a tick does. */
+static inline bool due_before(const node_due *a, const node_due *b)
+{
+    return a->at < b->at || (a->at == b->at && a->id < b->id);
+}
+
+/* The heap has four children a node: half the levels of a binary one. */
+#define DUE_ARITY 4u
+
 static void due_push(rf_node *n, uint64_t at, uint64_t id)
 {
     bool ok = rf_node__vec_reserve(&n->due, sizeof(node_due), 1);
     ASSERT(ok); /* a lost entry would stop the group's timers */
     node_due *h = n->due.p;
+    node_due e = {.at = at, .id = id};
     size_t i = n->due.n++;
     while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (h[up].at < at || (h[up].at == at && h[up].id <= id))
+        size_t up = (i - 1) / DUE_ARITY;
+        if (!due_before(&e, &h[up]))
             break;
         h[i] = h[up];
         i = up;
     }
-    h[i].at = at;
-    h[i].id = id;
+    h[i] = e;
 }
 
 static node_due due_pop(rf_node *n)
@@ -225,12 +235,15 @@ static node_due due_pop(rf_node *n)
     node_due top = h[0], last = h[--n->due.n];
     size_t i = 0, len = n->due.n;
     for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= len)
+        size_t first = DUE_ARITY * i + 1;
+        if (first >= len)
             break;
-        if (c + 1 < len && (h[c + 1].at < h[c].at || (h[c + 1].at == h[c].at && h[c + 1].id < h[c].id)))
-            c++;
-        if (last.at < h[c].at || (last.at == h[c].at && last.id <= h[c].id))
+        size_t end = len - first < DUE_ARITY ? len : first + DUE_ARITY;
+        size_t c = first;
+        for (size_t k = first + 1; k < end; k++)
+            if (due_before(&h[k], &h[c]))
+                c = k;
+        if (!due_before(&h[c], &last))
             break;
         h[i] = h[c];
         i = c;
