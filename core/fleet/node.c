@@ -157,12 +157,17 @@ static size_t group_lower(const rf_node *n, uint64_t id)
 /* Lookups are the hottest path of a node with many groups: a small
  * direct-mapped memo of id -> position answers most of them in one probe.
  * It checks itself (the position must still hold the id), so inserts and
- * removals never need to update it. */
+ * removals never need to update it. Ids the node never hosted (a harness
+ * asking every node about a group) are mostly turned away by a bit map of
+ * ids ever inserted, folded modulo its size, before the binary search. */
 node_group *rf_node__group(rf_node *n, uint64_t id)
 {
     uint32_t *hint = &n->group_hint[id % NODE_GROUP_HINTS];
     if (*hint < n->n_groups && n->groups[*hint].id == id)
         return &n->groups[*hint];
+    uint64_t bit = id % NODE_GROUP_SEEN_BITS;
+    if (!(n->group_seen[bit / 64] >> (bit % 64) & 1))
+        return NULL;
     size_t at = group_lower(n, id);
     if (at < n->n_groups && n->groups[at].id == id) {
         *hint = (uint32_t)at;
@@ -304,6 +309,8 @@ int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *m
     n->groups[at].model = model;
     n->groups[at].last_active = n->now;
     n->n_groups++;
+    uint64_t bit = id % NODE_GROUP_SEEN_BITS;
+    n->group_seen[bit / 64] |= (uint64_t)1 << (bit % 64); /* never cleared */
     rf_node__dirty(n, &n->groups[at]);
     return RF_OK;
 }

@@ -26,6 +26,7 @@
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
+#define NODE_GROUP_SEEN_BITS 4096u /* bits of the map of ids ever inserted */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
 /* Follow-up steps in a row retried a heartbeat later because the learner
  * lagged or a change was still uncommitted; past it, the next round. */
@@ -153,6 +154,7 @@ struct rf_node {
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
     uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
+    uint64_t group_seen[NODE_GROUP_SEEN_BITS / 64]; /* bit id % size: some id inserted */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec pending;   /* node_pending sorted by token */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
