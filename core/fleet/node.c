@@ -94,8 +94,7 @@ void rf_node_close(rf_node *n)
         free(p[i].payload);
         free(p[i].name);
     }
-    rf_node__frames_reset(n);
-    free(n->frames.p);
+    rf_node__frames_free(n);
     free(n->groups);
     free(n->hosted.p);
     free(n->pending.p);
@@ -113,8 +112,8 @@ void rf_node_close(rf_node *n)
     free(n->writes.p);
     free(n->applied.p);
     free(n->toks.p);
-    free(n->env);
-    free(n->rep);
+    free(n->env.p);
+    free(n->rep.p);
     free(n->scratch_entries);
     free(n->jrec.p);
     free(n->jents.p);

@@ -26,6 +26,7 @@
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
+#define NODE_FRAME_KEEP_BYTES 65536u /* frame buffers up to this size are kept between batches */
 #define NODE_GROUP_SEEN_BITS 4096u /* bits of the map of ids ever inserted */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
 /* Follow-up steps in a row retried a heartbeat later because the learner
@@ -172,6 +173,7 @@ struct rf_node {
 
     /* outputs of the step under way */
     node_vec frames;    /* node_frame */
+    size_t frames_kept; /* slots of frames.p holding a buffer (>= frames.n) */
     node_vec replies;   /* node_reply_rec */
     uint8_t *arena;
     size_t arena_len, arena_cap;
@@ -180,9 +182,9 @@ struct rf_node {
     node_vec applied;   /* rf_node_applied */
     node_vec toks;      /* node_tok, FIFO of writes not yet durable */
     uint64_t persist_token;
-    /* ready's arrays handed out */
-    rf_node_envelope *env;
-    rf_node_reply *rep;
+    /* ready's arrays handed out (their room kept from batch to batch) */
+    node_vec env;       /* rf_node_envelope */
+    node_vec rep;       /* rf_node_reply */
 
     rf_entry *scratch_entries; /* RF_MSG_ENTRIES_MAX, for decoding */
     rf_node_counters ctr;
@@ -256,6 +258,7 @@ void rf_node__push_free(rf_node *n);
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
                            size_t head_len, const uint8_t *body, size_t body_len);
 void rf_node__frames_reset(rf_node *n);
+void rf_node__frames_free(rf_node *n); /* at close: the kept buffers too */
 /* Little-endian fields of `bytes` bytes; the sizes are constants at every
  * call, so the common ones become one load or store. */
 static inline void rf_node__put(uint8_t *p, uint64_t v, int bytes)
