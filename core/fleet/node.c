@@ -103,7 +103,7 @@ void rf_node_close(rf_node *n)
     free(n->heard.p);
     free(n->dirty.p);
     free(n->readied.p);
-    free(n->due.p);
+    rf_node__due_free(n);
     free(n->carry.p);
     free(n->ticking.p);
     free(n->replies.p);

@@ -64,7 +64,7 @@ typedef struct node_group {
     uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
 } node_group;
 
-/* An entry of the due heap: group id is due at node time at. */
+/* An entry of the due wheel: group id is due at node time at. */
 typedef struct node_due {
     uint64_t at, id;
 } node_due;
@@ -135,6 +135,15 @@ typedef struct node_vec {
     size_t n, cap;
 } node_vec;
 
+#define NODE_WHEEL_SHIFT 23u   /* a slot of the due wheel: 2^23 ns, 8.4 ms */
+#define NODE_WHEEL_SLOTS 2048u /* slots: 17 s of node time ahead */
+typedef struct node_wheel {
+    node_vec *slots;   /* NODE_WHEEL_SLOTS vectors of node_due, NULL: none yet */
+    uint64_t cursor;   /* the slot of the last tick: earlier ones are empty */
+    node_vec far;      /* node_due beyond the slots' reach */
+    uint64_t far_min;  /* the earliest time in far */
+} node_wheel;
+
 struct rf_node {
     rf_node_config cfg;
     char name[RF_PLACEMENT_NAME_MAX + 1];
@@ -166,7 +175,7 @@ struct rf_node {
     node_vec dirty;     /* u64 ids of groups with an input since the last batch */
     bool all_dirty;     /* a tick or hint touched every group: look at all */
     node_vec readied;   /* u64 ids of groups in the batch under way */
-    node_vec due;       /* node_due min-heap: when each group's timers have work */
+    node_wheel due;     /* when each group's timers have work (node_quiet.c) */
     node_vec carry;     /* u64 ids of groups with output left after their batch */
     node_vec ticking;   /* u64 ids of the groups the tick under way looks at */
     uint64_t next_hb;   /* next node-pair heartbeat round */
@@ -311,6 +320,7 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 void rf_node__clock(rf_node *n, node_group *g);
 void rf_node__due_update(rf_node *n, node_group *g);
 void rf_node__tick_groups(rf_node *n);
+void rf_node__due_free(rf_node *n);
 void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */
