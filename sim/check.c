@@ -10,6 +10,7 @@
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "base/rf_le.h"
+#include "sim/engine.h"
 
 const char *rf_sim_violation_name(rf_sim_violation_kind kind)
 {
@@ -35,13 +36,7 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
  * them as well as a keyed hash, at a tenth of the cost. */
 static inline uint64_t fold(uint64_t h, uint64_t w)
 {
-    h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-    return h;
+    return rf_sim_mix64((h ^ w) * 0x9e3779b97f4a7c15ULL);
 }
 
 uint64_t rf_sim_check_hash(const void *data, size_t len)

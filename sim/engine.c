@@ -7,23 +7,11 @@
 #include "base/rf_le.h"
 #include "base/rf_err.h"
 
-/* A 64-bit finaliser (splitmix64's): every input bit flips about half of
- * the output bits, so the running hash separates runs that differ in any
- * one value. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 void rf_sim_trace_u64(rf_sim_trace *t, uint64_t v)
 {
     /* Order matters: h' = mix(h * odd + v) is not symmetric in the inputs. */
-    t->h = mix64(t->h * 0x9e3779b97f4a7c15ULL + v + 0x632be59bd9b4e019ULL);
+    t->h = rf_sim_mix64(t->h * 0x9e3779b97f4a7c15ULL + v + 0x632be59bd9b4e019ULL);
     t->count++;
 }
 
@@ -54,7 +42,7 @@ int rf_sim_engine_init(rf_sim_engine *e, uint64_t seed, uint32_t events_max)
 {
     memset(e, 0, sizeof(*e));
     e->seed = seed;
-    e->trace.h = mix64(seed ^ 0x5eed5eed5eed5eedULL);
+    e->trace.h = rf_sim_mix64(seed ^ 0x5eed5eed5eed5eedULL);
     return rf_sim_evq_init(&e->q, events_max);
 }
 
