@@ -31,14 +31,14 @@ static inline uint32_t rf_le_get32(const uint8_t *p)
 
 static inline void rf_le_put64(uint8_t *p, uint64_t v)
 {
-    v = RF_LE_SWAP64(v);
-    memcpy(p, &v, sizeof v);
+    const uint64_t le = RF_LE_SWAP64(v);
+    memcpy(p, &le, sizeof le);
 }
 
 static inline void rf_le_put32(uint8_t *p, uint32_t v)
 {
-    v = RF_LE_SWAP32(v);
-    memcpy(p, &v, sizeof v);
+    const uint32_t le = RF_LE_SWAP32(v);
+    memcpy(p, &le, sizeof le);
 }
 
 #endif
