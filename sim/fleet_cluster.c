@@ -36,43 +36,6 @@ void rf_sim_fleet_config_defaults(rf_sim_fleet_config *cfg, uint32_t nodes)
 
 /* ---- performing a node's outputs ------------------------------------------------ */
 
-/* The sanitizer builds allocate every packet on its own, so that a use after
- * free is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define FLEET_PACKET_POOL 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define FLEET_PACKET_POOL 0
-#endif
-#endif
-#ifndef FLEET_PACKET_POOL
-#define FLEET_PACKET_POOL 1
-#endif
-
-static fleet_packet *packet_new(rf_sim_fleet *f, size_t len)
-{
-    if (!FLEET_PACKET_POOL || len > FLEET_PACKET_SMALL)
-        return malloc(sizeof(fleet_packet) + len);
-    fleet_spare *s = f->spares;
-    if (s == NULL)
-        return malloc(sizeof(fleet_packet) + FLEET_PACKET_SMALL);
-    f->spares = s->next;
-    return (fleet_packet *)(void *)s;
-}
-
-void fleet_packet_free(rf_sim_fleet *f, fleet_packet *p)
-{
-    if (p == NULL)
-        return;
-    if (!FLEET_PACKET_POOL || p->len > FLEET_PACKET_SMALL) {
-        free(p);
-        return;
-    }
-    fleet_spare *s = (fleet_spare *)(void *)p;
-    s->next = f->spares;
-    f->spares = s;
-}
-
 static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope *e)
 {
     uint64_t at[2];
@@ -86,7 +49,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
     uint32_t to = (uint32_t)(e->to - 1);
     uint32_t copies = rf_sim_net_send(&f->net, f->eng.now_ns, from, to, at);
     for (uint32_t i = 0; i < copies; i++) {
-        fleet_packet *p = packet_new(f, e->len);
+        fleet_packet *p = fleet_packet_new(f, e->len);
         if (p == NULL)
             return;
         p->from = from;
@@ -325,11 +288,7 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
                 fleet_packet_free(f, f->nodes[i].held[k].ptr);
         free(f->nodes[i].held);
     }
-    while (f->spares != NULL) {
-        fleet_spare *s = f->spares;
-        f->spares = s->next;
-        free(s);
-    }
+    fleet_packets_free(f);
     rf_sim_fleet_check_close(f->check);
     free(f->obs);
     free(f->replies);

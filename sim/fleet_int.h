@@ -115,9 +115,15 @@ struct rf_sim_fleet {
 void fleet_drain(rf_sim_fleet *f, uint32_t index);
 void fleet_fail(rf_sim_fleet *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool fleet_held(rf_sim_fleet *f, const rf_sim_event *ev);
-void fleet_packet_free(rf_sim_fleet *f, fleet_packet *p);
+
 void fleet_replies_down(rf_sim_fleet *f, uint32_t index);
 void fleet_tick_start(rf_sim_fleet *f, uint32_t index, uint64_t delay_ns);
+
+/* fleet_packet.c: a packet of len bytes (its len field is the caller's to
+ * set), its release, and the release of the free list at close. */
+fleet_packet *fleet_packet_new(rf_sim_fleet *f, size_t len);
+void fleet_packet_free(rf_sim_fleet *f, fleet_packet *p);
+void fleet_packets_free(rf_sim_fleet *f);
 
 /* fleet_disk.c */
 int fleet_disk_open(rf_sim_fleet *f, uint32_t index);
