@@ -4,25 +4,14 @@
 #include <string.h>
 
 #include "base/rf_assert.h"
+#include "base/rf_le.h"
 #include "base/rf_err.h"
 
-/* A 64-bit finaliser (splitmix64's): every input bit flips about half of
- * the output bits, so the running hash separates runs that differ in any
- * one value. */
-static inline uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ULL;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebULL;
-    x ^= x >> 31;
-    return x;
-}
 
 void rf_sim_trace_u64(rf_sim_trace *t, uint64_t v)
 {
     /* Order matters: h' = mix(h * odd + v) is not symmetric in the inputs. */
-    t->h = mix64(t->h * 0x9e3779b97f4a7c15ULL + v + 0x632be59bd9b4e019ULL);
+    t->h = rf_sim_mix64(t->h * 0x9e3779b97f4a7c15ULL + v + 0x632be59bd9b4e019ULL);
     t->count++;
 }
 
@@ -35,11 +24,14 @@ void rf_sim_trace_bytes(rf_sim_trace *t, const void *data, size_t len)
     const uint8_t *p = data;
     uint64_t h = 0xcbf29ce484222325ULL;
     size_t i = 0;
-    for (; i < len; i += 8) {
+    for (; i + 8 <= len; i += 8) {
+        h = (h ^ rf_le_get64(p + i)) * 0x9e3779b97f4a7c15ULL;
+        h ^= h >> 29;
+    }
+    if (i < len) {
         uint64_t w = 0;
-        size_t n = len - i < 8 ? len - i : 8;
-        for (size_t k = 0; k < n; k++)
-            w |= (uint64_t)p[i + k] << (8 * k); /* little-endian on every host */
+        for (size_t k = 0; i + k < len; k++)
+            w |= (uint64_t)p[i + k] << (8 * k);
         h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
         h ^= h >> 29;
     }
@@ -50,7 +42,7 @@ int rf_sim_engine_init(rf_sim_engine *e, uint64_t seed, uint32_t events_max)
 {
     memset(e, 0, sizeof(*e));
     e->seed = seed;
-    e->trace.h = mix64(seed ^ 0x5eed5eed5eed5eedULL);
+    e->trace.h = rf_sim_mix64(seed ^ 0x5eed5eed5eed5eedULL);
     return rf_sim_evq_init(&e->q, events_max);
 }
 

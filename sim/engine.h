@@ -14,6 +14,19 @@
  * tests take kinds from 32 up. */
 #define RF_SIM_KINDS_MAX 64
 
+/* A 64-bit finaliser (splitmix64's): every input bit flips about half of
+ * the output bits, so a running hash separates runs that differ in any one
+ * value. */
+static inline uint64_t rf_sim_mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
 typedef struct rf_sim_engine rf_sim_engine;
 
 /* Handles one event at e->now == ev->time_ns. Owns ev->ptr from here on. */

@@ -1,10 +1,15 @@
-/* sim/evq: binary min-heap of events keyed by (time, seq). */
+/* sim/evq: 4-ary min-heap of events keyed by (time, seq). */
 #include "sim/evq.h"
 
 #include <stdlib.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+
+/* Four children a node: half the levels of a binary heap, and the
+ * children of a node sit side by side in memory. The order (time, seq) is
+ * total, so the arity changes nothing of what pops when. */
+#define EVQ_ARITY 4u
 
 static inline bool ev_before(const rf_sim_event *a, const rf_sim_event *b)
 {
@@ -63,7 +68,7 @@ int rf_sim_evq_push(rf_sim_evq *q, const rf_sim_event *ev)
     /* Sift up: move parents down until e's slot is found. */
     uint32_t i = q->len++;
     while (i > 0) {
-        uint32_t parent = (i - 1) / 2;
+        uint32_t parent = (i - 1) / EVQ_ARITY;
         if (!ev_before(&e, &q->heap[parent]))
             break;
         q->heap[i] = q->heap[parent];
@@ -83,11 +88,14 @@ bool rf_sim_evq_pop(rf_sim_evq *q, rf_sim_event *out)
     uint32_t i = 0;
     /* Sift down the former last element from the root. */
     for (;;) {
-        uint32_t child = 2 * i + 1;
-        if (child >= n)
+        uint32_t first = EVQ_ARITY * i + 1;
+        if (first >= n)
             break;
-        if (child + 1 < n && ev_before(&q->heap[child + 1], &q->heap[child]))
-            child++;
+        uint32_t end = n - first < EVQ_ARITY ? n : first + EVQ_ARITY;
+        uint32_t child = first;
+        for (uint32_t c = first + 1; c < end; c++)
+            if (ev_before(&q->heap[c], &q->heap[child]))
+                child = c;
         if (!ev_before(&q->heap[child], &last))
             break;
         q->heap[i] = q->heap[child];

@@ -1,4 +1,4 @@
-/* sim/evq: the simulator's event queue, a binary heap ordered by (time, insertion sequence). */
+/* sim/evq: the simulator's event queue, a 4-ary heap ordered by (time, insertion sequence). */
 #ifndef SIM_EVQ_H
 #define SIM_EVQ_H
 

@@ -50,7 +50,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
     uint32_t to = (uint32_t)(e->to - 1);
     uint32_t copies = rf_sim_net_send(&f->net, f->eng.now_ns, from, to, at);
     for (uint32_t i = 0; i < copies; i++) {
-        fleet_packet *p = malloc(sizeof *p + e->len);
+        fleet_packet *p = fleet_packet_new(f, e->len);
         if (p == NULL)
             return;
         p->from = from;
@@ -58,7 +58,7 @@ static void send_envelope(rf_sim_fleet *f, uint32_t from, const rf_node_envelope
         p->to_inc = f->nodes[to].incarnation;
         memcpy(p->bytes, e->data, e->len);
         if (rf_sim_engine_at(&f->eng, at[i], FK_DELIVER, to, 0, p) != RF_OK)
-            free(p);
+            fleet_packet_free(f, p);
     }
 }
 
@@ -175,7 +175,7 @@ bool fleet_held(rf_sim_fleet *f, const rf_sim_event *ev)
         rf_sim_event *h = realloc(fn->held, (size_t)cap * sizeof *h);
         if (h == NULL) {
             ASSERT(ev->kind == FK_DELIVER); /* a disk completion is never dropped */
-            free(ev->ptr);
+            fleet_packet_free(f, ev->ptr);
             return true;
         }
         fn->held = h;
@@ -198,13 +198,12 @@ static void on_deliver(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
             f->stats.receive_errors++;
         fleet_drain(f, ev->node);
     }
-    free(p);
+    fleet_packet_free(f, p);
 }
 
 static void drop_packet(void *ctx, const rf_sim_event *ev)
 {
-    (void)ctx;
-    free(ev->ptr);
+    fleet_packet_free(ctx, ev->ptr);
 }
 
 static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
@@ -287,9 +286,10 @@ void rf_sim_fleet_close(rf_sim_fleet *f)
         fleet_disk_close(f, i);
         for (uint32_t k = 0; k < f->nodes[i].n_held; k++)
             if (f->nodes[i].held[k].kind == FK_DELIVER)
-                free(f->nodes[i].held[k].ptr);
+                fleet_packet_free(f, f->nodes[i].held[k].ptr);
         free(f->nodes[i].held);
     }
+    fleet_packets_free(f);
     rf_sim_fleet_check_close(f->check);
     free(f->obs);
     free(f->replies);

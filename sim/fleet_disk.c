@@ -285,7 +285,7 @@ void rf_sim_fleet_crash(rf_sim_fleet *f, uint32_t index)
     fleet_disk_crash(f, index);
     for (uint32_t k = 0; k < fn->n_held; k++)
         if (fn->held[k].kind == FK_DELIVER)
-            free(fn->held[k].ptr);
+            fleet_packet_free(f, fn->held[k].ptr);
     fn->n_held = 0;
     fn->paused = false;
     f->stats.crashes++;

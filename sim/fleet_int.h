@@ -18,6 +18,15 @@ typedef struct fleet_packet {
     uint8_t bytes[];
 } fleet_packet;
 
+/* Packets of up to this many bytes (nearly all of them) are recycled
+ * through a free list rather than malloc'd one by one. */
+#define FLEET_PACKET_SMALL (512u - sizeof(fleet_packet))
+
+/* A free small packet (its bytes hold the link). */
+typedef struct fleet_spare {
+    struct fleet_spare *next;
+} fleet_spare;
+
 /* What one rf_node_write did to a group's durable state (fleet_durable.c). */
 typedef struct fleet_wsum {
     uint64_t group;
@@ -99,14 +108,22 @@ struct rf_sim_fleet {
     uint64_t n_obs;
     uint64_t failures;         /* harness failures (a refused batch...) */
     char failure[RF_SIM_FLEET_FAILURE_TEXT_MAX];
+    fleet_spare *spares;       /* free small packets */
 };
 
 /* fleet_cluster.c */
 void fleet_drain(rf_sim_fleet *f, uint32_t index);
 void fleet_fail(rf_sim_fleet *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool fleet_held(rf_sim_fleet *f, const rf_sim_event *ev);
+
 void fleet_replies_down(rf_sim_fleet *f, uint32_t index);
 void fleet_tick_start(rf_sim_fleet *f, uint32_t index, uint64_t delay_ns);
+
+/* fleet_packet.c: a packet of len bytes (its len field is the caller's to
+ * set), its release, and the release of the free list at close. */
+fleet_packet *fleet_packet_new(rf_sim_fleet *f, size_t len);
+void fleet_packet_free(rf_sim_fleet *f, fleet_packet *p);
+void fleet_packets_free(rf_sim_fleet *f);
 
 /* fleet_disk.c */
 int fleet_disk_open(rf_sim_fleet *f, uint32_t index);

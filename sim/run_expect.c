@@ -6,7 +6,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
-#include "base/rf_hash.h"
+#include "sim/check.h"
 #include "sim/linz.h"
 #include "sim/run_int.h"
 #include "sim/zone_check.h"
@@ -319,7 +319,6 @@ void run_on_obs(void *ctx, uint32_t index, const rf_node_obs *o)
 void run_on_applied(void *ctx, uint32_t index, const rf_node_applied *a)
 {
     rf_sim_runner *r = ctx;
-    static const uint8_t key[16] = "rf-run-applied-1";
     uint8_t head[8 * 4 + 4];
     uint64_t v[4] = {a->a.term, a->a.client_id, a->a.sequence, (uint64_t)(uint32_t)a->a.status};
     memcpy(head, v, sizeof v);
@@ -327,8 +326,8 @@ void run_on_applied(void *ctx, uint32_t index, const rf_node_applied *a)
     head[33] = a->a.duplicate;
     head[34] = 0;
     head[35] = 0;
-    uint64_t fp = rf_siphash24(key, head, sizeof head) ^
-                  rf_siphash24(key, a->a.reply, a->a.reply_len) * 0x9E3779B97F4A7C15ull;
+    uint64_t fp = rf_sim_check_hash(head, sizeof head) ^
+                  rf_sim_check_hash(a->a.reply, a->a.reply_len) * 0x9E3779B97F4A7C15ull;
     uint64_t prev;
     if (rf_sim_u64map_get(&r->applied, a->group_id, a->a.index, &prev)) {
         if (prev != fp) {

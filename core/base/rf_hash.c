@@ -1,15 +1,8 @@
 /* rf_hash: SipHash-2-4 written from the paper's specification. */
 #include "base/rf_hash.h"
+#include "base/rf_le.h"
 
 #define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-
-static uint64_t load_le64(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
 
 /* One SipRound: the ARX network of the specification, section 2. */
 #define SIPROUND(v0, v1, v2, v3)                                             \
@@ -23,8 +16,8 @@ static uint64_t load_le64(const uint8_t *p)
 uint64_t rf_siphash24(const uint8_t key[16], const void *data, size_t len)
 {
     const uint8_t *in = data;
-    uint64_t k0 = load_le64(key);
-    uint64_t k1 = load_le64(key + 8);
+    uint64_t k0 = rf_le_get64(key);
+    uint64_t k1 = rf_le_get64(key + 8);
     /* Initialisation constants: "somepseudorandomlygeneratedbytes". */
     uint64_t v0 = k0 ^ 0x736f6d6570736575ULL;
     uint64_t v1 = k1 ^ 0x646f72616e646f6dULL;
@@ -33,7 +26,7 @@ uint64_t rf_siphash24(const uint8_t key[16], const void *data, size_t len)
 
     size_t full = len - (len % 8);
     for (size_t i = 0; i < full; i += 8) {
-        uint64_t m = load_le64(in + i);
+        uint64_t m = rf_le_get64(in + i);
         v3 ^= m;
         SIPROUND(v0, v1, v2, v3);
         SIPROUND(v0, v1, v2, v3);

@@ -94,8 +94,7 @@ void rf_node_close(rf_node *n)
         free(p[i].payload);
         free(p[i].name);
     }
-    rf_node__frames_reset(n);
-    free(n->frames.p);
+    rf_node__frames_free(n);
     free(n->groups);
     free(n->hosted.p);
     free(n->pending.p);
@@ -104,7 +103,7 @@ void rf_node_close(rf_node *n)
     free(n->heard.p);
     free(n->dirty.p);
     free(n->readied.p);
-    free(n->due.p);
+    rf_node__due_free(n);
     free(n->carry.p);
     free(n->ticking.p);
     free(n->replies.p);
@@ -113,8 +112,8 @@ void rf_node_close(rf_node *n)
     free(n->writes.p);
     free(n->applied.p);
     free(n->toks.p);
-    free(n->env);
-    free(n->rep);
+    free(n->env.p);
+    free(n->rep.p);
     free(n->scratch_entries);
     free(n->jrec.p);
     free(n->jents.p);
@@ -157,12 +156,17 @@ static size_t group_lower(const rf_node *n, uint64_t id)
 /* Lookups are the hottest path of a node with many groups: a small
  * direct-mapped memo of id -> position answers most of them in one probe.
  * It checks itself (the position must still hold the id), so inserts and
- * removals never need to update it. */
+ * removals never need to update it. Ids the node never hosted (a harness
+ * asking every node about a group) are mostly turned away by a bit map of
+ * ids ever inserted, folded modulo its size, before the binary search. */
 node_group *rf_node__group(rf_node *n, uint64_t id)
 {
     uint32_t *hint = &n->group_hint[id % NODE_GROUP_HINTS];
     if (*hint < n->n_groups && n->groups[*hint].id == id)
         return &n->groups[*hint];
+    uint64_t bit = id % NODE_GROUP_SEEN_BITS;
+    if (!(n->group_seen[bit / 64] >> (bit % 64) & 1))
+        return NULL;
     size_t at = group_lower(n, id);
     if (at < n->n_groups && n->groups[at].id == id) {
         *hint = (uint32_t)at;
@@ -304,6 +308,8 @@ int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *m
     n->groups[at].model = model;
     n->groups[at].last_active = n->now;
     n->n_groups++;
+    uint64_t bit = id % NODE_GROUP_SEEN_BITS;
+    n->group_seen[bit / 64] |= (uint64_t)1 << (bit % 64); /* never cleared */
     rf_node__dirty(n, &n->groups[at]);
     return RF_OK;
 }

@@ -6,20 +6,6 @@
 #include "base/rf_err.h"
 #include "fleet/node_int.h"
 
-void rf_node__put(uint8_t *p, uint64_t v, int bytes)
-{
-    for (int i = 0; i < bytes; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-
-uint64_t rf_node__get(const uint8_t *p, int bytes)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < bytes; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
 /* The open frame to `to` with room for need more bytes, or a new one. */
 static node_frame *frame_for(rf_node *n, uint64_t to, size_t need)
 {
@@ -35,12 +21,21 @@ static node_frame *frame_for(rf_node *n, uint64_t to, size_t need)
     if (!rf_node__vec_reserve(&n->frames, sizeof *f, 1))
         return NULL;
     f = (node_frame *)n->frames.p + n->frames.n;
+    /* The slot's buffer from an earlier batch is used again (no malloc and
+     * free per envelope); slots past frames_kept have none. */
+    uint8_t *buf = n->frames.n < n->frames_kept ? f->buf : NULL;
+    size_t cap = buf != NULL ? f->cap : 256;
+    if (buf == NULL) {
+        buf = malloc(cap);
+        if (buf == NULL)
+            return NULL;
+        ASSERT(n->frames.n == n->frames_kept);
+        n->frames_kept++;
+    }
     memset(f, 0, sizeof *f);
     f->to = to;
-    f->cap = 256;
-    f->buf = malloc(f->cap);
-    if (f->buf == NULL)
-        return NULL;
+    f->buf = buf;
+    f->cap = cap;
     f->buf[0] = 'R';
     f->buf[1] = 'N';
     f->buf[2] = RF_NODE_WIRE_VERSION;
@@ -86,12 +81,34 @@ bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t 
     return true;
 }
 
+/* Ends the batch's frames; their buffers stay for the next batch, except
+ * large ones (a metadata push), which are not kept for good. */
 void rf_node__frames_reset(rf_node *n)
 {
     node_frame *f = n->frames.p;
-    for (size_t i = 0; i < n->frames.n; i++)
-        free(f[i].buf);
+    ASSERT(n->frames.n <= n->frames_kept);
+    size_t keep = 0;
+    for (size_t i = 0; i < n->frames_kept; i++) {
+        if (f[i].cap > NODE_FRAME_KEEP_BYTES) {
+            free(f[i].buf);
+            continue;
+        }
+        f[keep++] = f[i]; /* the order of spare slots does not matter */
+    }
+    n->frames_kept = keep;
     n->frames.n = 0;
+}
+
+void rf_node__frames_free(rf_node *n)
+{
+    rf_node__frames_reset(n);
+    node_frame *f = n->frames.p;
+    for (size_t i = 0; i < n->frames_kept; i++)
+        free(f[i].buf);
+    n->frames_kept = 0;
+    free(n->frames.p);
+    n->frames.p = NULL;
+    n->frames.cap = 0;
 }
 
 /* ---- receipt ------------------------------------------------------------------ */

@@ -2,6 +2,7 @@
 #ifndef RF_NODE_INT_H
 #define RF_NODE_INT_H
 
+#include "base/rf_le.h"
 #include "fleet/rf_node.h"
 
 /* Frame: "RN", u8 version, u8 0, u64 from, u32 record count, then records
@@ -25,6 +26,8 @@
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
+#define NODE_FRAME_KEEP_BYTES 65536u /* frame buffers up to this size are kept between batches */
+#define NODE_GROUP_SEEN_BITS 4096u /* bits of the map of ids ever inserted */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */
 /* Follow-up steps in a row retried a heartbeat later because the learner
  * lagged or a change was still uncommitted; past it, the next round. */
@@ -61,7 +64,7 @@ typedef struct node_group {
     uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
 } node_group;
 
-/* An entry of the due heap: group id is due at node time at. */
+/* An entry of the due wheel: group id is due at node time at. */
 typedef struct node_due {
     uint64_t at, id;
 } node_due;
@@ -132,6 +135,15 @@ typedef struct node_vec {
     size_t n, cap;
 } node_vec;
 
+#define NODE_WHEEL_SHIFT 23u   /* a slot of the due wheel: 2^23 ns, 8.4 ms */
+#define NODE_WHEEL_SLOTS 2048u /* slots: 17 s of node time ahead */
+typedef struct node_wheel {
+    node_vec *slots;   /* NODE_WHEEL_SLOTS vectors of node_due, NULL: none yet */
+    uint64_t cursor;   /* the slot of the last tick: earlier ones are empty */
+    node_vec far;      /* node_due beyond the slots' reach */
+    uint64_t far_min;  /* the earliest time in far */
+} node_wheel;
+
 struct rf_node {
     rf_node_config cfg;
     char name[RF_PLACEMENT_NAME_MAX + 1];
@@ -152,6 +164,7 @@ struct rf_node {
     node_group *groups; /* sorted by id */
     size_t n_groups, cap_groups;
     uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
+    uint64_t group_seen[NODE_GROUP_SEEN_BITS / 64]; /* bit id % size: some id inserted */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec pending;   /* node_pending sorted by token */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
@@ -162,13 +175,14 @@ struct rf_node {
     node_vec dirty;     /* u64 ids of groups with an input since the last batch */
     bool all_dirty;     /* a tick or hint touched every group: look at all */
     node_vec readied;   /* u64 ids of groups in the batch under way */
-    node_vec due;       /* node_due min-heap: when each group's timers have work */
+    node_wheel due;     /* when each group's timers have work (node_quiet.c) */
     node_vec carry;     /* u64 ids of groups with output left after their batch */
     node_vec ticking;   /* u64 ids of the groups the tick under way looks at */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
     /* outputs of the step under way */
     node_vec frames;    /* node_frame */
+    size_t frames_kept; /* slots of frames.p holding a buffer (>= frames.n) */
     node_vec replies;   /* node_reply_rec */
     uint8_t *arena;
     size_t arena_len, arena_cap;
@@ -177,9 +191,9 @@ struct rf_node {
     node_vec applied;   /* rf_node_applied */
     node_vec toks;      /* node_tok, FIFO of writes not yet durable */
     uint64_t persist_token;
-    /* ready's arrays handed out */
-    rf_node_envelope *env;
-    rf_node_reply *rep;
+    /* ready's arrays handed out (their room kept from batch to batch) */
+    node_vec env;       /* rf_node_envelope */
+    node_vec rep;       /* rf_node_reply */
 
     rf_entry *scratch_entries; /* RF_MSG_ENTRIES_MAX, for decoding */
     rf_node_counters ctr;
@@ -253,8 +267,34 @@ void rf_node__push_free(rf_node *n);
 bool rf_node__frame_append(rf_node *n, uint64_t to, uint8_t type, const uint8_t *head,
                            size_t head_len, const uint8_t *body, size_t body_len);
 void rf_node__frames_reset(rf_node *n);
-void rf_node__put(uint8_t *p, uint64_t v, int bytes);
-uint64_t rf_node__get(const uint8_t *p, int bytes);
+void rf_node__frames_free(rf_node *n); /* at close: the kept buffers too */
+/* Little-endian fields of `bytes` bytes; the sizes are constants at every
+ * call, so the common ones become one load or store. */
+static inline void rf_node__put(uint8_t *p, uint64_t v, int bytes)
+{
+    if (bytes == 8) {
+        rf_le_put64(p, v);
+        return;
+    }
+    if (bytes == 4) {
+        rf_le_put32(p, (uint32_t)v);
+        return;
+    }
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint64_t rf_node__get(const uint8_t *p, int bytes)
+{
+    if (bytes == 8)
+        return rf_le_get64(p);
+    if (bytes == 4)
+        return rf_le_get32(p);
+    uint64_t v = 0;
+    for (int i = 0; i < bytes; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
 
 /* node_req.c */
 node_pending *rf_node__pending(rf_node *n, uint64_t token);
@@ -280,6 +320,7 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 void rf_node__clock(rf_node *n, node_group *g);
 void rf_node__due_update(rf_node *n, node_group *g);
 void rf_node__tick_groups(rf_node *n);
+void rf_node__due_free(rf_node *n);
 void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */

@@ -190,54 +190,118 @@ void rf_node__quiet_tick(rf_node *n)
  * of them have nothing due: a follower waits an election timeout, a leader
  * a heartbeat interval. So each group has the node time at which a tick
  * next has work for it (group_due: its member's timers, the leaderless
- * watch, going quiet) in a min-heap, and a tick looks only at the groups
- * due. It is the same as ticking them all, event for event:
+ * watch, going quiet) in a timing wheel, and a tick looks only at the
+ * groups due. It is the same as ticking them all, event for event:
  *  - a member not due would only have moved its clock: rf_node__clock
  *    ticks it to the node's time before any other input reaches it (once
  *    per node tick), so every input still runs at the last tick's time;
  *  - a due time moves only with an input or a tick, and every input marks
  *    its group dirty: the due times of dirty groups are refreshed in
- *    rf_node_advance and at the start of each tick, before the heap is read;
+ *    rf_node_advance and at the start of each tick, before the wheel is read;
  *  - a group whose batch left output behind (rf_raft_has_ready after
  *    rf_raft_advance) waits in n->carry for the next tick, where the full
  *    scan used to find it. */
 
-static void due_push(rf_node *n, uint64_t at, uint64_t id)
+/* The wheel: slot s (node time >> NODE_WHEEL_SHIFT) holds the entries due
+ * in it, for the NODE_WHEEL_SLOTS slots from the cursor on; entries due
+ * later wait in `far` until they come within reach. A tick takes every entry
+ * due by its time; their order does not matter (the ticking list is sorted
+ * by id), so the wheel gives the same ticks as any exact priority queue, at
+ * a constant cost per entry instead of a heap's logarithmic one. */
+static node_vec *wheel_slot(rf_node *n, uint64_t slot)
 {
-    bool ok = rf_node__vec_reserve(&n->due, sizeof(node_due), 1);
-    ASSERT(ok); /* a lost entry would stop the group's timers */
-    node_due *h = n->due.p;
-    size_t i = n->due.n++;
-    while (i > 0) {
-        size_t up = (i - 1) / 2;
-        if (h[up].at < at || (h[up].at == at && h[up].id <= id))
-            break;
-        h[i] = h[up];
-        i = up;
-    }
-    h[i].at = at;
-    h[i].id = id;
+    return &n->due.slots[slot % NODE_WHEEL_SLOTS];
 }
 
-static node_due due_pop(rf_node *n)
+static void due_append(node_vec *v, uint64_t at, uint64_t id)
 {
-    node_due *h = n->due.p;
-    node_due top = h[0], last = h[--n->due.n];
-    size_t i = 0, len = n->due.n;
-    for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= len)
-            break;
-        if (c + 1 < len && (h[c + 1].at < h[c].at || (h[c + 1].at == h[c].at && h[c + 1].id < h[c].id)))
-            c++;
-        if (last.at < h[c].at || (last.at == h[c].at && last.id <= h[c].id))
-            break;
-        h[i] = h[c];
-        i = c;
+    bool ok = rf_node__vec_reserve(v, sizeof(node_due), 1);
+    ASSERT(ok); /* a lost entry would stop the group's timers */
+    node_due *d = (node_due *)v->p + v->n++;
+    d->at = at;
+    d->id = id;
+}
+
+static void due_push(rf_node *n, uint64_t at, uint64_t id)
+{
+    node_wheel *w = &n->due;
+    if (w->slots == NULL) {
+        w->slots = calloc(NODE_WHEEL_SLOTS, sizeof *w->slots);
+        ASSERT(w->slots != NULL);
+        w->far_min = UINT64_MAX;
     }
-    if (len > 0)
-        h[i] = last;
-    return top;
+    uint64_t slot = at >> NODE_WHEEL_SHIFT;
+    if (slot < w->cursor)
+        slot = w->cursor; /* due already: the next tick takes it */
+    if (slot - w->cursor >= NODE_WHEEL_SLOTS) {
+        due_append(&w->far, at, id);
+        w->far_min = at < w->far_min ? at : w->far_min;
+        return;
+    }
+    due_append(wheel_slot(n, slot), at, id);
+}
+
+/* Moves the entries of v due by now to the ticking list (if live), keeps
+ * the others in place. */
+static void due_take(rf_node *n, node_vec *v)
+{
+    node_due *d = v->p;
+    size_t keep = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (d[i].at > n->now) {
+            d[keep++] = d[i];
+            continue;
+        }
+        node_group *g = rf_node__group(n, d[i].id);
+        if (g == NULL || g->due_at != d[i].at + 1)
+            continue; /* stale: the group left, or moved its time */
+        g->due_at = 0;
+        bool ok = rf_node__vec_reserve(&n->ticking, sizeof(uint64_t), 1);
+        ASSERT(ok);
+        ((uint64_t *)n->ticking.p)[n->ticking.n++] = d[i].id;
+    }
+    v->n = keep;
+}
+
+/* Every entry due by n->now goes to the ticking list. */
+static void due_collect(rf_node *n)
+{
+    node_wheel *w = &n->due;
+    if (w->slots == NULL)
+        return;
+    uint64_t now_slot = n->now >> NODE_WHEEL_SHIFT;
+    ASSERT(now_slot >= w->cursor); /* node time never goes back */
+    uint64_t last = now_slot - w->cursor >= NODE_WHEEL_SLOTS ? w->cursor + NODE_WHEEL_SLOTS - 1
+                                                             : now_slot;
+    for (uint64_t s = w->cursor; s <= last; s++)
+        due_take(n, wheel_slot(n, s));
+    w->cursor = now_slot;
+    if (w->far.n == 0 || (w->far_min >> NODE_WHEEL_SHIFT) >= w->cursor + NODE_WHEEL_SLOTS)
+        return;
+    /* Some waiting entries came within reach (or are due). */
+    due_take(n, &w->far);
+    node_due *d = w->far.p;
+    size_t keep = 0;
+    w->far_min = UINT64_MAX;
+    for (size_t i = 0; i < w->far.n; i++) {
+        uint64_t slot = d[i].at >> NODE_WHEEL_SHIFT;
+        if (slot - w->cursor < NODE_WHEEL_SLOTS) {
+            due_append(wheel_slot(n, slot), d[i].at, d[i].id);
+            continue;
+        }
+        w->far_min = d[i].at < w->far_min ? d[i].at : w->far_min;
+        d[keep++] = d[i];
+    }
+    w->far.n = keep;
+}
+
+void rf_node__due_free(rf_node *n)
+{
+    for (size_t i = 0; n->due.slots != NULL && i < NODE_WHEEL_SLOTS; i++)
+        free(n->due.slots[i].p);
+    free(n->due.slots);
+    free(n->due.far.p);
+    memset(&n->due, 0, sizeof n->due);
 }
 
 static uint64_t at_least(uint64_t a, uint64_t b)
@@ -276,7 +340,7 @@ void rf_node__due_update(rf_node *n, node_group *g)
 {
     uint64_t due = group_due(n, g);
     if (due == UINT64_MAX || (g->due_at != 0 && due >= g->due_at - 1))
-        return; /* an earlier entry is in the heap: it looks again then */
+        return; /* an earlier entry is in the wheel: it looks again then */
     due_push(n, due, g->id);
     g->due_at = due + 1;
 }
@@ -336,16 +400,7 @@ static void collect_ticking(rf_node *n)
         memcpy(n->ticking.p, n->carry.p, n->carry.n * sizeof(uint64_t));
     n->ticking.n = n->carry.n;
     n->carry.n = 0;
-    while (n->due.n > 0 && ((const node_due *)n->due.p)[0].at <= n->now) {
-        node_due d = due_pop(n);
-        node_group *g = rf_node__group(n, d.id);
-        if (g == NULL || g->due_at != d.at + 1)
-            continue; /* stale: the group left, or moved its time */
-        g->due_at = 0;
-        ok = rf_node__vec_reserve(&n->ticking, sizeof(uint64_t), 1);
-        ASSERT(ok);
-        ((uint64_t *)n->ticking.p)[n->ticking.n++] = d.id;
-    }
+    due_collect(n);
     uint64_t *ids = n->ticking.p;
     rf_node__sort_ids(ids, n->ticking.n);
     size_t k = 0;

@@ -175,29 +175,32 @@ void rf_node_ready(rf_node *n, rf_node_batch *rd)
     rd->n_writes = n->writes.n;
 
     const node_frame *f = n->frames.p;
-    free(n->env);
-    n->env = n->frames.n == 0 ? NULL : malloc(n->frames.n * sizeof *n->env);
-    ASSERT(n->frames.n == 0 || n->env != NULL);
+    /* The arrays handed out keep their room from batch to batch. */
+    n->env.n = 0;
+    bool ok = rf_node__vec_reserve(&n->env, sizeof(rf_node_envelope), n->frames.n);
+    ASSERT(ok);
+    rf_node_envelope *env = n->env.p;
     for (size_t i = 0; i < n->frames.n; i++) {
-        n->env[i].to = f[i].to;
-        n->env[i].data = f[i].buf;
-        n->env[i].len = f[i].len;
+        env[i].to = f[i].to;
+        env[i].data = f[i].buf;
+        env[i].len = f[i].len;
     }
-    rd->envelopes = n->env;
+    rd->envelopes = n->frames.n == 0 ? NULL : env;
     rd->n_envelopes = n->frames.n;
     n->ctr.envelopes_sent += n->frames.n;
 
     const node_reply_rec *rr = n->replies.p;
-    free(n->rep);
-    n->rep = n->replies.n == 0 ? NULL : malloc(n->replies.n * sizeof *n->rep);
-    ASSERT(n->replies.n == 0 || n->rep != NULL);
+    n->rep.n = 0;
+    ok = rf_node__vec_reserve(&n->rep, sizeof(rf_node_reply), n->replies.n);
+    ASSERT(ok);
+    rf_node_reply *rep = n->rep.p;
     for (size_t i = 0; i < n->replies.n; i++) {
-        n->rep[i].request_id = rr[i].request_id;
-        n->rep[i].status = rr[i].status;
-        n->rep[i].data = n->arena + rr[i].off;
-        n->rep[i].len = rr[i].len;
+        rep[i].request_id = rr[i].request_id;
+        rep[i].status = rr[i].status;
+        rep[i].data = n->arena + rr[i].off;
+        rep[i].len = rr[i].len;
     }
-    rd->replies = n->rep;
+    rd->replies = n->replies.n == 0 ? NULL : rep;
     rd->n_replies = n->replies.n;
     rd->obs = n->obs.p;
     rd->n_obs = n->obs.n;

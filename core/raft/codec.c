@@ -1,6 +1,8 @@
 /* codec: rf_msg to bytes and back (versioned, little-endian, every length checked). */
+#include <stddef.h>
 #include <string.h>
 
+#include "base/rf_le.h"
 #include "raft/raft_int.h"
 
 /* Wire format, version 1:
@@ -17,15 +19,13 @@
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    rf_le_put64(p, v);
     return p + 8;
 }
 
 static uint8_t *put32(uint8_t *p, uint32_t v)
 {
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    rf_le_put32(p, v);
     return p + 4;
 }
 
@@ -41,9 +41,7 @@ static uint64_t get64(rd *r)
         r->bad = true;
         return 0;
     }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)r->p[i] << (8 * i);
+    uint64_t v = rf_le_get64(r->p);
     r->p += 8;
     r->left -= 8;
     return v;
@@ -55,9 +53,7 @@ static uint32_t get32(rd *r)
         r->bad = true;
         return 0;
     }
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)r->p[i] << (8 * i);
+    uint32_t v = rf_le_get32(r->p);
     r->p += 4;
     r->left -= 4;
     return v;
@@ -278,7 +274,10 @@ static int decode_snapshot(rd *r, rf_msg *m)
 int rf_msg_decode(const uint8_t *buf, size_t len, rf_msg *m, rf_entry *entries,
                   size_t entries_cap)
 {
-    memset(m, 0, sizeof(*m));
+    /* The membership (most of the struct) is a snapshot's only: cleared
+     * there by membership_read, left empty here for the others. */
+    memset(m, 0, offsetof(rf_msg, membership));
+    m->membership.count = 0;
     if (len > RF_MSG_BYTES_MAX || len < HDR_BYTES)
         return RF_EBADMSG;
     rd r = {buf, len, false};

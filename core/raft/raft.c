@@ -1,4 +1,5 @@
 /* raft: creation, the message dispatcher, client entry points and accessors. */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -342,9 +343,25 @@ void rf_rft_recompute_conf(rf_raft *r)
 
 /* ---- outputs ----------------------------------------------------------- */
 
+/* Only a snapshot carries a membership (the last field, two thirds of the
+ * struct): other messages set and copy the part before it, with an empty
+ * one; nothing reads the members of a message that is not a snapshot. */
+#define MSG_HEAD_BYTES offsetof(rf_msg, membership)
+
+static void msg_copy(rf_msg *dst, const rf_msg *src)
+{
+    if (src->type == RF_MSG_SNAPSHOT) {
+        *dst = *src;
+        return;
+    }
+    memcpy(dst, src, MSG_HEAD_BYTES);
+    dst->membership.count = 0;
+}
+
 void rf_rft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to)
 {
-    memset(m, 0, sizeof(*m));
+    memset(m, 0, MSG_HEAD_BYTES);
+    m->membership.count = 0;
     m->type = type;
     m->group_id = r->cfg.group_id;
     m->from = r->cfg.node_id;
@@ -359,7 +376,7 @@ int rf_rft_send(rf_raft *r, const rf_msg *m)
     if (rc != RF_OK)
         return rc; /* a lost message: the protocol retries */
     r->msgs[r->msgs_n].to = m->to;
-    r->msgs[r->msgs_n].msg = *m;
+    msg_copy(&r->msgs[r->msgs_n].msg, m);
     r->msgs_n++;
     return RF_OK;
 }
@@ -377,7 +394,7 @@ int rf_rft_send_durable(rf_raft *r, const rf_msg *m)
         return rc;
     r->held[r->held_n].token = tag;
     r->held[r->held_n].send.to = m->to;
-    r->held[r->held_n].send.msg = *m;
+    msg_copy(&r->held[r->held_n].send.msg, m);
     r->held_n++;
     return RF_OK;
 }

@@ -150,7 +150,7 @@ typedef struct rf_msg {
     uint32_t n_entries;
     const uint8_t *data; /* SNAPSHOT chunk */
     uint32_t len;
-    rf_membership membership; /* SNAPSHOT */
+    rf_membership membership; /* SNAPSHOT; other types: count 0, members unset */
 } rf_msg;
 
 /* Bytes rf_msg_encode needs for msg. */

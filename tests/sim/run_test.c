@@ -460,7 +460,7 @@ END_TEST
  * "not supported yet" (a directive the runner cannot execute): once the
  * runner learns a directive, the scenarios using it are held to their
  * expectations here without anyone having to list them. Scenarios that
- * simulate more than 10 minutes (scale-1000-groups: an hour, about 35 s of
+ * simulate more than 10 minutes (scale-1000-groups: an hour, about 30 s of
  * CPU) run in the plain build; under the sanitizers, which make them
  * several times slower, only when RF_TEST_SLOW is set. */
 START_TEST(test_shipped_scenarios_the_runner_supports_pass)
