@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -227,6 +228,112 @@ static long sum_values(void)
         rf_ctl_reply_free(&r);
     }
     return sum;
+}
+
+/* CPU seconds (user + system, all threads) a process has used so far;
+ * -1 when /proc cannot tell. */
+static double proc_cpu_s(pid_t pid)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    /* Fields after the command name, which ends at the last ')': state is
+     * field 3, utime and stime fields 14 and 15. */
+    const char *at = strrchr(buf, ')');
+    unsigned long ut, st;
+    if (at == NULL || sscanf(at + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut,
+                             &st) != 2)
+        return -1;
+    return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Read and write system calls (sockets and files) a process made so far. */
+static long proc_syscalls(pid_t pid)
+{
+    char path[64], line[128];
+    snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
+    FILE *f = fopen(path, "r");
+    long sum = 0, v;
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "syscr: %ld", &v) == 1 || sscanf(line, "syscw: %ld", &v) == 1)
+            sum += v;
+    fclose(f);
+    return sum;
+}
+
+static long nodes_syscalls(void)
+{
+    long sum = 0;
+    for (int i = 0; i < NODES; i++) {
+        long c = proc_syscalls(pids[i]);
+        if (c < 0)
+            return -1;
+        sum += c;
+    }
+    return sum;
+}
+
+static double nodes_cpu_s(void)
+{
+    double sum = 0;
+    for (int i = 0; i < NODES; i++) {
+        double c = proc_cpu_s(pids[i]);
+        if (c < 0)
+            return -1;
+        sum += c;
+    }
+    return sum;
+}
+
+static double children_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_CHILDREN, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
+/* With RF_BENCH_PERF_DIR set, `perf record` follows each node during the
+ * measured run into DIR/nK.data (for finding where the CPU goes), with
+ * call graphs by frame pointers, or by RF_BENCH_PERF_CALLGRAPH (dwarf). */
+static pid_t perf_pids[NODES];
+
+static void perf_start(void)
+{
+    const char *out = getenv("RF_BENCH_PERF_DIR");
+    for (int i = 0; out != NULL && i < NODES; i++) {
+        char pid[16], data[256], graph[64];
+        snprintf(graph, sizeof graph, "--call-graph=%.40s",
+                 getenv("RF_BENCH_PERF_CALLGRAPH") ? getenv("RF_BENCH_PERF_CALLGRAPH") : "fp");
+        snprintf(pid, sizeof pid, "%d", (int)pids[i]);
+        snprintf(data, sizeof data, "%.200s/n%d.data", out, i + 1);
+        perf_pids[i] = fork();
+        if (perf_pids[i] == 0) {
+            if (freopen("/dev/null", "w", stderr) == NULL)
+                _exit(126);
+            char *args[] = {"perf", "record", graph, "-o", data, "-p", pid, NULL};
+            execvp("perf", args);
+            _exit(127);
+        }
+    }
+    if (out != NULL)
+        sleep_ms(500); /* perf attached before the load starts */
+}
+
+static void perf_stop(void)
+{
+    for (int i = 0; i < NODES; i++)
+        if (perf_pids[i] > 0) {
+            kill(perf_pids[i], SIGINT);
+            waitpid(perf_pids[i], NULL, 0);
+        }
 }
 
 /* ---- etcd, the same load: 3 members on loopback, fsync on (its default) ---- */
@@ -515,6 +622,9 @@ int main(void)
              "redis-benchmark -p %d -c 50 -P 16 -n %d -r %d --csv FLEET.CMD g__rand_int__ inc "
              "2>/dev/null",
              client_port[0], REQUESTS, GROUPS);
+    perf_start();
+    double nodes_cpu0 = nodes_cpu_s(), client_cpu0 = children_cpu_s();
+    long calls0 = nodes_syscalls();
     FILE *p = popen(cmd, "r");
     char line[512];
     double rps = 0, p50 = 0, p99 = 0;
@@ -527,6 +637,11 @@ int main(void)
     }
     if (p)
         pclose(p);
+    /* The client's CPU: the shell and redis-benchmark, both waited for. */
+    double client_cpu = children_cpu_s() - client_cpu0;
+    double nodes_cpu = nodes_cpu_s() - nodes_cpu0;
+    long calls = nodes_syscalls() - calls0;
+    perf_stop();
     long sum = sum_values();
     stop_all();
     if (rps <= 0) {
@@ -539,6 +654,16 @@ int main(void)
            rps, GROUPS, sum, REQUESTS);
     printf("bench prod.p50_ms %.3f ms (same run)\n", p50);
     printf("bench prod.p99_ms %.3f ms (same run; target <= 10)\n", p99);
+    if (nodes_cpu0 >= 0 && nodes_cpu >= 0)
+        printf("bench prod.cpu_us_per_write %.2f us (user+sys of the 3 fleetd per write sent, "
+               "same run; redis-benchmark's own: %.2f us)\n",
+               nodes_cpu * 1e6 / REQUESTS, client_cpu * 1e6 / REQUESTS);
+    if (calls0 >= 0 && calls >= 0)
+        printf("bench prod.syscalls_per_write %.3f (reads and writes of the 3 fleetd, sockets "
+               "and files, per write sent, same run)\n",
+               (double)calls / REQUESTS);
+    if (getenv("RF_BENCH_NO_ETCD") != NULL)
+        return 0;
     if (system("command -v etcd >/dev/null 2>&1") != 0) {
         fprintf(stderr, "prod_bench: etcd not installed (Debian etcd-server); etcd.writes not "
                         "measured\n");
