@@ -16,6 +16,7 @@ typedef struct srv_write {
 } srv_write;
 
 static void client_process(srv_client *c);
+static void flush_soon(srv_client *c);
 
 static void reply_free(srv_reply *r)
 {
@@ -343,7 +344,19 @@ static void client_resume(srv_client *c)
     if (!c->reading && c->stash == 0 && !c->closing &&
         c->inflight < c->srv->cfg.client_inflight_max)
         c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
-    client_flush(c);
+    /* Its replies leave with the others in srv_client_flush_dirty, after
+     * the peers' envelopes (the writes on the way to a commit go first). */
+    flush_soon(c);
+}
+
+static void flush_soon(srv_client *c)
+{
+    rf_server *s = c->srv;
+    if (c->flush_queued || c->closing)
+        return;
+    c->flush_queued = true;
+    c->flush_next = s->flush_list;
+    s->flush_list = c;
 }
 
 void srv_client_flush_dirty(rf_server *s)
@@ -394,11 +407,7 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
     c->inflight--;
     /* Flushed once at the end of this drain (srv_client_flush_dirty):
      * replies completed together leave in one write. */
-    if (!c->flush_queued && !c->closing) {
-        c->flush_queued = true;
-        c->flush_next = s->flush_list;
-        s->flush_list = c;
-    }
+    flush_soon(c);
     /* Waiting requests go to the node after rf_node_advance (srv_drain). */
     if (!c->resume && !c->closing) {
         c->resume = true;

@@ -81,13 +81,15 @@ static void start_node(int i, const char *bin, int peer_base)
     snprintf(data, sizeof data, "%s/d%d", dir, i + 1);
     snprintf(secret, sizeof secret, "%s/secret", dir);
     snprintf(join, sizeof join, "127.0.0.1:%d", peer_base);
+    char log[128];
+    snprintf(log, sizeof log, "%s/n%d.log", dir, i + 1);
     pids[i] = fork();
     if (pids[i] == 0) {
-        if (freopen("/dev/null", "w", stderr) == NULL)
+        if (freopen(log, "w", stderr) == NULL)
             _exit(126);
         char *args[] = {(char *)bin, "--name", name, "--zone", zone, "--listen", listen,
                         "--client", client, "--data-dir", data, "--secret-file", secret,
-                        "--rebalance-ms", rb, "--log-level", "warn",
+                        "--rebalance-ms", rb, "--log-level", "info",
                         i ? "--join" : NULL, join, NULL};
         execv(bin, args);
         _exit(127);
@@ -112,10 +114,17 @@ static void remove_dir(void)
         fprintf(stderr, "prod_bench: could not remove %s\n", dir);
 }
 
+/* A failed setup: what each node logged last, to tell why. */
 static int fail(const char *why)
 {
     fprintf(stderr, "prod_bench: %s; no figure measured\n", why);
     stop_all();
+    for (int i = 0; i < NODES; i++) {
+        char cmd[192];
+        snprintf(cmd, sizeof cmd, "(echo '-- n%d:'; tail -n 8 %s/n%d.log) >&2", i + 1, dir, i + 1);
+        if (system(cmd) != 0)
+            continue;
+    }
     return 0;
 }
 
