@@ -71,6 +71,30 @@ static int call(int port, int argc, const char *const *argv, rf_ctl_reply *out)
     return rc;
 }
 
+static bool port_free(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
+
+/* The nodes' peer ports base.., client ports base + 2000.., etcd's
+ * base + 100.. and base + 200.. */
+static bool ports_free(int base)
+{
+    for (int i = 0; i < NODES; i++)
+        if (!port_free(base + i) || !port_free(base + 2000 + i) || !port_free(base + 100 + i) ||
+            !port_free(base + 200 + i))
+            return false;
+    return true;
+}
+
 static void start_node(int i, const char *bin, int peer_base)
 {
     char name[8], zone[8], listen[32], client[32], data[96], secret[96], join[32], rb[] = "500";
@@ -611,9 +635,14 @@ int main(void)
     fputs("bench cluster secret, not for production\n", f);
     fclose(f);
     chmod(path, 0600);
-    int base = 21000 + (int)(getpid() % 2000) * 4;
+    /* Ports below the ephemeral range (32768 and up, where other jobs'
+     * outgoing connections take theirs), checked free: a node that cannot
+     * bind would stall the setup for a minute. */
+    int base = 21000 + (int)(getpid() % 500) * 4;
+    for (int tries = 0; tries < 500 && !ports_free(base); tries++)
+        base = 21000 + (base - 21000 + 4) % 2000;
     for (int i = 0; i < NODES; i++)
-        client_port[i] = base + 10000 + i;
+        client_port[i] = base + 2000 + i;
     start_node(0, bin, base);
     if (!wait_for(first_up))
         return fail("the first node did not activate");
