@@ -286,7 +286,7 @@ static double proc_cpu_s(pid_t pid)
 }
 
 /* Read and write system calls (sockets and files) a process made so far. */
-static long proc_syscalls(pid_t pid)
+static double proc_syscalls(pid_t pid)
 {
     char path[64], line[128];
     snprintf(path, sizeof path, "/proc/%d/io", (int)pid);
@@ -298,26 +298,15 @@ static long proc_syscalls(pid_t pid)
         if (sscanf(line, "syscr: %ld", &v) == 1 || sscanf(line, "syscw: %ld", &v) == 1)
             sum += v;
     fclose(f);
-    return sum;
+    return (double)sum;
 }
 
-static long nodes_syscalls(void)
-{
-    long sum = 0;
-    for (int i = 0; i < NODES; i++) {
-        long c = proc_syscalls(pids[i]);
-        if (c < 0)
-            return -1;
-        sum += c;
-    }
-    return sum;
-}
-
-static double nodes_cpu_s(void)
+/* A per-process figure summed over the nodes; -1 when one cannot tell. */
+static double nodes_sum(double (*per)(pid_t))
 {
     double sum = 0;
     for (int i = 0; i < NODES; i++) {
-        double c = proc_cpu_s(pids[i]);
+        double c = per(pids[i]);
         if (c < 0)
             return -1;
         sum += c;
@@ -661,8 +650,8 @@ int main(void)
              "2>/dev/null",
              client_port[0], REQUESTS, GROUPS);
     perf_start();
-    double nodes_cpu0 = nodes_cpu_s(), client_cpu0 = children_cpu_s();
-    long calls0 = nodes_syscalls();
+    double nodes_cpu0 = nodes_sum(proc_cpu_s), client_cpu0 = children_cpu_s();
+    double calls0 = nodes_sum(proc_syscalls);
     FILE *p = popen(cmd, "r");
     char line[512];
     double rps = 0, p50 = 0, p99 = 0;
@@ -677,8 +666,8 @@ int main(void)
         pclose(p);
     /* The client's CPU: the shell and redis-benchmark, both waited for. */
     double client_cpu = children_cpu_s() - client_cpu0;
-    double nodes_cpu = nodes_cpu_s() - nodes_cpu0;
-    long calls = nodes_syscalls() - calls0;
+    double nodes_cpu = nodes_sum(proc_cpu_s) - nodes_cpu0;
+    double calls = nodes_sum(proc_syscalls) - calls0;
     perf_stop();
     long sum = sum_values();
     stop_all();
@@ -699,7 +688,7 @@ int main(void)
     if (calls0 >= 0 && calls >= 0)
         printf("bench prod.syscalls_per_write %.3f (reads and writes of the 3 fleetd, sockets "
                "and files, per write sent, same run)\n",
-               (double)calls / REQUESTS);
+               calls / REQUESTS);
     if (getenv("RF_BENCH_NO_ETCD") != NULL)
         return 0;
     if (system("command -v etcd >/dev/null 2>&1") != 0) {
