@@ -89,14 +89,20 @@ static void peer_flush(srv_peer *p)
     }
     size_t off = n > 0 ? (size_t)n : 0, len = p->out_len - off;
     p->out_len = 0;
+    peer_write *w = len == 0 ? NULL : malloc(sizeof *w + len);
+    if (w != NULL)
+        memcpy(w->bytes, p->out + off, len);
+    if (p->out_cap > SRV_OUT_KEEP_BYTES) { /* a burst's buffer (a snapshot) goes back */
+        free(p->out);
+        p->out = NULL;
+        p->out_cap = 0;
+    }
     if (len == 0)
         return;
-    peer_write *w = malloc(sizeof *w + len);
     if (w == NULL) {
         peer_close(p, "out of memory");
         return;
     }
-    memcpy(w->bytes, p->out + off, len);
     w->len = len;
     w->req.data = p;
     b = uv_buf_init((char *)w->bytes, (unsigned)len);
