@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "prod/ctl.h"
+#include "prod_bench_etcd.h"
 
 #define NODES 3
 #define GROUPS 64
@@ -41,19 +42,15 @@ static long now_ms(void)
  * Returns 0, or -1 when the node cannot be reached. */
 static int call(int port, int argc, const char *const *argv, rf_ctl_reply *out)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {5, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = dial_loopback(port, 5);
     char req[512];
     size_t n = rf_ctl_request(req, sizeof req, argc, argv);
     static uint8_t buf[1 << 16];
     size_t len = 0;
     int rc = -1;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0 && send(fd, req, n, 0) == (ssize_t)n) {
+    if (fd < 0)
+        return -1;
+    if (send(fd, req, n, 0) == (ssize_t)n) {
         for (;;) {
             long used = rf_ctl_parse(buf, len, out);
             if (used != 0) {
@@ -205,15 +202,10 @@ static bool groups_added(void)
         const char *argv[] = {"FLEET.ADD", name, "3", "int"};
         n += rf_ctl_request(req + n, sizeof req - n, 4, argv);
     }
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {30, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)client_port[0]);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-              send(fd, req, n, 0) == (ssize_t)n;
+    int fd = dial_loopback(client_port[0], 30);
+    if (fd < 0)
+        return false;
+    bool ok = send(fd, req, n, 0) == (ssize_t)n;
     static uint8_t buf[1 << 16];
     size_t len = 0, off = 0;
     for (int got = 0; ok && got < GROUPS;) {
@@ -356,8 +348,6 @@ static void perf_stop(void)
             waitpid(perf_pids[i], NULL, 0);
         }
 }
-
-#include "prod_bench_etcd.h"
 
 int main(void)
 {

@@ -1,4 +1,4 @@
-/* prod_bench_etcd: prod_bench's etcd side, 3 members on loopback, fsync on, fleetd's load shape.
+/* prod_bench_etcd: prod_bench's etcd side (3 members on loopback, fsync on, fleetd's load shape) and its loopback dialer.
  * Included once, by prod_bench.c (a benchmark is one .c file). */
 #ifndef TESTS_BENCH_PROD_BENCH_ETCD_H
 #define TESTS_BENCH_PROD_BENCH_ETCD_H
@@ -17,6 +17,26 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+/* A TCP connection to 127.0.0.1:port whose reads time out after
+ * timeout_s; -1 when it cannot be made. */
+static int dial_loopback(int port, int timeout_s)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct timeval tv = {timeout_s, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
 
 #define ETCD_MEMBERS 3
 #define ETCD_CLIENTS 50
@@ -91,15 +111,8 @@ static int http_response(int fd, char *buf, size_t cap, size_t *have)
 static void *etcd_client(void *arg)
 {
     etcd_worker *w = arg;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {10, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)etcd_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
-        close(fd);
+    int fd = dial_loopback(etcd_port, 10);
+    if (fd < 0) {
         w->errors++;
         return NULL;
     }
@@ -194,19 +207,14 @@ static void etcd_start(const char *data_dir, int base)
 /* An HTTP/1.1 connection accepting a put through the JSON gateway. */
 static bool etcd_up(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct timeval tv = {2, 0};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons((uint16_t)etcd_port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = dial_loopback(etcd_port, 2);
     char buf[4096];
     size_t have = 0;
-    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
+    bool ok = fd >= 0 &&
               send(fd, etcd_req[0], etcd_req_len[0], MSG_NOSIGNAL) == (ssize_t)etcd_req_len[0] &&
               http_response(fd, buf, sizeof buf, &have) == 1;
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return ok;
 }
 
