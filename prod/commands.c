@@ -1,6 +1,7 @@
 /* commands: the table of commands fleetd's client port accepts, with their arity and argument rules. */
 #include "prod/commands.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -63,9 +64,15 @@ static const rf_cmd_spec cmd_table[] = {
 
 const rf_cmd_spec *rf_cmd_lookup(const char *name, size_t len)
 {
+    if (len == 0)
+        return NULL;
+    /* The first letter rules most names out before a full compare (this
+     * runs for every request). */
+    char first = (char)toupper((unsigned char)name[0]);
     for (size_t i = 0; i < CMD_COUNT; i++) {
         const char *n = cmd_table[i].name;
-        if (strlen(n) == len && strncasecmp(n, name, len) == 0)
+        if (toupper((unsigned char)n[0]) == first && strlen(n) == len &&
+            strncasecmp(n, name, len) == 0)
             return &cmd_table[i];
     }
     return NULL;

@@ -261,7 +261,7 @@ void rf_resp_out_reset(rf_resp_out *o)
     o->overflow = false;
 }
 
-static void out_put(rf_resp_out *o, const void *data, size_t n)
+void rf_resp_put(rf_resp_out *o, const void *data, size_t n)
 {
     if (o->overflow)
         return;
@@ -287,17 +287,17 @@ static void out_put(rf_resp_out *o, const void *data, size_t n)
 
 static void out_line(rf_resp_out *o, char kind, const char *text, size_t n)
 {
-    out_put(o, &kind, 1);
+    rf_resp_put(o, &kind, 1);
     size_t s = 0;
     for (size_t i = 0; i <= n; i++) {
         if (i == n || text[i] == '\r' || text[i] == '\n') {
-            out_put(o, text + s, i - s);
+            rf_resp_put(o, text + s, i - s);
             if (i < n)
-                out_put(o, " ", 1);
+                rf_resp_put(o, " ", 1);
             s = i + 1;
         }
     }
-    out_put(o, "\r\n", 2);
+    rf_resp_put(o, "\r\n", 2);
 }
 
 void rf_resp_simple(rf_resp_out *o, const char *s)
@@ -324,16 +324,25 @@ void rf_resp_int(rf_resp_out *o, int64_t v)
 {
     char line[32];
     int n = snprintf(line, sizeof line, ":%" PRId64 "\r\n", v);
-    out_put(o, line, (size_t)n);
+    rf_resp_put(o, line, (size_t)n);
 }
 
+/* "$len\r\n" written by hand: a bulk string is every command's reply. */
 void rf_resp_bulk(rf_resp_out *o, const void *p, size_t len)
 {
     char line[32];
-    int n = snprintf(line, sizeof line, "$%zu\r\n", len);
-    out_put(o, line, (size_t)n);
-    out_put(o, p, len);
-    out_put(o, "\r\n", 2);
+    size_t n = sizeof line;
+    line[--n] = '\n';
+    line[--n] = '\r';
+    size_t v = len;
+    do {
+        line[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    line[--n] = '$';
+    rf_resp_put(o, line + n, sizeof line - n);
+    rf_resp_put(o, p, len);
+    rf_resp_put(o, "\r\n", 2);
 }
 
 void rf_resp_bulk_str(rf_resp_out *o, const char *s)
@@ -343,12 +352,12 @@ void rf_resp_bulk_str(rf_resp_out *o, const char *s)
 
 void rf_resp_null(rf_resp_out *o)
 {
-    out_put(o, "$-1\r\n", 5);
+    rf_resp_put(o, "$-1\r\n", 5);
 }
 
 void rf_resp_array(rf_resp_out *o, uint32_t n)
 {
     char line[32];
     int len = snprintf(line, sizeof line, "*%u\r\n", (unsigned)n);
-    out_put(o, line, (size_t)len);
+    rf_resp_put(o, line, (size_t)len);
 }

@@ -73,6 +73,8 @@ typedef struct rf_resp_out {
 void rf_resp_out_init(rf_resp_out *o);
 void rf_resp_out_close(rf_resp_out *o);
 void rf_resp_out_reset(rf_resp_out *o); /* empties, keeps the memory */
+/* Appends n bytes as they are (replies formatted elsewhere). */
+void rf_resp_put(rf_resp_out *o, const void *data, size_t n);
 
 void rf_resp_simple(rf_resp_out *o, const char *s);       /* +s */
 /* -text: text starts with the error code word ("ERR ...", "NOAUTH ...").

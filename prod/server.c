@@ -168,6 +168,7 @@ void srv_drain(rf_server *s)
         if (!rf_node_has_ready(s->node))
             break;
     }
+    srv_peer_flush_all(s);
     srv_client_flush_dirty(s);
     persist_maybe_begin(s);
 }
@@ -414,6 +415,7 @@ void rf_server_close(rf_server *s)
     OPENSSL_cleanse(s->secret, sizeof s->secret);
     OPENSSL_cleanse(s->cfg.password, sizeof s->cfg.password);
     free(s->pending);
+    rf_resp_out_close(&s->scratch);
     free(s);
 }
 

@@ -16,6 +16,27 @@ typedef struct srv_write {
 } srv_write;
 
 static void client_process(srv_client *c);
+static void flush_soon(srv_client *c);
+
+static void reply_free(srv_reply *r)
+{
+    if (r->bytes != r->small)
+        free(r->bytes);
+    free(r);
+}
+
+/* Copies a finished reply's bytes into r; false when out of memory. */
+static bool reply_set(srv_reply *r, const uint8_t *bytes, size_t len)
+{
+    r->bytes = len <= sizeof r->small ? r->small : malloc(len);
+    if (r->bytes == NULL)
+        return false;
+    if (len > 0)
+        memcpy(r->bytes, bytes, len);
+    r->len = len;
+    r->done = true;
+    return true;
+}
 
 static void on_client_closed(uv_handle_t *h)
 {
@@ -29,8 +50,7 @@ static void on_client_closed(uv_handle_t *h)
             if (p->request_id == r->request_id)
                 memset(p, 0, sizeof *p);
         }
-        free(r->bytes);
-        free(r);
+        reply_free(r);
         r = next;
     }
     rf_resp_parser_close(&c->parser);
@@ -78,52 +98,64 @@ static void on_shutdown(uv_shutdown_t *req, int status)
     client_close(c);
 }
 
-/* Moves the current replies, then the queue's head while its replies are
- * done (len bytes in all), into one write: one syscall however many
- * pipelined replies completed. False when the client was closed. */
-static bool client_send_ready(srv_client *c, size_t len)
+/* Writes c->out: at once as far as the socket takes it (no copy, the
+ * common case), the rest queued behind in a copy. False when the client
+ * was closed. */
+static bool client_write(srv_client *c)
 {
-    srv_write *w = malloc(sizeof *w + len);
-    if (w == NULL) {
+    uv_buf_t b = uv_buf_init((char *)c->out.buf, (unsigned)c->out.len);
+    int n = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
         client_close(c);
         return false;
     }
-    if (c->out.len > 0)
-        memcpy(w->bytes, c->out.buf, c->out.len);
-    w->len = c->out.len;
+    size_t off = n > 0 ? (size_t)n : 0;
+    if (off < c->out.len) {
+        size_t len = c->out.len - off;
+        srv_write *w = malloc(sizeof *w + len);
+        if (w == NULL) {
+            client_close(c);
+            return false;
+        }
+        memcpy(w->bytes, c->out.buf + off, len);
+        w->len = len;
+        w->req.data = c;
+        b = uv_buf_init((char *)w->bytes, (unsigned)len);
+        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
+            free(w);
+            client_close(c);
+            return false;
+        }
+    }
     rf_resp_out_reset(&c->out);
-    while (c->head != NULL && c->head->done) {
-        srv_reply *r = c->head;
-        if (r->len > 0)
-            memcpy(w->bytes + w->len, r->bytes, r->len);
-        w->len += r->len;
-        c->head = r->next;
-        if (c->head == NULL)
-            c->tail = NULL;
-        free(r->bytes);
-        free(r);
-    }
-    w->req.data = c;
-    uv_buf_t b = uv_buf_init((char *)w->bytes, (unsigned)w->len);
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_written) != 0) {
-        free(w);
-        client_close(c);
-        return false;
+    if (c->out.cap > SRV_OUT_KEEP_BYTES) { /* a big reply's buffer goes back */
+        rf_resp_out_close(&c->out);
+        rf_resp_out_init(&c->out);
     }
     return true;
 }
 
-/* Sends what is ready, in request order. */
+/* Sends what is ready, in request order: the immediate replies, then the
+ * queue's head while its replies are done, in one write. */
 static void client_flush(srv_client *c)
 {
     if (c->closing)
         return;
-    size_t len = c->out.len;
-    for (const srv_reply *r = c->head; r != NULL && r->done; r = r->next)
-        len += r->len;
-    if (len > 0 && !client_send_ready(c, len))
+    while (c->head != NULL && c->head->done) {
+        srv_reply *r = c->head;
+        rf_resp_put(&c->out, r->bytes, r->len);
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        reply_free(r);
+    }
+    if (c->out.overflow) {
+        rf_log_warn("client %s: over %u bytes of replies at once, closing", c->addr,
+                    RF_RESP_OUT_BYTES_MAX);
+        client_close(c);
         return;
-    if (c->closing)
+    }
+    if (c->out.len > 0 && !client_write(c))
         return;
     /* A client that does not read its replies may not hold unbounded memory. */
     if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > RF_RESP_OUT_BYTES_MAX) {
@@ -162,17 +194,12 @@ static void keep_order(srv_client *c, size_t mark)
     if (c->head == NULL || c->out.len == mark)
         return;
     srv_reply *r = reply_append(c);
-    uint8_t *bytes = r ? malloc(c->out.len - mark) : NULL;
-    if (bytes == NULL) {
+    if (r == NULL || !reply_set(r, c->out.buf + mark, c->out.len - mark)) {
         if (r != NULL)
             r->done = true; /* freed with the client */
         client_close(c);
         return;
     }
-    memcpy(bytes, c->out.buf + mark, c->out.len - mark);
-    r->bytes = bytes;
-    r->len = c->out.len - mark;
-    r->done = true;
     c->out.len = mark;
 }
 
@@ -317,7 +344,19 @@ static void client_resume(srv_client *c)
     if (!c->reading && c->stash == 0 && !c->closing &&
         c->inflight < c->srv->cfg.client_inflight_max)
         c->reading = uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) == 0;
-    client_flush(c);
+    /* Its replies leave with the others in srv_client_flush_dirty, after
+     * the peers' envelopes (the writes on the way to a commit go first). */
+    flush_soon(c);
+}
+
+static void flush_soon(srv_client *c)
+{
+    rf_server *s = c->srv;
+    if (c->flush_queued || c->closing)
+        return;
+    c->flush_queued = true;
+    c->flush_next = s->flush_list;
+    s->flush_list = c;
 }
 
 void srv_client_flush_dirty(rf_server *s)
@@ -351,26 +390,24 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
         return; /* its client is gone */
     srv_client *c = p->client;
     srv_reply *r = p->reply;
-    rf_resp_out o;
-    rf_resp_out_init(&o);
+    rf_resp_out *o = &s->scratch;
+    rf_resp_out_reset(o);
     bool data_reply = p->kind == RF_CMD_FLEET_CMD || p->kind == RF_CMD_FLEET_QUERY;
     if (nr->status == RF_OK && !data_reply)
-        rf_resp_simple(&o, "OK");
+        rf_resp_simple(o, "OK");
     else
-        rf_client_reply_status(&o, nr->status, nr->data, nr->len);
+        rf_client_reply_status(o, nr->status, nr->data, nr->len);
     memset(p, 0, sizeof *p);
-    r->bytes = o.buf; /* ownership moves to the reply */
-    r->len = o.len;
-    r->done = true;
+    if (!reply_set(r, o->buf, o->len)) {
+        r->done = true; /* freed with the client */
+        if (!c->closing)
+            client_close(c);
+    }
     ASSERT(c->inflight > 0);
     c->inflight--;
     /* Flushed once at the end of this drain (srv_client_flush_dirty):
      * replies completed together leave in one write. */
-    if (!c->flush_queued && !c->closing) {
-        c->flush_queued = true;
-        c->flush_next = s->flush_list;
-        s->flush_list = c;
-    }
+    flush_soon(c);
     /* Waiting requests go to the node after rf_node_advance (srv_drain). */
     if (!c->resume && !c->closing) {
         c->resume = true;

@@ -14,6 +14,7 @@
 #include "prod/server.h"
 
 #define SRV_READ_BYTES 65536u            /* one read from a socket */
+#define SRV_OUT_KEEP_BYTES (256u << 10)  /* a client's reply buffer kept between writes */
 #define SRV_PEER_WRITE_BYTES_MAX (64u << 20) /* queued to one peer; past it, drop */
 #define SRV_PEERS_MAX 256u               /* peer connections at once */
 #define SRV_BOOK_MAX 256u                /* known peer addresses */
@@ -25,13 +26,16 @@ typedef struct srv_reply srv_reply;
 typedef struct srv_client srv_client;
 typedef struct srv_peer srv_peer;
 
+#define SRV_REPLY_SMALL_BYTES 32u /* a reply this short lives in its srv_reply */
+
 /* One reply in a client's queue, in request order. */
 struct srv_reply {
     srv_reply *next;
     bool done;
     uint64_t request_id; /* while waiting for the node */
-    uint8_t *bytes;
+    uint8_t *bytes;      /* small, or allocated */
     size_t len;
+    uint8_t small[SRV_REPLY_SMALL_BYTES];
 };
 
 struct srv_client {
@@ -40,7 +44,7 @@ struct srv_client {
     srv_client *prev, *next;
     rf_resp_parser parser;
     rf_client session;
-    rf_resp_out out;      /* replies to the current batch of requests */
+    rf_resp_out out;      /* replies ready to send, in order */
     srv_reply *head, *tail;
     uint32_t inflight;    /* replies awaited from the node */
     bool reading, closing, close_after_flush;
@@ -73,6 +77,8 @@ struct srv_peer {
     uint64_t peer_id;
     char addr[RF_CONF_ADDR_BYTES_MAX + 8]; /* host:port */
     uint8_t *rbuf;
+    uint8_t *out;       /* frames not yet handed to the socket, in order */
+    size_t out_len, out_cap;
     int handles_open;   /* tcp and timer: freed when both closed */
 };
 
@@ -122,6 +128,7 @@ struct rf_server {
     srv_book book[SRV_BOOK_MAX];
     uint32_t n_book;
     srv_pending *pending; /* SRV_PENDING_MAX slots, by request id */
+    rf_resp_out scratch;  /* one node reply being formatted */
     uint16_t peer_port, client_port;
     rf_server_stats stats;
     uint64_t last_tick_ms;
@@ -149,7 +156,10 @@ void srv_write_view(rf_server *s, const rf_fleet_req *req, rf_resp_out *o);
 /* server_peer.c */
 int srv_peer_listen(rf_server *s, char *err, size_t cap);
 void srv_peer_close_all(rf_server *s);
+/* Queues an envelope; srv_peer_flush_all sends every peer's queue. */
 void srv_peer_send(rf_server *s, uint64_t to, const uint8_t *data, size_t len);
+/* One write per peer for the frames queued since the last flush. */
+void srv_peer_flush_all(rf_server *s);
 void srv_peer_dial_due(rf_server *s);
 int srv_book_add(rf_server *s, uint64_t id, const char *host, uint16_t port);
 

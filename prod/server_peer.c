@@ -9,11 +9,11 @@
 #include "prod/server_int.h"
 #include "storage/rf_record.h"
 
+/* The bytes of a flush the socket did not take at once. */
 typedef struct peer_write {
     uv_write_t req;
-    uint8_t hdr[RF_FRAME_HDR_BYTES];
     size_t len;
-    uint8_t payload[];
+    uint8_t bytes[];
 } peer_write;
 
 static void on_peer_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -26,6 +26,7 @@ static void peer_free_if_closed(uv_handle_t *h)
     rf_frame_dec_close(&p->dec);
     rf_auth_close(&p->auth);
     free(p->rbuf);
+    free(p->out);
     free(p);
 }
 
@@ -69,31 +70,78 @@ static void peer_close(srv_peer *p, const char *why)
 static void on_peer_written(uv_write_t *req, int status)
 {
     srv_peer *p = req->data;
-    free(req);
+    free(req); /* the peer_write holding it */
     if (status < 0 && status != UV_ECANCELED)
         peer_close(p, uv_strerror(status));
 }
 
-static void peer_write_frame(srv_peer *p, uint8_t type, const uint8_t *payload, size_t len)
+/* Hands the queued frames to the socket: as far as it takes them at once
+ * without a copy, the rest queued behind in one write. */
+static void peer_flush(srv_peer *p)
 {
-    if (p->state == PEER_CLOSING)
+    if (p->out_len == 0 || p->state == PEER_CLOSING)
         return;
-    peer_write *w = malloc(sizeof *w + len);
+    uv_buf_t b = uv_buf_init((char *)p->out, (unsigned)p->out_len);
+    int n = uv_try_write((uv_stream_t *)&p->tcp, &b, 1);
+    if (n < 0 && n != UV_EAGAIN) {
+        peer_close(p, uv_strerror(n));
+        return;
+    }
+    size_t off = n > 0 ? (size_t)n : 0, len = p->out_len - off;
+    p->out_len = 0;
+    peer_write *w = len == 0 ? NULL : malloc(sizeof *w + len);
+    if (w != NULL)
+        memcpy(w->bytes, p->out + off, len);
+    if (p->out_cap > SRV_OUT_KEEP_BYTES) { /* a burst's buffer (a snapshot) goes back */
+        free(p->out);
+        p->out = NULL;
+        p->out_cap = 0;
+    }
+    if (len == 0)
+        return;
     if (w == NULL) {
         peer_close(p, "out of memory");
         return;
     }
-    rf_frame_header(w->hdr, type, payload, (uint32_t)len);
-    if (len)
-        memcpy(w->payload, payload, len);
     w->len = len;
     w->req.data = p;
-    uv_buf_t bufs[2] = {uv_buf_init((char *)w->hdr, RF_FRAME_HDR_BYTES),
-                        uv_buf_init((char *)w->payload, (unsigned)len)};
-    if (uv_write(&w->req, (uv_stream_t *)&p->tcp, bufs, len ? 2 : 1, on_peer_written) != 0) {
+    b = uv_buf_init((char *)w->bytes, (unsigned)len);
+    if (uv_write(&w->req, (uv_stream_t *)&p->tcp, &b, 1, on_peer_written) != 0) {
         free(w);
         peer_close(p, "write failed");
     }
+}
+
+/* Queues one frame behind the others; false when it could not be. */
+static bool peer_queue_frame(srv_peer *p, uint8_t type, const uint8_t *payload, size_t len)
+{
+    if (p->state == PEER_CLOSING)
+        return false;
+    size_t need = p->out_len + RF_FRAME_HDR_BYTES + len;
+    if (need > p->out_cap) {
+        size_t ncap = p->out_cap ? p->out_cap : SRV_READ_BYTES;
+        while (ncap < need)
+            ncap *= 2;
+        uint8_t *nb = realloc(p->out, ncap);
+        if (nb == NULL) {
+            peer_close(p, "out of memory");
+            return false;
+        }
+        p->out = nb;
+        p->out_cap = ncap;
+    }
+    rf_frame_header(p->out + p->out_len, type, payload, (uint32_t)len);
+    if (len)
+        memcpy(p->out + p->out_len + RF_FRAME_HDR_BYTES, payload, len);
+    p->out_len = need;
+    return true;
+}
+
+/* A frame of the connection's own (authentication, address book): sent at once. */
+static void peer_write_frame(srv_peer *p, uint8_t type, const uint8_t *payload, size_t len)
+{
+    if (peer_queue_frame(p, type, payload, len))
+        peer_flush(p);
 }
 
 /* ---- the address book ---- */
@@ -408,13 +456,24 @@ void srv_peer_send(rf_server *s, uint64_t to, const uint8_t *data, size_t len)
     for (srv_peer *p = s->peers; p != NULL; p = p->next) {
         if (p->state != PEER_READY || p->peer_id != to)
             continue;
-        if (uv_stream_get_write_queue_size((uv_stream_t *)&p->tcp) > SRV_PEER_WRITE_BYTES_MAX)
+        if (uv_stream_get_write_queue_size((uv_stream_t *)&p->tcp) + p->out_len >
+            SRV_PEER_WRITE_BYTES_MAX)
             break; /* a slow peer: Raft resends what is lost */
+        if (!peer_queue_frame(p, RF_FRAME_ENVELOPE, data, len))
+            break;
         s->stats.envelopes_sent++;
-        peer_write_frame(p, RF_FRAME_ENVELOPE, data, len);
         return;
     }
     s->stats.envelopes_dropped++;
+}
+
+void srv_peer_flush_all(rf_server *s)
+{
+    for (srv_peer *p = s->peers; p != NULL;) {
+        srv_peer *next = p->next; /* a failed write unlinks p */
+        peer_flush(p);
+        p = next;
+    }
 }
 
 int srv_peer_listen(rf_server *s, char *err, size_t cap)

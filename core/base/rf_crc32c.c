@@ -1,5 +1,7 @@
-/* rf_crc32c: CRC32C, table-driven, eight bytes per step (slicing-by-8). */
+/* rf_crc32c: CRC32C by SSE4.2's crc32 instruction where the CPU has it, else slicing-by-8 tables. */
 #include "base/rf_crc32c.h"
+
+#include <string.h>
 
 /* crc32c_table[0][n] is the reflected CRC register after shifting in byte n
  * (eight steps of "shift right, xor 0x82F63B78 when the low bit was set");
@@ -375,7 +377,7 @@ static inline uint32_t load_le32(const unsigned char *p)
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint32_t rf_crc32c_update(uint32_t crc, const void *data, size_t len)
+uint32_t rf_crc32c_update_portable(uint32_t crc, const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint32_t c = ~crc;
@@ -392,6 +394,38 @@ uint32_t rf_crc32c_update(uint32_t crc, const void *data, size_t len)
     while (len-- > 0)
         c = (c >> 8) ^ crc32c_table[0][(c ^ *p++) & 0xff];
     return ~c;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define CRC32C_SSE42 1
+/* SSE4.2's crc32 instruction is this very CRC (reflected 0x82F63B78,
+ * without the complements), eight bytes per instruction: some ten times
+ * the table loop, and the same result for every input. */
+__attribute__((target("sse4.2"))) static uint32_t crc32c_sse42(uint32_t crc, const unsigned char *p,
+                                                               size_t len)
+{
+    uint64_t c = (uint32_t)~crc;
+    for (; len >= 8; p += 8, len -= 8) {
+        uint64_t w;
+        memcpy(&w, p, sizeof w); /* little-endian: the bytes in order */
+        c = __builtin_ia32_crc32di(c, w);
+    }
+    uint32_t c32 = (uint32_t)c;
+    for (; len > 0; p++, len--)
+        c32 = __builtin_ia32_crc32qi(c32, *p);
+    return ~c32;
+}
+#endif
+
+uint32_t rf_crc32c_update(uint32_t crc, const void *data, size_t len)
+{
+#ifdef CRC32C_SSE42
+    /* A CPU feature flag read once at load time by the compiler's runtime,
+     * not a call into the OS. */
+    if (__builtin_cpu_supports("sse4.2"))
+        return crc32c_sse42(crc, data, len);
+#endif
+    return rf_crc32c_update_portable(crc, data, len);
 }
 
 uint32_t rf_crc32c(const void *data, size_t len)

@@ -13,14 +13,20 @@ static size_t dedup_home(const rf_raft *r, uint64_t client)
     return (size_t)((client * 0x9E3779B97F4A7C15ull) >> 17) & (r->dedup_cap - 1);
 }
 
+static uint64_t *dedup_ids(const rf_raft *r)
+{
+    return (uint64_t *)(r->dedup + r->dedup_cap);
+}
+
 const dedup_slot *rf_rft_dedup_find(const rf_raft *r, uint64_t client)
 {
     if (r->dedup_cap == 0 || client == 0)
         return NULL;
+    const uint64_t *ids = dedup_ids(r);
     for (size_t i = dedup_home(r, client);; i = (i + 1) & (r->dedup_cap - 1)) {
-        if (r->dedup[i].client_id == client)
+        if (ids[i] == client)
             return &r->dedup[i];
-        if (r->dedup[i].client_id == 0)
+        if (ids[i] == 0)
             return NULL;
     }
 }
@@ -28,17 +34,20 @@ const dedup_slot *rf_rft_dedup_find(const rf_raft *r, uint64_t client)
 static void dedup_erase_at(rf_raft *r, size_t i)
 {
     size_t mask = r->dedup_cap - 1;
+    uint64_t *ids = dedup_ids(r);
     rf_rft_free(r->a, r->dedup[i].reply);
-    for (size_t j = (i + 1) & mask; r->dedup[j].client_id != 0; j = (j + 1) & mask) {
-        size_t k = dedup_home(r, r->dedup[j].client_id);
+    for (size_t j = (i + 1) & mask; ids[j] != 0; j = (j + 1) & mask) {
+        size_t k = dedup_home(r, ids[j]);
         /* Move j back into the hole when its home is not in (i, j]. */
         bool stays = i <= j ? (k > i && k <= j) : (k > i || k <= j);
         if (stays)
             continue;
         r->dedup[i] = r->dedup[j];
+        ids[i] = ids[j];
         i = j;
     }
     memset(&r->dedup[i], 0, sizeof(r->dedup[i]));
+    ids[i] = 0;
     r->dedup_n--;
 }
 
@@ -47,19 +56,21 @@ static int dedup_grow(rf_raft *r)
     size_t ncap = r->dedup_cap ? r->dedup_cap * 2 : 16;
     dedup_slot *old = r->dedup;
     size_t old_cap = r->dedup_cap;
-    dedup_slot *ns = rf_rft_alloc(r->a, ncap * sizeof(*ns));
+    dedup_slot *ns = rf_rft_alloc(r->a, ncap * (sizeof(*ns) + sizeof(uint64_t)));
     if (!ns)
         return RF_ENOMEM;
-    memset(ns, 0, ncap * sizeof(*ns));
+    memset(ns, 0, ncap * (sizeof(*ns) + sizeof(uint64_t)));
     r->dedup = ns;
     r->dedup_cap = ncap;
+    uint64_t *ids = dedup_ids(r);
     for (size_t i = 0; i < old_cap; i++) {
         if (old[i].client_id == 0)
             continue;
         size_t j = dedup_home(r, old[i].client_id);
-        while (ns[j].client_id != 0)
+        while (ids[j] != 0)
             j = (j + 1) & (ncap - 1);
         ns[j] = old[i];
+        ids[j] = old[i].client_id;
     }
     rf_rft_free(r->a, old);
     return RF_OK;
@@ -145,10 +156,12 @@ static dedup_slot *dedup_slot_for(rf_raft *r, uint64_t client, bool absent)
     }
     if ((r->dedup_n + 1) * 2 > r->dedup_cap && dedup_grow(r) != RF_OK)
         return NULL;
+    uint64_t *ids = dedup_ids(r);
     size_t i = dedup_home(r, client);
-    while (r->dedup[i].client_id != 0)
+    while (ids[i] != 0)
         i = (i + 1) & (r->dedup_cap - 1);
     r->dedup[i].client_id = client;
+    ids[i] = client;
     r->dedup_n++;
     return &r->dedup[i];
 }
@@ -159,7 +172,7 @@ static int dedup_store(rf_raft *r, uint64_t client, bool absent, uint64_t seq, u
     dedup_slot *s = dedup_slot_for(r, client, absent);
     if (!s)
         return RF_ENOMEM;
-    if (len > s->cap) {
+    if (len > DEDUP_SMALL_BYTES && len > s->cap) {
         uint8_t *nb = rf_rft_realloc(r->a, s->reply, len);
         if (!nb)
             return RF_ENOMEM;
@@ -167,7 +180,7 @@ static int dedup_store(rf_raft *r, uint64_t client, bool absent, uint64_t seq, u
         s->cap = len;
     }
     if (len)
-        memcpy(s->reply, reply, len);
+        memcpy(len <= DEDUP_SMALL_BYTES ? s->small : s->reply, reply, len);
     s->len = len;
     s->sequence = seq;
     s->index = index;
@@ -239,7 +252,7 @@ int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
         q = put64(q, (uint64_t)(int64_t)v[i]->status);
         q = put64(q, v[i]->len);
         if (v[i]->len)
-            memcpy(q, v[i]->reply, v[i]->len);
+            memcpy(q, rf_rft_dedup_reply(v[i]), v[i]->len);
         q += v[i]->len;
     }
     ASSERT((size_t)(q - p) == bytes);
@@ -331,7 +344,7 @@ static void apply_command(rf_raft *r, const log_ent *e, uint64_t index, out_appl
             return;
         }
         o->a.status = s->status;
-        int rc = rf_rft_arena_put(r, s->reply, s->len, &o->off);
+        int rc = rf_rft_arena_put(r, rf_rft_dedup_reply(s), s->len, &o->off);
         ASSERT(rc == RF_OK);
         o->a.reply_len = s->len;
         return;
@@ -370,11 +383,37 @@ static void answer_pending(rf_raft *r, uint64_t index, uint64_t term, const out_
     r->props_n--;
 }
 
+/* With many groups the de-dup tables outgrow the caches: applying a
+ * command misses on its client's id and on the id of the client it
+ * evicts. Asking for both lines a few entries ahead lets those misses
+ * overlap (no effect on what is computed). */
+#define DEDUP_PREFETCH_AHEAD 4u
+
+static void dedup_prefetch(const rf_raft *r, uint64_t idx)
+{
+    if (r->dedup_cap == 0 || idx > r->commit)
+        return;
+    const log_ent *e = rf_rft_log_at(&r->log, idx);
+    if (e == NULL || e->kind != RF_ENTRY_COMMAND || e->client_id == 0)
+        return;
+    const uint64_t *ids = dedup_ids(r);
+    __builtin_prefetch(&ids[dedup_home(r, e->client_id)]);
+    if (r->dedup_n >= r->cfg.dedup_clients_max && r->dedup_q_ok &&
+        r->dedup_q_n > DEDUP_PREFETCH_AHEAD) {
+        const dedup_age *a =
+            &r->dedup_q[(r->dedup_q_head + DEDUP_PREFETCH_AHEAD) % r->dedup_q_cap];
+        __builtin_prefetch(&ids[dedup_home(r, a->client_id)]);
+    }
+}
+
 void rf_rft_apply_committed(rf_raft *r)
 {
     ASSERT(r->commit <= rf_rft_log_last(&r->log));
+    for (uint64_t k = 1; k <= DEDUP_PREFETCH_AHEAD; k++)
+        dedup_prefetch(r, r->applied + k);
     while (r->applied < r->commit) {
         uint64_t idx = r->applied + 1;
+        dedup_prefetch(r, idx + DEDUP_PREFETCH_AHEAD);
         const log_ent *e = rf_rft_log_at(&r->log, idx);
         ASSERT(e != NULL);
         int rc = rf_rft_reserve(r->a, (void **)&r->appl, &r->appl_cap, r->appl_n + 1,

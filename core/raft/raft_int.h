@@ -164,15 +164,26 @@ typedef struct pending_read {
     uint32_t len;
 } pending_read;
 
+#define DEDUP_SMALL_BYTES 20u /* a reply this short (an int model's) lives in its slot */
+
+/* One client of the de-dup table. The table's allocation holds dedup_cap
+ * slots followed by dedup_cap client ids (rf_rft_dedup_ids): a probe
+ * reads ids only, eight to a cache line, and touches a slot on a hit. */
 typedef struct dedup_slot {
-    uint64_t client_id; /* 0: free */
+    uint64_t client_id; /* 0: free; the same as the id array's entry */
     uint64_t sequence;
     uint64_t index; /* last applied: LRU order */
+    uint8_t *reply; /* replies over DEDUP_SMALL_BYTES; cap bytes */
     int32_t status;
     uint32_t len;
     uint32_t cap;
-    uint8_t *reply;
+    uint8_t small[DEDUP_SMALL_BYTES];
 } dedup_slot;
+
+static inline const uint8_t *rf_rft_dedup_reply(const dedup_slot *s)
+{
+    return s->len <= DEDUP_SMALL_BYTES ? s->small : s->reply;
+}
 
 /* One entry of the de-dup table's apply order (eviction picks the client
  * applied least recently without scanning the table). */

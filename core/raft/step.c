@@ -194,7 +194,7 @@ int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_
         const dedup_slot *s = rf_rft_dedup_find(r, client_id);
         if (s && sequence == s->sequence) {
             r->ctr.dedup_hits++;
-            return rf_rft_reply(r, request_id, s->status, s->reply, s->len) == RF_OK
+            return rf_rft_reply(r, request_id, s->status, rf_rft_dedup_reply(s), s->len) == RF_OK
                        ? RF_OK : s->status;
         }
         if (s && sequence < s->sequence)
