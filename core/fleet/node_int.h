@@ -138,6 +138,7 @@ struct rf_node {
     char zone[RF_PLACEMENT_NAME_MAX + 1]; /* of the last activate; "" once draining */
     const rf_model *models[RF_NODE_MODELS_MAX];
     uint64_t now;
+    bool clock_known;    /* a tick gave the time: before it, now reads 0 */
     uint64_t join_via;
     uint64_t next_token;
     uint64_t next_round;
