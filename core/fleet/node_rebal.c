@@ -165,13 +165,20 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
 
 /* Members this node holds that the metadata no longer wants here: a
  * removed group, or a group whose configuration and target both lack
- * this node (it was removed while it could not hear about it). */
+ * this node (it was removed while it could not hear about it). A group
+ * is removed when the view lists it no more although it has seen its id
+ * given out (ids are never reused); a view older than the group's
+ * creation says nothing about it. A node whose metadata replica was still
+ * empty (a learner not caught up, its view pushed by the leader, and a
+ * pushed view is not kept across a restart) restarted with that empty
+ * view, stopped every member it held and dropped their logs, acknowledged
+ * entries included (fuzz seed 1333). */
 static void stop_unwanted(rf_node *n, const rf_meta *m)
 {
     uint64_t self = n->cfg.node_id;
     for (size_t i = n->n_groups; i > 0; i--) {
         node_group *g = &n->groups[i - 1];
-        if (g->id == RF_META_GROUP_ID)
+        if (g->id == RF_META_GROUP_ID || g->id >= rf_meta_next_group_id(m))
             continue;
         if (rf_meta_group_by_id(m, g->id) == NULL) {
             rf_node__stop_group(n, g->id, RF_NODE_REASON_REMOVED);
