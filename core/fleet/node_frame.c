@@ -226,7 +226,7 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
         if (type == NODE_REC_RAFT)
             recv_raft(n, from, rec, rl, &told);
         else if (type == NODE_REC_EVICT)
-            rf_node__self_check(n);
+            rf_node__self_check(n, from);
         else if (type == NODE_REC_FWD)
             rf_node__on_forward(n, from, rec, rl);
         else if (type == NODE_REC_STOP)

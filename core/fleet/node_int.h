@@ -233,6 +233,7 @@ void rf_node__watch_leader(rf_node *n, node_group *g);
 int rf_node__journal_fresh(rf_node *n);
 void rf_node__journal_started(rf_node *n, uint64_t id, const rf_model *model);
 void rf_node__journal_stopped(rf_node *n, uint64_t id);
+void rf_node__journal_zone(rf_node *n);
 void rf_node__journal_drop(rf_node *n, uint64_t id);
 int rf_node__journal_incarnation(rf_node *n, uint64_t incarnation);
 bool rf_node__journal_has_ready(const rf_node *n);
@@ -285,7 +286,7 @@ void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
-void rf_node__self_check(rf_node *n);
+void rf_node__self_check(rf_node *n, uint64_t from);
 void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 void rf_node__rebal_followups(rf_node *n);

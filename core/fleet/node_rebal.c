@@ -313,8 +313,10 @@ void rf_node__meta_changed(rf_node *n)
     if (m == NULL)
         return;
     const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
-    if (me != NULL && me->state == RF_META_NODE_DEACTIVATING)
+    if (me != NULL && me->state == RF_META_NODE_DEACTIVATING && n->zone[0] != '\0') {
         n->zone[0] = '\0'; /* its deactivation is committed: a purge is then final */
+        rf_node__journal_zone(n);
+    }
     if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);
