@@ -477,12 +477,7 @@ END_TEST
 START_TEST(test_node_purged_then_restarted_registers_again_in_its_zone)
 {
     static const char *const zones[] = {"a", "b", "c"};
-    rf_sim_fleet_config cfg;
-    rf_sim_fleet_config_defaults(&cfg, 3);
-    cfg.seed = 2822;
-    cfg.hint_unreachable = true;
-    rf_sim_fleet *f = NULL;
-    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    rf_sim_fleet *f = fleet_new_hinted(3, 2822, 0);
     activate_all(f, zones, 3);
     add_groups(f, 0, 2, 3);
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));

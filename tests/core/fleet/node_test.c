@@ -516,13 +516,7 @@ END_TEST
 START_TEST(test_node_restarted_before_its_first_tick_dates_unreachable_peers_from_it)
 {
     static const char *const zones[] = {"a", "b", "c"};
-    rf_sim_fleet_config cfg;
-    rf_sim_fleet_config_defaults(&cfg, 3);
-    cfg.seed = 81;
-    cfg.hint_unreachable = true;
-    cfg.node.purge_window_ns = 10 * SEC;
-    rf_sim_fleet *f = NULL;
-    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    rf_sim_fleet *f = fleet_new_hinted(3, 81, 10 * SEC);
     activate_all(f, zones, 3);
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
     rf_sim_fleet_run_until(f, 30 * SEC); /* the clock is well past one window */
