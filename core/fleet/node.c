@@ -98,6 +98,7 @@ void rf_node_close(rf_node *n)
     free(n->frames.p);
     free(n->groups);
     free(n->hosted.p);
+    free(n->tombs.p);
     free(n->pending.p);
     free(n->cache.p);
     free(n->down.p);
@@ -314,6 +315,7 @@ void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason)
     size_t at = group_lower(n, id);
     if (at == n->n_groups || n->groups[at].id != id)
         return;
+    rf_node__tomb_set(n, id, rf_raft_term(n->groups[at].raft));
     rf_raft_close(n->groups[at].raft);
     memmove(&n->groups[at], &n->groups[at + 1], (n->n_groups - at - 1) * sizeof *n->groups);
     n->n_groups--;

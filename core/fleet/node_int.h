@@ -121,6 +121,10 @@ typedef struct node_push {
     uint64_t sent_at; /* node time of that send */
 } node_push;
 
+typedef struct node_tomb {
+    uint64_t group, term;
+} node_tomb;
+
 typedef struct node_heard {
     uint64_t peer, at;
     bool suspected;
@@ -154,6 +158,7 @@ struct rf_node {
     size_t n_groups, cap_groups;
     uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
+    node_vec tombs;     /* node_tomb sorted by group: the term of each stopped member */
     node_vec pending;   /* node_pending sorted by token */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
     bool pending_ticking; /* in rf_node__pending_tick: no compaction */
@@ -287,6 +292,7 @@ void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
 void rf_node__self_check(rf_node *n, uint64_t from);
+void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term);
 void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 void rf_node__rebal_followups(rf_node *n);

@@ -301,6 +301,16 @@ static void prune_hosted(rf_node *n, const rf_meta *m)
             rf_meta_removed_by_id(m, h[i]) != NULL || rf_node__group(n, h[i]) != NULL)
             h[kept++] = h[i];
     n->hosted.n = kept;
+    /* The terms of stopped members go with them: no member of such a
+     * group starts again (node_frame.c may_start). */
+    node_tomb *t = n->tombs.p;
+    kept = 0;
+    for (size_t i = 0; i < n->tombs.n; i++)
+        if (t[i].group == RF_META_GROUP_ID || t[i].group >= next ||
+            rf_meta_group_by_id(m, t[i].group) != NULL ||
+            rf_meta_removed_by_id(m, t[i].group) != NULL)
+            t[kept++] = t[i];
+    n->tombs.n = kept;
 }
 
 /* What follows a metadata change at once rather than at the next round:
