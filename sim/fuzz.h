@@ -51,6 +51,7 @@ typedef struct rf_fuzz_runner {
     const rf_model *const *models;
     uint32_t n_models;
     FILE *log;       /* --verbose event log of every run, NULL: none */
+    uint32_t cpu_s_max; /* CPU seconds per run before check `timeout` (0: 60) */
     uint64_t runs;
 } rf_fuzz_runner;
 

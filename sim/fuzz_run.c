@@ -4,7 +4,9 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +16,10 @@
 
 /* Steps compared one by one by the rerun; beyond them the final hash. */
 #define TRAIL_STEPS_MAX (1u << 20)
+/* CPU seconds a run may take in its child by default (a drawn world takes
+ * well under one): past it the run is a failure, check `timeout` (a
+ * livelock, a message storm), and a campaign or a shrink never hangs on it. */
+#define RUN_CPU_S_MAX 60u
 
 void rf_fuzz_check_key(const char *v, char *key, size_t cap)
 {
@@ -120,7 +126,9 @@ static int run_once(rf_fuzz_runner *r, uint64_t seed, rf_sim_run_trail *trail,
 /* ---- each run in a child process ------------------------------------------------------
  * A simulator that crashes (an ASSERT, a signal) takes only the child with
  * it: the crash is the run's failure, check key "crash", so the fuzzer
- * reports it with its seed and the shrinker can shrink it like any other. */
+ * reports it with its seed and the shrinker can shrink it like any other.
+ * One that runs past its CPU budget (rf_fuzz_runner.cpu_s_max, each run)
+ * is stopped: check key "timeout". */
 
 typedef struct child_msg {
     int rc;
@@ -207,6 +215,11 @@ static void run_in_child(rf_fuzz_runner *r, uint64_t seed, bool twice, child_msg
     free(res);
 }
 
+static uint32_t run_cpu_s(const rf_fuzz_runner *r)
+{
+    return r->cpu_s_max != 0 ? r->cpu_s_max : RUN_CPU_S_MAX;
+}
+
 static int forked(rf_fuzz_runner *r, const rf_scenario *s, uint64_t seed, bool twice, child_msg *m)
 {
     memset(m, 0, sizeof *m);
@@ -230,6 +243,9 @@ static int forked(rf_fuzz_runner *r, const rf_scenario *s, uint64_t seed, bool t
         child_fd = fds[1];
         child_report = m;
         rf_assert_set_handler(child_assert);
+        rlim_t cpu = (rlim_t)run_cpu_s(r) * (twice ? 2 : 1);
+        struct rlimit lim = {.rlim_cur = cpu, .rlim_max = cpu + 5};
+        (void)setrlimit(RLIMIT_CPU, &lim);
         run_in_child(r, seed, twice, m);
         ssize_t w = write(fds[1], m, sizeof *m);
         _exit(w == (ssize_t)sizeof *m ? 0 : 3);
@@ -245,7 +261,12 @@ static int forked(rf_fuzz_runner *r, const rf_scenario *s, uint64_t seed, bool t
         m->same = true;
         m->out.verdict = RF_FUZZ_FAIL;
         snprintf(m->out.check, sizeof m->out.check, "crash");
-        if (WIFSIGNALED(st))
+        if (WIFSIGNALED(st) && WTERMSIG(st) == SIGXCPU) {
+            snprintf(m->out.check, sizeof m->out.check, "timeout");
+            snprintf(m->out.detail, sizeof m->out.detail,
+                     "timeout: the run took more than %u s of CPU (a livelock or a message storm?)",
+                     run_cpu_s(r) * (twice ? 2u : 1u));
+        } else if (WIFSIGNALED(st))
             snprintf(m->out.detail, sizeof m->out.detail, "crash: killed by signal %d",
                      WTERMSIG(st));
         else

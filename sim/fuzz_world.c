@@ -190,10 +190,10 @@ static void draw_groups(world *w, bool lossy)
     }
 }
 
-/* Splits the nodes present at the start into 2 or 3 non-empty sets. */
-static void put_sets(world *w, const char *sep)
+/* The nodes present at the start (0-based), in a drawn order. */
+static void shuffle_nodes(world *w, uint32_t order[RF_FUZZ_NODES_MAX])
 {
-    uint32_t n = w->p->nodes, order[RF_FUZZ_NODES_MAX];
+    uint32_t n = w->p->nodes;
     for (uint32_t i = 0; i < n; i++)
         order[i] = i;
     for (uint32_t i = n - 1; i > 0; i--) {
@@ -201,6 +201,13 @@ static void put_sets(world *w, const char *sep)
         order[i] = order[j];
         order[j] = t;
     }
+}
+
+/* Splits the nodes present at the start into 2 or 3 non-empty sets. */
+static void put_sets(world *w, const char *sep)
+{
+    uint32_t n = w->p->nodes, order[RF_FUZZ_NODES_MAX];
+    shuffle_nodes(w, order);
     uint32_t sets = n >= 3 && coin(w, 3) && sep[0] == '|' ? 3 : 2;
     uint32_t cut1 = (uint32_t)range(w, 1, n - sets + 1);
     uint32_t cut2 = sets == 3 ? (uint32_t)range(w, cut1 + 1, n - 1) : n;
@@ -228,13 +235,20 @@ static uint32_t live_node(world *w)
     return 0;
 }
 
-/* One fault of kind k at t lasting at most room; returns false when the
- * world cannot take it (it is then not written). */
-static bool draw_fault(world *w, rf_fuzz_kind k, uint64_t t, uint64_t room, uint64_t hold_min)
+/* A hold of the kind's drawn minimum to three times it, within room. */
+static uint64_t draw_hold(world *w, uint64_t room, uint64_t hold_min)
 {
     uint64_t hold = range(w, hold_min, 3 * hold_min);
     hold = hold > room ? room : hold;
     hold = hold > PARTITION_NS_MAX ? PARTITION_NS_MAX : hold;
+    return hold < MS ? MS : hold;
+}
+
+/* One fault of kind k at t lasting at most room; returns false when the
+ * world cannot take it (it is then not written). */
+static bool draw_fault(world *w, rf_fuzz_kind k, uint64_t t, uint64_t room, uint64_t hold_min)
+{
+    uint64_t hold = draw_hold(w, room, hold_min);
     uint32_t n = w->p->nodes;
     put(w, "at ");
     put_ms(w, t);
@@ -286,22 +300,93 @@ static bool draw_fault(world *w, rf_fuzz_kind k, uint64_t t, uint64_t room, uint
         put(w, " network reorder ");
         put_percent(w, (uint32_t)range(w, 1000, 200000));
         break;
-    case RF_FUZZ_K_RESTART: put(w, " crash n%u", some_node(w)); break;
     case RF_FUZZ_K_PAUSE: put(w, " pause n%u", some_node(w)); break;
     case RF_FUZZ_K_DRIFT:
         put(w, " drift n%u %+dppm", some_node(w), (int)range(w, 0, 40000) - 20000);
         break;
-    case RF_FUZZ_K_DISK: {
-        static const char *const what[4] = {"fail writes", "fail syncs", "full", "flip bits 1%"};
-        put(w, " disk n%u %s", some_node(w), what[range(w, 0, 3)]);
-        break;
-    }
     default: UNREACHABLE();
     }
     put(w, " for ");
-    put_ms(w, hold < MS ? MS : hold);
+    put_ms(w, hold);
     put(w, "\n");
     return true;
+}
+
+static void put_crash_for(world *w, uint64_t t, uint32_t node, uint64_t hold)
+{
+    put(w, "at ");
+    put_ms(w, t);
+    put(w, " crash n%u for ", node);
+    put_ms(w, hold);
+    put(w, "\n");
+}
+
+/* Restarts from durable state: one node, the leader of a group, a reboot
+ * (`restart`: crashed and restarted at once), or 2 to all nodes at once (a
+ * rack or the whole cluster losing power). Every crash ends within room,
+ * by the end of the fault phase, so every node is back for the liveness
+ * phase however many were down together. Returns the lines written (at
+ * most lines_max, at least 1). */
+static uint32_t draw_restart(world *w, uint64_t t, uint64_t room, uint64_t hold_min,
+                             uint32_t lines_max)
+{
+    uint32_t shape = (uint32_t)range(w, 0, 5), order[RF_FUZZ_NODES_MAX];
+    if (shape == 0) {
+        put(w, "at ");
+        put_ms(w, t);
+        put(w, " restart n%u\n", some_node(w));
+        return 1;
+    }
+    if (shape == 1) {
+        put(w, "at ");
+        put_ms(w, t);
+        put(w, " crash leader-of g%u for ", (unsigned)range(w, 1, w->p->groups));
+        put_ms(w, draw_hold(w, room, hold_min));
+        put(w, "\n");
+        return 1;
+    }
+    uint32_t count = shape == 2 ? (uint32_t)range(w, 2, w->p->nodes) : 1;
+    count = count > lines_max ? lines_max : count;
+    shuffle_nodes(w, order);
+    for (uint32_t i = 0; i < count; i++)
+        put_crash_for(w, t, order[i] + 1, draw_hold(w, room, hold_min));
+    return count;
+}
+
+/* Disk faults on one node or on 2 to all of them (a bad batch of disks):
+ * every write fails, every sync fails, the disk is full, or reads flip a
+ * bit (0.01% to 1% of them). A node whose commit fails goes down and comes
+ * back when the fault ends (sim/run_nodes.c); reads happen at recovery and
+ * compaction, so a flipping disk's node may also crash within the fault,
+ * its recovery then reading through the flips. Returns the lines written
+ * (at most lines_max, at least 1). */
+static uint32_t draw_disk(world *w, uint64_t t, uint64_t room, uint64_t hold_min,
+                          uint32_t lines_max)
+{
+    static const char *const what[4] = {"fail writes", "fail syncs", "full", "flip bits"};
+    uint64_t hold = draw_hold(w, room, hold_min);
+    uint32_t fault = (uint32_t)range(w, 0, 3), flip_ppm = (uint32_t)range(w, 100, 10000);
+    uint32_t count = coin(w, 4) ? (uint32_t)range(w, 2, w->p->nodes) : 1, order[RF_FUZZ_NODES_MAX];
+    count = count > lines_max ? lines_max : count;
+    shuffle_nodes(w, order);
+    for (uint32_t i = 0; i < count; i++) {
+        put(w, "at ");
+        put_ms(w, t);
+        put(w, " disk n%u %s", order[i] + 1, what[fault]);
+        if (fault == 3) {
+            put(w, " ");
+            put_percent(w, flip_ppm);
+        }
+        put(w, " for ");
+        put_ms(w, hold);
+        put(w, "\n");
+    }
+    if (fault == 3 && count < lines_max && hold >= 2 * MS && coin(w, 2)) {
+        uint64_t after = range(w, 0, hold / MS / 2) * MS;
+        put_crash_for(w, t + after, order[0] + 1, range(w, 1, (hold - after) / MS) * MS);
+        count++;
+    }
+    return count;
 }
 
 /* Churn: lines that change the set of nodes for good. */
@@ -380,11 +465,17 @@ static void draw_faults(world *w, uint32_t kinds)
         uint64_t hold_min = range(w, 1000, 4000) * MS;
         for (uint32_t i = 0; i < count && p->faults < RF_FUZZ_FAULTS_MAX; i++) {
             uint64_t t = range(w, 1000, phase / MS - 1000) * MS;
-            bool ok = is_churn((rf_fuzz_kind)k) ? draw_churn(w, (rf_fuzz_kind)k, t)
-                                                : draw_fault(w, (rf_fuzz_kind)k, t, phase - t,
-                                                             hold_min);
-            p->faults += ok;
-            p->per_kind[k] += ok;
+            uint32_t left = RF_FUZZ_FAULTS_MAX - p->faults, lines;
+            if (k == RF_FUZZ_K_RESTART)
+                lines = draw_restart(w, t, phase - t, hold_min, left);
+            else if (k == RF_FUZZ_K_DISK)
+                lines = draw_disk(w, t, phase - t, hold_min, left);
+            else if (is_churn((rf_fuzz_kind)k))
+                lines = draw_churn(w, (rf_fuzz_kind)k, t);
+            else
+                lines = draw_fault(w, (rf_fuzz_kind)k, t, phase - t, hold_min);
+            p->faults += lines;
+            p->per_kind[k] += lines;
         }
     }
     put(w, "at ");

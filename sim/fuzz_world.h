@@ -23,6 +23,8 @@
  * one node is lost for good (crash without restart or `remove node`),
  * groups then have 3 or 5 replicas and `purge-after` is short enough for
  * the placement to converge; drains never leave fewer than 3 active nodes.
+ * Any number of nodes may be down at once (restarts, failed disks), but
+ * every one of them is back by the end of the fault phase.
  *
  * The world is built as scenario text and parsed, so it is exactly what a
  * scenario file can say; rf_scenario_write gives its canonical text. The
@@ -38,7 +40,7 @@ typedef enum {
     RF_FUZZ_K_NETWORK,    /* loss, duplication, latency for a while */
     RF_FUZZ_K_REORDER,    /* `network reorder` */
     RF_FUZZ_K_CRASH,      /* a crash for good (no restart) */
-    RF_FUZZ_K_RESTART,    /* crash ... for D: the node restarts */
+    RF_FUZZ_K_RESTART,    /* crash ... for D, `restart`: back from its disk */
     RF_FUZZ_K_PAUSE,
     RF_FUZZ_K_DRIFT,      /* clock drift */
     RF_FUZZ_K_DISK,       /* failed writes/syncs, full disk, flipped bits */
@@ -50,10 +52,8 @@ typedef enum {
 } rf_fuzz_kind;
 
 #define RF_FUZZ_KINDS_ALL ((1u << RF_FUZZ_K_COUNT) - 1u)
-/* What `fleet-sim run` does not execute today: it refuses a crash with
- * `for` (the restart: no restore path yet) and `disk` faults (exit 2). */
-#define RF_FUZZ_KINDS_NOT_RUNNABLE ((1u << RF_FUZZ_K_RESTART) | (1u << RF_FUZZ_K_DISK))
-#define RF_FUZZ_KINDS_DEFAULT (RF_FUZZ_KINDS_ALL & ~RF_FUZZ_KINDS_NOT_RUNNABLE)
+/* Every kind: `fleet-sim run` executes them all. */
+#define RF_FUZZ_KINDS_DEFAULT RF_FUZZ_KINDS_ALL
 
 #define RF_FUZZ_NODES_MIN 3u
 #define RF_FUZZ_NODES_MAX 9u

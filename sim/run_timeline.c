@@ -185,6 +185,21 @@ int32_t run_via(const rf_sim_runner *r, uint32_t self)
     return -1;
 }
 
+/* The node a node activated on the timeline joins through: a live active
+ * one, else an active one that is down (crashed, or its disk failed): the
+ * join then waits for it or fails, as a join through a seed node that is
+ * down does. Never -1 while the cluster exists: that would bootstrap a
+ * second cluster beside it (fuzz seed 577: every node down when one was
+ * added). */
+static int32_t join_via(const rf_sim_runner *r, uint32_t self)
+{
+    int32_t via = run_via(r, self);
+    for (uint32_t i = 0; i < r->n_nodes && via < 0; i++)
+        if (i != self && r->nodes[i].active && !r->nodes[i].removed)
+            via = (int32_t)i;
+    return via;
+}
+
 /* The minimal member additions that changing node `idx` to `active`
  * forces on the placement of every group (rf_placement_added_members over
  * the metadata's active nodes before and after), or -1 when unknown. */
@@ -283,7 +298,7 @@ static void fire_node(rf_sim_runner *r, run_inst *in, const rf_scn_event *e)
                    activate ? run_minimal_moves(r, idx, true) : -1);
         if (activate) {
             (void)rf_sim_fleet_activate(r->fleet, idx, r->scn->zones[r->scn->nodes[idx].zone],
-                                        run_via(r, idx));
+                                        join_via(r, idx));
             r->nodes[idx].active = true;
         }
         break;

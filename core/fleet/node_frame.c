@@ -153,10 +153,54 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
     return RF_OK;
 }
 
-/* May this node start a member for a group a peer addresses? Only for a
- * group the local metadata says exists (the metadata group always does). */
-static bool may_start(const rf_node *n, uint64_t group)
+static size_t tomb_lower(const rf_node *n, uint64_t group)
 {
+    const node_tomb *t = n->tombs.p;
+    size_t lo = 0, hi = n->tombs.n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t[mid].group < group)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* A member stopped here knew this term: the node remembers it, so that a
+ * member started again for the group never answers a lower term. */
+void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term)
+{
+    size_t at = tomb_lower(n, group);
+    node_tomb *t = n->tombs.p;
+    if (at < n->tombs.n && t[at].group == group) {
+        t[at].term = term > t[at].term ? term : t[at].term;
+        return;
+    }
+    if (!rf_node__vec_reserve(&n->tombs, sizeof *t, 1))
+        return;
+    t = n->tombs.p;
+    memmove(&t[at + 1], &t[at], (n->tombs.n - at) * sizeof *t);
+    t[at].group = group;
+    t[at].term = term;
+    n->tombs.n++;
+}
+
+/* May this node start a member for a group a peer addresses in term?
+ * Only for a group the local metadata says exists (the metadata group
+ * always does), and, if a member of it was stopped here, only for a term
+ * at least the one that member knew. A member starts empty and adopts the
+ * term it is sent: started for a deposed leader's older term (a node that
+ * had been removed from the group by a newer leader, and had dropped its
+ * log), it followed that leader, which counted it in its old
+ * configuration and answered a read from its stale state (fuzz seed
+ * 205876); committing entries that way would break agreement. */
+static bool may_start(const rf_node *n, uint64_t group, uint64_t term)
+{
+    size_t at = tomb_lower(n, group);
+    const node_tomb *t = n->tombs.p;
+    if (at < n->tombs.n && t[at].group == group && term < t[at].term)
+        return false;
     if (group == RF_META_GROUP_ID)
         return true;
     const rf_meta *m = rf_node_meta(n);
@@ -185,7 +229,7 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
     }
     maybe_evict(n, from, msg.group_id, told);
     node_group *g = rf_node__group(n, msg.group_id);
-    if (g == NULL && msg.to == n->cfg.node_id && may_start(n, msg.group_id)) {
+    if (g == NULL && msg.to == n->cfg.node_id && may_start(n, msg.group_id, msg.term)) {
         if (rf_node__start_group(n, msg.group_id, false, RF_NODE_REASON_REBALANCE) == RF_OK)
             g = rf_node__group(n, msg.group_id);
     }
@@ -243,7 +287,7 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
         if (type == NODE_REC_RAFT)
             recv_raft(n, from, rec, rl, &told);
         else if (type == NODE_REC_EVICT)
-            rf_node__self_check(n);
+            rf_node__self_check(n, from);
         else if (type == NODE_REC_FWD)
             rf_node__on_forward(n, from, rec, rl);
         else if (type == NODE_REC_STOP)

@@ -124,6 +124,10 @@ typedef struct node_push {
     uint64_t sent_at; /* node time of that send */
 } node_push;
 
+typedef struct node_tomb {
+    uint64_t group, term;
+} node_tomb;
+
 typedef struct node_heard {
     uint64_t peer, at;
     bool suspected;
@@ -150,6 +154,7 @@ struct rf_node {
     char zone[RF_PLACEMENT_NAME_MAX + 1]; /* of the last activate; "" once draining */
     const rf_model *models[RF_NODE_MODELS_MAX];
     uint64_t now;
+    bool clock_known;    /* a tick gave the time: before it, now reads 0 */
     uint64_t join_via;
     uint64_t next_token;
     uint64_t next_round;
@@ -166,6 +171,7 @@ struct rf_node {
     uint32_t group_hint[NODE_GROUP_HINTS]; /* id % size -> a likely position in groups */
     uint64_t group_seen[NODE_GROUP_SEEN_BITS / 64]; /* bit id % size: some id inserted */
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
+    node_vec tombs;     /* node_tomb sorted by group: the term of each stopped member */
     node_vec pending;   /* node_pending sorted by token */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
     bool pending_ticking; /* in rf_node__pending_tick: no compaction */
@@ -246,6 +252,7 @@ void rf_node__watch_leader(rf_node *n, node_group *g);
 int rf_node__journal_fresh(rf_node *n);
 void rf_node__journal_started(rf_node *n, uint64_t id, const rf_model *model);
 void rf_node__journal_stopped(rf_node *n, uint64_t id);
+void rf_node__journal_zone(rf_node *n);
 void rf_node__journal_drop(rf_node *n, uint64_t id);
 int rf_node__journal_incarnation(rf_node *n, uint64_t incarnation);
 bool rf_node__journal_has_ready(const rf_node *n);
@@ -325,7 +332,8 @@ void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 
 /* node_rebal.c */
 void rf_node__round(rf_node *n);
-void rf_node__self_check(rf_node *n);
+void rf_node__self_check(rf_node *n, uint64_t from);
+void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term);
 void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 void rf_node__rebal_followups(rf_node *n);

@@ -81,6 +81,19 @@ void rf_node__journal_started(rf_node *n, uint64_t id, const rf_model *model)
     ASSERT(ok); /* out of memory for a few bytes: nothing sensible is left */
 }
 
+/* The node's zone changed (an activation, or its deactivation committed):
+ * a restarted node must know it, to register again in its zone if it was
+ * purged while away, and to tell that from having drained. */
+void rf_node__journal_zone(rf_node *n)
+{
+    uint8_t rec[NODE_JOURNAL_REC_MAX];
+    rec[0] = NODE_JREC_ZONE;
+    rf_node__put(rec + 1, 0, 8);
+    size_t len = 9 + put_name(rec + 9, n->zone);
+    bool ok = rec_add(n, rec, len);
+    ASSERT(ok);
+}
+
 /* The member's log goes in the same batch as the record; its writes
  * still waiting for durability will never be reported to it. */
 void rf_node__journal_stopped(rf_node *n, uint64_t id)
@@ -115,7 +128,7 @@ bool rf_node__journal_has_ready(const rf_node *n)
 static void build_snapshot(rf_node *n)
 {
     size_t cap = 1 + 8 + 1 + NODE_JOURNAL_NAME_MAX + 8 + 8 + 8 * n->hosted.n + 8 +
-                 n->n_groups * (9 + NODE_JOURNAL_NAME_MAX);
+                 n->n_groups * (9 + NODE_JOURNAL_NAME_MAX) + 1 + NODE_JOURNAL_NAME_MAX;
     uint8_t *p = malloc(cap);
     ASSERT(p != NULL);
     size_t at = 0;
@@ -136,6 +149,7 @@ static void build_snapshot(rf_node *n)
         at += 8;
         at += put_name(p + at, n->groups[i].model->name);
     }
+    at += put_name(p + at, n->zone);
     ASSERT(at <= cap);
     n->jsnap = p;
     n->jsnap_len = at;

@@ -165,13 +165,20 @@ static void rebalance_step(rf_node *n, node_group *g, const node_target *t)
 
 /* Members this node holds that the metadata no longer wants here: a
  * removed group, or a group whose configuration and target both lack
- * this node (it was removed while it could not hear about it). */
+ * this node (it was removed while it could not hear about it). A group
+ * is removed when the view lists it no more although it has seen its id
+ * given out (ids are never reused); a view older than the group's
+ * creation says nothing about it. A node whose metadata replica was still
+ * empty (a learner not caught up, its view pushed by the leader, and a
+ * pushed view is not kept across a restart) restarted with that empty
+ * view, stopped every member it held and dropped their logs, acknowledged
+ * entries included (fuzz seed 1333). */
 static void stop_unwanted(rf_node *n, const rf_meta *m)
 {
     uint64_t self = n->cfg.node_id;
     for (size_t i = n->n_groups; i > 0; i--) {
         node_group *g = &n->groups[i - 1];
-        if (g->id == RF_META_GROUP_ID)
+        if (g->id == RF_META_GROUP_ID || g->id >= rf_meta_next_group_id(m))
             continue;
         if (rf_meta_group_by_id(m, g->id) == NULL) {
             rf_node__stop_group(n, g->id, RF_NODE_REASON_REMOVED);
@@ -294,6 +301,16 @@ static void prune_hosted(rf_node *n, const rf_meta *m)
             rf_meta_removed_by_id(m, h[i]) != NULL || rf_node__group(n, h[i]) != NULL)
             h[kept++] = h[i];
     n->hosted.n = kept;
+    /* The terms of stopped members go with them: no member of such a
+     * group starts again (node_frame.c may_start). */
+    node_tomb *t = n->tombs.p;
+    kept = 0;
+    for (size_t i = 0; i < n->tombs.n; i++)
+        if (t[i].group == RF_META_GROUP_ID || t[i].group >= next ||
+            rf_meta_group_by_id(m, t[i].group) != NULL ||
+            rf_meta_removed_by_id(m, t[i].group) != NULL)
+            t[kept++] = t[i];
+    n->tombs.n = kept;
 }
 
 /* What follows a metadata change at once rather than at the next round:
@@ -306,8 +323,10 @@ void rf_node__meta_changed(rf_node *n)
     if (m == NULL)
         return;
     const rf_meta_node *me = rf_meta_node_by_id(m, n->cfg.node_id);
-    if (me != NULL && me->state == RF_META_NODE_DEACTIVATING)
+    if (me != NULL && me->state == RF_META_NODE_DEACTIVATING && n->zone[0] != '\0') {
         n->zone[0] = '\0'; /* its deactivation is committed: a purge is then final */
+        rf_node__journal_zone(n);
+    }
     if (rf_meta_nodes_epoch(m) != n->seen_epoch) {
         n->seen_epoch = rf_meta_nodes_epoch(m);
         rf_node__obs(n, RF_NODE_OBS_PLACEMENT, RF_NODE_REASON_NONE, 0, rf_meta_nodes_epoch(m), 0);

@@ -504,7 +504,10 @@ int rf_node_activate(rf_node *n, uint64_t request_id, const char *zone, uint64_t
             return reject(n, request_id, rc);
     }
     n->join_via = join_via;
-    memcpy(n->zone, zone, strlen(zone) + 1); /* checked by rf_meta_cmd_activate */
+    if (strcmp(n->zone, zone) != 0) {
+        memcpy(n->zone, zone, strlen(zone) + 1); /* checked by rf_meta_cmd_activate */
+        rf_node__journal_zone(n);
+    }
     return submit(n, NODE_PEND_USER, request_id, NODE_REQ_COMMAND, NULL, RF_META_GROUP_ID, cmd,
                   len);
 }
@@ -573,12 +576,19 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
 }
 
 /* Asks the metadata leader (linearizably) whether this node is still
- * registered; a peer told us it is not. */
-void rf_node__self_check(rf_node *n)
+ * registered; peer `from` told us it is not. A view that lists no node
+ * and knows no metadata leader has no way to the leader but through that
+ * peer: a node purged while away, restarted with a metadata replica the
+ * leader no longer feeds (fuzz seed 2822), asked itself forever. */
+void rf_node__self_check(rf_node *n, uint64_t from)
 {
     uint8_t q[9];
-    if (n->self_checking || rf_node_meta(n) == NULL)
+    const rf_meta *m = rf_node_meta(n);
+    if (n->self_checking || m == NULL)
         return;
+    const rf_raft *mr = rf_node__meta_raft(n);
+    if (rf_meta_node_count(m) == 0 && (mr == NULL || rf_raft_leader(mr) == 0))
+        n->join_via = from;
     q[0] = RF_META_QUERY_NODE;
     rf_node__put(q + 1, n->cfg.node_id, 8);
     if (submit(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q) !=

@@ -16,6 +16,7 @@
 typedef struct manifest {
     uint64_t node_id, incarnation;
     char name[NODE_JOURNAL_NAME_MAX + 1];
+    char zone[NODE_JOURNAL_NAME_MAX + 1]; /* "": none, or drained */
     node_vec hosted; /* u64, unsorted, may repeat */
     node_vec live;   /* live_group, at most one per id */
 } manifest;
@@ -110,6 +111,9 @@ static int apply_record(manifest *m, const uint8_t *p, size_t len)
     case NODE_JREC_STOPPED:
         live_unset(m, v);
         break;
+    case NODE_JREC_ZONE:
+        rc = rd_name(p, len, &at, m->zone);
+        break;
     default:
         return RF_EBADMSG;
     }
@@ -121,7 +125,7 @@ static int apply_snapshot(manifest *m, const uint8_t *p, size_t len)
     size_t at = 1;
     uint64_t count = 0, id = 0;
     char model[NODE_JOURNAL_NAME_MAX + 1];
-    if (len < 1 || p[0] != NODE_JOURNAL_SNAP_VERSION)
+    if (len < 1 || p[0] < 1 || p[0] > NODE_JOURNAL_SNAP_VERSION)
         return RF_EBADMSG;
     int rc = rd_u64(p, len, &at, &m->node_id);
     if (rc == RF_OK)
@@ -148,6 +152,9 @@ static int apply_snapshot(manifest *m, const uint8_t *p, size_t len)
         if (rc == RF_OK)
             rc = live_set(m, id, model);
     }
+    m->zone[0] = '\0';
+    if (rc == RF_OK && p[0] >= 2)
+        rc = rd_name(p, len, &at, m->zone);
     return rc == RF_OK && at != len ? RF_EBADMSG : rc;
 }
 
@@ -346,6 +353,10 @@ static int restore_node(rf_node *n, rf_store *st, const manifest *m, uint64_t la
 {
     n->journal_last = last;
     n->journal_records = records;
+    size_t zone_len = strlen(m->zone);
+    if (zone_len > RF_PLACEMENT_NAME_MAX)
+        return RF_EBADMSG; /* no activation takes such a zone */
+    memcpy(n->zone, m->zone, zone_len + 1);
     int rc = rf_node__journal_incarnation(n, m->incarnation + 1);
     const uint64_t *h = m->hosted.p;
     for (size_t i = 0; rc == RF_OK && i < m->hosted.n; i++)

@@ -145,14 +145,16 @@ static void release(rf_raft *r, void **p, size_t *cap, size_t used)
     }
 }
 
-/* Frees the output arrays of an idle group; they grow back on demand. */
+/* Frees the output arrays of an idle group; they grow back on demand.
+ * Outputs queued since the last batch stay (rf_raft_release_memory may
+ * come between an input and the next rf_raft_ready). */
 static void release_buffers(rf_raft *r)
 {
     release(r, (void **)&r->out_ents, &r->out_ents_cap, 0);
     release(r, (void **)&r->msgs, &r->msgs_cap, r->msgs_n);
-    release(r, (void **)&r->replies, &r->replies_cap, 0);
-    release(r, (void **)&r->appl, &r->appl_cap, 0);
-    release(r, (void **)&r->obs, &r->obs_cap, 0);
+    release(r, (void **)&r->replies, &r->replies_cap, r->replies_n);
+    release(r, (void **)&r->appl, &r->appl_cap, r->appl_n);
+    release(r, (void **)&r->obs, &r->obs_cap, r->obs_n);
     release(r, (void **)&r->out_replies, &r->out_replies_cap, 0);
     release(r, (void **)&r->out_appl, &r->out_appl_cap, 0);
     release(r, (void **)&r->decode_ents, &r->decode_cap, 0);

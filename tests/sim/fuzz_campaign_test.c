@@ -9,6 +9,7 @@
 
 #include "base/rf_err.h"
 #include "base/rf_hash.h"
+#include "sim/fuzz.h"
 #include "sim/fuzz_campaign.h"
 #include "sim/scenario.h"
 
@@ -258,6 +259,26 @@ START_TEST(test_drawn_worlds_run_end_to_end_on_the_runner)
 }
 END_TEST
 
+/* A run that goes on past its CPU budget is stopped and fails with check
+ * `timeout` (a campaign once hung for minutes on a message storm). */
+START_TEST(test_a_run_past_its_cpu_budget_fails_with_timeout)
+{
+    rf_scenario *s = NULL;
+    rf_scn_error e;
+    ck_assert_int_eq(rf_scenario_load("scenarios/scale-1000-groups.scn", &s, &e), RF_OK);
+    rf_fuzz_runner r;
+    ck_assert_int_eq(rf_fuzz_runner_init(&r, "build"), RF_OK);
+    r.cpu_s_max = 1; /* the scenario takes tens of seconds */
+    rf_fuzz_outcome out;
+    ck_assert_int_eq(rf_fuzz_runner_pred(&r, s, 1, &out), RF_OK);
+    ck_assert_int_eq(out.verdict, RF_FUZZ_FAIL);
+    ck_assert_str_eq(out.check, "timeout");
+    ck_assert_ptr_nonnull(strstr(out.detail, "more than 1 s of CPU"));
+    rf_fuzz_runner_close(&r);
+    rf_scenario_free(s);
+}
+END_TEST
+
 Suite *sim_fuzz_campaign_suite(void)
 {
     Suite *s = suite_create("sim_fuzz_campaign");
@@ -270,6 +291,7 @@ Suite *sim_fuzz_campaign_suite(void)
     tcase_add_test(tc, test_results_do_not_depend_on_the_number_of_jobs);
     tcase_add_test(tc, test_usage_errors_exit_2);
     tcase_add_test(tc, test_drawn_worlds_run_end_to_end_on_the_runner);
+    tcase_add_test(tc, test_a_run_past_its_cpu_budget_fails_with_timeout);
     suite_add_tcase(s, tc);
     return s;
 }

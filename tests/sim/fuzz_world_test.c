@@ -33,21 +33,12 @@ START_TEST(test_same_seed_draws_the_same_scenario_text)
 }
 END_TEST
 
-/* What sim/run_support.c refuses: a restart, a crash with `for`, disk faults. */
-static bool kind_runnable(rf_scn_event_kind k, const rf_scn_event *e)
-{
-    switch (k) {
-    case RF_SCN_EV_RESTART: case RF_SCN_EV_DISK:
-        return false;
-    case RF_SCN_EV_CRASH: return e->lasts.hi == 0;
-    default: return true;
-    }
-}
-
 START_TEST(test_worlds_stay_within_their_bounds)
 {
     uint32_t with_replicas[6] = {0};
     bool seen_pause = false, seen_drift = false, seen_reorder = false;
+    bool seen_restart = false, seen_reboot = false, seen_disk = false, seen_flip_crash = false;
+    uint32_t most_down = 0;
     for (uint64_t seed = 1; seed <= 300; seed++) {
         rf_scenario *s;
         rf_fuzz_params p;
@@ -69,12 +60,22 @@ START_TEST(test_worlds_stay_within_their_bounds)
         uint32_t lost = 0, heals = 0;
         for (uint32_t i = 0; i < s->event_count; i++) {
             const rf_scn_event *e = &s->events[i];
-            ck_assert_msg(kind_runnable(e->kind, e), "seed %u draws a kind the runner refuses",
-                          (unsigned)seed);
             seen_pause |= e->kind == RF_SCN_EV_PAUSE;
+            seen_restart |= e->kind == RF_SCN_EV_CRASH && e->lasts.hi > 0;
+            seen_reboot |= e->kind == RF_SCN_EV_RESTART;
+            seen_disk |= e->kind == RF_SCN_EV_DISK;
+            seen_flip_crash |= e->kind == RF_SCN_EV_CRASH && i > 0 &&
+                               s->events[i - 1].kind == RF_SCN_EV_DISK &&
+                               s->events[i - 1].disk == RF_SCN_DISK_FLIP_BITS;
+            uint32_t down_now = 0; /* crashes with a restart at this line's time */
+            for (uint32_t j = 0; j < s->event_count; j++)
+                down_now += s->events[j].kind == RF_SCN_EV_CRASH && s->events[j].lasts.hi > 0 &&
+                            s->events[j].at.lo == e->at.lo;
+            most_down = down_now > most_down ? down_now : most_down;
             seen_drift |= e->kind == RF_SCN_EV_DRIFT;
             seen_reorder |= e->kind == RF_SCN_EV_NETWORK && (e->net.set & RF_SCN_NET_REORDER);
-            lost += e->kind == RF_SCN_EV_CRASH || e->kind == RF_SCN_EV_REMOVE_NODE;
+            lost += (e->kind == RF_SCN_EV_CRASH && e->lasts.hi == 0) ||
+                    e->kind == RF_SCN_EV_REMOVE_NODE;
             heals += e->kind == RF_SCN_EV_HEAL;
             /* the liveness phase: every fault ends by the heal */
             ck_assert_uint_le(e->at.hi + e->lasts.hi, p.fault_phase_ns);
@@ -93,8 +94,11 @@ START_TEST(test_worlds_stay_within_their_bounds)
     ck_assert_uint_gt(with_replicas[1], 0);
     ck_assert_uint_gt(with_replicas[3], 0);
     ck_assert_uint_gt(with_replicas[5], 0);
-    /* The process and clock faults the runner executes are in the default swarm. */
+    /* The process, clock and disk faults the runner executes are in the
+     * default swarm: restarts, several nodes down at once among them. */
     ck_assert(seen_pause && seen_drift && seen_reorder);
+    ck_assert(seen_restart && seen_reboot && seen_disk && seen_flip_crash);
+    ck_assert_uint_ge(most_down, 3);
 }
 END_TEST
 
@@ -119,7 +123,7 @@ START_TEST(test_only_the_kinds_switched_on_are_drawn)
             seen_clog |= k == RF_SCN_EV_CLOG;
         }
         rf_scenario_free(s);
-        /* Every kind can be drawn when asked for, runnable or not. */
+        /* Every kind can be drawn when asked for. */
         ck_assert_int_eq(rf_fuzz_world_draw(seed, RF_FUZZ_KINDS_ALL, &s, NULL, err, sizeof err),
                          RF_OK);
         for (uint32_t i = 0; i < s->event_count; i++)

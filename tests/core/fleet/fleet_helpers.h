@@ -74,6 +74,21 @@ static inline rf_sim_fleet *fleet_new(uint32_t nodes, uint64_t seed)
     return f;
 }
 
+/* A harness whose nodes are told of unreachable peers, as a transport
+ * would, with a purge window of purge_ns (0: the harness's). */
+static inline rf_sim_fleet *fleet_new_hinted(uint32_t nodes, uint64_t seed, uint64_t purge_ns)
+{
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, nodes);
+    cfg.seed = seed;
+    cfg.hint_unreachable = true;
+    if (purge_ns != 0)
+        cfg.node.purge_window_ns = purge_ns;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    return f;
+}
+
 /* Activates nodes 0..n-1 in the zones given, the first one starting the
  * cluster and the others joining through it. */
 static inline void activate_all(rf_sim_fleet *f, const char *const *zones, uint32_t n)

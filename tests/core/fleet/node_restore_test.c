@@ -10,6 +10,7 @@
 #include "fleet/rf_node_store.h"
 #include "sim/simdisk.h"
 #include "storage/rf_store.h"
+#include "tests/core/fleet/fleet_helpers.h"
 
 #define MS (1000ull * 1000ull)
 #define NODES_MAX 3
@@ -467,6 +468,38 @@ START_TEST(test_groups_gone_for_good_are_forgotten)
 }
 END_TEST
 
+/* A node purged while cut off, restarted before it is back: its restored
+ * metadata replica is behind and no longer fed (the leader removed it), so
+ * its view lists no node. Told by a peer that it is not registered, it asks
+ * the metadata leader through that peer, and registers again in the zone it
+ * had, which its journal kept (fuzz seed 2822: it asked itself forever, and
+ * without its zone it took itself for a drained node). */
+START_TEST(test_node_purged_then_restarted_registers_again_in_its_zone)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new_hinted(3, 2822, 0);
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 2, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_net_partition(rf_sim_fleet_net(f), 0x3u, 0x4u);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 6 * SEC); /* 3x the purge window */
+    ck_assert_ptr_null(rf_meta_node_by_id(rf_sim_fleet_meta(f), 3)); /* purged */
+    rf_sim_fleet_crash(f, 2);
+    rf_sim_net_heal(rf_sim_fleet_net(f));
+    char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
+    ck_assert_int_eq(rf_sim_fleet_restart(f, 2, why, sizeof why), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    const rf_meta_node *back = rf_meta_node_by_id(rf_sim_fleet_meta(f), 3);
+    ck_assert_ptr_nonnull(back);
+    ck_assert_str_eq(back->zone, "c");
+    bool converged = rf_sim_fleet_run_until_converged(f, 30 * SEC);
+    if (!converged)
+        dump_groups(f, 3);
+    ck_assert(converged);
+    fleet_done(f);
+}
+END_TEST
+
 Suite *node_restore_suite(void)
 {
     Suite *s = suite_create("node_restore");
@@ -479,6 +512,7 @@ Suite *node_restore_suite(void)
     tcase_add_test(tc, test_restore_refuses_a_missing_model_by_name);
     tcase_add_test(tc, test_journal_compaction_keeps_the_live_groups);
     tcase_add_test(tc, test_groups_gone_for_good_are_forgotten);
+    tcase_add_test(tc, test_node_purged_then_restarted_registers_again_in_its_zone);
     suite_add_tcase(s, tc);
     return s;
 }

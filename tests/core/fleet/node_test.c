@@ -508,6 +508,39 @@ START_TEST(test_node_purged_while_draining_keeps_the_members_its_groups_need)
 }
 END_TEST
 
+/* A restarted node is told at once of the peers it cannot reach, before
+ * its first tick gives it the time (fuzz seed 81). Their unreachability
+ * counts from that tick, not from time 0: a node cut off for less than
+ * the purge window is not purged by a metadata leader that just restarted,
+ * and one cut off for longer still is. */
+START_TEST(test_node_restarted_before_its_first_tick_dates_unreachable_peers_from_it)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet *f = fleet_new_hinted(3, 81, 10 * SEC);
+    activate_all(f, zones, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, 30 * SEC); /* the clock is well past one window */
+    ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 3);
+    /* n3 is cut off; n1 and n2, the metadata majority, restart. */
+    rf_sim_net_partition(rf_sim_fleet_net(f), 0x3u, 0x4u);
+    char why[RF_SIM_FLEET_FAILURE_TEXT_MAX];
+    for (uint32_t i = 0; i < 2; i++)
+        rf_sim_fleet_crash(f, i);
+    for (uint32_t i = 0; i < 2; i++)
+        ck_assert_int_eq(rf_sim_fleet_restart(f, i, why, sizeof why), RF_OK);
+    uint64_t back = rf_sim_fleet_now(f);
+    rf_sim_fleet_run_until(f, back + 6 * SEC);
+    int ml = rf_sim_fleet_leader(f, RF_META_GROUP_ID);
+    ck_assert(ml == 0 || ml == 1); /* the metadata is led again, by a restarted node */
+    ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 3); /* n3 not purged yet */
+    rf_sim_fleet_run_until(f, back + 14 * SEC);
+    ck_assert_uint_eq(rf_meta_node_count(rf_sim_fleet_meta(f)), 2); /* past the window: purged */
+    rf_sim_net_heal(rf_sim_fleet_net(f));
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    fleet_done(f);
+}
+END_TEST
+
 Suite *fleet_node_suite(void)
 {
     Suite *s = suite_create("fleet_node");
@@ -525,6 +558,7 @@ Suite *fleet_node_suite(void)
     tcase_add_test(tc, test_node_new_group_grows_to_its_target_without_waiting_for_rounds);
     tcase_add_test(tc, test_node_drained_metadata_voter_leaves_only_after_its_vote_moved);
     tcase_add_test(tc, test_node_purged_while_draining_keeps_the_members_its_groups_need);
+    tcase_add_test(tc, test_node_restarted_before_its_first_tick_dates_unreachable_peers_from_it);
     suite_add_tcase(s, tc);
     return s;
 }

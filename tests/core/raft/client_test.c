@@ -73,24 +73,59 @@ static int count_type(const rf_ready *rd, uint8_t type)
     return n;
 }
 
+/* A 3-node group whose leader applied "set 41" and heard a heartbeat
+ * round acknowledged since (its lease holds, unless tweak turns it off). */
+static uint64_t leader_holding_41(tnet *t, void (*tweak)(rf_raft_config *))
+{
+    tnet_init(t, 3, tweak);
+    uint64_t l = tnet_wait_leader(t, 1000);
+    tnet_propose(t, l, 1, 1, 1, "set 41");
+    tnet_run(t, 15);
+    return l;
+}
+
+/* The batch holds exactly one reply: request 2's "41". */
+static void assert_one_reply_41(const rf_ready *rd)
+{
+    ck_assert_uint_eq(rd->n_replies, 1);
+    ck_assert_uint_eq(rd->replies[0].request_id, 2);
+    ck_assert_int_eq(rd->replies[0].status, RF_OK);
+    ck_assert_mem_eq(rd->replies[0].data, "41", 2);
+}
+
 START_TEST(test_read_within_lease_answers_without_a_heartbeat_round)
 {
     tnet t;
-    tnet_init(&t, 3, NULL);
-    uint64_t l = tnet_wait_leader(&t, 1000);
-    tnet_propose(&t, l, 1, 1, 1, "set 41");
-    tnet_run(&t, 15); /* a heartbeat round acknowledged: the lease holds */
+    uint64_t l = leader_holding_41(&t, NULL);
     ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
     ck_assert(!rf_raft_has_ready(t.r[l])); /* waits for a fresh clock */
     rf_raft_tick(t.r[l], t.now + TNET_MS);
     rf_ready rd;
     rf_raft_ready(t.r[l], &rd);
     ck_assert_int_eq(count_type(&rd, RF_MSG_HEARTBEAT), 0);
-    ck_assert_uint_eq(rd.n_replies, 1);
-    ck_assert_uint_eq(rd.replies[0].request_id, 2);
-    ck_assert_int_eq(rd.replies[0].status, RF_OK);
-    ck_assert_mem_eq(rd.replies[0].data, "41", 2);
+    assert_one_reply_41(&rd);
     rf_raft_advance(t.r[l]);
+    tnet_free(&t);
+}
+END_TEST
+
+/* A driver frees an idle member's buffers when its group goes quiet, which
+ * may come between an input that queued a reply and the next batch (fuzz
+ * seed 478: rf_node's tick queued a reply of the metadata leader, then the
+ * same tick put the group to sleep): what is queued must survive it. */
+START_TEST(test_release_memory_keeps_the_outputs_not_taken_yet)
+{
+    tnet t;
+    uint64_t l = leader_holding_41(&t, NULL);
+    ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
+    rf_raft_tick(t.r[l], t.now + TNET_MS); /* the lease read is answered: a reply is queued */
+    ck_assert(rf_raft_has_ready(t.r[l]));
+    rf_raft_release_memory(t.r[l]);
+    rf_ready rd;
+    rf_raft_ready(t.r[l], &rd);
+    assert_one_reply_41(&rd);
+    rf_raft_advance(t.r[l]);
+    rf_raft_release_memory(t.r[l]); /* nothing queued: everything goes */
     tnet_free(&t);
 }
 END_TEST
@@ -103,10 +138,7 @@ static void no_lease(rf_raft_config *c)
 START_TEST(test_read_without_lease_waits_for_quorum_round)
 {
     tnet t;
-    tnet_init(&t, 3, no_lease);
-    uint64_t l = tnet_wait_leader(&t, 1000);
-    tnet_propose(&t, l, 1, 1, 1, "set 41");
-    tnet_run(&t, 15);
+    uint64_t l = leader_holding_41(&t, no_lease);
     ck_assert_int_eq(rf_raft_read(t.r[l], 2, (const uint8_t *)"get", 3), RF_OK);
     rf_ready rd;
     rf_raft_ready(t.r[l], &rd);
@@ -312,6 +344,7 @@ Suite *raft_client_suite(void)
     tcase_add_test(tc, test_lagging_member_installs_snapshot_in_bounded_chunks);
     tcase_add_test(tc, test_new_member_joins_from_snapshot);
     tcase_add_test(tc, test_read_within_lease_answers_without_a_heartbeat_round);
+    tcase_add_test(tc, test_release_memory_keeps_the_outputs_not_taken_yet);
     tcase_add_test(tc, test_read_without_lease_waits_for_quorum_round);
     tcase_add_test(tc, test_stale_leader_in_minority_serves_no_lease_read_after_new_election);
     tcase_add_test(tc, test_lease_read_after_a_pause_is_not_answered_from_a_stale_clock);
