@@ -118,6 +118,14 @@ static void append_rejected(rf_raft *r, raft_peer *p, const rf_msg *m)
         return; /* stale, or about an append we never sent */
     if (p->state == PEER_PROBE && m->index != p->next - 1)
         return; /* not the answer to our latest probe */
+    if (m->log_term == 0 && m->offset <= p->match) {
+        /* The follower's log ends before entries it acknowledged: its
+         * member was stopped and started again empty (core/fleet stops a
+         * learner it finds unwanted and starts it again on demand). Its
+         * match falls back to what it holds, else the leader would probe
+         * past its end for ever. */
+        p->match = m->offset - 1;
+    }
     uint64_t next = m->offset;
     if (m->log_term != 0) {
         uint64_t i = m->index < rf_rft_log_last(&r->log) ? m->index : rf_rft_log_last(&r->log);

@@ -57,6 +57,35 @@ START_TEST(test_learner_added_catches_up_then_promoted)
 }
 END_TEST
 
+/* A learner that acknowledged entries and came back empty (core/fleet
+ * stops a member it finds unwanted and starts it again on demand) says its
+ * log ends before its match: the leader falls back and sends it everything
+ * again, instead of probing past its end for ever (fuzz seed 5116). */
+START_TEST(test_learner_back_empty_below_its_match_is_sent_everything_again)
+{
+    tnet t;
+    tnet_init(&t, 3, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    for (uint64_t i = 1; i <= 10; i++)
+        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 20);
+    tnet_add_empty(&t, 4);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 4), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_uint_gt(rf_raft_applied_index(t.r[4]), 10);
+    tnet_wipe(&t, 4);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[4]), 0);
+    rf_raft_propose(t.r[l], 11, 1, 11, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 100);
+    ck_assert_uint_eq(rf_raft_applied_index(t.r[4]), rf_raft_applied_index(t.r[l]));
+    ck_assert_uint_eq(rf_raft_digest(t.r[4]), rf_raft_digest(t.r[l]));
+    ck_assert_int_eq(rf_raft_promote(t.r[l], 101, 4), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 101)->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
 START_TEST(test_removal_refused_when_it_breaks_live_quorum)
 {
     tnet t;
@@ -209,6 +238,7 @@ Suite *raft_membership_suite(void)
     tcase_add_test(tc, test_transfer_aborts_when_target_unreachable_past_timeout);
     tcase_add_test(tc, test_follower_refuses_requests_with_leader_hint);
     tcase_add_test(tc, test_learner_never_campaigns);
+    tcase_add_test(tc, test_learner_back_empty_below_its_match_is_sent_everything_again);
     tcase_add_test(tc, test_unreachable_hint_counts_against_removal);
     suite_add_tcase(s, tc);
     return s;

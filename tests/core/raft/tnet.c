@@ -266,6 +266,13 @@ void tnet_crash(tnet *t, uint64_t id)
     t->r[id] = NULL;
 }
 
+void tnet_wipe(tnet *t, uint64_t id)
+{
+    tnet_crash(t, id);
+    store_free(&t->st[id]);
+    tnet_add_empty(t, id);
+}
+
 void tnet_restart(tnet *t, uint64_t id)
 {
     tnet_store *s = &t->st[id];

@@ -102,6 +102,9 @@ void tnet_sync(tnet *t, uint64_t id);
 
 /* Crash: pending writes are lost; restart from the store. */
 void tnet_crash(tnet *t, uint64_t id);
+/* Crashes id and starts it again empty: no log, no term, no vote (a
+ * member the fleet stopped and started again on demand). */
+void tnet_wipe(tnet *t, uint64_t id);
 void tnet_restart(tnet *t, uint64_t id);
 
 /* Isolates id from everyone (both ways) or heals it. */
