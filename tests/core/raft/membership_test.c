@@ -12,16 +12,24 @@ static bool is_voter(rf_raft *r, uint64_t id)
     return m && m->voter;
 }
 
+/* Three voters with `entries` commands applied; node 4 (empty) added as a
+ * learner by request 100. Returns the leader. */
+static uint64_t three_and_a_learner(tnet *t, uint64_t entries)
+{
+    tnet_init(t, 3, NULL);
+    uint64_t l = tnet_wait_leader(t, 1000);
+    for (uint64_t i = 1; i <= entries; i++)
+        rf_raft_propose(t->r[l], i, 1, i, (const uint8_t *)"inc", 3);
+    tnet_run(t, 20);
+    tnet_add_empty(t, 4);
+    ck_assert_int_eq(rf_raft_add_learner(t->r[l], 100, 4), RF_OK);
+    return l;
+}
+
 START_TEST(test_learner_added_catches_up_then_promoted)
 {
     tnet t;
-    tnet_init(&t, 3, NULL);
-    uint64_t l = tnet_wait_leader(&t, 1000);
-    for (uint64_t i = 1; i <= 20; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
-    tnet_run(&t, 20);
-    tnet_add_empty(&t, 4);
-    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 4), RF_OK);
+    uint64_t l = three_and_a_learner(&t, 20);
     /* One change at a time: a second one waits for the first to commit. */
     ck_assert_int_eq(rf_raft_add_learner(t.r[l], 101, 5), RF_ECONFCHANGE);
     tnet_isolate(&t, 4, true); /* the learner cannot catch up for now */
@@ -64,13 +72,7 @@ END_TEST
 START_TEST(test_learner_back_empty_below_its_match_is_sent_everything_again)
 {
     tnet t;
-    tnet_init(&t, 3, NULL);
-    uint64_t l = tnet_wait_leader(&t, 1000);
-    for (uint64_t i = 1; i <= 10; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
-    tnet_run(&t, 20);
-    tnet_add_empty(&t, 4);
-    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 4), RF_OK);
+    uint64_t l = three_and_a_learner(&t, 10);
     tnet_run(&t, 50);
     ck_assert_uint_gt(rf_raft_applied_index(t.r[4]), 10);
     tnet_wipe(&t, 4);
