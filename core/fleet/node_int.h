@@ -80,6 +80,7 @@ typedef struct node_pending {
     uint64_t group_id;  /* resolved at dispatch (0: not yet) */
     uint64_t aux;       /* INTERNAL: the group a clean-up is about */
     uint64_t client_id, seq;
+    uint64_t via;       /* non-zero: every attempt goes through this node */
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
     uint64_t retry_at;  /* 0: in flight; else next attempt at or after it */

@@ -145,6 +145,8 @@ static uint64_t pick_target(rf_node *n, node_pending *p)
     }
     if (p->group_id == 0)
         return 0;
+    if (p->via != 0)
+        return p->via;
     node_group *g = rf_node__group(n, p->group_id);
     if (g != NULL && rf_raft_role(g->raft) == RF_ROLE_LEADER)
         return n->cfg.node_id;
@@ -429,8 +431,9 @@ void rf_node__pending_tick(rf_node *n)
 
 /* ---- submissions ------------------------------------------------------------------ */
 
-static int submit(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kind, const char *name,
-                  uint64_t group_id, const uint8_t *payload, size_t len)
+static int submit_via(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kind,
+                      const char *name, uint64_t group_id, const uint8_t *payload, size_t len,
+                      uint64_t via)
 {
     node_pending *p = rf_node__pending_new(n, role);
     if (p == NULL) {
@@ -466,8 +469,16 @@ static int submit(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kind, c
     p->seq = kind == NODE_REQ_COMMAND ? 1 : 0;
     if (group_id == RF_META_GROUP_ID && len > 0)
         p->meta_op = rf_meta_cmd_op(payload, len);
+    p->via = via;
+    p->self_check = via != 0;
     rf_node__dispatch(n, p);
     return RF_OK;
+}
+
+static int submit(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kind, const char *name,
+                  uint64_t group_id, const uint8_t *payload, size_t len)
+{
+    return submit_via(n, role, request_id, kind, name, group_id, payload, len, 0);
 }
 
 int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const uint8_t *cmd,
@@ -575,8 +586,8 @@ int rf_node_query(rf_node *n, uint64_t request_id, const char *group, const uint
     return user_op(n, request_id, NODE_REQ_QUERY, group, q, len);
 }
 
-/* Asks the metadata leader (linearizably) whether this node is still
- * registered; peer `from` told us it is not. A view that lists no node
+/* Asks the metadata leader (linearizably), through peer `from`, whether
+ * this node is still registered; `from` told us it is not. A view that lists no node
  * and knows no metadata leader has no way to the leader but through that
  * peer: a node purged while away, restarted with a metadata replica the
  * leader no longer feeds (fuzz seed 2822), asked itself forever. */
@@ -591,9 +602,11 @@ void rf_node__self_check(rf_node *n, uint64_t from)
         n->join_via = from;
     q[0] = RF_META_QUERY_NODE;
     rf_node__put(q + 1, n->cfg.node_id, 8);
-    if (submit(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q) !=
-        RF_OK)
+    /* Through the peer that told us: our own view of the metadata leader
+     * is what may be stale (a leader of an old term, a cached leader), and
+     * asking it failed with no_leader for good (fuzz seed 7627). */
+    if (submit_via(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q,
+                   from) != RF_OK)
         return;
-    ((node_pending *)n->pending.p)[n->pending.n - 1].self_check = true;
     n->self_checking = true;
 }
