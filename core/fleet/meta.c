@@ -5,6 +5,7 @@
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "base/rf_hash.h"
+#include "base/rf_lower.h"
 #include "fleet/meta_int.h"
 #include "model/rf_model_text.h"
 
@@ -93,17 +94,10 @@ static size_t group_id_lower(const rf_meta *m, uint64_t id)
     return lo;
 }
 
+_Static_assert(offsetof(rf_meta_removed, id) == 0, "rf_lower_u64 key");
 static size_t removed_lower(const rf_meta *m, uint64_t id)
 {
-    size_t lo = 0, hi = m->n_removed;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (m->removed[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(m->removed, m->n_removed, sizeof *m->removed, id);
 }
 
 int rf_meta_insert_node(rf_meta *m, const rf_meta_node *n)

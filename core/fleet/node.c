@@ -4,6 +4,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
 void rf_node_config_defaults(rf_node_config *cfg)
@@ -141,17 +142,10 @@ void rf_node__dirty(rf_node *n, node_group *g)
     g->dirty = true;
 }
 
+_Static_assert(offsetof(node_group, id) == 0, "rf_lower_u64 key");
 static size_t group_lower(const rf_node *n, uint64_t id)
 {
-    size_t lo = 0, hi = n->n_groups;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (n->groups[mid].id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(n->groups, n->n_groups, sizeof *n->groups, id);
 }
 
 /* Lookups are the hottest path of a node with many groups: a small

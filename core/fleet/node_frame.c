@@ -4,6 +4,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
 /* The open frame to `to` with room for need more bytes, or a new one. */
@@ -153,18 +154,10 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
     return RF_OK;
 }
 
+_Static_assert(offsetof(node_tomb, group) == 0, "rf_lower_u64 key");
 static size_t tomb_lower(const rf_node *n, uint64_t group)
 {
-    const node_tomb *t = n->tombs.p;
-    size_t lo = 0, hi = n->tombs.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid].group < group)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(n->tombs.p, n->tombs.n, sizeof(node_tomb), group);
 }
 
 /* A member stopped here knew this term: the node remembers it, so that a

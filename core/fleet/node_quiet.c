@@ -4,6 +4,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
 /* How it works. A group whose leader has seen nothing but heartbeats for
@@ -45,18 +46,10 @@ void rf_node__touch(rf_node *n, node_group *g)
         rf_node__dirty(n, g); /* an input follows */
 }
 
+_Static_assert(offsetof(node_heard, peer) == 0, "rf_lower_u64 key");
 static size_t heard_lower(const rf_node *n, uint64_t peer)
 {
-    const node_heard *h = n->heard.p;
-    size_t lo = 0, hi = n->heard.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (h[mid].peer < peer)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(n->heard.p, n->heard.n, sizeof(node_heard), peer);
 }
 
 void rf_node__heard(rf_node *n, uint64_t peer)

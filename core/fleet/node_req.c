@@ -4,22 +4,15 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
 /* ---- the pending table (sorted by token; tokens only grow) ----------------- */
 
+_Static_assert(offsetof(node_pending, token) == 0, "rf_lower_u64 key");
 static size_t pending_lower(const rf_node *n, uint64_t token)
 {
-    const node_pending *p = n->pending.p;
-    size_t lo = 0, hi = n->pending.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p[mid].token < token)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(n->pending.p, n->pending.n, sizeof(node_pending), token);
 }
 
 node_pending *rf_node__pending(rf_node *n, uint64_t token)
@@ -77,18 +70,10 @@ node_pending *rf_node__pending_new(rf_node *n, uint8_t role)
 
 /* ---- the leader cache -------------------------------------------------------- */
 
+_Static_assert(offsetof(node_cache, group_id) == 0, "rf_lower_u64 key");
 static size_t cache_lower(const rf_node *n, uint64_t group)
 {
-    const node_cache *c = n->cache.p;
-    size_t lo = 0, hi = n->cache.n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c[mid].group_id < group)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(n->cache.p, n->cache.n, sizeof(node_cache), group);
 }
 
 const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group)
