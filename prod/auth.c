@@ -47,8 +47,8 @@ static void auth_mac(const rf_auth *a, bool we_prove, uint8_t mac[RF_AUTH_MAC_BY
     const char *vname = we_prove ? a->peer_name : a->self_name;
     memcpy(msg, AUTH_LABEL, sizeof AUTH_LABEL - 1);
     n += sizeof AUTH_LABEL - 1;
-    rf_put64(msg + n, prover);
-    rf_put64(msg + n + 8, verifier);
+    rf_le_put64(msg + n, prover);
+    rf_le_put64(msg + n + 8, verifier);
     n += 16;
     memcpy(msg + n, vnonce, RF_AUTH_NONCE_BYTES);
     memcpy(msg + n + RF_AUTH_NONCE_BYTES, pnonce, RF_AUTH_NONCE_BYTES);
@@ -95,7 +95,7 @@ int rf_auth_start(rf_auth *a, const void *secret, size_t secret_len, uint64_t se
     size_t name_len = strlen(self_name);
     out->type = RF_FRAME_AUTH_HELLO;
     out->buf[0] = RF_AUTH_VERSION;
-    rf_put64(out->buf + 1, self_id);
+    rf_le_put64(out->buf + 1, self_id);
     memcpy(out->buf + 9, a->self_nonce, RF_AUTH_NONCE_BYTES);
     out->buf[9 + RF_AUTH_NONCE_BYTES] = (uint8_t)name_len;
     memcpy(out->buf + AUTH_HELLO_FIXED_BYTES, self_name, name_len);
@@ -119,7 +119,7 @@ static int auth_on_hello(rf_auth *a, const uint8_t *p, uint32_t len, rf_auth_out
         a->peer_name[0] = '\0'; /* never logged: not a valid name */
         return auth_fail(a, RF_EPROTO, "HELLO with an invalid node name");
     }
-    a->peer_id = rf_get64(p + 1);
+    a->peer_id = rf_le_get64(p + 1);
     if (a->peer_id == 0 || a->peer_id == a->self_id)
         return auth_fail(a, RF_EAUTH, "peer %s claims node id %llu", a->peer_name,
                          (unsigned long long)a->peer_id);

@@ -19,14 +19,14 @@ void rf_frame_header(uint8_t hdr[RF_FRAME_HDR_BYTES], uint8_t type, const void *
     ASSERT(type >= 1 && type <= RF_FRAME_TYPE_MAX);
     ASSERT(len <= RF_FRAME_PAYLOAD_BYTES_MAX);
     ASSERT(payload != NULL || len == 0);
-    rf_put32(hdr, RF_FRAME_MAGIC);
+    rf_le_put32(hdr, RF_FRAME_MAGIC);
     hdr[4] = RF_FRAME_VERSION;
     hdr[5] = type;
     hdr[6] = 0;
     hdr[7] = 0;
-    rf_put32(hdr + 8, len);
-    rf_put32(hdr + 12, rf_crc32c(hdr, 12));
-    rf_put32(hdr + 16, len ? rf_crc32c(payload, len) : rf_crc32c("", 0));
+    rf_le_put32(hdr + 8, len);
+    rf_le_put32(hdr + 12, rf_crc32c(hdr, 12));
+    rf_le_put32(hdr + 16, len ? rf_crc32c(payload, len) : rf_crc32c("", 0));
 }
 
 size_t rf_frame_encode(uint8_t *out, size_t cap, uint8_t type, const void *payload, uint32_t len)
@@ -128,11 +128,11 @@ size_t rf_frame_dec_feed(rf_frame_dec *d, const void *data, size_t len)
 /* Checks a complete header at p; 0 or a negative code with the reason set. */
 static int dec_check_header(rf_frame_dec *d, const uint8_t *p, uint32_t *len_out)
 {
-    uint32_t magic = rf_get32(p);
+    uint32_t magic = rf_le_get32(p);
     if (magic != RF_FRAME_MAGIC)
         return dec_fail(d, RF_EPROTO, "bad magic 0x%08x (want 0x%08x)", (unsigned)magic,
                         (unsigned)RF_FRAME_MAGIC);
-    uint32_t want_crc = rf_get32(p + 12), crc = rf_crc32c(p, 12);
+    uint32_t want_crc = rf_le_get32(p + 12), crc = rf_crc32c(p, 12);
     if (crc != want_crc)
         return dec_fail(d, RF_ECHECKSUM, "header checksum 0x%08x, computed 0x%08x",
                         (unsigned)want_crc, (unsigned)crc);
@@ -145,7 +145,7 @@ static int dec_check_header(rf_frame_dec *d, const uint8_t *p, uint32_t *len_out
     if (p[5] < 1 || p[5] > RF_FRAME_TYPE_MAX)
         return dec_fail(d, RF_EPROTO, "unknown frame type %u (max %u)", (unsigned)p[5],
                         (unsigned)RF_FRAME_TYPE_MAX);
-    uint32_t len = rf_get32(p + 8);
+    uint32_t len = rf_le_get32(p + 8);
     if (len > d->payload_bytes_max)
         return dec_fail(d, RF_ETOOBIG, "payload of %u bytes over the bound %u", (unsigned)len,
                         (unsigned)d->payload_bytes_max);
@@ -168,7 +168,7 @@ int rf_frame_dec_next(rf_frame_dec *d, rf_frame *out)
     if (avail - RF_FRAME_HDR_BYTES < len)
         return 0;
     const uint8_t *payload = p + RF_FRAME_HDR_BYTES;
-    uint32_t want_crc = rf_get32(p + 16);
+    uint32_t want_crc = rf_le_get32(p + 16);
     uint32_t crc = rf_crc32c(payload, len);
     if (crc != want_crc)
         return dec_fail(d, RF_ECHECKSUM, "payload checksum 0x%08x, computed 0x%08x",

@@ -182,7 +182,7 @@ static void peer_send_book(srv_peer *p)
         size_t hl = strlen(host);
         if (id == 0 || id == p->peer_id || hl > 255)
             continue;
-        rf_put64(buf + n, id);
+        rf_le_put64(buf + n, id);
         buf[n + 8] = (uint8_t)port;
         buf[n + 9] = (uint8_t)(port >> 8);
         buf[n + 10] = (uint8_t)hl;
@@ -218,7 +218,7 @@ static int peer_recv_book(srv_peer *p, const uint8_t *d, uint32_t len)
     for (uint32_t i = 0; i < count; i++) {
         if (len - at < 11)
             return RF_EBADMSG;
-        uint64_t id = rf_get64(d + at);
+        uint64_t id = rf_le_get64(d + at);
         uint16_t port = (uint16_t)(d[at + 8] | d[at + 9] << 8);
         size_t hl = d[at + 10];
         if (len - at - 11 < hl || hl == 0 || hl >= RF_CONF_ADDR_BYTES_MAX)

@@ -1,5 +1,6 @@
 /* rf_crc32c: CRC32C by SSE4.2's crc32 instruction where the CPU has it, else slicing-by-8 tables. */
 #include "base/rf_crc32c.h"
+#include "base/rf_le.h"
 
 #include <string.h>
 
@@ -372,18 +373,13 @@ static const uint32_t crc32c_table[8][256] = {
     },
 };
 
-static inline uint32_t load_le32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 uint32_t rf_crc32c_update_portable(uint32_t crc, const void *data, size_t len)
 {
     const unsigned char *p = data;
     uint32_t c = ~crc;
     while (len >= 8) {
-        uint32_t lo = load_le32(p) ^ c;
-        uint32_t hi = load_le32(p + 4);
+        uint32_t lo = rf_le_get32(p) ^ c;
+        uint32_t hi = rf_le_get32(p + 4);
         c = crc32c_table[7][lo & 0xff] ^ crc32c_table[6][(lo >> 8) & 0xff] ^
             crc32c_table[5][(lo >> 16) & 0xff] ^ crc32c_table[4][lo >> 24] ^
             crc32c_table[3][hi & 0xff] ^ crc32c_table[2][(hi >> 8) & 0xff] ^

@@ -455,7 +455,6 @@ static int submit_via(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kin
     if (group_id == RF_META_GROUP_ID && len > 0)
         p->meta_op = rf_meta_cmd_op(payload, len);
     p->via = via;
-    p->self_check = via != 0;
     rf_node__dispatch(n, p);
     return RF_OK;
 }
@@ -593,5 +592,6 @@ void rf_node__self_check(rf_node *n, uint64_t from)
     if (submit_via(n, NODE_PEND_INTERNAL, 0, NODE_REQ_QUERY, NULL, RF_META_GROUP_ID, q, sizeof q,
                    from) != RF_OK)
         return;
+    ((node_pending *)n->pending.p)[n->pending.n - 1].self_check = true;
     n->self_checking = true;
 }

@@ -53,7 +53,7 @@ static int rd_u64(const uint8_t *p, size_t len, size_t *at, uint64_t *v)
 {
     if (len - *at < 8 || *at > len)
         return RF_EBADMSG;
-    *v = rf_get64(p + *at);
+    *v = rf_le_get64(p + *at);
     *at += 8;
     return RF_OK;
 }

@@ -66,10 +66,10 @@ static int add_snapshot(rf_batch *bt, rf_node_store_buf *b, const rf_node_write 
     if (d == NULL)
         return RF_ENOMEM;
     b->snaps[b->n_snaps++] = d;
-    rf_put32(d, s->membership.count);
+    rf_le_put32(d, s->membership.count);
     size_t at = 4;
     for (uint32_t i = 0; i < s->membership.count; i++) {
-        rf_put64(d + at, s->membership.members[i].id);
+        rf_le_put64(d + at, s->membership.members[i].id);
         d[at + 8] = s->membership.members[i].voter;
         at += NODE_STORE_MEMBER_BYTES;
     }
@@ -93,8 +93,8 @@ static int add_write(rf_batch *bt, rf_node_store_buf *b, const rf_node_write *w)
         if (d == NULL)
             return RF_ENOMEM;
         d[0] = e->kind;
-        rf_put64(d + 1, e->client_id);
-        rf_put64(d + 9, e->sequence);
+        rf_le_put64(d + 1, e->client_id);
+        rf_le_put64(d + 9, e->sequence);
         if (e->len)
             memcpy(d + NODE_STORE_ENTRY_HEAD, e->data, e->len);
         rc = rf_batch_entry(bt, w->group_id, e->index, e->term, d, NODE_STORE_ENTRY_HEAD + e->len);
@@ -125,8 +125,8 @@ int rf_node__store_entry_decode(const uint8_t *d, size_t len, uint64_t index, ui
     out->index = index;
     out->term = term;
     out->kind = d[0];
-    out->client_id = rf_get64(d + 1);
-    out->sequence = rf_get64(d + 9);
+    out->client_id = rf_le_get64(d + 1);
+    out->sequence = rf_le_get64(d + 9);
     out->len = (uint32_t)(len - NODE_STORE_ENTRY_HEAD);
     out->data = out->len > 0 ? d + NODE_STORE_ENTRY_HEAD : NULL;
     if (out->kind < RF_ENTRY_NOOP || out->kind > RF_ENTRY_CONFIG)
@@ -139,14 +139,14 @@ int rf_node__store_snapshot_decode(const uint8_t *d, size_t len, rf_membership *
 {
     if (len < 4)
         return RF_EBADMSG;
-    uint32_t count = rf_get32(d);
+    uint32_t count = rf_le_get32(d);
     if (count > RF_RAFT_MEMBERS_MAX || len < 4 + (size_t)count * NODE_STORE_MEMBER_BYTES)
         return RF_EBADMSG;
     memset(m, 0, sizeof *m);
     m->count = count;
     size_t at = 4;
     for (uint32_t i = 0; i < count; i++, at += NODE_STORE_MEMBER_BYTES) {
-        m->members[i].id = rf_get64(d + at);
+        m->members[i].id = rf_le_get64(d + at);
         m->members[i].voter = d[at + 8];
         if (m->members[i].id == 0 || m->members[i].voter > 1)
             return RF_EBADMSG;

@@ -1,5 +1,4 @@
 /* codec: rf_msg to bytes and back (versioned, little-endian, every length checked). */
-#include <stddef.h>
 #include <string.h>
 
 #include "base/rf_le.h"
@@ -274,10 +273,7 @@ static int decode_snapshot(rd *r, rf_msg *m)
 int rf_msg_decode(const uint8_t *buf, size_t len, rf_msg *m, rf_entry *entries,
                   size_t entries_cap)
 {
-    /* The membership (most of the struct) is a snapshot's only: cleared
-     * there by membership_read, left empty here for the others. */
-    memset(m, 0, offsetof(rf_msg, membership));
-    m->membership.count = 0;
+    rf_rft_msg_clear(m); /* a snapshot's members: set by membership_read */
     if (len > RF_MSG_BYTES_MAX || len < HDR_BYTES)
         return RF_EBADMSG;
     rd r = {buf, len, false};

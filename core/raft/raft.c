@@ -1,5 +1,4 @@
 /* raft: creation, the message dispatcher, client entry points and accessors. */
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -343,25 +342,19 @@ void rf_rft_recompute_conf(rf_raft *r)
 
 /* ---- outputs ----------------------------------------------------------- */
 
-/* Only a snapshot carries a membership (the last field, two thirds of the
- * struct): other messages set and copy the part before it, with an empty
- * one; nothing reads the members of a message that is not a snapshot. */
-#define MSG_HEAD_BYTES offsetof(rf_msg, membership)
-
 static void msg_copy(rf_msg *dst, const rf_msg *src)
 {
     if (src->type == RF_MSG_SNAPSHOT) {
         *dst = *src;
         return;
     }
-    memcpy(dst, src, MSG_HEAD_BYTES);
+    memcpy(dst, src, RF_MSG_HEAD_BYTES);
     dst->membership.count = 0;
 }
 
 void rf_rft_msg_init(const rf_raft *r, rf_msg *m, uint8_t type, uint64_t to)
 {
-    memset(m, 0, MSG_HEAD_BYTES);
-    m->membership.count = 0;
+    rf_rft_msg_clear(m);
     m->type = type;
     m->group_id = r->cfg.group_id;
     m->from = r->cfg.node_id;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
@@ -163,6 +164,19 @@ typedef struct pending_read {
     size_t off;          /* query bytes in read_buf */
     uint32_t len;
 } pending_read;
+
+/* Only a snapshot carries a membership (the last field of rf_msg, two
+ * thirds of it): other messages set and copy the part before it and keep
+ * an empty one; nothing reads the members of a message that is not a
+ * snapshot. */
+#define RF_MSG_HEAD_BYTES offsetof(rf_msg, membership)
+
+/* Zeroes m but for the members of its (empty) membership. */
+static inline void rf_rft_msg_clear(rf_msg *m)
+{
+    memset(m, 0, RF_MSG_HEAD_BYTES);
+    m->membership.count = 0;
+}
 
 #define DEDUP_SMALL_BYTES 20u /* a reply this short (an int model's) lives in its slot */
 

@@ -72,7 +72,7 @@ static int seal(rf_batch *b, unsigned char *hdr, const rf_batch_rec *r, size_t p
 {
     uint32_t crc = rf_walrec_seal(hdr, r->type, (uint32_t)payload);
     unsigned char le[4];
-    rf_put32(le, crc);
+    rf_le_put32(le, crc);
     b->crcs_crc = rf_crc32c_update(b->crcs_crc, le, 4);
     b->recs[b->nrecs] = *r;
     b->recs[b->nrecs].off = (uint32_t)b->len;
@@ -87,9 +87,9 @@ int rf_batch_hard_state(rf_batch *b, uint64_t group, uint64_t term, uint64_t vot
     unsigned char *h = reserve(b, 24, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, term);
-    rf_put64(h + 28, vote);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, term);
+    rf_le_put64(h + 28, vote);
     rf_batch_rec r = {.type = RF_REC_HARD_STATE, .group = group, .term = term, .vote = vote};
     return seal(b, h, &r, 24);
 }
@@ -105,9 +105,9 @@ int rf_batch_entry(rf_batch *b, uint64_t group, uint64_t index, uint64_t term, c
     unsigned char *h = reserve(b, RF_REC_ENTRY_FIXED_BYTES + data_bytes, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, index);
-    rf_put64(h + 28, term);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, index);
+    rf_le_put64(h + 28, term);
     if (data_bytes > 0)
         memcpy(h + 36, data, data_bytes);
     rf_batch_rec r = {.type = RF_REC_ENTRY, .group = group, .index = index, .term = term,
@@ -121,8 +121,8 @@ static int group_index_rec(rf_batch *b, uint8_t type, uint64_t group, uint64_t i
     unsigned char *h = reserve(b, 16, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, index);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, index);
     rf_batch_rec r = {.type = type, .group = group, .index = index};
     return seal(b, h, &r, 16);
 }
@@ -152,8 +152,8 @@ int rf_batch_membership(rf_batch *b, uint64_t group, uint64_t index, const void 
     unsigned char *h = reserve(b, RF_REC_MEMBERSHIP_FIXED_BYTES + data_bytes, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, index);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, index);
     if (data_bytes > 0)
         memcpy(h + 28, data, data_bytes);
     rf_batch_rec r = {.type = RF_REC_MEMBERSHIP, .group = group, .index = index,
@@ -177,9 +177,9 @@ int rf_batch_snapshot(rf_batch *b, uint64_t group, uint64_t index, uint64_t term
     unsigned char *h = reserve(b, 24, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, index);
-    rf_put64(h + 28, term);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, index);
+    rf_le_put64(h + 28, term);
     rf_batch_rec r = {.type = RF_REC_SNAPSHOT, .group = group, .index = index, .term = term};
     b->snaps[b->nsnaps++] = (rf_batch_snap){group, index, term, data, data_bytes};
     return seal(b, h, &r, 24);
@@ -191,9 +191,9 @@ int rf_batch_snapshot_marker(rf_batch *b, uint64_t group, uint64_t index, uint64
     unsigned char *h = reserve(b, 24, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
-    rf_put64(h + 20, index);
-    rf_put64(h + 28, term);
+    rf_le_put64(h + 12, group);
+    rf_le_put64(h + 20, index);
+    rf_le_put64(h + 28, term);
     rf_batch_rec r = {.type = RF_REC_SNAPSHOT, .group = group, .index = index, .term = term};
     return seal(b, h, &r, 24);
 }
@@ -204,7 +204,7 @@ int rf_batch_drop_group(rf_batch *b, uint64_t group)
     unsigned char *h = reserve(b, 8, &rc);
     if (h == NULL)
         return rc;
-    rf_put64(h + 12, group);
+    rf_le_put64(h + 12, group);
     rf_batch_rec r = {.type = RF_REC_DROP, .group = group};
     return seal(b, h, &r, 8);
 }

@@ -11,13 +11,13 @@ static const unsigned char snap_magic[8] = {'R', 'F', 'S', 'N', 'A', 'P', 'S', '
 
 uint32_t rf_walrec_seal(unsigned char *hdr, uint8_t type, uint32_t len)
 {
-    rf_put32(hdr + 4, len);
+    rf_le_put32(hdr + 4, len);
     hdr[8] = type;
     hdr[9] = RF_REC_VERSION;
     hdr[10] = 0;
     hdr[11] = 0;
     uint32_t crc = rf_crc32c(hdr + 4, (size_t)RF_REC_HDR_BYTES - 4 + len);
-    rf_put32(hdr, crc);
+    rf_le_put32(hdr, crc);
     return crc;
 }
 
@@ -25,10 +25,10 @@ int rf_walrec_check(const unsigned char *p, size_t avail, uint32_t *len_out)
 {
     if (avail < RF_REC_HDR_BYTES)
         return RF_EBADMSG;
-    uint32_t len = rf_get32(p + 4);
+    uint32_t len = rf_le_get32(p + 4);
     if (len > avail - RF_REC_HDR_BYTES)
         return RF_EBADMSG;
-    if (rf_crc32c(p + 4, (size_t)RF_REC_HDR_BYTES - 4 + len) != rf_get32(p))
+    if (rf_crc32c(p + 4, (size_t)RF_REC_HDR_BYTES - 4 + len) != rf_le_get32(p))
         return RF_ECHECKSUM;
     if (p[9] != RF_REC_VERSION)
         return RF_EVERSION;
@@ -61,18 +61,18 @@ void rf_seg_hdr_encode(unsigned char out[RF_SEG_HDR_BYTES], uint64_t seq)
 {
     memset(out, 0, RF_SEG_HDR_BYTES);
     memcpy(out, seg_magic, 8);
-    rf_put32(out + 8, RF_REC_VERSION);
-    rf_put64(out + 16, seq);
-    rf_put32(out + 28, rf_crc32c(out, 28));
+    rf_le_put32(out + 8, RF_REC_VERSION);
+    rf_le_put64(out + 16, seq);
+    rf_le_put32(out + 28, rf_crc32c(out, 28));
 }
 
 int rf_seg_hdr_decode(const unsigned char in[RF_SEG_HDR_BYTES], uint64_t *seq_out)
 {
-    if (memcmp(in, seg_magic, 8) != 0 || rf_crc32c(in, 28) != rf_get32(in + 28))
+    if (memcmp(in, seg_magic, 8) != 0 || rf_crc32c(in, 28) != rf_le_get32(in + 28))
         return RF_EBADMSG;
-    if (rf_get32(in + 8) != RF_REC_VERSION)
+    if (rf_le_get32(in + 8) != RF_REC_VERSION)
         return RF_EVERSION;
-    *seq_out = rf_get64(in + 16);
+    *seq_out = rf_le_get64(in + 16);
     return RF_OK;
 }
 
@@ -80,26 +80,26 @@ void rf_snap_hdr_encode(unsigned char out[RF_SNAP_HDR_BYTES], const rf_snap_hdr 
 {
     memset(out, 0, RF_SNAP_HDR_BYTES);
     memcpy(out, snap_magic, 8);
-    rf_put32(out + 8, RF_REC_VERSION);
-    rf_put32(out + 12, h->data_crc);
-    rf_put64(out + 16, h->group);
-    rf_put64(out + 24, h->index);
-    rf_put64(out + 32, h->term);
-    rf_put64(out + 40, h->data_bytes);
-    rf_put32(out + 52, rf_crc32c(out, 52));
+    rf_le_put32(out + 8, RF_REC_VERSION);
+    rf_le_put32(out + 12, h->data_crc);
+    rf_le_put64(out + 16, h->group);
+    rf_le_put64(out + 24, h->index);
+    rf_le_put64(out + 32, h->term);
+    rf_le_put64(out + 40, h->data_bytes);
+    rf_le_put32(out + 52, rf_crc32c(out, 52));
 }
 
 int rf_snap_hdr_decode(const unsigned char in[RF_SNAP_HDR_BYTES], rf_snap_hdr *h)
 {
-    if (memcmp(in, snap_magic, 8) != 0 || rf_crc32c(in, 52) != rf_get32(in + 52))
+    if (memcmp(in, snap_magic, 8) != 0 || rf_crc32c(in, 52) != rf_le_get32(in + 52))
         return RF_EBADMSG;
-    if (rf_get32(in + 8) != RF_REC_VERSION)
+    if (rf_le_get32(in + 8) != RF_REC_VERSION)
         return RF_EVERSION;
-    h->data_crc = rf_get32(in + 12);
-    h->group = rf_get64(in + 16);
-    h->index = rf_get64(in + 24);
-    h->term = rf_get64(in + 32);
-    h->data_bytes = rf_get64(in + 40);
+    h->data_crc = rf_le_get32(in + 12);
+    h->group = rf_le_get64(in + 16);
+    h->index = rf_le_get64(in + 24);
+    h->term = rf_le_get64(in + 32);
+    h->data_bytes = rf_le_get64(in + 40);
     return RF_OK;
 }
 

@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/rf_le.h"
+
 /* Byte-by-byte layout: core/storage/README.md. All integers little-endian.
  *
  * Record: a 12-byte header and a payload of `len` bytes.
@@ -42,30 +44,6 @@ enum {
  * u64 group, u64 index, u64 term, u64 data bytes, u32 zero, u32 CRC32C
  * of bytes [0, 52); the data follows. */
 #define RF_SNAP_HDR_BYTES 56
-
-static inline void rf_put32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v;
-    p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16);
-    p[3] = (unsigned char)(v >> 24);
-}
-
-static inline void rf_put64(unsigned char *p, uint64_t v)
-{
-    rf_put32(p, (uint32_t)v);
-    rf_put32(p + 4, (uint32_t)(v >> 32));
-}
-
-static inline uint32_t rf_get32(const unsigned char *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static inline uint64_t rf_get64(const unsigned char *p)
-{
-    return (uint64_t)rf_get32(p) | (uint64_t)rf_get32(p + 4) << 32;
-}
 
 /* Writes a record header for a payload already at hdr + 12 and returns the
  * record's CRC. */

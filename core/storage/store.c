@@ -164,10 +164,10 @@ static int check_batch(rf_store *st, const rf_batch *b)
 static void stamp(rf_store *st, rf_batch *b)
 {
     unsigned char *h = b->buf;
-    rf_put64(h + 12, st->next_batch_seq);
-    rf_put32(h + 20, (uint32_t)(b->len - RF_REC_HDR_BYTES - RF_REC_BATCH_BYTES));
-    rf_put32(h + 24, (uint32_t)b->nrecs);
-    rf_put32(h + 28, b->crcs_crc);
+    rf_le_put64(h + 12, st->next_batch_seq);
+    rf_le_put32(h + 20, (uint32_t)(b->len - RF_REC_HDR_BYTES - RF_REC_BATCH_BYTES));
+    rf_le_put32(h + 24, (uint32_t)b->nrecs);
+    rf_le_put32(h + 28, b->crcs_crc);
     rf_walrec_seal(h, RF_REC_BATCH, RF_REC_BATCH_BYTES);
 }
 

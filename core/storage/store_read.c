@@ -130,9 +130,9 @@ static int read_entry(rf_store *st, uint64_t group, uint64_t index, const st_ent
         return rc;
     uint32_t crc = rf_crc32c(hdr + 4, sizeof hdr - 4);
     crc = rf_crc32c_update(crc, buf, e->len);
-    if (crc != rf_get32(hdr) || rf_get32(hdr + 4) != RF_REC_ENTRY_FIXED_BYTES + e->len ||
-        hdr[8] != RF_REC_ENTRY || rf_get64(hdr + 12) != group || rf_get64(hdr + 20) != index ||
-        rf_get64(hdr + 28) != e->term) {
+    if (crc != rf_le_get32(hdr) || rf_le_get32(hdr + 4) != RF_REC_ENTRY_FIXED_BYTES + e->len ||
+        hdr[8] != RF_REC_ENTRY || rf_le_get64(hdr + 12) != group || rf_le_get64(hdr + 20) != index ||
+        rf_le_get64(hdr + 28) != e->term) {
         char name[RF_NAME_BYTES];
         rf_seg_name(name, e->seg);
         rf_st_msg(st, "%s offset %u: entry %llu of group %llu fails its checksum", name, e->off,

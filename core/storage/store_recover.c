@@ -75,15 +75,15 @@ static int decode(const unsigned char *p, uint32_t len, rf_batch_rec *r)
     if (!has_data && len != (uint32_t)fixed)
         return RF_ECORRUPT;
     const unsigned char *q = p + RF_REC_HDR_BYTES;
-    r->group = rf_get64(q);
+    r->group = rf_le_get64(q);
     r->data_bytes = len - (uint32_t)fixed;
     if (r->type == RF_REC_HARD_STATE) {
-        r->term = rf_get64(q + 8);
-        r->vote = rf_get64(q + 16);
+        r->term = rf_le_get64(q + 8);
+        r->vote = rf_le_get64(q + 16);
     } else if (r->type != RF_REC_DROP) {
-        r->index = rf_get64(q + 8);
+        r->index = rf_le_get64(q + 8);
         if (fixed == 24)
-            r->term = rf_get64(q + 16);
+            r->term = rf_le_get64(q + 16);
     }
     if (r->type == RF_REC_ENTRY && (r->index == 0 || r->data_bytes > RF_STORE_ENTRY_BYTES_MAX))
         return RF_ECORRUPT;
@@ -101,8 +101,8 @@ static int verify_batch(const rc_scan *sc, const unsigned char *p, size_t avail,
         return rc;
     if (p[8] != RF_REC_BATCH || len != RF_REC_BATCH_BYTES)
         return RF_ECORRUPT;
-    uint64_t seq = rf_get64(p + 12);
-    uint32_t body = rf_get32(p + 20), count = rf_get32(p + 24), crcs = rf_get32(p + 28);
+    uint64_t seq = rf_le_get64(p + 12);
+    uint32_t body = rf_le_get32(p + 20), count = rf_le_get32(p + 24), crcs = rf_le_get32(p + 28);
     size_t hdr = RF_REC_HDR_BYTES + RF_REC_BATCH_BYTES;
     if (body > avail - hdr)
         return RF_EBADMSG;
@@ -128,10 +128,10 @@ static int apply_verified(rf_store *st, const unsigned char *p, uint32_t seg, ui
                           rf_store_recovery *info)
 {
     size_t hdr = RF_REC_HDR_BYTES + RF_REC_BATCH_BYTES;
-    uint32_t count = rf_get32(p + 24);
+    uint32_t count = rf_le_get32(p + 24);
     size_t off = hdr;
     for (uint32_t i = 0; i < count; i++) {
-        uint32_t len = rf_get32(p + off + 4);
+        uint32_t len = rf_le_get32(p + off + 4);
         rf_batch_rec r;
         int rc = decode(p + off, len, &r);
         if (rc == RF_OK)
@@ -193,7 +193,7 @@ static bool is_torn_tail(const unsigned char *p, size_t avail, uint64_t fileoff,
         return true;
     uint32_t len;
     bool hdr_ok = rf_walrec_check(p, avail, &len) == RF_OK;
-    size_t body = rf_get32(p + 20);
+    size_t body = rf_le_get32(p + 20);
     if (hdr_ok && body > avail - hdr)
         return true;
     if (!has_zero_sector(p, fileoff, hdr_ok ? hdr + body : hdr))
@@ -201,8 +201,8 @@ static bool is_torn_tail(const unsigned char *p, size_t avail, uint64_t fileoff,
     for (size_t k = 1; k + hdr <= avail; k++) {
         const unsigned char *q = p + k;
         if (q[8] == RF_REC_BATCH && q[9] == RF_REC_VERSION &&
-            rf_get32(q + 4) == RF_REC_BATCH_BYTES && rf_walrec_check(q, avail - k, &len) == RF_OK &&
-            rf_get64(q + 12) > last_seq)
+            rf_le_get32(q + 4) == RF_REC_BATCH_BYTES && rf_walrec_check(q, avail - k, &len) == RF_OK &&
+            rf_le_get64(q + 12) > last_seq)
             return false;
     }
     return true;
@@ -306,7 +306,7 @@ static int replay_segment(rf_store *st, rc_scan *sc, uint64_t seq, bool newest,
         bool stable;
         int why = settle_batch(st, sc, f, off, size, &len, &stable);
         if (why == RF_OK) {
-            sc->last_batch_seq = rf_get64(sc->buf + off + 12);
+            sc->last_batch_seq = rf_le_get64(sc->buf + off + 12);
             rc = apply_verified(st, sc->buf + off, (uint32_t)seq, off, info);
             off += len;
             info->batches++;

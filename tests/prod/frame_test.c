@@ -182,7 +182,7 @@ END_TEST
 /* Re-seals a header after editing it, as a peer of another build would. */
 static void reseal(uint8_t *hdr)
 {
-    rf_put32(hdr + 12, rf_crc32c(hdr, 12));
+    rf_le_put32(hdr + 12, rf_crc32c(hdr, 12));
 }
 
 START_TEST(test_frame_unknown_version_type_and_reserved_refused)
@@ -256,7 +256,7 @@ START_TEST(test_frame_random_garbage_fails_cleanly)
         for (size_t i = 0; i < sizeof junk; i++)
             junk[i] = (uint8_t)rf_pcg32_next(&rng);
         if (round % 2) /* a valid magic, so the later checks are reached */
-            rf_put32(junk, RF_FRAME_MAGIC);
+            rf_le_put32(junk, RF_FRAME_MAGIC);
         rf_frame_dec d;
         rf_frame_dec_init(&d, 256);
         rf_frame_dec_feed(&d, junk, sizeof junk);

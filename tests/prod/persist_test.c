@@ -106,8 +106,8 @@ START_TEST(test_persist_pipelined_commits_report_tokens_in_order)
     ck_assert_uint_eq(term, 2);
     ck_assert_uint_eq(len, 17 + 3);
     ck_assert_uint_eq(buf[0], RF_ENTRY_COMMAND);
-    ck_assert_uint_eq(rf_get64(buf + 1), 3);
-    ck_assert_uint_eq(rf_get64(buf + 9), 5);
+    ck_assert_uint_eq(rf_le_get64(buf + 1), 3);
+    ck_assert_uint_eq(rf_le_get64(buf + 9), 5);
     ck_assert_mem_eq(buf + 17, "inc", 3);
     rf_persist_close(&p);
 }
@@ -166,8 +166,8 @@ START_TEST(test_persist_snapshot_bytes_survive_the_node_buffer)
     size_t len;
     ck_assert_int_eq(rf_store_snapshot_read(p.st, 9, buf, sizeof buf, &len), RF_OK);
     ck_assert_uint_eq(len, 4 + 9 + 5);
-    ck_assert_uint_eq(rf_get32(buf), 1);
-    ck_assert_uint_eq(rf_get64(buf + 4), 4);
+    ck_assert_uint_eq(rf_le_get32(buf), 1);
+    ck_assert_uint_eq(rf_le_get64(buf + 4), 4);
     ck_assert_uint_eq(buf[12], 1);
     ck_assert_mem_eq(buf + 13, "state", 5);
     rf_persist_close(&p);

@@ -15,17 +15,17 @@ START_TEST(test_entry_record_layout_byte_by_byte)
     /* The batch header record's room (12 + 20 bytes), then the entry. */
     ck_assert_uint_eq(rf_batch_bytes(&b), 32 + 12 + 24 + 3);
     const unsigned char *r = b.buf + 32;
-    ck_assert_uint_eq(rf_get32(r + 4), 27); /* payload bytes */
+    ck_assert_uint_eq(rf_le_get32(r + 4), 27); /* payload bytes */
     ck_assert_uint_eq(r[8], RF_REC_ENTRY);
     ck_assert_uint_eq(r[9], RF_REC_VERSION);
     ck_assert_uint_eq(r[10], 0);
     ck_assert_uint_eq(r[11], 0);
     static const unsigned char group_le[8] = {8, 7, 6, 5, 4, 3, 2, 1};
     ck_assert(memcmp(r + 12, group_le, 8) == 0);
-    ck_assert_uint_eq(rf_get64(r + 20), 9);
-    ck_assert_uint_eq(rf_get64(r + 28), 10);
+    ck_assert_uint_eq(rf_le_get64(r + 20), 9);
+    ck_assert_uint_eq(rf_le_get64(r + 28), 10);
     ck_assert(memcmp(r + 36, "xyz", 3) == 0);
-    ck_assert_uint_eq(rf_get32(r), rf_crc32c(r + 4, 8 + 27));
+    ck_assert_uint_eq(rf_le_get32(r), rf_crc32c(r + 4, 8 + 27));
     uint32_t len;
     ck_assert_int_eq(rf_walrec_check(r, 39, &len), 0);
     ck_assert_uint_eq(len, 27);
@@ -58,7 +58,7 @@ START_TEST(test_unknown_version_is_refused)
     memset(r, 0, sizeof r);
     rf_walrec_seal(r, RF_REC_DROP, 8);
     r[9] = 2;
-    rf_put32(r, rf_crc32c(r + 4, 16));
+    rf_le_put32(r, rf_crc32c(r + 4, 16));
     uint32_t len;
     ck_assert_int_eq(rf_walrec_check(r, sizeof r, &len), RF_EVERSION);
 }

@@ -179,7 +179,7 @@ START_TEST(test_a_record_of_an_unknown_version_is_refused_not_cut)
     ck_assert_int_eq(fs.ops->truncate(fs.ctx, f, size - BATCH_BYTES), 0);
     fs.ops->close(fs.ctx, f);
     last[9] = 2;
-    rf_put32(last, rf_crc32c(last + 4, 8 + 20));
+    rf_le_put32(last, rf_crc32c(last + 4, 8 + 20));
     append_raw(SEG1, last, sizeof last);
     rf_store_recovery info;
     ck_assert_int_eq(rf_store_open(&st, &fs, &cfg, &info), RF_EVERSION);
