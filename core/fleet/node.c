@@ -38,6 +38,17 @@ bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more)
     return true;
 }
 
+void *rf_node__vec_insert(node_vec *v, size_t elem, size_t at)
+{
+    if (!rf_node__vec_reserve(v, elem, 1))
+        return NULL;
+    uint8_t *p = v->p;
+    memmove(p + (at + 1) * elem, p + at * elem, (v->n - at) * elem);
+    memset(p + at * elem, 0, elem);
+    v->n++;
+    return p + at * elem;
+}
+
 int rf_node__new(const rf_node_config *cfg, rf_node **out)
 {
     if (cfg->node_id == 0 || cfg->node_id > RF_NODE_ID_MAX || cfg->n_models > RF_NODE_MODELS_MAX)
@@ -469,13 +480,11 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
         at++;
     if (at < n->down.n && d[at].peer == peer)
         return;
-    if (!rf_node__vec_reserve(&n->down, sizeof *d, 1))
+    node_peer_down *nd = rf_node__vec_insert(&n->down, sizeof *d, at);
+    if (nd == NULL)
         return;
-    d = n->down.p;
-    memmove(&d[at + 1], &d[at], (n->down.n - at) * sizeof *d);
-    d[at].peer = peer;
-    d[at].since = n->now;
-    n->down.n++;
+    nd->peer = peer;
+    nd->since = n->now;
     rf_node__wake_led_by(n, peer);
     n->all_dirty = true;
     for (size_t i = 0; i < n->n_groups; i++) {

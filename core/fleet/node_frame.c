@@ -170,13 +170,11 @@ void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term)
         t[at].term = term > t[at].term ? term : t[at].term;
         return;
     }
-    if (!rf_node__vec_reserve(&n->tombs, sizeof *t, 1))
+    node_tomb *nt = rf_node__vec_insert(&n->tombs, sizeof *t, at);
+    if (nt == NULL)
         return;
-    t = n->tombs.p;
-    memmove(&t[at + 1], &t[at], (n->tombs.n - at) * sizeof *t);
-    t[at].group = group;
-    t[at].term = term;
-    n->tombs.n++;
+    nt->group = group;
+    nt->term = term;
 }
 
 /* May this node start a member for a group a peer addresses in term?

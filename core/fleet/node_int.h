@@ -232,6 +232,8 @@ int rf_node__new(const rf_node_config *cfg, rf_node **out); /* no journal record
 void rf_node__raft_config(const rf_node *n, uint64_t id, const rf_model *model,
                           rf_raft_config *rc);
 bool rf_node__vec_reserve(node_vec *v, size_t elem, size_t more);
+/* A zeroed item inserted at index at (the later ones move up), or NULL. */
+void *rf_node__vec_insert(node_vec *v, size_t elem, size_t at);
 node_group *rf_node__group(rf_node *n, uint64_t id);
 int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason);
 void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason);

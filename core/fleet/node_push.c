@@ -25,14 +25,10 @@ static node_push *push_find(rf_node *n, uint64_t peer, bool add)
         at++;
     if (at < n->pushes.n && p[at].peer == peer)
         return &p[at];
-    if (!add || !rf_node__vec_reserve(&n->pushes, sizeof *p, 1))
-        return NULL;
-    p = n->pushes.p;
-    memmove(&p[at + 1], &p[at], (n->pushes.n - at) * sizeof *p);
-    memset(&p[at], 0, sizeof p[at]);
-    p[at].peer = peer;
-    n->pushes.n++;
-    return &p[at];
+    node_push *np = add ? rf_node__vec_insert(&n->pushes, sizeof *p, at) : NULL;
+    if (np != NULL)
+        np->peer = peer;
+    return np;
 }
 
 /* The metadata state as a record body: u64 applied index, then the

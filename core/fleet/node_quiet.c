@@ -64,14 +64,11 @@ void rf_node__heard(rf_node *n, uint64_t peer)
         }
         return;
     }
-    if (!rf_node__vec_reserve(&n->heard, sizeof *h, 1))
+    node_heard *nh = rf_node__vec_insert(&n->heard, sizeof *h, at);
+    if (nh == NULL)
         return;
-    h = n->heard.p;
-    memmove(&h[at + 1], &h[at], (n->heard.n - at) * sizeof *h);
-    h[at].peer = peer;
-    h[at].at = n->now;
-    h[at].suspected = false;
-    n->heard.n++;
+    nh->peer = peer;
+    nh->at = n->now;
 }
 
 void rf_node__wake_led_by(rf_node *n, uint64_t peer)

@@ -107,14 +107,12 @@ void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t te
         }
         return;
     }
-    if (!rf_node__vec_reserve(&n->cache, sizeof *c, 1))
+    node_cache *nc = rf_node__vec_insert(&n->cache, sizeof *c, at);
+    if (nc == NULL)
         return;
-    c = n->cache.p;
-    memmove(&c[at + 1], &c[at], (n->cache.n - at) * sizeof *c);
-    c[at].group_id = group;
-    c[at].leader = leader;
-    c[at].term = term;
-    n->cache.n++;
+    nc->group_id = group;
+    nc->leader = leader;
+    nc->term = term;
 }
 
 /* ---- routing ------------------------------------------------------------------- */
