@@ -27,6 +27,7 @@ const char *rf_sim_violation_name(rf_sim_violation_kind kind)
     case RF_SIM_V_LINEARIZABILITY: return "linearizability";
     case RF_SIM_V_HARNESS: return "harness bookkeeping";
     case RF_SIM_V_COMMIT_RULE: return "leader commit rule";
+    case RF_SIM_V_LEASE: return "leader lease";
     }
     return "unknown";
 }

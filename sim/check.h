@@ -45,6 +45,7 @@ typedef enum rf_sim_violation_kind {
     RF_SIM_V_LINEARIZABILITY, /* the clients' history has no linearization */
     RF_SIM_V_HARNESS, /* the harness's own bookkeeping failed (a table bound...) */
     RF_SIM_V_COMMIT_RULE, /* a leader committed by counting replicas of an older term's entry */
+    RF_SIM_V_LEASE, /* a leader's lease ran past the election of a newer leader */
 } rf_sim_violation_kind;
 
 const char *rf_sim_violation_name(rf_sim_violation_kind kind);

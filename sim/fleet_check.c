@@ -1,4 +1,5 @@
 /* sim/fleet_check: per-group Raft safety checkers fed from rf_node batches. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@ typedef struct group_check {
      * so the digest is taken again only when the applied index moves, a
      * snapshot is written or the member starts over. */
     uint64_t digested[RF_SIM_NODES_MAX];
+    uint64_t top_term; /* the highest term a leader was seen in */
 } group_check;
 
 struct rf_sim_fleet_check {
@@ -38,6 +40,8 @@ struct rf_sim_fleet_check {
     uint64_t epoch;
     uint64_t group_violations; /* sum over the groups, kept up to date */
     uint32_t hint[FLEET_CHECK_HINTS]; /* group id % size -> a likely position in groups */
+    rf_sim_fleet_peek peek; /* NULL: leases go unchecked */
+    void *peek_ctx;
 };
 
 int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out)
@@ -62,6 +66,12 @@ void rf_sim_fleet_check_close(rf_sim_fleet_check *k)
     free(k->groups);
     free(k->touched);
     free(k);
+}
+
+void rf_sim_fleet_check_peek(rf_sim_fleet_check *k, rf_sim_fleet_peek peek, void *ctx)
+{
+    k->peek = peek;
+    k->peek_ctx = ctx;
 }
 
 static void harness_fail(rf_sim_fleet_check *k, const char *text)
@@ -242,12 +252,52 @@ void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_no
     }
 }
 
-/* Leader, commit, last entry and model digest of node index's member. */
-static void check_member(group_check *gc, uint32_t index, const rf_raft *r, bool digest_always)
+/* The leader lease (Raft thesis §6.4.1): a leader answers reads alone
+ * until its lease ends on its own clock, so no newer leader may exist
+ * before then. Checked both ways: when a leader of a new highest term
+ * shows up, against every older-term leader's lease on that leader's
+ * clock now; and whenever an older-term leader holds a lease past a newer
+ * leader's election (a late acknowledgement must not renew it). */
+static void check_lease(rf_sim_fleet_check *k, group_check *gc, uint32_t index, const rf_raft *r)
+{
+    uint64_t term = rf_raft_term(r);
+    const rf_node *n;
+    uint64_t clock;
+    if (term < gc->top_term) {
+        uint64_t until = rf_raft_lease_until_ns(r);
+        if (until != 0 && k->peek(k->peek_ctx, index, &n, &clock) && until > clock)
+            rf_sim_check_fail(&gc->check, RF_SIM_V_LEASE,
+                              "n%u leads term %" PRIu64 " with a lease %" PRIu64
+                              " ns long after a leader of term %" PRIu64 " was elected",
+                              index + 1, term, until - clock, gc->top_term);
+        return;
+    }
+    if (term == gc->top_term)
+        return;
+    gc->top_term = term;
+    for (uint32_t j = 0; j < k->nodes; j++) {
+        if (j == index || !k->peek(k->peek_ctx, j, &n, &clock))
+            continue;
+        const rf_raft *old = rf_node_group(n, gc->group);
+        uint64_t until = old == NULL ? 0 : rf_raft_lease_until_ns(old);
+        if (until > clock && rf_raft_term(old) < term)
+            rf_sim_check_fail(&gc->check, RF_SIM_V_LEASE,
+                              "n%u won term %" PRIu64 " while n%u, leader of term %" PRIu64
+                              ", held its lease %" PRIu64 " ns longer",
+                              index + 1, term, j + 1, rf_raft_term(old), until - clock);
+    }
+}
+
+/* Leader, lease, commit, last entry and model digest of node index's member. */
+static void check_member(rf_sim_fleet_check *k, group_check *gc, uint32_t index, const rf_raft *r,
+                         bool digest_always)
 {
     rf_sim_check *c = &gc->check;
-    if (rf_raft_role(r) == RF_ROLE_LEADER)
+    if (rf_raft_role(r) == RF_ROLE_LEADER) {
         rf_sim_check_leader(c, index, rf_raft_term(r));
+        if (k->peek != NULL)
+            check_lease(k, gc, index, r);
+    }
     check_commit(c, index, r);
     uint64_t last = rf_raft_last_index(r);
     rf_sim_check_last(c, index, last, rf_raft_term_at(r, last));
@@ -265,7 +315,7 @@ void rf_sim_fleet_check_after(rf_sim_fleet_check *k, uint32_t index, const rf_no
             group_check *gc = k->touched[i];
             const rf_raft *r = rf_node_group(n, gc->group);
             if (r != NULL)
-                check_member(gc, index, r, false);
+                check_member(k, gc, index, r, false);
         }
     }
     touched_reset(k);
@@ -279,7 +329,7 @@ void rf_sim_fleet_check_sweep(rf_sim_fleet_check *k, uint32_t index, const rf_no
         group_check *gc = group_entry(k, rf_raft_group(r));
         if (gc == NULL)
             continue;
-        check_member(gc, index, r, true);
+        check_member(k, gc, index, r, true);
         count(k, gc);
     }
 }

@@ -162,6 +162,16 @@ static uint64_t node_clock(const fleet_node *fn, uint64_t now)
     return fn->clock_node0 + d + (uint64_t)skew; /* |ppm| < 10^6: still increasing */
 }
 
+/* rf_sim_fleet_peek: the leader lease check's view of node index. */
+static bool peek_node(void *ctx, uint32_t index, const rf_node **n, uint64_t *clock)
+{
+    const rf_sim_fleet *f = ctx;
+    const fleet_node *fn = &f->nodes[index];
+    *n = fn->node;
+    *clock = node_clock(fn, f->eng.now_ns);
+    return fn->node != NULL;
+}
+
 /* A paused node takes no input: the event waits for the resume, in the
  * order it fired. True when taken (the caller must not touch ev->ptr); a
  * message that finds no room is lost, as a full socket buffer loses it. */
@@ -248,8 +258,8 @@ int rf_sim_fleet_create(const rf_sim_fleet_config *cfg, rf_sim_fleet **out)
         free(f);
         return rc;
     }
-    if (cfg->check_safety)
-        rc = rf_sim_fleet_check_create(cfg->nodes, &f->check);
+    if (cfg->check_safety && (rc = rf_sim_fleet_check_create(cfg->nodes, &f->check)) == RF_OK)
+        rf_sim_fleet_check_peek(f->check, peek_node, f);
     if (rc != RF_OK) {
         rf_sim_engine_close(&f->eng);
         free(f->obs);

@@ -521,6 +521,24 @@ static void draw_batch(world *w)
     put(w, "replication batch %u\n", w->p->append_batch);
 }
 
+/* Clocks of a lease world, drawn last for the same reason: every node
+ * starts drifting by up to 90% of what the margin M covers (drift rate
+ * r = M / (2 - M), from M = 2r/(1+r)), at most 10%, each its own way.
+ * A lease that forgets its margin then outlives the vote refusal of a
+ * fast-clocked follower by up to ~0.9 M of the timeout, and the lease
+ * check (sim/fleet_check.c) sees the newer leader it lets in. */
+static void draw_lease_clocks(world *w)
+{
+    uint64_t m = w->p->lease_margin_ppm;
+    if (m == 0)
+        return;
+    uint64_t r = 900000u * m / (2000000u - m);
+    if (r > 100000u)
+        r = 100000u;
+    for (uint32_t i = 1; i <= w->p->nodes; i++)
+        put(w, "at 0s drift n%u %+dppm\n", i, (int)range(w, 0, 2 * r) - (int)r);
+}
+
 int rf_fuzz_world_draw(uint64_t seed, uint32_t kinds, rf_scenario **out, rf_fuzz_params *params,
                        char *err, size_t err_len)
 {
@@ -550,6 +568,7 @@ int rf_fuzz_world_draw(uint64_t seed, uint32_t kinds, rf_scenario **out, rf_fuzz
     draw_expectations(&w);
     draw_leases(&w);
     draw_batch(&w);
+    draw_lease_clocks(&w);
     ASSERT(!w.overflow);
     rf_scn_error e;
     int rc = rf_scenario_parse(w.text, w.len, "fuzz-world", out, &e);

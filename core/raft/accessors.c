@@ -38,6 +38,11 @@ uint64_t rf_raft_commit_index(const rf_raft *r)
     return r->commit;
 }
 
+uint64_t rf_raft_lease_until_ns(const rf_raft *r)
+{
+    return r->role == RF_ROLE_LEADER && !r->transfer_target ? r->lease_until_ns : 0;
+}
+
 uint64_t rf_raft_applied_index(const rf_raft *r)
 {
     return r->applied;
