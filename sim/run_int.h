@@ -176,6 +176,12 @@ uint64_t run_wall_ns(void);
 int run_group_by_name(const rf_sim_runner *r, const char *name);
 const rf_model *run_model(const rf_sim_runner *r, const char *name);
 
+/* run_setup.c: the groups and the fleet built from the tree (before the
+ * record opens), then the setup at time 0 (RF_ECHECK: it failed, logged). */
+int run_build_groups(rf_sim_runner *r);
+int run_build_fleet(rf_sim_runner *r);
+int run_setup(rf_sim_runner *r);
+
 /* run_finish.c: checks at the end, outputs, the verdict. */
 int run_finish(rf_sim_runner *r);
 void run_status_line(rf_sim_runner *r, bool last);
