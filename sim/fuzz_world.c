@@ -526,11 +526,12 @@ static void draw_batch(world *w)
  * r = M / (2 - M), from M = 2r/(1+r)), at most 10%, each its own way.
  * A lease that forgets its margin then outlives the vote refusal of a
  * fast-clocked follower by up to ~0.9 M of the timeout, and the lease
- * check (sim/fleet_check.c) sees the newer leader it lets in. */
-static void draw_lease_clocks(world *w)
+ * check (sim/fleet_check.c) sees the newer leader it lets in. Drift is a
+ * fault kind: only when `kinds` has it. */
+static void draw_lease_clocks(world *w, uint32_t kinds)
 {
     uint64_t m = w->p->lease_margin_ppm;
-    if (m == 0)
+    if (m == 0 || !(kinds & (1u << RF_FUZZ_K_DRIFT)))
         return;
     uint64_t r = 900000u * m / (2000000u - m);
     if (r > 100000u)
@@ -568,7 +569,7 @@ int rf_fuzz_world_draw(uint64_t seed, uint32_t kinds, rf_scenario **out, rf_fuzz
     draw_expectations(&w);
     draw_leases(&w);
     draw_batch(&w);
-    draw_lease_clocks(&w);
+    draw_lease_clocks(&w, kinds);
     ASSERT(!w.overflow);
     rf_scn_error e;
     int rc = rf_scenario_parse(w.text, w.len, "fuzz-world", out, &e);
