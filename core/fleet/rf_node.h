@@ -114,7 +114,7 @@
  * group applies a command at most once and answers a retry with the
  * original reply, however many commands are in flight (up to
  * RF_NODE_SESSION_WINDOW per group) and however long ago the command
- * applied. A command whose outcome the node gave up on (no_leader after the
+ * applied (while the group remembers the session: raft.h). A command whose outcome the node gave up on (no_leader after the
  * last attempt) may still apply once, or be refused with RF_ESESSION. Defaults
  * are RaftFleet's: 500 ms per attempt, 3 retries, 1000 ms between them. */
 
