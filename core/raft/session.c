@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/rf_le.h"
 #include "raft/raft_int.h"
 
 /* ---- the table: open addressing by client id --------------------------- */
@@ -346,8 +347,7 @@ static int slot_cmp(const void *a, const void *b)
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
+    rf_le_put64(p, v);
     return p + 8;
 }
 
@@ -403,38 +403,34 @@ int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len)
     return RF_OK;
 }
 
-typedef struct rd {
+/* What is left of the bytes being decoded. */
+typedef struct span {
     const uint8_t *p;
     size_t left;
-    bool bad;
-} rd;
+} span;
 
-static uint64_t get64(rd *d)
+/* The next n bytes, or NULL when fewer are left. */
+static const uint8_t *take(span *b, size_t n)
 {
-    if (d->left < 8) {
-        d->bad = true;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)d->p[i] << (8 * i);
-    d->p += 8;
-    d->left -= 8;
-    return v;
+    if (b->left < n)
+        return NULL;
+    const uint8_t *q = b->p;
+    b->p += n;
+    b->left -= n;
+    return q;
 }
 
-/* One reply's status, len and bytes (its sequence already read) into s. */
-static int decode_reply(rf_raft *r, rd *d, dedup_slot *s, uint64_t seq)
+/* A reply (status as encoded, len bytes next in b) kept for seq in s. */
+static int keep_reply(rf_raft *r, span *b, dedup_slot *s, uint64_t seq, uint64_t status,
+                      uint64_t len)
 {
-    int64_t status = (int64_t)get64(d);
-    uint64_t len = get64(d);
-    if (d->bad || status < -65536 || status > 65536 || len > RF_MODEL_REPLY_MAX ||
-        len > d->left)
+    int64_t st = (int64_t)status;
+    if (st < -65536 || st > 65536 || len > RF_MODEL_REPLY_MAX)
         return RF_EBADMSG;
-    int rc = rep_insert(r, s, seq, (int)status, d->p, (uint32_t)len);
-    d->p += len;
-    d->left -= len;
-    return rc;
+    const uint8_t *bytes = take(b, (size_t)len);
+    if (bytes == NULL)
+        return RF_EBADMSG;
+    return rep_insert(r, s, seq, (int)st, bytes, (uint32_t)len);
 }
 
 /* A new session for client (none yet) with its floor and last index. */
@@ -452,22 +448,26 @@ static int decode_session(rf_raft *r, uint64_t client, uint64_t floor, uint64_t 
     return RF_OK;
 }
 
-static int decode_v2(rf_raft *r, rd *d, uint64_t n)
+static int decode_v2(rf_raft *r, span *b, uint64_t n)
 {
-    if (n > d->left / SESSION_HEAD)
+    if (n > b->left / SESSION_HEAD)
         return RF_EBADMSG; /* more sessions than the bytes can hold */
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t client = get64(d), floor = get64(d), index = get64(d), count = get64(d);
-        if (d->bad || count > RF_RAFT_SESSION_REPLIES_MAX || count > d->left / REPLY_HEAD)
+        const uint8_t *h = take(b, SESSION_HEAD);
+        if (h == NULL)
+            return RF_EBADMSG;
+        uint64_t floor = rf_le_get64(h + 8), count = rf_le_get64(h + 24);
+        if (count > RF_RAFT_SESSION_REPLIES_MAX || count > b->left / REPLY_HEAD)
             return RF_EBADMSG;
         dedup_slot *s = NULL;
-        int rc = decode_session(r, client, floor, index, &s);
+        int rc = decode_session(r, rf_le_get64(h), floor, rf_le_get64(h + 16), &s);
         uint64_t prev = 0;
         for (uint64_t k = 0; rc == RF_OK && k < count; k++) {
-            uint64_t seq = get64(d);
-            if (d->bad || seq < floor || (k > 0 && seq <= prev))
+            const uint8_t *e = take(b, REPLY_HEAD);
+            uint64_t seq = e == NULL ? 0 : rf_le_get64(e);
+            if (e == NULL || seq < floor || (k > 0 && seq <= prev))
                 return RF_EBADMSG; /* kept replies are >= floor, in order */
-            rc = decode_reply(r, d, s, seq);
+            rc = keep_reply(r, b, s, seq, rf_le_get64(e + 8), rf_le_get64(e + 16));
             prev = seq;
         }
         if (rc != RF_OK)
@@ -479,18 +479,19 @@ static int decode_v2(rf_raft *r, rd *d, uint64_t n)
 /* Version 1 (earlier builds: one command at a time per client): count:u64,
  * then per client: client seq index status len:u64, reply bytes. Its last
  * sequence becomes the session's floor and only kept reply. */
-static int decode_v1(rf_raft *r, rd *d, uint64_t n)
+static int decode_v1(rf_raft *r, span *b, uint64_t n)
 {
-    if (n > d->left / V1_CLIENT_HEAD)
+    if (n > b->left / V1_CLIENT_HEAD)
         return RF_EBADMSG;
     for (uint64_t i = 0; i < n; i++) {
-        uint64_t client = get64(d), seq = get64(d), index = get64(d);
-        if (d->bad)
+        const uint8_t *h = take(b, V1_CLIENT_HEAD);
+        if (h == NULL)
             return RF_EBADMSG;
+        uint64_t seq = rf_le_get64(h + 8);
         dedup_slot *s = NULL;
-        int rc = decode_session(r, client, seq, index, &s);
+        int rc = decode_session(r, rf_le_get64(h), seq, rf_le_get64(h + 16), &s);
         if (rc == RF_OK)
-            rc = decode_reply(r, d, s, seq);
+            rc = keep_reply(r, b, s, seq, rf_le_get64(h + 24), rf_le_get64(h + 32));
         if (rc != RF_OK)
             return rc;
     }
@@ -531,10 +532,11 @@ int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, int version)
     if (version != 1 && version != 2)
         return RF_EBADMSG;
     dedup_table old = table_take(r);
-    rd d = {p, len, false};
-    uint64_t n = get64(&d);
-    int rc = d.bad ? RF_EBADMSG : version == 2 ? decode_v2(r, &d, n) : decode_v1(r, &d, n);
-    if (rc == RF_OK && d.left != 0)
+    span b = {p, len};
+    const uint8_t *h = take(&b, 8);
+    uint64_t n = h == NULL ? 0 : rf_le_get64(h);
+    int rc = h == NULL ? RF_EBADMSG : version == 2 ? decode_v2(r, &b, n) : decode_v1(r, &b, n);
+    if (rc == RF_OK && b.left != 0)
         rc = RF_EBADMSG;
     if (rc != RF_OK) {
         rf_rft_dedup_free(r); /* the table as it was */
