@@ -286,8 +286,9 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
  * RF_RAFT_SESSION_REPLIES_MAX replies per session (past it the oldest is
  * dropped and the floor raised above it: a client whose window of
  * sequences in flight stays below that bound never meets this). Memory per
- * session: about 64 bytes, plus 32 bytes per kept reply and the replies
- * longer than 16 bytes (at most RF_MODEL_REPLY_MAX each). client_id 0
+ * session: about 112 bytes of table (kept at most half full), plus 32 bytes
+ * per kept reply and the replies longer than 16 bytes (at most
+ * RF_MODEL_REPLY_MAX each). client_id 0
  * turns de-duplication off for that command. len <= RF_ENTRY_BYTES_MAX. */
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
                     uint64_t floor, const uint8_t *cmd, size_t len);
