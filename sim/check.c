@@ -438,7 +438,7 @@ bool rf_sim_check_apply(rf_sim_check *c, uint32_t node, uint64_t index, uint64_t
      * de-duplication): it gets the first reply back, or, applied after its
      * client's floor passed it (the client had its reply or gave up on it:
      * raft.h, rf_raft_propose), RF_ESESSION with no reply. */
-    uint64_t refused = rf_sim_check_hash(NULL, 0) ^ (uint64_t)(uint32_t)RF_ESESSION;
+    uint64_t refused = rf_sim_check_hash("", 0) ^ (uint64_t)(uint32_t)RF_ESESSION;
     if (first != index && c->committed[first - 1].reply_hash != reply_hash &&
         reply_hash != refused) {
         rf_sim_check_fail(c, RF_SIM_V_STATE_MACHINE,

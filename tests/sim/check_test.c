@@ -52,7 +52,7 @@ END_TEST
 START_TEST(test_check_catches_a_retried_command_applied_again)
 {
     static const uint64_t t[3] = {1, 1, 1};
-    uint64_t refused = rf_sim_check_hash(NULL, 0) ^ (uint64_t)(uint32_t)RF_ESESSION;
+    uint64_t refused = rf_sim_check_hash("", 0) ^ (uint64_t)(uint32_t)RF_ESESSION;
     ck_assert(append(0, 1, t, 3));
     ck_assert(rf_sim_check_commit(&c, 0, 3, 1));
     ck_assert(rf_sim_check_apply(&c, 0, 1, 1, 1001, true, 7, 4, 50));
