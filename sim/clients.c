@@ -170,8 +170,9 @@ static void on_request(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
         const uint8_t *b = (const uint8_t *)rq->text;
         sim_node_clock(c, n);
         int rc = rq->seq == 0 ? rf_raft_read(n->raft, rq->request_id, b, rq->len)
+                              /* one op at a time: every earlier one has ended */
                               : rf_raft_propose(n->raft, rq->request_id, rq->client + 1, rq->seq,
-                                                b, rq->len);
+                                                rq->seq, b, rq->len);
         if (rc != RF_OK)
             n->sync_refused = rq->request_id;
         sim_node_drain(c, n);

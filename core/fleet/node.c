@@ -111,6 +111,7 @@ void rf_node_close(rf_node *n)
     free(n->hosted.p);
     free(n->tombs.p);
     free(n->pending.p);
+    rf_node__session_free(n);
     free(n->cache.p);
     free(n->down.p);
     free(n->heard.p);

@@ -10,7 +10,7 @@
 #define NODE_FRAME_HEAD 16u
 #define NODE_REC_HEAD 5u
 #define NODE_REC_RAFT 1u      /* an rf_msg_encode'd message */
-#define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, u64 seq, payload */
+#define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, seq, floor, payload */
 #define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
 #define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
@@ -21,7 +21,7 @@
 #define NODE_META_HEAD 8u
 #define NODE_META_ACK_LEN 8u
 #define NODE_QUIESCE_LEN 16u
-#define NODE_FWD_HEAD 33u
+#define NODE_FWD_HEAD 41u
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
 
@@ -79,7 +79,7 @@ typedef struct node_pending {
     uint64_t origin;    /* SERVE: the origin node */
     uint64_t group_id;  /* resolved at dispatch (0: not yet) */
     uint64_t aux;       /* INTERNAL: the group a clean-up is about */
-    uint64_t client_id, seq;
+    uint64_t client_id, seq, floor; /* commands: the session fields (0: none yet) */
     uint64_t via;       /* non-zero: every attempt goes through this node */
     uint64_t target;    /* node tried now, 0: to pick */
     uint64_t deadline;  /* end of the attempt in flight */
@@ -90,6 +90,16 @@ typedef struct node_pending {
     uint32_t len;
     char *name;         /* the group's name (USER and INTERNAL), owned */
 } node_pending;
+
+/* The sequences of the commands to one group that await an outcome (and
+ * the ended ones after the oldest still awaiting), in order: a ring of u64,
+ * NODE_SEQ_DONE marking the ended. The first one not ended is the floor. */
+#define NODE_SEQ_DONE (1ull << 63)
+typedef struct node_session {
+    uint64_t group_id;
+    uint64_t *seqs;
+    uint32_t head, n, cap; /* cap: a power of two */
+} node_session;
 
 typedef struct node_cache {
     uint64_t group_id, leader, term;
@@ -174,6 +184,8 @@ struct rf_node {
     node_vec hosted;    /* u64 ids of every group ever hosted (no re-bootstrap) */
     node_vec tombs;     /* node_tomb sorted by group: the term of each stopped member */
     node_vec pending;   /* node_pending sorted by token */
+    node_vec sessions;  /* node_session sorted by group: commands awaiting an outcome */
+    uint64_t next_seq;   /* the session's next sequence (one series for all groups) */
     size_t pending_dead; /* entries of role NODE_PEND_DEAD in it */
     bool pending_ticking; /* in rf_node__pending_tick: no compaction */
     node_vec cache;     /* node_cache sorted by group id */
@@ -263,9 +275,17 @@ void rf_node__journal_ready(rf_node *n);
 void rf_node__journal_advance(rf_node *n);
 void rf_node__journal_persisted(rf_node *n, uint64_t token);
 void rf_node__meta_sync_tick(rf_node *n);
-uint64_t rf_node__client_id(const rf_node *n, uint64_t token);
+uint64_t rf_node__client_id(const rf_node *n);
 bool rf_node__hosted_add(rf_node *n, uint64_t id);
 int rf_node__insert_group(rf_node *n, uint64_t id, rf_raft *r, const rf_model *model);
+
+/* node_session.c */
+/* Gives a command its sequence (at its first attempt) and the floor of this
+ * attempt; false while the group's window is full (try again later). */
+bool rf_node__session_attempt(rf_node *n, node_pending *p);
+/* The command's outcome is final (or given up): it leaves the floor. */
+void rf_node__session_done(rf_node *n, node_pending *p);
+void rf_node__session_free(rf_node *n);
 
 /* node_push.c */
 void rf_node__push_tick(rf_node *n);

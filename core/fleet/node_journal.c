@@ -243,16 +243,15 @@ void rf_node__meta_sync_tick(rf_node *n)
         n->meta_synced = true;
 }
 
-/* One client per request and incarnation: a restarted node numbers its
- * requests from 1 again, and Raft's de-duplication by (client, sequence)
- * must not take a new command for an old one. */
-uint64_t rf_node__client_id(const rf_node *n, uint64_t token)
+/* The client session of this incarnation (Raft's de-duplication, raft.h):
+ * a restarted node numbers its commands from 1 again in a new session, so
+ * a new command is never taken for an old one. */
+uint64_t rf_node__client_id(const rf_node *n)
 {
-    static const uint8_t key[16] = "rf-client-id-v1!";
-    uint8_t in[24];
+    static const uint8_t key[16] = "rf-session-id-v2";
+    uint8_t in[16];
     rf_node__put(in, n->cfg.node_id, 8);
     rf_node__put(in + 8, n->incarnation, 8);
-    rf_node__put(in + 16, token, 8);
     uint64_t id = rf_siphash24(key, in, sizeof in);
     return id == 0 ? 1 : id; /* 0 means no de-duplication */
 }

@@ -32,6 +32,7 @@ void rf_node__pending_drop(rf_node *n, uint64_t token)
     node_pending *p = rf_node__pending(n, token);
     if (p == NULL)
         return;
+    rf_node__session_done(n, p);
     free(p->payload);
     free(p->name);
     p->payload = NULL;
@@ -167,6 +168,7 @@ static void send_forward(rf_node *n, const node_pending *p)
     rf_node__put(head + 9, p->group_id, 8);
     rf_node__put(head + 17, p->client_id, 8);
     rf_node__put(head + 25, p->seq, 8);
+    rf_node__put(head + 33, p->floor, 8);
     if (rf_node__frame_append(n, p->target, NODE_REC_FWD, head, sizeof head, p->payload, p->len))
         n->ctr.forwards_sent++;
 }
@@ -177,7 +179,8 @@ static void local_submit(rf_node *n, node_group *g, const node_pending *p)
     if (p->kind == NODE_REQ_QUERY)
         (void)rf_raft_read(g->raft, p->token, p->payload, p->len);
     else
-        (void)rf_raft_propose(g->raft, p->token, p->client_id, p->seq, p->payload, p->len);
+        (void)rf_raft_propose(g->raft, p->token, p->client_id, p->seq, p->floor, p->payload,
+                              p->len);
     /* Either way the outcome comes back as an rf_reply with the token. */
 }
 
@@ -204,6 +207,10 @@ void rf_node__dispatch(rf_node *n, node_pending *p)
             p->attempts++;
         }
         p->retry_at = n->in_ready && g != NULL ? n->now : n->now + n->cfg.retry_interval_ns;
+        return;
+    }
+    if (!rf_node__session_attempt(n, p)) {
+        p->retry_at = n->now; /* the group's window is full: a later tick */
         return;
     }
     p->retry_at = 0;
@@ -248,6 +255,7 @@ static bool await_first_leader(rf_node *n, node_pending *p, int status, const ui
     p->kind = NODE_REQ_QUERY;
     p->client_id = 0;
     p->seq = 0;
+    p->floor = 0;
     p->group_id = gid;
     p->aux = gid;
     p->attempts = 0;
@@ -262,6 +270,7 @@ static bool await_first_leader(rf_node *n, node_pending *p, int status, const ui
 
 static void finish(rf_node *n, node_pending *p, int status, const uint8_t *data, size_t len)
 {
+    rf_node__session_done(n, p);
     if (await_first_leader(n, p, status, data, len))
         return;
     if (p->role == NODE_PEND_USER && p->aux != 0 && p->kind == NODE_REQ_QUERY) {
@@ -365,6 +374,7 @@ void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
     p->group_id = group;
     p->client_id = rf_node__get(rec + 17, 8);
     p->seq = rf_node__get(rec + 25, 8);
+    p->floor = rf_node__get(rec + 33, 8);
     p->payload = copy;
     p->len = (uint32_t)(len - NODE_FWD_HEAD);
     if (copy != NULL)
@@ -445,11 +455,9 @@ static int submit_via(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kin
     p->name = nm;
     p->payload = copy;
     p->len = (uint32_t)len;
-    /* One (client, sequence) for every attempt: Raft de-duplicates retries.
-     * Each request is its own client, so concurrent requests never break
-     * raft's one-command-at-a-time rule per client. */
-    p->client_id = kind == NODE_REQ_COMMAND ? rf_node__client_id(n, p->token) : 0;
-    p->seq = kind == NODE_REQ_COMMAND ? 1 : 0;
+    /* The incarnation's session; the sequence comes at the first attempt
+     * (node_session.c) and stays for the retries: Raft de-duplicates them. */
+    p->client_id = kind == NODE_REQ_COMMAND ? rf_node__client_id(n) : 0;
     if (group_id == RF_META_GROUP_ID && len > 0)
         p->meta_op = rf_meta_cmd_op(payload, len);
     p->via = via;

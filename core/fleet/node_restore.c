@@ -288,9 +288,11 @@ static int restore_member(rf_node *n, rf_store *st, uint64_t id, const rf_model 
         err = read_entry(st, id, from + i, &a, &term, &offs[i], &len);
         if (err == RF_OK) /* the pointer is fixed below: the arena may move */
             err = rf_node__store_entry_decode(a.p + offs[i], len, from + i, term, &ents[i]);
+        if (err == RF_OK)
+            offs[i] += len - ents[i].len; /* the payload, after a head of either version */
     }
     for (size_t i = 0; err == RF_OK && i < count; i++)
-        ents[i].data = ents[i].len > 0 ? a.p + offs[i] + NODE_STORE_ENTRY_HEAD : NULL;
+        ents[i].data = ents[i].len > 0 ? a.p + offs[i] : NULL;
     s.entries = ents;
     s.n_entries = count;
     if (err == RF_OK)

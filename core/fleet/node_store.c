@@ -92,9 +92,10 @@ static int add_write(rf_batch *bt, rf_node_store_buf *b, const rf_node_write *w)
         uint8_t *d = scratch(b, NODE_STORE_ENTRY_HEAD + (size_t)e->len);
         if (d == NULL)
             return RF_ENOMEM;
-        d[0] = e->kind;
+        d[0] = (uint8_t)(e->kind | NODE_STORE_ENTRY_V2);
         rf_le_put64(d + 1, e->client_id);
         rf_le_put64(d + 9, e->sequence);
+        rf_le_put64(d + 17, e->floor);
         if (e->len)
             memcpy(d + NODE_STORE_ENTRY_HEAD, e->data, e->len);
         rc = rf_batch_entry(bt, w->group_id, e->index, e->term, d, NODE_STORE_ENTRY_HEAD + e->len);
@@ -119,16 +120,19 @@ int rf_node_store_add(rf_batch *bt, rf_node_store_buf *buf, const rf_node_batch 
 int rf_node__store_entry_decode(const uint8_t *d, size_t len, uint64_t index, uint64_t term,
                                 rf_entry *out)
 {
-    if (len < NODE_STORE_ENTRY_HEAD || len - NODE_STORE_ENTRY_HEAD > RF_ENTRY_BYTES_MAX)
+    size_t head = len > 0 && (d[0] & NODE_STORE_ENTRY_V2) ? NODE_STORE_ENTRY_HEAD
+                                                           : NODE_STORE_ENTRY_HEAD_V1;
+    if (len < head || len - head > RF_ENTRY_BYTES_MAX)
         return RF_EBADMSG;
     memset(out, 0, sizeof *out);
     out->index = index;
     out->term = term;
-    out->kind = d[0];
+    out->kind = (uint8_t)(d[0] & ~NODE_STORE_ENTRY_V2);
     out->client_id = rf_le_get64(d + 1);
     out->sequence = rf_le_get64(d + 9);
-    out->len = (uint32_t)(len - NODE_STORE_ENTRY_HEAD);
-    out->data = out->len > 0 ? d + NODE_STORE_ENTRY_HEAD : NULL;
+    out->floor = head == NODE_STORE_ENTRY_HEAD ? rf_le_get64(d + 17) : 0;
+    out->len = (uint32_t)(len - head);
+    out->data = out->len > 0 ? d + head : NULL;
     if (out->kind < RF_ENTRY_NOOP || out->kind > RF_ENTRY_CONFIG)
         return RF_EBADMSG;
     return RF_OK;

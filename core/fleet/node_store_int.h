@@ -7,7 +7,12 @@
 
 #include "raft/raft.h"
 
-#define NODE_STORE_ENTRY_HEAD 17u  /* u8 kind, u64 client id, u64 sequence */
+/* An entry's store data: u8 kind | NODE_STORE_ENTRY_V2, u64 client id, u64
+ * sequence, u64 floor, payload. Earlier builds wrote version 1: u8 kind,
+ * u64 client id, u64 sequence, payload (read with floor 0). */
+#define NODE_STORE_ENTRY_V2 0x80u
+#define NODE_STORE_ENTRY_HEAD 25u
+#define NODE_STORE_ENTRY_HEAD_V1 17u
 #define NODE_STORE_MEMBER_BYTES 9u /* u64 id, u8 voter */
 
 /* An entry's store data back into *out (data points into d). RF_EBADMSG. */

@@ -106,9 +106,16 @@
  * timeout), else to the desired leader, then attempt after attempt to the
  * target's other members (a live one redirects). A redirect is followed at once; an
  * attempt with no answer within attempt_timeout_ns is retried after
- * retry_interval_ns, at most retries_max times; every attempt of a command
- * carries the same (client id, sequence) so Raft's de-duplication applies it
- * at most once (within raft's dedup_clients_max window, raft.h). Defaults
+ * retry_interval_ns, at most retries_max times. Exactly once: the node
+ * incarnation is one Raft client session (raft.h, rf_raft_propose) in every
+ * group; a command gets the session's next sequence at its first attempt and
+ * keeps it through its retries, and every attempt carries the session's floor
+ * in that group (its oldest command still awaiting an outcome), so the
+ * group applies a command at most once and answers a retry with the
+ * original reply, however many commands are in flight (up to
+ * RF_NODE_SESSION_WINDOW per group) and however long ago the command
+ * applied (while the group remembers the session: raft.h). A command whose outcome the node gave up on (no_leader after the
+ * last attempt) may still apply once, or be refused with RF_ESESSION. Defaults
  * are RaftFleet's: 500 ms per attempt, 3 retries, 1000 ms between them. */
 
 #include <stdbool.h>
@@ -119,11 +126,17 @@
 #include "model/rf_model.h"
 #include "raft/raft.h"
 
-#define RF_NODE_WIRE_VERSION 1u
+#define RF_NODE_WIRE_VERSION 2u
 #define RF_NODE_FRAME_BYTES_MAX (RF_MSG_BYTES_MAX + (1u << 20)) /* one envelope */
 #define RF_NODE_FRAME_RECORDS_MAX 65536u /* records in one envelope */
 #define RF_NODE_GROUPS_MAX (1u << 20)    /* groups hosted by one node */
 #define RF_NODE_PENDING_MAX 65536u       /* requests in flight on one node */
+/* Commands of one node to one group whose sequences may be in flight at
+ * once, counted from the oldest still awaiting its reply: the bound on the
+ * replies a group keeps for the node's session (raft.h, rf_raft_propose).
+ * A command past it waits, without spending an attempt, for the oldest to
+ * end. */
+#define RF_NODE_SESSION_WINDOW 8192u
 #define RF_NODE_MODELS_MAX 16u           /* models a node can run */
 #define RF_NODE_HOPS_MAX 8u              /* redirects followed in one attempt */
 #define RF_NODE_ID_MAX ((1ull << 24) - 1) /* node ids are 1..2^24-1 */

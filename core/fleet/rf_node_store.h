@@ -9,9 +9,10 @@
  *
  *  - Group logs. Each rf_node_write becomes store records: the snapshot
  *    (data: u32 member count, per member u64 id + u8 voter, then the
- *    model's snapshot bytes), the truncation, the entries (data: u8 kind,
- *    u64 client id, u64 sequence, payload) and the hard state, in that
- *    order. A write with drop set forgets the group first (its member
+ *    model's snapshot bytes), the truncation, the entries (data: u8 kind
+ *    with bit 0x80 set, u64 client id, u64 sequence, u64 floor, payload;
+ *    entries of earlier builds, without the bit, have no floor) and the
+ *    hard state, in that order. A write with drop set forgets the group first (its member
  *    stopped here; a later member of the group starts a new log).
  *  - The journal is the pseudo-group RF_NODE_JOURNAL_GROUP, written by the
  *    node like any group: its identity (node id and name), its

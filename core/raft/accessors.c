@@ -125,8 +125,5 @@ size_t rf_raft_memory(const rf_raft *r)
     n += r->obs_cap * sizeof(rf_observation) + r->arena_cap;
     n += r->out_ents_cap * sizeof(rf_entry) + r->out_replies_cap * sizeof(rf_reply);
     n += r->out_appl_cap * sizeof(rf_applied) + r->decode_cap * sizeof(rf_entry);
-    n += r->dedup_cap * (sizeof(dedup_slot) + sizeof(uint64_t)) + r->dedup_q_cap * sizeof(dedup_age);
-    for (size_t i = 0; i < r->dedup_cap; i++)
-        n += r->dedup[i].cap;
-    return n;
+    return n + rf_rft_dedup_memory(r);
 }

@@ -4,17 +4,17 @@
 #include "base/rf_le.h"
 #include "raft/raft_int.h"
 
-/* Wire format, version 1:
+/* Wire format, version 2 (1 had no floor in entries; not accepted):
  *   "RF" version type flags reject
  *   group from to term index log_term commit ctx        (u64 each)
- *   APPEND:        count:u32, count x (term client seq:u64, kind:u8, len:u32, bytes)
+ *   APPEND:        count:u32, count x (term client seq floor:u64, kind:u8, len:u32, bytes)
  *   APPEND_RESP, SNAPSHOT_RESP: offset:u64
  *   SNAPSHOT:      offset total:u64, membership, len:u32, bytes
  *   membership:    count:u32, count x (id:u64, voter:u8)
  * Entry indexes are implicit (index + 1 + i), so an append has no gaps. */
 
 #define HDR_BYTES (6u + 8u * 8u)
-#define ENT_HDR_BYTES (3u * 8u + 1u + 4u)
+#define ENT_HDR_BYTES (4u * 8u + 1u + 4u)
 
 static uint8_t *put64(uint8_t *p, uint64_t v)
 {
@@ -199,6 +199,7 @@ int rf_msg_encode(const rf_msg *m, uint8_t *out, size_t cap, size_t *len)
             p = put64(p, e->term);
             p = put64(p, e->client_id);
             p = put64(p, e->sequence);
+            p = put64(p, e->floor);
             *p++ = e->kind;
             p = put32(p, e->len);
             if (e->len) {
@@ -239,6 +240,7 @@ static int decode_entries(rd *r, rf_msg *m, rf_entry *entries, size_t cap)
         e->term = get64(r);
         e->client_id = get64(r);
         e->sequence = get64(r);
+        e->floor = get64(r);
         e->kind = get8(r);
         e->len = get32(r);
         if (r->bad || e->len > RF_ENTRY_BYTES_MAX)

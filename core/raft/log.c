@@ -70,7 +70,7 @@ static int log_grow_data(raft_log *l, size_t len)
 }
 
 int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
-               const uint8_t *data, uint32_t len)
+                      uint64_t floor, const uint8_t *data, uint32_t len)
 {
     ASSERT(term >= rf_rft_log_last_term(l));
     ASSERT(len <= RF_ENTRY_BYTES_MAX + MEMBERSHIP_BYTES_MAX);
@@ -82,6 +82,7 @@ int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client,
     e->term = term;
     e->client_id = client;
     e->sequence = seq;
+    e->floor = floor;
     e->off = l->data_tail;
     e->len = len;
     e->kind = kind;

@@ -54,7 +54,7 @@ void rf_raft_config_defaults(rf_raft_config *cfg)
     cfg->append_bytes_max = 1u << 20;
     cfg->snapshot_threshold = 10000;
     cfg->snapshot_chunk_bytes_max = 1u << 20;
-    cfg->dedup_clients_max = 1024;
+    cfg->dedup_sessions_max = 1024;
     cfg->transfer_timeout_ns = 2000u * 1000u * 1000u;
 }
 
@@ -71,7 +71,7 @@ static bool config_valid(const rf_raft_config *c)
         return false;
     if (c->snapshot_chunk_bytes_max == 0 || c->snapshot_chunk_bytes_max > RF_MSG_BYTES_MAX / 2)
         return false;
-    if (c->dedup_clients_max == 0 || c->dedup_clients_max > (1u << 24))
+    if (c->dedup_sessions_max == 0 || c->dedup_sessions_max > (1u << 24))
         return false;
     return c->model->abi_version == RF_MODEL_ABI_VERSION;
 }
@@ -193,7 +193,8 @@ static int restore_fill(rf_raft *r, const rf_raft_state *st)
             if (rf_rft_membership_decode(e->data, e->len, &m) != RF_OK)
                 return RF_EBADMSG;
         }
-        rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
+        rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->floor,
+                               e->data, e->len);
     }
     if (rc != RF_OK)
         return rc;
@@ -474,16 +475,28 @@ void rf_rft_mark_write(rf_raft *r, uint64_t from_index)
         r->persist_from = from_index;
 }
 
-int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
-                      const uint8_t *data, uint32_t len)
+static int append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
+                        uint64_t floor, const uint8_t *data, uint32_t len)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
-    int rc = rf_rft_log_append(&r->log, r->term, kind, client, seq, data, len);
+    int rc = rf_rft_log_append(&r->log, r->term, kind, client, seq, floor, data, len);
     if (rc != RF_OK)
         return rc;
     rf_rft_mark_write(r, rf_rft_log_last(&r->log));
     r->bcast = true;
     return RF_OK;
+}
+
+int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
+                      const uint8_t *data, uint32_t len)
+{
+    return append_local(r, kind, client, seq, 0, data, len);
+}
+
+int rf_rft_append_command(rf_raft *r, uint64_t client, uint64_t seq, uint64_t floor,
+                          const uint8_t *data, uint32_t len)
+{
+    return append_local(r, RF_ENTRY_COMMAND, client, seq, floor, data, len);
 }
 
 /* Drops entries >= from (follower only: a leader never overwrites its log,

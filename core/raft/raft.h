@@ -51,13 +51,14 @@
 /* ---- bounds ------------------------------------------------------------ */
 
 #define RF_RAFT_MEMBERS_MAX 16u         /* voters + learners of one group */
-#define RF_RAFT_WIRE_VERSION 1u         /* first byte after the magic */
+#define RF_RAFT_WIRE_VERSION 2u         /* first byte after the magic */
 #define RF_MSG_ENTRIES_MAX 4096u        /* entries in one append */
 #define RF_MSG_BYTES_MAX (16u << 20)    /* one encoded message */
 #define RF_ENTRY_BYTES_MAX 65536u       /* payload of one entry (= model input max) */
 #define RF_SNAPSHOT_BYTES_MAX (1u << 30) /* one snapshot's data */
 #define RF_RAFT_READS_MAX 4096u         /* pending linearizable reads per leader */
 #define RF_RAFT_PROPOSALS_MAX 65536u    /* uncommitted proposals per leader */
+#define RF_RAFT_SESSION_REPLIES_MAX 16384u /* replies one client session keeps */
 #define RF_RAFT_TERM_MAX (1ull << 62)   /* terms and indexes above are refused as impossible */
 
 /* ---- basic types ------------------------------------------------------- */
@@ -102,8 +103,9 @@ typedef enum rf_entry_kind {
 typedef struct rf_entry {
     uint64_t index;
     uint64_t term;
-    uint64_t client_id; /* 0: no de-duplication */
-    uint64_t sequence;  /* per client, starts at 1 */
+    uint64_t client_id; /* the client session; 0: no de-duplication */
+    uint64_t sequence;  /* per session, increasing, from 1 */
+    uint64_t floor;     /* the session's lowest sequence still awaiting its reply */
     const uint8_t *data;
     uint32_t len;
     uint8_t kind; /* rf_entry_kind */
@@ -183,7 +185,7 @@ typedef struct rf_raft_config {
     uint32_t append_bytes_max;      /* payload bytes per append (one entry always fits) */
     uint64_t snapshot_threshold;    /* applied entries since last snapshot; 0 = never */
     uint32_t snapshot_chunk_bytes_max; /* per SNAPSHOT message, >= 1 */
-    uint32_t dedup_clients_max;     /* clients remembered for de-dup, >= 1 */
+    uint32_t dedup_sessions_max;    /* client sessions remembered for de-dup, >= 1 */
     uint64_t transfer_timeout_ns;   /* a transfer not done by then is aborted */
     const rf_model *model;          /* the group's data model */
     const rf_allocator *allocator;  /* NULL: libc */
@@ -262,20 +264,34 @@ int rf_raft_receive_bytes(rf_raft *r, const uint8_t *buf, size_t len);
  * the reply it already queued (RF_ENOTLEADER with a leader hint, RF_EFULL,
  * RF_ETRANSFER during a transfer, RF_ETOOBIG, ...). */
 
-/* Proposes a command (leader only in effect). (client_id, sequence)
- * de-duplicates retries (Raft thesis §6.3): each client issues increasing
- * sequences, one command at a time. The group remembers, per client, the
- * last applied sequence and its reply, for at most dedup_clients_max
- * clients (memory: that many times the largest reply, at most
- * RF_MODEL_REPLY_MAX bytes each); the client least recently applied is
- * evicted first. A retry of the last applied sequence is not applied again
- * and gets its original reply; an older sequence gets RF_ESESSION. A client
- * evicted from the table starts afresh, so a retry that arrives after more
- * than dedup_clients_max other clients were applied may apply twice: size
- * the table above the number of concurrently active clients. client_id 0
+/* Proposes a command (leader only in effect). Client sessions de-duplicate
+ * retries (Raft thesis §6.3): client_id names the session (a node
+ * incarnation in core/fleet), sequence numbers its commands (increasing;
+ * any number may be in flight at once, and a session may skip numbers),
+ * and floor is the session's acknowledged floor: the lowest sequence whose
+ * reply the client has not received yet (<= sequence; a larger floor counts
+ * as sequence). Every attempt of one command carries the same (client_id,
+ * sequence); the floor may have risen in between.
+ *
+ * The group keeps, per session, the replies of its applied sequences at or
+ * above the highest floor applied so far, and drops those below it when it
+ * applies. A retry of a kept sequence is not applied again and gets its
+ * original reply; a sequence below the floor (a retry the client gave up
+ * on, or a reply the group forgot) gets RF_ESESSION and is never applied.
+ * Bounds: at most dedup_sessions_max sessions, evicted whole, the least
+ * recently applied first (an evicted session starts afresh: a retry of
+ * one of its commands still awaiting its reply would apply again, so size
+ * the table above the number of client sessions active in the group, for
+ * core/fleet the node incarnations that write to it); at most
+ * RF_RAFT_SESSION_REPLIES_MAX replies per session (past it the oldest is
+ * dropped and the floor raised above it: a client whose window of
+ * sequences in flight stays below that bound never meets this). Memory per
+ * session: about 112 bytes of table (kept at most half full), plus 32 bytes
+ * per kept reply and the replies longer than 16 bytes (at most
+ * RF_MODEL_REPLY_MAX each). client_id 0
  * turns de-duplication off for that command. len <= RF_ENTRY_BYTES_MAX. */
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
-                    const uint8_t *cmd, size_t len);
+                    uint64_t floor, const uint8_t *cmd, size_t len);
 
 /* A linearizable query: ReadIndex (Raft thesis §6.4): confirmed by a
  * quorum's answer to a heartbeat round started after the read arrived.

@@ -30,6 +30,7 @@ typedef struct log_ent {
     uint64_t term;
     uint64_t client_id;
     uint64_t sequence;
+    uint64_t floor;
     uint64_t off; /* logical offset of the payload in the data buffer */
     uint32_t len;
     uint8_t kind;
@@ -100,13 +101,15 @@ static inline void rf_rft_log_get(const raft_log *l, uint64_t index, rf_entry *o
     out->term = e->term;
     out->client_id = e->client_id;
     out->sequence = e->sequence;
+    out->floor = e->floor;
     out->data = rf_rft_log_data(l, e);
     out->len = e->len;
     out->kind = e->kind;
 }
 
+/* client, seq, floor: the entry's session fields (rf_entry). */
 int rf_rft_log_append(raft_log *l, uint64_t term, uint8_t kind, uint64_t client, uint64_t seq,
-               const uint8_t *data, uint32_t len);
+                      uint64_t floor, const uint8_t *data, uint32_t len);
 void rf_rft_log_truncate(raft_log *l, uint64_t from);        /* drop >= from */
 void rf_rft_log_compact(raft_log *l, uint64_t index, uint64_t term); /* drop <= index */
 void rf_rft_log_reset(raft_log *l, uint64_t index, uint64_t term);   /* empty, snapshot at index */
@@ -178,28 +181,37 @@ static inline void rf_rft_msg_clear(rf_msg *m)
     m->membership.count = 0;
 }
 
-#define DEDUP_SMALL_BYTES 20u /* a reply this short (an int model's) lives in its slot */
+#define DEDUP_SMALL_BYTES 16u /* a reply this short (an int model's) lives in its record */
 
-/* One client of the de-dup table. The table's allocation holds dedup_cap
- * slots followed by dedup_cap client ids (rf_rft_dedup_ids): a probe
- * reads ids only, eight to a cache line, and touches a slot on a hit. */
-typedef struct dedup_slot {
-    uint64_t client_id; /* 0: free; the same as the id array's entry */
-    uint64_t sequence;
-    uint64_t index; /* last applied: LRU order */
-    uint8_t *reply; /* replies over DEDUP_SMALL_BYTES; cap bytes */
+/* One kept reply of a session. */
+typedef struct dedup_reply {
+    uint64_t seq;
     int32_t status;
     uint32_t len;
-    uint32_t cap;
-    uint8_t small[DEDUP_SMALL_BYTES];
-} dedup_slot;
+    union {
+        uint8_t small[DEDUP_SMALL_BYTES];
+        uint8_t *big; /* len bytes, when len > DEDUP_SMALL_BYTES */
+    } u;
+} dedup_reply;
 
-static inline const uint8_t *rf_rft_dedup_reply(const dedup_slot *s)
+static inline const uint8_t *rf_rft_dedup_reply(const dedup_reply *d)
 {
-    return s->len <= DEDUP_SMALL_BYTES ? s->small : s->reply;
+    return d->len <= DEDUP_SMALL_BYTES ? d->u.small : d->u.big;
 }
 
-/* One entry of the de-dup table's apply order (eviction picks the client
+/* One client session of the de-dup table (session.c). The table's
+ * allocation holds dedup_cap slots followed by dedup_cap client ids: a
+ * probe reads ids only, eight to a cache line, and touches a slot on a
+ * hit. The kept replies are a ring sorted by sequence, all >= floor. */
+typedef struct dedup_slot {
+    uint64_t client_id; /* 0: free; the same as the id array's entry */
+    uint64_t floor;     /* sequences below it are forgotten (RF_ESESSION) */
+    uint64_t index;     /* last applied: LRU order */
+    dedup_reply *rep;   /* rep_cap records (a power of two), rep_n from rep_head */
+    uint32_t rep_head, rep_n, rep_cap;
+} dedup_slot;
+
+/* One entry of the de-dup table's apply order (eviction picks the session
  * applied least recently without scanning the table). */
 typedef struct dedup_age {
     uint64_t index;
@@ -358,6 +370,9 @@ int rf_rft_arena_put(rf_raft *r, const uint8_t *data, size_t len, size_t *off);
 void rf_rft_mark_write(rf_raft *r, uint64_t from_index);
 int rf_rft_append_local(rf_raft *r, uint8_t kind, uint64_t client, uint64_t seq,
                       const uint8_t *data, uint32_t len);
+/* A client command with its session fields (rf_entry). */
+int rf_rft_append_command(rf_raft *r, uint64_t client, uint64_t seq, uint64_t floor,
+                          const uint8_t *data, uint32_t len);
 void rf_rft_truncate_local(rf_raft *r, uint64_t from);
 void rf_rft_drop_held(rf_raft *r, uint64_t min_term, uint64_t max_index);
 
@@ -401,9 +416,24 @@ void rf_rft_apply_fail_pending(rf_raft *r, int status);
 int rf_rft_apply_read(rf_raft *r, uint64_t request_id, const uint8_t *q, size_t len);
 void rf_rft_apply_reads(rf_raft *r);
 void rf_rft_apply_lease_reads(rf_raft *r);
+/* session.c: the client sessions (Raft thesis §6.3; contract in raft.h,
+ * rf_raft_propose). Table encoding version 2 (snapshot version 2); version
+ * 1 (one reply per client, earlier snapshots) is still read. */
+#define DEDUP_NEW 0       /* a sequence the session has not applied */
+#define DEDUP_KEPT 1      /* applied: *out is its reply */
+#define DEDUP_FORGOTTEN 2 /* below the session's floor: RF_ESESSION */
+int rf_rft_dedup_check(const rf_raft *r, uint64_t client, uint64_t seq, const dedup_reply **out);
+/* Records an applied command (client != 0) and its reply; the entry's
+ * floor first drops the replies below it. */
+int rf_rft_dedup_store(rf_raft *r, uint64_t client, uint64_t seq, uint64_t floor,
+                       uint64_t index, int status, const uint8_t *reply, uint32_t len);
+void rf_rft_dedup_prefetch(const rf_raft *r, uint64_t client);
 int rf_rft_dedup_encode(const rf_raft *r, uint8_t **out, size_t *len);
-int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, size_t *used);
+/* Replaces the table with len bytes of encoding version (1 or 2), all of
+ * them; on failure (RF_EBADMSG, RF_ENOMEM) the table is left as it was. */
+int rf_rft_dedup_decode(rf_raft *r, const uint8_t *p, size_t len, int version);
 void rf_rft_dedup_free(rf_raft *r);
+size_t rf_rft_dedup_memory(const rf_raft *r);
 const dedup_slot *rf_rft_dedup_find(const rf_raft *r, uint64_t client);
 int rf_rft_pending_push(rf_raft *r, uint64_t index, uint64_t request_id);
 

@@ -42,7 +42,8 @@ static int append_new(rf_raft *r, uint64_t prev, const rf_entry *ents, uint32_t 
     uint64_t first = prev + 1 + i;
     for (; i < n; i++) {
         const rf_entry *e = &ents[i];
-        int rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->data, e->len);
+        int rc = rf_rft_log_append(&r->log, e->term, e->kind, e->client_id, e->sequence, e->floor,
+                                   e->data, e->len);
         if (rc != RF_OK)
             return rc;
         conf |= e->kind == RF_ENTRY_CONFIG;

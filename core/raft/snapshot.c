@@ -4,8 +4,11 @@
 #include "raft/raft_int.h"
 
 /* Snapshot data, opaque to drivers:
- *   "RS" version:u8 0:u8*5, dedup_len:u64, dedup bytes, model_len:u64, model bytes */
+ *   "RS" version:u8 0:u8*5, dedup_len:u64, dedup bytes, model_len:u64, model bytes
+ * The version is the de-dup table's encoding (session.c): 2 is written, 1
+ * (earlier builds) is still read. */
 #define SNAP_HDR 8u
+#define SNAP_VERSION 2u
 
 static void put64(uint8_t *p, uint64_t v)
 {
@@ -60,7 +63,7 @@ int rf_rft_snap_encode(rf_raft *r, uint8_t **out, size_t *len)
         memset(p, 0, SNAP_HDR);
         p[0] = 'R';
         p[1] = 'S';
-        p[2] = 1;
+        p[2] = SNAP_VERSION;
         put64(p + SNAP_HDR, dl);
         memcpy(p + SNAP_HDR + 8, d, dl);
         put64(p + SNAP_HDR + 8 + dl, ml);
@@ -78,7 +81,8 @@ int rf_rft_snap_encode(rf_raft *r, uint8_t **out, size_t *len)
  * failure (RF_EBADMSG, RF_ENOMEM) both are left as they were. */
 int rf_rft_snap_load(rf_raft *r, const uint8_t *data, size_t len)
 {
-    if (len < SNAP_HDR + 16 || data[0] != 'R' || data[1] != 'S' || data[2] != 1)
+    if (len < SNAP_HDR + 16 || data[0] != 'R' || data[1] != 'S' ||
+        (data[2] != 1 && data[2] != SNAP_VERSION))
         return RF_EBADMSG;
     uint64_t dl = get64(data + SNAP_HDR);
     if (dl > len - SNAP_HDR - 16)
@@ -89,26 +93,11 @@ int rf_rft_snap_load(rf_raft *r, const uint8_t *data, size_t len)
     void *state = r->cfg.model->decode(data + SNAP_HDR + 16 + dl, (size_t)ml);
     if (!state)
         return RF_EBADMSG;
-    dedup_slot *saved = r->dedup;
-    size_t saved_cap = r->dedup_cap, saved_n = r->dedup_n;
-    r->dedup = NULL;
-    r->dedup_cap = 0;
-    r->dedup_n = 0;
-    size_t used = 0;
-    int rc = rf_rft_dedup_decode(r, data + SNAP_HDR + 8, (size_t)dl, &used);
-    if (rc == RF_OK && used != dl)
-        rc = RF_EBADMSG;
+    int rc = rf_rft_dedup_decode(r, data + SNAP_HDR + 8, (size_t)dl, data[2]);
     if (rc != RF_OK) {
-        rf_rft_dedup_free(r);
-        r->dedup = saved;
-        r->dedup_cap = saved_cap;
-        r->dedup_n = saved_n;
         r->cfg.model->destroy(state);
         return rc;
     }
-    for (size_t i = 0; i < saved_cap; i++)
-        rf_rft_free(r->a, saved[i].reply);
-    rf_rft_free(r->a, saved);
     r->cfg.model->destroy(r->model_state);
     r->model_state = state;
     return RF_OK;

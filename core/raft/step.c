@@ -177,7 +177,7 @@ void rf_raft_tick(rf_raft *r, uint64_t now)
 }
 
 int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_t sequence,
-                    const uint8_t *cmd, size_t len)
+                    uint64_t floor, const uint8_t *cmd, size_t len)
 {
     ASSERT(!r->in_ready);
     if (r->role != RF_ROLE_LEADER)
@@ -188,19 +188,20 @@ int rf_raft_propose(rf_raft *r, uint64_t request_id, uint64_t client_id, uint64_
         return rf_rft_reply(r, request_id, RF_ETOOBIG, NULL, 0);
     if (r->props_n >= RF_RAFT_PROPOSALS_MAX)
         return rf_rft_reply(r, request_id, RF_EFULL, NULL, 0);
-    if (client_id) {
+    const dedup_reply *kept = NULL;
+    int seen = client_id ? rf_rft_dedup_check(r, client_id, sequence, &kept) : DEDUP_NEW;
+    if (seen == DEDUP_KEPT) {
         /* Raft thesis §6.3: answer a retry of an applied command from the
-         * session table; the log-level check at apply time stays the rule. */
-        const dedup_slot *s = rf_rft_dedup_find(r, client_id);
-        if (s && sequence == s->sequence) {
-            r->ctr.dedup_hits++;
-            return rf_rft_reply(r, request_id, s->status, rf_rft_dedup_reply(s), s->len) == RF_OK
-                       ? RF_OK : s->status;
-        }
-        if (s && sequence < s->sequence)
-            return rf_rft_reply(r, request_id, RF_ESESSION, NULL, 0);
+         * session; the check at apply time stays the rule. */
+        r->ctr.dedup_hits++;
+        return rf_rft_reply(r, request_id, kept->status, rf_rft_dedup_reply(kept), kept->len) ==
+                       RF_OK
+                   ? RF_OK
+                   : kept->status;
     }
-    int rc = rf_rft_append_local(r, RF_ENTRY_COMMAND, client_id, sequence, cmd, (uint32_t)len);
+    if (seen == DEDUP_FORGOTTEN)
+        return rf_rft_reply(r, request_id, RF_ESESSION, NULL, 0);
+    int rc = rf_rft_append_command(r, client_id, sequence, floor, cmd, (uint32_t)len);
     if (rc == RF_OK)
         rc = rf_rft_pending_push(r, rf_rft_log_last(&r->log), request_id);
     if (rc != RF_OK)

@@ -180,9 +180,15 @@ static void bench_commit(uint32_t batch, uint64_t total)
     double t0 = now_s(), c0 = cpu_s();
     uint64_t proposed = 0;
     while (proposed < total) {
+        /* A client's floor: its first command of this batch (the earlier
+         * ones were answered by the pump). */
+        uint64_t floor[16];
+        for (int c = 0; c < 16; c++)
+            floor[c] = seq[c] + 1;
         for (uint32_t b = 0; b < batch; b++, proposed++) {
             uint64_t client = 1 + (proposed & 15);
-            rf_raft_propose(g[l], proposed, client, ++seq[client - 1], cmd, 3);
+            uint64_t s = ++seq[client - 1];
+            rf_raft_propose(g[l], proposed, client, s, floor[client - 1], cmd, 3);
         }
         while (pump())
             ;
@@ -215,7 +221,7 @@ static void bench_idle(void)
         return;
     static const uint8_t cmd[] = "inc";
     for (uint64_t i = 1; i <= 100; i++)
-        rf_raft_propose(g[l], i, 1, i, cmd, 3);
+        rf_raft_propose(g[l], i, 1, i, i, cmd, 3);
     while (pump())
         ;
     for (int k = 0; k < 1000; k++) /* 10 s of idle heartbeats */

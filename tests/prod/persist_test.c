@@ -47,6 +47,7 @@ static void make_batch(rf_node_batch *b, rf_node_write *w, rf_entry *e, uint64_t
         e[i].kind = RF_ENTRY_COMMAND;
         e[i].client_id = 3;
         e[i].sequence = first + i;
+        e[i].floor = first + i - 1;
         e[i].data = (const uint8_t *)"inc";
         e[i].len = 3;
     }
@@ -104,11 +105,12 @@ START_TEST(test_persist_pipelined_commits_report_tokens_in_order)
     uint64_t term;
     ck_assert_int_eq(rf_store_entry(p.st, 7, 5, &term, buf, sizeof buf, &len), RF_OK);
     ck_assert_uint_eq(term, 2);
-    ck_assert_uint_eq(len, 17 + 3);
-    ck_assert_uint_eq(buf[0], RF_ENTRY_COMMAND);
+    ck_assert_uint_eq(len, 25 + 3); /* entry head version 2: kind | 0x80, client, seq, floor */
+    ck_assert_uint_eq(buf[0], RF_ENTRY_COMMAND | 0x80);
     ck_assert_uint_eq(rf_le_get64(buf + 1), 3);
     ck_assert_uint_eq(rf_le_get64(buf + 9), 5);
-    ck_assert_mem_eq(buf + 17, "inc", 3);
+    ck_assert_uint_eq(rf_le_get64(buf + 17), 4);
+    ck_assert_mem_eq(buf + 25, "inc", 3);
     rf_persist_close(&p);
 }
 END_TEST

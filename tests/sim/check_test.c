@@ -46,6 +46,23 @@ START_TEST(test_check_accepts_a_correct_replicated_history)
 }
 END_TEST
 
+/* A command that reached the log twice: its second application must give
+ * the first reply back or be refused as forgotten (RF_ESESSION, no reply);
+ * any other reply is a second application. */
+START_TEST(test_check_catches_a_retried_command_applied_again)
+{
+    static const uint64_t t[3] = {1, 1, 1};
+    uint64_t refused = rf_sim_check_hash("", 0) ^ (uint64_t)(uint32_t)RF_ESESSION;
+    ck_assert(append(0, 1, t, 3));
+    ck_assert(rf_sim_check_commit(&c, 0, 3, 1));
+    ck_assert(rf_sim_check_apply(&c, 0, 1, 1, 1001, true, 7, 4, 50));
+    ck_assert(rf_sim_check_apply(&c, 0, 2, 1, 1002, true, 7, 4, refused));
+    ck_assert_uint_eq(c.violations, 0);
+    ck_assert(!rf_sim_check_apply(&c, 0, 3, 1, 1003, true, 7, 4, 51));
+    ck_assert_uint_eq(c.violations, 1);
+}
+END_TEST
+
 START_TEST(test_check_catches_a_leader_committing_an_older_terms_entry_by_counting)
 {
     /* Figure 8: n1, leader of term 3, holds 1/1, 2/2 and its no-op 3/3. */
@@ -257,6 +274,7 @@ Suite *sim_check_suite(void)
     TCase *tc = tcase_create("checkers");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, test_check_accepts_a_correct_replicated_history);
+    tcase_add_test(tc, test_check_catches_a_retried_command_applied_again);
     tcase_add_test(tc, test_check_catches_two_leaders_in_one_term);
     tcase_add_test(tc, test_check_catches_same_index_and_term_with_different_prefix);
     tcase_add_test(tc, test_check_catches_same_index_and_term_with_different_payload);

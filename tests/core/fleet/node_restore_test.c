@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "base/rf_err.h"
+#include "base/rf_le.h"
 #include "base/rf_pcg.h"
 #include "fleet/rf_node.h"
+#include "fleet/node_store_int.h"
 #include "fleet/rf_node_store.h"
 #include "sim/simdisk.h"
 #include "storage/rf_store.h"
@@ -265,6 +267,41 @@ END_TEST
 /* The whole state survives a clean stop: members, terms, logs, values;
  * and commands made after the restart are new commands, not retries of
  * the previous life's (client ids carry the incarnation). */
+/* Stored entries: the head of this build (version 2, with the session's
+ * floor) and the one of earlier builds (version 1, no floor) both decode;
+ * a head cut short does not. */
+START_TEST(test_store_entry_heads_of_both_versions_decode)
+{
+    uint8_t d[32];
+    rf_entry e;
+    memset(d, 0, sizeof d);
+    d[0] = RF_ENTRY_COMMAND | NODE_STORE_ENTRY_V2;
+    rf_le_put64(d + 1, 5);
+    rf_le_put64(d + 9, 9);
+    rf_le_put64(d + 17, 7);
+    memcpy(d + 25, "inc", 3);
+    ck_assert_int_eq(rf_node__store_entry_decode(d, 28, 4, 2, &e), RF_OK);
+    ck_assert_uint_eq(e.kind, RF_ENTRY_COMMAND);
+    ck_assert_uint_eq(e.client_id, 5);
+    ck_assert_uint_eq(e.sequence, 9);
+    ck_assert_uint_eq(e.floor, 7);
+    ck_assert_uint_eq(e.len, 3);
+    ck_assert_mem_eq(e.data, "inc", 3);
+    ck_assert_int_eq(rf_node__store_entry_decode(d, 24, 4, 2, &e), RF_EBADMSG);
+    d[0] = RF_ENTRY_COMMAND; /* version 1: the payload right after the sequence */
+    memcpy(d + 17, "inc", 3);
+    ck_assert_int_eq(rf_node__store_entry_decode(d, 20, 4, 2, &e), RF_OK);
+    ck_assert_uint_eq(e.client_id, 5);
+    ck_assert_uint_eq(e.sequence, 9);
+    ck_assert_uint_eq(e.floor, 0);
+    ck_assert_uint_eq(e.len, 3);
+    ck_assert_mem_eq(e.data, "inc", 3);
+    ck_assert_int_eq(rf_node__store_entry_decode(d, 16, 4, 2, &e), RF_EBADMSG);
+    d[0] = 9 | NODE_STORE_ENTRY_V2; /* no such kind */
+    ck_assert_int_eq(rf_node__store_entry_decode(d, 28, 4, 2, &e), RF_EBADMSG);
+}
+END_TEST
+
 START_TEST(test_single_node_restarts_with_its_groups_and_values)
 {
     tcluster c;
@@ -506,6 +543,7 @@ Suite *node_restore_suite(void)
     TCase *tc = tcase_create("restore");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_fresh_store_holds_no_node);
+    tcase_add_test(tc, test_store_entry_heads_of_both_versions_decode);
     tcase_add_test(tc, test_single_node_restarts_with_its_groups_and_values);
     tcase_add_test(tc, test_member_restarts_after_power_loss_without_losing_acks);
     tcase_add_test(tc, test_restore_refuses_another_nodes_store);

@@ -219,13 +219,15 @@ START_TEST(test_node_refuses_malformed_frames)
         for (size_t j = 0; j < len; j++)
             buf[j] = (uint8_t)rf_pcg32_next(&rng);
         if (i & 1) { /* a plausible header, then garbage */
-            memcpy(buf, "RN\x01\x00\x02\0\0\0\0\0\0\0", 12);
+            memcpy(buf, "RN\x02\x00\x02\0\0\0\0\0\0\0", 12);
         }
         ck_assert_int_ne(rf_node_receive(n, 2, buf, len), RF_OK);
     }
-    memcpy(buf, "RN\x02\x00\x02\0\0\0\0\0\0\0\0\0\0\0", 16);
+    memcpy(buf, "RN\x03\x00\x02\0\0\0\0\0\0\0\0\0\0\0", 16);
     ck_assert_int_eq(rf_node_receive(n, 2, buf, 16), RF_EVERSION);
-    buf[2] = 1;
+    buf[2] = 1; /* version 1 (no floor in forwards) is refused too */
+    ck_assert_int_eq(rf_node_receive(n, 2, buf, 16), RF_EVERSION);
+    buf[2] = RF_NODE_WIRE_VERSION;
     ck_assert_int_eq(rf_node_receive(n, 2, buf, 16), RF_OK);  /* empty, valid */
     ck_assert_int_eq(rf_node_receive(n, 3, buf, 16), RF_EBADMSG); /* wrong sender */
     ck_assert(!rf_node_has_ready(n));

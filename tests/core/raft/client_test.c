@@ -21,7 +21,7 @@ START_TEST(test_lagging_member_installs_snapshot_in_bounded_chunks)
     tnet_isolate(&t, f, true);
     /* Many clients, so the snapshot (de-dup table + model) spans chunks. */
     for (uint64_t i = 1; i <= 100; i++)
-        ck_assert_int_eq(rf_raft_propose(t.r[l], i, i, 1, (const uint8_t *)"inc", 3), RF_OK);
+        ck_assert_int_eq(rf_raft_propose(t.r[l], i, i, 1, 1, (const uint8_t *)"inc", 3), RF_OK);
     tnet_run(&t, 50);
     ck_assert_uint_gt(rf_raft_snapshot_index(t.r[l]), rf_raft_last_index(t.r[f]));
     t.snap_chunk_max = 0;
@@ -50,7 +50,7 @@ START_TEST(test_new_member_joins_from_snapshot)
     tnet_init(&t, 3, small_chunks);
     uint64_t l = tnet_wait_leader(&t, 1000);
     for (uint64_t i = 1; i <= 60; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t.r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     tnet_run(&t, 50);
     ck_assert_uint_gt(rf_raft_snapshot_index(t.r[l]), 0);
     tnet_add_empty(&t, 5);
@@ -235,8 +235,8 @@ START_TEST(test_retry_before_commit_is_logged_twice_but_applied_once)
     tnet_init(&t, 3, NULL);
     uint64_t l = tnet_wait_leader(&t, 1000);
     uint64_t last0 = rf_raft_last_index(t.r[l]);
-    rf_raft_propose(t.r[l], 1, 9, 1, (const uint8_t *)"inc", 3);
-    rf_raft_propose(t.r[l], 2, 9, 1, (const uint8_t *)"inc", 3);
+    rf_raft_propose(t.r[l], 1, 9, 1, 1, (const uint8_t *)"inc", 3);
+    rf_raft_propose(t.r[l], 2, 9, 1, 1, (const uint8_t *)"inc", 3);
     tnet_run(&t, 10);
     ck_assert_uint_eq(rf_raft_last_index(t.r[l]), last0 + 2);
     ck_assert_str_eq(tnet_reply_for(&t, 1)->data, "0");
@@ -250,7 +250,7 @@ END_TEST
 
 static void tiny_dedup(rf_raft_config *c)
 {
-    c->dedup_clients_max = 4;
+    c->dedup_sessions_max = 4;
 }
 
 START_TEST(test_dedup_table_is_bounded_and_evicts_least_recent_client)
@@ -275,7 +275,7 @@ START_TEST(test_dedup_table_is_bounded_and_evicts_least_recent_client)
 END_TEST
 
 /* Many clients re-applying in a scrambled order: the table keeps exactly
- * the dedup_clients_max clients applied most recently (the eviction order
+ * the dedup_sessions_max sessions applied most recently (the eviction order
  * is kept in apply order, not found by a scan), through many evictions. */
 START_TEST(test_dedup_eviction_follows_apply_order_over_many_clients)
 {

@@ -14,7 +14,7 @@ static rf_msg sample(uint8_t type)
     static const uint8_t chunk[] = {1, 2, 3, 4, 5, 6, 7};
     static rf_entry ents[3];
     ents[0] = (rf_entry){.index = 8, .term = 3, .kind = RF_ENTRY_COMMAND, .client_id = 9,
-                         .sequence = 4, .data = a, .len = 6};
+                         .sequence = 4, .floor = 2, .data = a, .len = 6};
     ents[1] = (rf_entry){.index = 9, .term = 3, .kind = RF_ENTRY_NOOP};
     ents[2] = (rf_entry){.index = 10, .term = 4, .kind = RF_ENTRY_COMMAND, .data = a, .len = 3};
     rf_msg m;
@@ -78,6 +78,7 @@ START_TEST(test_codec_round_trips_every_message_type)
             ck_assert_uint_eq(d.entries[i].kind, m.entries[i].kind);
             ck_assert_uint_eq(d.entries[i].client_id, m.entries[i].client_id);
             ck_assert_uint_eq(d.entries[i].sequence, m.entries[i].sequence);
+            ck_assert_uint_eq(d.entries[i].floor, m.entries[i].floor);
             ck_assert_uint_eq(d.entries[i].len, m.entries[i].len);
             if (m.entries[i].len)
                 ck_assert_mem_eq(d.entries[i].data, m.entries[i].data, m.entries[i].len);
@@ -136,7 +137,7 @@ START_TEST(test_codec_rejects_bad_version_counts_and_lengths)
     ck_assert_int_eq(rf_msg_decode(buf, len, &d, ents, 2), RF_ETOOBIG);
     /* An entry length pointing past the end. */
     memcpy(bad, buf, len);
-    bad[74 + 25] = 0xff;
+    bad[74 + 33] = 0xff; /* term client seq floor: u64, kind: u8, then len */
     ck_assert_int_eq(rf_msg_decode(bad, len, &d, ents, 8), RF_EBADMSG);
 }
 END_TEST
@@ -287,7 +288,7 @@ START_TEST(test_mutated_messages_never_trip_an_assertion)
         if (l)
             for (uint64_t k = 0; k < 5; k++)
                 rf_raft_propose(t.r[l], (uint64_t)round * 10 + k, 1 + k, (uint64_t)round + 1,
-                                (const uint8_t *)"inc", 3);
+                                (uint64_t)round + 1, (const uint8_t *)"inc", 3);
         tnet_run(&t, 5);
     }
     /* The point is that nothing aborted; the injection really happened. */

@@ -138,7 +138,7 @@ START_TEST(test_restart_recovers_term_vote_log_snapshot_and_membership)
     ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 4), RF_OK);
     tnet_run(&t, 50);
     for (uint64_t i = 1; i <= 45; i++)
-        ck_assert_int_eq(rf_raft_propose(t.r[l], i, 3, i, (const uint8_t *)"inc", 3), RF_OK);
+        ck_assert_int_eq(rf_raft_propose(t.r[l], i, 3, i, i, (const uint8_t *)"inc", 3), RF_OK);
     tnet_run(&t, 50);
     uint64_t f = l == 1 ? 2 : 1;
     rf_raft *r = t.r[f];

@@ -261,7 +261,7 @@ static uint64_t run_trace(uint64_t seed)
     tnet_init(&t, 3, seed_tweak_per_node);
     uint64_t l = tnet_wait_leader(&t, 1000);
     for (uint64_t i = 1; i <= 30; i++)
-        rf_raft_propose(t.r[l], i, i % 4 + 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t.r[l], i, i % 4 + 1, i, i, (const uint8_t *)"inc", 3);
     tnet_isolate(&t, l, true);
     tnet_run(&t, 400);
     tnet_isolate(&t, l, false);

@@ -30,7 +30,7 @@ START_TEST(test_log_matches_reference_under_random_appends_truncations_compactio
             memset(buf, fill, len);
             if (rf_pcg32_bounded(&rng, 20) == 0)
                 term++;
-            ck_assert_int_eq(rf_rft_log_append(&l, term, RF_ENTRY_COMMAND, 1, last + 1, buf, len), RF_OK);
+            ck_assert_int_eq(rf_rft_log_append(&l, term, RF_ENTRY_COMMAND, 1, last + 1, 1, buf, len), RF_OK);
             last++;
             ref[last] = (ref_ent){term, len, fill};
         } else if (op < 8 && last > snap) {
@@ -67,12 +67,12 @@ START_TEST(test_log_reset_keeps_snapshot_term_and_accepts_appends)
     raft_log l;
     rf_rft_log_init(&l, NULL);
     for (uint64_t i = 1; i <= 10; i++)
-        ck_assert_int_eq(rf_rft_log_append(&l, 1, RF_ENTRY_NOOP, 0, 0, NULL, 0), RF_OK);
+        ck_assert_int_eq(rf_rft_log_append(&l, 1, RF_ENTRY_NOOP, 0, 0, 0, NULL, 0), RF_OK);
     rf_rft_log_reset(&l, 50, 3);
     ck_assert_uint_eq(rf_rft_log_last(&l), 50);
     ck_assert_uint_eq(rf_rft_log_term(&l, 50), 3);
     ck_assert_uint_eq(rf_rft_log_term(&l, 10), 0); /* compacted: unknown */
-    ck_assert_int_eq(rf_rft_log_append(&l, 3, RF_ENTRY_COMMAND, 0, 0, (const uint8_t *)"x", 1), RF_OK);
+    ck_assert_int_eq(rf_rft_log_append(&l, 3, RF_ENTRY_COMMAND, 0, 0, 0, (const uint8_t *)"x", 1), RF_OK);
     ck_assert_uint_eq(rf_rft_log_last(&l), 51);
     ck_assert_ptr_nonnull(rf_rft_log_at(&l, 51));
     ck_assert_ptr_null(rf_rft_log_at(&l, 50));

@@ -19,7 +19,7 @@ static uint64_t three_and_a_learner(tnet *t, uint64_t entries)
     tnet_init(t, 3, NULL);
     uint64_t l = tnet_wait_leader(t, 1000);
     for (uint64_t i = 1; i <= entries; i++)
-        rf_raft_propose(t->r[l], i, 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t->r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     tnet_run(t, 20);
     tnet_add_empty(t, 4);
     ck_assert_int_eq(rf_raft_add_learner(t->r[l], 100, 4), RF_OK);
@@ -58,7 +58,7 @@ START_TEST(test_learner_added_catches_up_then_promoted)
     tnet_isolate(&t, a, true);
     tnet_isolate(&t, b, true);
     uint64_t c0 = rf_raft_commit_index(t.r[l]);
-    rf_raft_propose(t.r[l], 104, 1, 100, (const uint8_t *)"inc", 3);
+    rf_raft_propose(t.r[l], 104, 1, 100, 100, (const uint8_t *)"inc", 3);
     tnet_run(&t, 30);
     ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), c0);
     tnet_free(&t);
@@ -77,7 +77,7 @@ START_TEST(test_learner_back_empty_below_its_match_is_sent_everything_again)
     ck_assert_uint_gt(rf_raft_applied_index(t.r[4]), 10);
     tnet_wipe(&t, 4);
     ck_assert_uint_eq(rf_raft_last_index(t.r[4]), 0);
-    rf_raft_propose(t.r[l], 11, 1, 11, (const uint8_t *)"inc", 3);
+    rf_raft_propose(t.r[l], 11, 1, 11, 11, (const uint8_t *)"inc", 3);
     tnet_run(&t, 100);
     ck_assert_uint_eq(rf_raft_applied_index(t.r[4]), rf_raft_applied_index(t.r[l]));
     ck_assert_uint_eq(rf_raft_digest(t.r[4]), rf_raft_digest(t.r[l]));
@@ -141,10 +141,10 @@ START_TEST(test_transfer_moves_leadership_to_target)
     uint64_t l = tnet_wait_leader(&t, 1000);
     uint64_t target = l == 3 ? 1 : l + 1;
     for (uint64_t i = 1; i <= 10; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t.r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     ck_assert_int_eq(rf_raft_transfer(t.r[l], 50, target), RF_OK);
     /* Proposals are refused while leadership moves. */
-    ck_assert_int_eq(rf_raft_propose(t.r[l], 51, 1, 11, (const uint8_t *)"inc", 3), RF_ETRANSFER);
+    ck_assert_int_eq(rf_raft_propose(t.r[l], 51, 1, 11, 11, (const uint8_t *)"inc", 3), RF_ETRANSFER);
     tnet_run(&t, 20);
     ck_assert_uint_eq(tnet_leader(&t), target);
     ck_assert_int_eq(tnet_reply_for(&t, 50)->status, RF_OK);
@@ -161,7 +161,7 @@ START_TEST(test_transfer_aborts_when_target_unreachable_past_timeout)
     uint64_t target = l == 3 ? 1 : l + 1;
     tnet_isolate(&t, target, true);
     tnet_run(&t, 5);
-    rf_raft_propose(t.r[l], 1, 1, 1, (const uint8_t *)"inc", 3); /* target lags now */
+    rf_raft_propose(t.r[l], 1, 1, 1, 1, (const uint8_t *)"inc", 3); /* target lags now */
     tnet_run(&t, 5);
     ck_assert_int_eq(rf_raft_transfer(t.r[l], 50, target), RF_OK);
     tnet_run(&t, 150);
@@ -182,7 +182,7 @@ START_TEST(test_follower_refuses_requests_with_leader_hint)
     tnet_init(&t, 3, NULL);
     uint64_t l = tnet_wait_leader(&t, 1000);
     uint64_t f = l == 1 ? 2 : 1;
-    ck_assert_int_eq(rf_raft_propose(t.r[f], 9, 1, 1, (const uint8_t *)"inc", 3), RF_ENOTLEADER);
+    ck_assert_int_eq(rf_raft_propose(t.r[f], 9, 1, 1, 1, (const uint8_t *)"inc", 3), RF_ENOTLEADER);
     ck_assert_int_eq(rf_raft_add_learner(t.r[f], 10, 7), RF_ENOTLEADER);
     tnet_settle(&t);
     ck_assert_uint_eq(tnet_reply_for(&t, 9)->leader_hint, l);

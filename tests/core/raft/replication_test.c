@@ -354,7 +354,7 @@ START_TEST(test_leader_pipelines_several_batched_appends)
     uint64_t l = tnet_wait_leader(&t, 1000);
     tnet_run(&t, 20); /* followers in replicate state */
     for (uint64_t i = 1; i <= 100; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t.r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     rf_ready rd;
     rf_raft_ready(t.r[l], &rd);
     uint64_t f = l == 1 ? 2 : 1;
@@ -411,7 +411,7 @@ START_TEST(test_acks_keep_the_pipeline_moving_between_heartbeats)
     uint64_t f = l == 1 ? 2 : 1;
     tnet_isolate(&t, f, true);
     for (uint64_t i = 1; i <= 200; i++)
-        rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3);
+        rf_raft_propose(t.r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     tnet_run(&t, 20);
     tnet_isolate(&t, f, false);
     /* One heartbeat round (10 ms) tells the leader the follower lacks
@@ -428,7 +428,7 @@ START_TEST(test_replication_commits_many_commands_on_all_members)
     tnet_init(&t, 3, NULL);
     uint64_t l = tnet_wait_leader(&t, 1000);
     for (uint64_t i = 1; i <= 500; i++)
-        ck_assert_int_eq(rf_raft_propose(t.r[l], i, 1, i, (const uint8_t *)"inc", 3), RF_OK);
+        ck_assert_int_eq(rf_raft_propose(t.r[l], i, 1, i, i, (const uint8_t *)"inc", 3), RF_OK);
     tnet_run(&t, 50);
     for (uint64_t id = 1; id <= 3; id++) {
         ck_assert_uint_eq(rf_raft_applied_index(t.r[id]), rf_raft_last_index(t.r[l]));

@@ -341,10 +341,16 @@ const tnet_reply *tnet_reply_for(const tnet *t, uint64_t request_id)
     return NULL;
 }
 
+int tnet_propose_floor(tnet *t, uint64_t id, uint64_t req, uint64_t client, uint64_t seq,
+                       uint64_t floor, const char *cmd)
+{
+    int rc = rf_raft_propose(t->r[id], req, client, seq, floor, (const uint8_t *)cmd, strlen(cmd));
+    tnet_settle(t);
+    return rc;
+}
+
 int tnet_propose(tnet *t, uint64_t id, uint64_t req, uint64_t client, uint64_t seq,
                  const char *cmd)
 {
-    int rc = rf_raft_propose(t->r[id], req, client, seq, (const uint8_t *)cmd, strlen(cmd));
-    tnet_settle(t);
-    return rc;
+    return tnet_propose_floor(t, id, req, client, seq, seq, cmd);
 }

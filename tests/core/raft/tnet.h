@@ -113,8 +113,12 @@ void tnet_isolate(tnet *t, uint64_t id, bool on);
 /* The latest reply for request_id, or NULL. */
 const tnet_reply *tnet_reply_for(const tnet *t, uint64_t request_id);
 
-/* Proposes at node id and settles; returns the immediate status. */
+/* Proposes at node id and settles; returns the immediate status. The
+ * session's floor is seq (one command at a time). */
 int tnet_propose(tnet *t, uint64_t id, uint64_t req, uint64_t client, uint64_t seq,
                  const char *cmd);
+/* The same with the session's floor given. */
+int tnet_propose_floor(tnet *t, uint64_t id, uint64_t req, uint64_t client, uint64_t seq,
+                       uint64_t floor, const char *cmd);
 
 #endif
