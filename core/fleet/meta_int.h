@@ -75,4 +75,16 @@ uint64_t rf_meta_group_hash(const rf_meta_group *g);
 rf_meta *rf_meta_decode_state(const uint8_t *data, size_t len);
 bool rf_meta_valid_group_name(const char *name);
 
+/* meta.c, for meta_cmd.c: positions in the sorted tables (lower bounds),
+ * dropping a group, acknowledging a removed group's clean-up (true when the
+ * node was pending; the entry goes when nobody is), and the placement over
+ * the active nodes, built once per change of the nodes (NULL and *rc). */
+size_t rf_meta__node_lower(const rf_meta *m, const char *name);
+size_t rf_meta__group_name_lower(const rf_meta *m, const char *name);
+size_t rf_meta__group_id_lower(const rf_meta *m, uint64_t id);
+size_t rf_meta__removed_lower(const rf_meta *m, uint64_t id);
+void rf_meta__remove_group(rf_meta *m, const rf_meta_group *g);
+bool rf_meta__ack_removed(rf_meta *m, size_t at, uint64_t node_id);
+rf_placement *rf_meta__placement(rf_meta *m, int *rc);
+
 #endif
