@@ -10,6 +10,7 @@
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
 #include "base/rf_pcg.h"
+#include "sim/fuzz_cuts.h"
 
 #define MS UINT64_C(1000000)
 #define SEC UINT64_C(1000000000)
@@ -20,6 +21,10 @@
 #define PLACED_WITHIN_NS (40 * SEC)
 #define PURGE_NS (15 * SEC)      /* when a node is lost for good: longer than any partition */
 #define PARTITION_NS_MAX (10 * SEC)
+/* With a node lost for good, faults never keep nodes apart this long in a
+ * row (sim/fuzz_cuts.h): the purge window less the time to hear a node
+ * again once they end (heartbeats of at most 200 ms, latency, loss). */
+#define CUT_SPAN_NS_MAX (PURGE_NS - 2 * SEC)
 
 static const char *const kind_names[RF_FUZZ_K_COUNT] = {
     [RF_FUZZ_K_PARTITION] = "partition", [RF_FUZZ_K_CUT] = "cut",
@@ -87,6 +92,8 @@ typedef struct world {
     uint32_t drains;     /* deactivations */
     uint32_t spare_next; /* the next spare to activate (index), or nodes when none */
     bool gone[RF_FUZZ_NODES_MAX + 4];
+    rf_fuzz_cut cuts[RF_FUZZ_FAULTS_MAX]; /* lines that may keep nodes apart, in text order */
+    uint32_t n_cuts;
 } world;
 
 static void put(world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -112,6 +119,15 @@ static uint64_t range(world *w, uint64_t lo, uint64_t hi)
 static bool coin(world *w, uint32_t one_in)
 {
     return rf_pcg32_bounded(&w->rng, one_in) == 0;
+}
+
+/* Notes the line written since `from` as one that may keep nodes apart
+ * over [t, t + hold). */
+static void note_cut(world *w, size_t from, uint64_t t, uint64_t hold, rf_fuzz_kind k)
+{
+    ASSERT(w->n_cuts < RF_FUZZ_FAULTS_MAX);
+    w->cuts[w->n_cuts++] = (rf_fuzz_cut){.from = from, .to = w->len, .t0 = t, .t1 = t + hold,
+                                         .kind = (uint32_t)k};
 }
 
 /* Durations are written in milliseconds: exact and short. */
@@ -250,6 +266,7 @@ static bool draw_fault(world *w, rf_fuzz_kind k, uint64_t t, uint64_t room, uint
 {
     uint64_t hold = draw_hold(w, room, hold_min);
     uint32_t n = w->p->nodes;
+    size_t from = w->len;
     put(w, "at ");
     put_ms(w, t);
     switch (k) {
@@ -309,16 +326,20 @@ static bool draw_fault(world *w, rf_fuzz_kind k, uint64_t t, uint64_t room, uint
     put(w, " for ");
     put_ms(w, hold);
     put(w, "\n");
+    if (k != RF_FUZZ_K_NETWORK && k != RF_FUZZ_K_REORDER && k != RF_FUZZ_K_DRIFT)
+        note_cut(w, from, t, hold, k);
     return true;
 }
 
-static void put_crash_for(world *w, uint64_t t, uint32_t node, uint64_t hold)
+static void put_crash_for(world *w, uint64_t t, uint32_t node, uint64_t hold, rf_fuzz_kind k)
 {
+    size_t from = w->len;
     put(w, "at ");
     put_ms(w, t);
     put(w, " crash n%u for ", node);
     put_ms(w, hold);
     put(w, "\n");
+    note_cut(w, from, t, hold, k);
 }
 
 /* Restarts from durable state: one node, the leader of a group, a reboot
@@ -338,18 +359,21 @@ static uint32_t draw_restart(world *w, uint64_t t, uint64_t room, uint64_t hold_
         return 1;
     }
     if (shape == 1) {
+        size_t from = w->len;
         put(w, "at ");
         put_ms(w, t);
         put(w, " crash leader-of g%u for ", (unsigned)range(w, 1, w->p->groups));
-        put_ms(w, draw_hold(w, room, hold_min));
+        uint64_t hold = draw_hold(w, room, hold_min);
+        put_ms(w, hold);
         put(w, "\n");
+        note_cut(w, from, t, hold, RF_FUZZ_K_RESTART);
         return 1;
     }
     uint32_t count = shape == 2 ? (uint32_t)range(w, 2, w->p->nodes) : 1;
     count = count > lines_max ? lines_max : count;
     shuffle_nodes(w, order);
     for (uint32_t i = 0; i < count; i++)
-        put_crash_for(w, t, order[i] + 1, draw_hold(w, room, hold_min));
+        put_crash_for(w, t, order[i] + 1, draw_hold(w, room, hold_min), RF_FUZZ_K_RESTART);
     return count;
 }
 
@@ -370,6 +394,7 @@ static uint32_t draw_disk(world *w, uint64_t t, uint64_t room, uint64_t hold_min
     count = count > lines_max ? lines_max : count;
     shuffle_nodes(w, order);
     for (uint32_t i = 0; i < count; i++) {
+        size_t from = w->len;
         put(w, "at ");
         put_ms(w, t);
         put(w, " disk n%u %s", order[i] + 1, what[fault]);
@@ -380,10 +405,12 @@ static uint32_t draw_disk(world *w, uint64_t t, uint64_t room, uint64_t hold_min
         put(w, " for ");
         put_ms(w, hold);
         put(w, "\n");
+        note_cut(w, from, t, hold, RF_FUZZ_K_DISK);
     }
     if (fault == 3 && count < lines_max && hold >= 2 * MS && coin(w, 2)) {
         uint64_t after = range(w, 0, hold / MS / 2) * MS;
-        put_crash_for(w, t + after, order[0] + 1, range(w, 1, (hold - after) / MS) * MS);
+        put_crash_for(w, t + after, order[0] + 1, range(w, 1, (hold - after) / MS) * MS,
+                      RF_FUZZ_K_DISK);
         count++;
     }
     return count;
@@ -444,6 +471,24 @@ static bool is_churn(rf_fuzz_kind k)
            k == RF_FUZZ_K_JOIN || k == RF_FUZZ_K_ACTIVATE;
 }
 
+/* A world that loses a node for good keeps the faults that keep nodes
+ * apart from lasting, one after the other, as long as the purge window:
+ * a live node purged and a node lost is two nodes gone, more than a
+ * 3-node cluster survives (sim/fuzz_cuts.h; fuzz seeds 300182, 303827,
+ * 304850). The lines that would make such a span are dropped, in drawing
+ * order, after every draw, so the draws themselves stay as they were. */
+static void keep_cuts_short(world *w)
+{
+    uint32_t dropped[RF_FUZZ_K_COUNT] = {0};
+    w->len = rf_fuzz_cuts_keep_short(w->cuts, w->n_cuts, CUT_SPAN_NS_MAX, w->text, w->len,
+                                     dropped, RF_FUZZ_K_COUNT);
+    for (int k = 0; k < RF_FUZZ_K_COUNT; k++) {
+        w->p->faults -= dropped[k];
+        w->p->per_kind[k] -= dropped[k];
+    }
+    w->n_cuts = 0;
+}
+
 /* Swarm: each enabled kind is on with probability 1/2 (at least one),
  * with its own count (intensity) and minimum hold. */
 static void draw_faults(world *w, uint32_t kinds)
@@ -478,6 +523,8 @@ static void draw_faults(world *w, uint32_t kinds)
             p->per_kind[k] += lines;
         }
     }
+    if (w->losses > 0)
+        keep_cuts_short(w);
     put(w, "at ");
     put_ms(w, phase);
     put(w, " heal\n");

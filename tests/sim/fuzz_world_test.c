@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/rf_err.h"
+#include "sim/fuzz_cuts.h"
 #include "sim/fuzz_world.h"
 #include "sim/scenario.h"
 
@@ -189,6 +190,120 @@ START_TEST(test_a_third_of_worlds_have_leases_and_a_third_small_appends)
 }
 END_TEST
 
+#define SEC_NS UINT64_C(1000000000)
+
+START_TEST(test_cut_spans_bridge_gaps_under_a_second)
+{
+    rf_fuzz_cut c[2] = {{.t0 = 0, .t1 = 5 * SEC_NS}, {.t0 = 11 * SEC_NS, .t1 = 20 * SEC_NS}};
+    ck_assert_uint_eq(rf_fuzz_cut_span(c, 1, 5 * SEC_NS + SEC_NS / 2, 10 * SEC_NS), 10 * SEC_NS);
+    ck_assert_uint_eq(rf_fuzz_cut_span(c, 1, 6 * SEC_NS, 10 * SEC_NS), 5 * SEC_NS);
+    /* one line bridging two spans makes them one */
+    ck_assert_uint_eq(rf_fuzz_cut_span(c, 2, 4 * SEC_NS, 10 * SEC_NS + SEC_NS / 2), 20 * SEC_NS);
+    ck_assert_uint_eq(rf_fuzz_cut_span(c, 2, 30 * SEC_NS, 31 * SEC_NS), 9 * SEC_NS);
+    ck_assert_uint_eq(rf_fuzz_cut_span(NULL, 0, 2 * SEC_NS, 3 * SEC_NS), SEC_NS);
+}
+END_TEST
+
+START_TEST(test_lines_that_make_a_long_cut_are_dropped_in_order)
+{
+    char text[] = "head\nA 0..8\nB 8.2..14\nmid\nC 20..25\nD 13..16\ntail\n";
+    size_t len = strlen(text);
+    const char *a = strstr(text, "A"), *b = strstr(text, "B"), *cc = strstr(text, "C"),
+               *d = strstr(text, "D");
+    rf_fuzz_cut c[4] = {
+        {(size_t)(a - text), (size_t)(b - text), 0, 8 * SEC_NS, 1},
+        {(size_t)(b - text), (size_t)(b - text) + 10, 8 * SEC_NS + SEC_NS / 5, 14 * SEC_NS, 2},
+        {(size_t)(cc - text), (size_t)(d - text), 20 * SEC_NS, 25 * SEC_NS, 3},
+        {(size_t)(d - text), (size_t)(d - text) + 9, 13 * SEC_NS, 16 * SEC_NS, 2},
+    };
+    uint32_t dropped[4] = {0};
+    len = rf_fuzz_cuts_keep_short(c, 4, 13 * SEC_NS, text, len, dropped, 4);
+    /* B joins A into 14 s; D then joins nothing short enough: 13..16 is
+     * more than a second after A ends, under a second before C starts */
+    ck_assert_uint_eq(len, strlen("head\nA 0..8\nmid\nC 20..25\nD 13..16\ntail\n"));
+    ck_assert(strncmp(text, "head\nA 0..8\nmid\nC 20..25\nD 13..16\ntail\n", len) == 0);
+    ck_assert_uint_eq(dropped[1], 0);
+    ck_assert_uint_eq(dropped[2], 1);
+    ck_assert_uint_eq(dropped[3], 0);
+}
+END_TEST
+
+/* The longest run of the world's faults that may keep nodes apart, those
+ * under a second apart counted as one, worked out here from the parsed
+ * scenario rather than from the drawing's own records. */
+static uint64_t longest_cut(const rf_scenario *s)
+{
+    uint64_t t0[64], t1[64];
+    size_t n = 0;
+    for (uint32_t i = 0; i < s->event_count && n < 64; i++) {
+        const rf_scn_event *e = &s->events[i];
+        bool cuts = e->kind == RF_SCN_EV_PARTITION || e->kind == RF_SCN_EV_CUT ||
+                    e->kind == RF_SCN_EV_FLAP || e->kind == RF_SCN_EV_CLOG ||
+                    e->kind == RF_SCN_EV_PAUSE || e->kind == RF_SCN_EV_DISK ||
+                    (e->kind == RF_SCN_EV_CRASH && e->lasts.hi > 0);
+        if (!cuts)
+            continue;
+        t0[n] = e->at.lo;
+        t1[n++] = e->at.lo + e->lasts.hi;
+    }
+    uint64_t longest = 0;
+    for (size_t i = 0; i < n; i++) { /* grow the span that starts with cut i */
+        uint64_t start = t0[i], end = t1[i];
+        for (bool grew = true; grew;) {
+            grew = false;
+            for (size_t j = 0; j < n; j++)
+                if (t0[j] >= start && t0[j] < end + SEC_NS && t1[j] > end) {
+                    end = t1[j];
+                    grew = true;
+                }
+        }
+        bool first = true; /* only spans no earlier cut reaches */
+        for (size_t j = 0; j < n; j++)
+            first = first && !(t0[j] < start && t1[j] + SEC_NS > start);
+        if (first && end - start > longest)
+            longest = end - start;
+    }
+    return longest;
+}
+
+START_TEST(test_worlds_losing_a_node_never_cut_one_off_for_the_purge_window)
+{
+    uint32_t losing = 0, losing_long = 0, keeping_long = 0;
+    for (uint64_t k = 0; k < 1203; k++) {
+        /* seeds 300182, 303827, 304850 purged a live node before a loss */
+        static const uint64_t found[3] = {300182, 303827, 304850};
+        uint64_t seed = k < 3 ? found[k] : k - 2;
+        rf_scenario *s;
+        rf_fuzz_params p;
+        char err[600];
+        ck_assert_int_eq(rf_fuzz_world_draw(seed, 0, &s, &p, err, sizeof err), RF_OK);
+        uint32_t lost = 0, lines = 0;
+        for (uint32_t i = 0; i < s->event_count; i++) {
+            const rf_scn_event *e = &s->events[i];
+            lost += (e->kind == RF_SCN_EV_CRASH && e->lasts.hi == 0) ||
+                    e->kind == RF_SCN_EV_REMOVE_NODE;
+            lines += e->kind != RF_SCN_EV_HEAL;
+        }
+        uint64_t longest = longest_cut(s);
+        ck_assert_uint_eq(lines, p.faults); /* the counts follow the lines dropped */
+        if (lost > 0) {
+            losing++;
+            ck_assert_uint_lt(longest, 13 * SEC_NS);
+            losing_long += longest >= 8 * SEC_NS;
+        } else {
+            keeping_long += longest >= 13 * SEC_NS;
+        }
+        ck_assert(k >= 3 || lost > 0);
+        rf_scenario_free(s);
+    }
+    /* worlds without a loss still cut nodes off past the window, and
+     * losing ones still hold long partitions */
+    ck_assert_uint_gt(losing, 100);
+    ck_assert_uint_gt(losing_long, losing / 4);
+    ck_assert_uint_gt(keeping_long, 50);
+}
+END_TEST
+
 Suite *sim_fuzz_world_suite(void)
 {
     Suite *s = suite_create("sim_fuzz_world");
@@ -197,6 +312,9 @@ Suite *sim_fuzz_world_suite(void)
     tcase_add_test(tc, test_worlds_stay_within_their_bounds);
     tcase_add_test(tc, test_only_the_kinds_switched_on_are_drawn);
     tcase_add_test(tc, test_a_third_of_worlds_have_leases_and_a_third_small_appends);
+    tcase_add_test(tc, test_cut_spans_bridge_gaps_under_a_second);
+    tcase_add_test(tc, test_lines_that_make_a_long_cut_are_dropped_in_order);
+    tcase_add_test(tc, test_worlds_losing_a_node_never_cut_one_off_for_the_purge_window);
     suite_add_tcase(s, tc);
     return s;
 }
