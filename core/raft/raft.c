@@ -310,6 +310,16 @@ void rf_rft_sync_peers(rf_raft *r)
             p->next = rf_rft_log_last(&r->log) + 1;
             p->last_heard_ns = r->now;
             p->active = true;
+        } else if (!p->voter && m->voter) {
+            /* A learner's match may be stale: its member may have been
+             * stopped and started again empty since it acknowledged
+             * (core/fleet stops a member it finds unwanted and starts it
+             * again on demand), and the rejection saying so may not have
+             * come yet. Counted at once, it could make a quorum of the
+             * new configuration with copies it no longer holds; counted
+             * once it acknowledges the entry that promotes it, it holds
+             * everything before (Log Matching). */
+            p->counts_from = r->conf_index;
         }
         p->voter = m->voter;
     }

@@ -132,6 +132,7 @@ typedef struct raft_peer {
     uint64_t match;
     uint64_t acked_round; /* highest heartbeat round acknowledged */
     uint64_t hb_match;    /* match at the previous heartbeat reply */
+    uint64_t counts_from; /* its match counts for commit from this index on (promotion) */
     uint64_t last_heard_ns;
     uint64_t inflight[RAFT_INFLIGHT_MAX]; /* last index of each append in flight */
     uint32_t inflight_head;

@@ -20,6 +20,7 @@ void rf_rft_repl_become_leader_init(rf_raft *r)
         p->active = true;
         p->acked_round = 0;
         p->hb_match = 0;
+        p->counts_from = 0; /* acknowledgements of this term only */
         p->need_send = true;
         p->last_heard_ns = r->now;
     }
@@ -183,7 +184,8 @@ void rf_rft_repl_round_acked(rf_raft *r)
 }
 
 /* Leader only. Raft paper §5.4.2: count replicas only for an entry of the
- * current term; the leader's own copy counts once durable. */
+ * current term; the leader's own copy counts once durable; a promoted
+ * learner once it acknowledged its promotion (rf_rft_sync_peers). */
 void rf_rft_repl_maybe_commit(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
@@ -191,9 +193,11 @@ void rf_rft_repl_maybe_commit(rf_raft *r)
     uint32_t n = 0;
     if (r->self_voter)
         v[n++] = r->durable_index;
-    for (uint32_t i = 0; i < r->n_peers; i++)
-        if (r->peers[i].voter)
-            v[n++] = r->peers[i].match;
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        const raft_peer *p = &r->peers[i];
+        if (p->voter)
+            v[n++] = p->match >= p->counts_from ? p->match : 0;
+    }
     for (uint32_t i = 1; i < n; i++)
         for (uint32_t j = i; j > 0 && v[j - 1] < v[j]; j--) {
             uint64_t t = v[j];

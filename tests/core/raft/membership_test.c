@@ -88,6 +88,48 @@ START_TEST(test_learner_back_empty_below_its_match_is_sent_everything_again)
 }
 END_TEST
 
+/* The same learner promoted before its empty log said anything: the
+ * leader still holds the match the old member acknowledged. Four voters
+ * and the learner; two voters cut off, so an entry reaches the leader,
+ * one voter and the learner: not committed (2 of 4). The learner comes
+ * back empty, cut off too, and is promoted: five voters, quorum 3. Its
+ * stale match must not make the third copy: the entry would be committed
+ * on two real copies of five, and the other three could elect a leader
+ * without it. Its match counts once it acknowledges the promotion. */
+START_TEST(test_promoted_learner_counts_only_once_it_acknowledges_its_promotion)
+{
+    tnet t;
+    tnet_init(&t, 4, NULL);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_add_empty(&t, 5);
+    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 5), RF_OK);
+    tnet_run(&t, 50);
+    ck_assert_int_eq(tnet_reply_for(&t, 100)->status, RF_OK);
+    uint64_t a = l % 4 + 1, b = a % 4 + 1, c = b % 4 + 1;
+    tnet_isolate(&t, b, true);
+    tnet_isolate(&t, c, true);
+    uint64_t c0 = rf_raft_commit_index(t.r[l]);
+    rf_raft_propose(t.r[l], 101, 1, 1, 1, (const uint8_t *)"inc", 3);
+    tnet_run(&t, 20);
+    uint64_t x = rf_raft_last_index(t.r[l]);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[a]), x);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[5]), x);
+    ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), c0); /* 2 of 4 voters */
+    tnet_wipe(&t, 5);
+    tnet_isolate(&t, 5, true);
+    ck_assert_int_eq(rf_raft_promote(t.r[l], 102, 5), RF_OK);
+    tnet_run(&t, 20);
+    ck_assert(is_voter(t.r[l], 5));
+    ck_assert_uint_lt(rf_raft_commit_index(t.r[l]), x); /* two real copies of five */
+    tnet_isolate(&t, 5, false);
+    tnet_run(&t, 100);
+    ck_assert_uint_ge(rf_raft_commit_index(t.r[l]), x + 1); /* the promotion too */
+    ck_assert_uint_eq(rf_raft_last_index(t.r[5]), rf_raft_last_index(t.r[l]));
+    ck_assert_int_eq(tnet_reply_for(&t, 102)->status, RF_OK);
+    tnet_free(&t);
+}
+END_TEST
+
 START_TEST(test_removal_refused_when_it_breaks_live_quorum)
 {
     tnet t;
@@ -241,6 +283,7 @@ Suite *raft_membership_suite(void)
     tcase_add_test(tc, test_follower_refuses_requests_with_leader_hint);
     tcase_add_test(tc, test_learner_never_campaigns);
     tcase_add_test(tc, test_learner_back_empty_below_its_match_is_sent_everything_again);
+    tcase_add_test(tc, test_promoted_learner_counts_only_once_it_acknowledges_its_promotion);
     tcase_add_test(tc, test_unreachable_hint_counts_against_removal);
     suite_add_tcase(s, tc);
     return s;
