@@ -327,11 +327,12 @@ void rf_node__stop_group(rf_node *n, uint64_t id, uint8_t reason)
     size_t at = group_lower(n, id);
     if (at == n->n_groups || n->groups[at].id != id)
         return;
-    rf_node__tomb_set(n, id, rf_raft_term(n->groups[at].raft));
+    uint64_t term = rf_raft_term(n->groups[at].raft);
+    rf_node__tomb_set(n, id, term);
     rf_raft_close(n->groups[at].raft);
     memmove(&n->groups[at], &n->groups[at + 1], (n->n_groups - at - 1) * sizeof *n->groups);
     n->n_groups--;
-    rf_node__journal_stopped(n, id);
+    rf_node__journal_stopped(n, id, term);
     n->ctr.groups_stopped++;
     rf_node__obs(n, RF_NODE_OBS_GROUP_STOPPED, reason, id, 0, n->cfg.node_id);
 }

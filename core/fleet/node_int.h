@@ -266,7 +266,7 @@ void rf_node__watch_leader(rf_node *n, node_group *g);
 /* node_journal.c */
 int rf_node__journal_fresh(rf_node *n);
 void rf_node__journal_started(rf_node *n, uint64_t id, const rf_model *model);
-void rf_node__journal_stopped(rf_node *n, uint64_t id);
+void rf_node__journal_stopped(rf_node *n, uint64_t id, uint64_t term);
 void rf_node__journal_zone(rf_node *n);
 void rf_node__journal_drop(rf_node *n, uint64_t id);
 int rf_node__journal_incarnation(rf_node *n, uint64_t incarnation);

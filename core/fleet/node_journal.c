@@ -1,4 +1,4 @@
-/* node_journal: the node's own durable records (identity, incarnation, groups started and stopped) and the gates a restart needs. */
+/* node_journal: the node's own durable records (identity, incarnation, groups started and stopped, stopped members' terms) and the gates a restart needs. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,12 +95,15 @@ void rf_node__journal_zone(rf_node *n)
 }
 
 /* The member's log goes in the same batch as the record; its writes
- * still waiting for durability will never be reported to it. */
-void rf_node__journal_stopped(rf_node *n, uint64_t id)
+ * still waiting for durability will never be reported to it. The term it
+ * knew goes with it: a restarted node must not start a member again for
+ * an older term (node_frame.c may_start) any more than a running one. */
+void rf_node__journal_stopped(rf_node *n, uint64_t id, uint64_t term)
 {
-    uint8_t rec[9];
+    uint8_t rec[17];
     rec[0] = NODE_JREC_STOPPED;
     rf_node__put(rec + 1, id, 8);
+    rf_node__put(rec + 9, term, 8);
     bool ok = rec_add(n, rec, sizeof rec);
     ASSERT(ok);
     rf_node__journal_drop(n, id);
@@ -128,7 +131,8 @@ bool rf_node__journal_has_ready(const rf_node *n)
 static void build_snapshot(rf_node *n)
 {
     size_t cap = 1 + 8 + 1 + NODE_JOURNAL_NAME_MAX + 8 + 8 + 8 * n->hosted.n + 8 +
-                 n->n_groups * (9 + NODE_JOURNAL_NAME_MAX) + 1 + NODE_JOURNAL_NAME_MAX;
+                 n->n_groups * (9 + NODE_JOURNAL_NAME_MAX) + 1 + NODE_JOURNAL_NAME_MAX + 8 +
+                 16 * n->tombs.n;
     uint8_t *p = malloc(cap);
     ASSERT(p != NULL);
     size_t at = 0;
@@ -150,6 +154,13 @@ static void build_snapshot(rf_node *n)
         at += put_name(p + at, n->groups[i].model->name);
     }
     at += put_name(p + at, n->zone);
+    rf_node__put(p + at, n->tombs.n, 8);
+    at += 8;
+    for (size_t i = 0; i < n->tombs.n; i++, at += 16) {
+        const node_tomb *t = (const node_tomb *)n->tombs.p + i;
+        rf_node__put(p + at, t->group, 8);
+        rf_node__put(p + at + 8, t->term, 8);
+    }
     ASSERT(at <= cap);
     n->jsnap = p;
     n->jsnap_len = at;

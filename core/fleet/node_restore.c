@@ -19,6 +19,7 @@ typedef struct manifest {
     char zone[NODE_JOURNAL_NAME_MAX + 1]; /* "": none, or drained */
     node_vec hosted; /* u64, unsorted, may repeat */
     node_vec live;   /* live_group, at most one per id */
+    node_vec tombs;  /* node_tomb: the terms of stopped members, may repeat */
 } manifest;
 
 typedef struct live_group {
@@ -36,6 +37,7 @@ static void manifest_free(manifest *m)
 {
     free(m->hosted.p);
     free(m->live.p);
+    free(m->tombs.p);
 }
 
 static int rd_name(const uint8_t *p, size_t len, size_t *at, char *out)
@@ -77,6 +79,16 @@ static int live_set(manifest *m, uint64_t id, const char *model)
     return RF_OK;
 }
 
+static int tomb_add(manifest *m, uint64_t group, uint64_t term)
+{
+    if (term == 0)
+        return RF_OK; /* a record from before terms were kept */
+    if (!rf_node__vec_reserve(&m->tombs, sizeof(node_tomb), 1))
+        return RF_ENOMEM;
+    ((node_tomb *)m->tombs.p)[m->tombs.n++] = (node_tomb){.group = group, .term = term};
+    return RF_OK;
+}
+
 static void live_unset(manifest *m, uint64_t id)
 {
     live_group *l = m->live.p;
@@ -110,6 +122,12 @@ static int apply_record(manifest *m, const uint8_t *p, size_t len)
         break;
     case NODE_JREC_STOPPED:
         live_unset(m, v);
+        if (len - at >= 8) {
+            uint64_t term = 0;
+            rc = rd_u64(p, len, &at, &term);
+            if (rc == RF_OK)
+                rc = tomb_add(m, v, term);
+        }
         break;
     case NODE_JREC_ZONE:
         rc = rd_name(p, len, &at, m->zone);
@@ -155,6 +173,19 @@ static int apply_snapshot(manifest *m, const uint8_t *p, size_t len)
     m->zone[0] = '\0';
     if (rc == RF_OK && p[0] >= 2)
         rc = rd_name(p, len, &at, m->zone);
+    m->tombs.n = 0;
+    if (rc == RF_OK && p[0] >= 3)
+        rc = rd_u64(p, len, &at, &count);
+    if (rc == RF_OK && p[0] >= 3 && count > (len - at) / 16)
+        rc = RF_EBADMSG;
+    for (uint64_t i = 0; rc == RF_OK && p[0] >= 3 && i < count; i++) {
+        uint64_t term = 0;
+        rc = rd_u64(p, len, &at, &id);
+        if (rc == RF_OK)
+            rc = rd_u64(p, len, &at, &term);
+        if (rc == RF_OK)
+            rc = tomb_add(m, id, term);
+    }
     return rc == RF_OK && at != len ? RF_EBADMSG : rc;
 }
 
@@ -364,6 +395,9 @@ static int restore_node(rf_node *n, rf_store *st, const manifest *m, uint64_t la
     for (size_t i = 0; rc == RF_OK && i < m->hosted.n; i++)
         if (!rf_node__hosted_add(n, h[i]))
             rc = RF_ENOMEM;
+    const node_tomb *t = m->tombs.p;
+    for (size_t i = 0; rc == RF_OK && i < m->tombs.n; i++)
+        rf_node__tomb_set(n, t[i].group, t[i].term);
     if (rc == RF_OK)
         rc = restore_members(n, st, m, info);
     if (rc == RF_OK)

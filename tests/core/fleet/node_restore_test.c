@@ -7,6 +7,7 @@
 #include "base/rf_err.h"
 #include "base/rf_le.h"
 #include "base/rf_pcg.h"
+#include "fleet/node_int.h"
 #include "fleet/rf_node.h"
 #include "fleet/node_store_int.h"
 #include "fleet/rf_node_store.h"
@@ -456,6 +457,14 @@ START_TEST(test_journal_compaction_keeps_the_live_groups)
     }
     run_ms(&c, 1000); /* removed groups stop */
     ck_assert_uint_eq(rf_node_group_count(c.nodes[0].n), 21);
+    /* The terms the stopped members knew (node_frame.c may_start) come
+     * back from the journal's snapshot and the records after it. */
+    node_tomb tombs[32];
+    size_t n_tombs = c.nodes[0].n->tombs.n;
+    ck_assert_uint_eq(n_tombs, 20);
+    memcpy(tombs, c.nodes[0].n->tombs.p, n_tombs * sizeof *tombs);
+    for (size_t i = 0; i < n_tombs; i++)
+        ck_assert_uint_ge(tombs[i].term, 1);
     rf_store_stats stats;
     rf_store_stats_get(c.nodes[0].st, &stats);
     ck_assert_uint_le(stats.groups, 22); /* 20 user groups, metadata, journal */
@@ -467,6 +476,8 @@ START_TEST(test_journal_compaction_keeps_the_live_groups)
     ck_assert_int_eq(node_start(&c, 0, &info), RF_OK);
     ck_assert_uint_eq(info.groups, 21);
     ck_assert_uint_eq(info.orphans, 0);
+    ck_assert_uint_eq(c.nodes[0].n->tombs.n, n_tombs);
+    ck_assert(memcmp(c.nodes[0].n->tombs.p, tombs, n_tombs * sizeof *tombs) == 0);
     ck_assert_int_eq(query(&c, 0, "g39", "get"), RF_OK);
     ck_assert_str_eq(c.reply, "1");
     ck_assert_int_eq(query(&c, 0, "g38", "get"), RF_ENOLEADER); /* removed: unknown */
