@@ -22,7 +22,10 @@
  * Only worlds whose expectations a correct fleet meets are drawn: at most
  * one node is lost for good (crash without restart or `remove node`),
  * groups then have 3 or 5 replicas and `purge-after` is short enough for
- * the placement to converge; drains never leave fewer than 3 active nodes.
+ * the placement to converge, and the faults that keep nodes apart never
+ * last, in a row, as long as the purge window (a live node purged on top
+ * of the loss: sim/fuzz_cuts.h); drains never leave fewer than 3 active
+ * nodes.
  * Any number of nodes may be down at once (restarts, failed disks), but
  * every one of them is back by the end of the fault phase.
  *

@@ -12,18 +12,23 @@ static bool is_voter(rf_raft *r, uint64_t id)
     return m && m->voter;
 }
 
-/* Three voters with `entries` commands applied; node 4 (empty) added as a
- * learner by request 100. Returns the leader. */
-static uint64_t three_and_a_learner(tnet *t, uint64_t entries)
+/* `voters` voters with `entries` commands applied; node voters + 1 (empty)
+ * added as a learner by request 100. Returns the leader. */
+static uint64_t voters_and_a_learner(tnet *t, int voters, uint64_t entries)
 {
-    tnet_init(t, 3, NULL);
+    tnet_init(t, voters, NULL);
     uint64_t l = tnet_wait_leader(t, 1000);
     for (uint64_t i = 1; i <= entries; i++)
         rf_raft_propose(t->r[l], i, 1, i, i, (const uint8_t *)"inc", 3);
     tnet_run(t, 20);
-    tnet_add_empty(t, 4);
-    ck_assert_int_eq(rf_raft_add_learner(t->r[l], 100, 4), RF_OK);
+    tnet_add_empty(t, (uint64_t)voters + 1);
+    ck_assert_int_eq(rf_raft_add_learner(t->r[l], 100, (uint64_t)voters + 1), RF_OK);
     return l;
+}
+
+static uint64_t three_and_a_learner(tnet *t, uint64_t entries)
+{
+    return voters_and_a_learner(t, 3, entries);
 }
 
 START_TEST(test_learner_added_catches_up_then_promoted)
@@ -99,10 +104,7 @@ END_TEST
 START_TEST(test_promoted_learner_counts_only_once_it_acknowledges_its_promotion)
 {
     tnet t;
-    tnet_init(&t, 4, NULL);
-    uint64_t l = tnet_wait_leader(&t, 1000);
-    tnet_add_empty(&t, 5);
-    ck_assert_int_eq(rf_raft_add_learner(t.r[l], 100, 5), RF_OK);
+    uint64_t l = voters_and_a_learner(&t, 4, 0);
     tnet_run(&t, 50);
     ck_assert_int_eq(tnet_reply_for(&t, 100)->status, RF_OK);
     uint64_t a = l % 4 + 1, b = a % 4 + 1, c = b % 4 + 1;
