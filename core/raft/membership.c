@@ -95,9 +95,14 @@ static int change_check(rf_raft *r, uint64_t node, int op, rf_membership *next)
         /* Thesis §4.2.1: a new server votes only once caught up: streaming
          * (not probing), and behind the commit index by at most one
          * window of appends in flight (under load it is never exactly
-         * at the commit index). */
+         * at the commit index). And holding the configuration in force:
+         * a member that knows none never votes (election.c may_vote), so
+         * one promoted before it, were this leader to lose its quorum
+         * before it caught up, could leave a group no voter can win
+         * (fuzz seed 405009: one voter and a learner, cut off). */
         uint64_t window = (uint64_t)r->cfg.inflight_max * r->cfg.append_entries_max;
-        if (!p || p->state != PEER_REPLICATE || p->match + window < r->commit)
+        if (!p || p->state != PEER_REPLICATE || p->match + window < r->commit ||
+            p->match < r->conf_index)
             return RF_ELAGGING;
         ((rf_member *)rf_membership_find(next, node))->voter = 1;
         return RF_OK;
