@@ -29,7 +29,8 @@ uint64_t rf_fuzz_cut_span(const rf_fuzz_cut *cuts, size_t n, uint64_t t0, uint64
     ASSERT(n < CUTS_MAX);
     ASSERT(t0 <= t1);
     rf_fuzz_cut c[CUTS_MAX];
-    memcpy(c, cuts, n * sizeof *c);
+    if (n > 0)
+        memcpy(c, cuts, n * sizeof *c); /* cuts may be NULL when n is 0 */
     c[n] = (rf_fuzz_cut){.t0 = t0, .t1 = t1};
     sort_cuts(c, n + 1);
     uint64_t start = c[0].t0, end = c[0].t1, longest = 0;
