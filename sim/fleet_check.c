@@ -252,39 +252,96 @@ void rf_sim_fleet_check_batch(rf_sim_fleet_check *k, uint32_t index, const rf_no
     }
 }
 
+/* Real (simulated) nanoseconds until a clock running drift_ppm fast
+ * reads `until`, from `clock` now; 0 when it already does. */
+static uint64_t real_until(uint64_t until, uint64_t clock, int32_t drift_ppm)
+{
+    if (until <= clock)
+        return 0;
+    if (until == UINT64_MAX)
+        return UINT64_MAX;
+    return (uint64_t)((unsigned __int128)(until - clock) * 1000000u / (uint64_t)(1000000 + drift_ppm));
+}
+
+/* The other side of a lease: the voters that do not refuse votes until
+ * the lease ends, in real time, must not be a majority (the leader
+ * refuses: it votes for nobody), or a newer leader could be elected under
+ * it. A voter counts when
+ * its node is down or hosts no member (neither votes before an election
+ * timeout from its start) or when its member refuses votes that long
+ * (rf_raft_votes_refused_until_ns, on its own clock). This needs no
+ * election to happen: it sees a lease that forgets its drift margin as
+ * soon as a leader with a slow clock holds one over followers with fast
+ * clocks. */
+static void check_lease_quorum(rf_sim_fleet_check *k, group_check *gc, uint32_t index,
+                               const rf_raft *r, uint64_t until, uint64_t clock, int32_t ppm)
+{
+    uint64_t lease_left = real_until(until, clock, ppm);
+    const rf_membership *m = rf_raft_membership(r);
+    uint32_t voters = 0, refusing = 0;
+    for (uint32_t i = 0; i < m->count; i++) {
+        if (!m->members[i].voter)
+            continue;
+        voters++;
+        uint64_t id = m->members[i].id;
+        const rf_node *n;
+        uint64_t c;
+        int32_t d;
+        if (id == (uint64_t)index + 1 || id > k->nodes ||
+            !k->peek(k->peek_ctx, (uint32_t)(id - 1), &n, &c, &d)) {
+            refusing++;
+            continue;
+        }
+        const rf_raft *v = rf_node_group(n, gc->group);
+        if (v == NULL || real_until(rf_raft_votes_refused_until_ns(v), c, d) >= lease_left)
+            refusing++;
+    }
+    if (2 * (voters - refusing) > voters)
+        rf_sim_check_fail(&gc->check, RF_SIM_V_LEASE,
+                          "n%u leads term %" PRIu64 " with a lease %" PRIu64
+                          " ns longer, but %u of %u voters may vote before then",
+                          index + 1, rf_raft_term(r), lease_left, voters - refusing, voters);
+}
+
 /* The leader lease (Raft thesis §6.4.1): a leader answers reads alone
  * until its lease ends on its own clock, so no newer leader may exist
  * before then. Checked both ways: when a leader of a new highest term
  * shows up, against every older-term leader's lease on that leader's
- * clock now; and whenever an older-term leader holds a lease past a newer
- * leader's election (a late acknowledgement must not renew it). */
+ * clock now; whenever an older-term leader holds a lease past a newer
+ * leader's election (a late acknowledgement must not renew it); and, for
+ * the newest leader, that a majority refuses votes until its lease ends
+ * (check_lease_quorum). */
 static void check_lease(rf_sim_fleet_check *k, group_check *gc, uint32_t index, const rf_raft *r)
 {
     uint64_t term = rf_raft_term(r);
     const rf_node *n;
     uint64_t clock;
+    int32_t ppm;
+    uint64_t until = rf_raft_lease_until_ns(r);
     if (term < gc->top_term) {
-        uint64_t until = rf_raft_lease_until_ns(r);
-        if (until != 0 && k->peek(k->peek_ctx, index, &n, &clock) && until > clock)
+        if (until != 0 && k->peek(k->peek_ctx, index, &n, &clock, &ppm) && until > clock)
             rf_sim_check_fail(&gc->check, RF_SIM_V_LEASE,
                               "n%u leads term %" PRIu64 " with a lease %" PRIu64
                               " ns long after a leader of term %" PRIu64 " was elected",
                               index + 1, term, until - clock, gc->top_term);
         return;
     }
-    if (term == gc->top_term)
+    if (term == gc->top_term) {
+        if (until != 0 && k->peek(k->peek_ctx, index, &n, &clock, &ppm) && until > clock)
+            check_lease_quorum(k, gc, index, r, until, clock, ppm);
         return;
+    }
     gc->top_term = term;
     for (uint32_t j = 0; j < k->nodes; j++) {
-        if (j == index || !k->peek(k->peek_ctx, j, &n, &clock))
+        if (j == index || !k->peek(k->peek_ctx, j, &n, &clock, &ppm))
             continue;
         const rf_raft *old = rf_node_group(n, gc->group);
-        uint64_t until = old == NULL ? 0 : rf_raft_lease_until_ns(old);
-        if (until > clock && rf_raft_term(old) < term)
+        uint64_t old_until = old == NULL ? 0 : rf_raft_lease_until_ns(old);
+        if (old_until > clock && rf_raft_term(old) < term)
             rf_sim_check_fail(&gc->check, RF_SIM_V_LEASE,
                               "n%u won term %" PRIu64 " while n%u, leader of term %" PRIu64
                               ", held its lease %" PRIu64 " ns longer",
-                              index + 1, term, j + 1, rf_raft_term(old), until - clock);
+                              index + 1, term, j + 1, rf_raft_term(old), old_until - clock);
     }
 }
 

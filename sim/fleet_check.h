@@ -21,8 +21,10 @@ typedef struct rf_sim_fleet_check rf_sim_fleet_check;
 
 int rf_sim_fleet_check_create(uint32_t nodes, rf_sim_fleet_check **out);
 
-/* Node index's rf_node and its own clock now; false when it is down. */
-typedef bool (*rf_sim_fleet_peek)(void *ctx, uint32_t index, const rf_node **n, uint64_t *clock);
+/* Node index's rf_node, its own clock now and that clock's drift rate
+ * (parts per million fast); false when it is down. */
+typedef bool (*rf_sim_fleet_peek)(void *ctx, uint32_t index, const rf_node **n, uint64_t *clock,
+                                  int32_t *drift_ppm);
 /* Turns on the leader lease check (it needs every node's member and clock). */
 void rf_sim_fleet_check_peek(rf_sim_fleet_check *k, rf_sim_fleet_peek peek, void *ctx);
 void rf_sim_fleet_check_close(rf_sim_fleet_check *k);

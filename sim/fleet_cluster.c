@@ -163,12 +163,14 @@ static uint64_t node_clock(const fleet_node *fn, uint64_t now)
 }
 
 /* rf_sim_fleet_peek: the leader lease check's view of node index. */
-static bool peek_node(void *ctx, uint32_t index, const rf_node **n, uint64_t *clock)
+static bool peek_node(void *ctx, uint32_t index, const rf_node **n, uint64_t *clock,
+                      int32_t *drift_ppm)
 {
     const rf_sim_fleet *f = ctx;
     const fleet_node *fn = &f->nodes[index];
     *n = fn->node;
     *clock = node_clock(fn, f->eng.now_ns);
+    *drift_ppm = fn->drift_ppm;
     return fn->node != NULL;
 }
 

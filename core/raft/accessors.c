@@ -43,6 +43,13 @@ uint64_t rf_raft_lease_until_ns(const rf_raft *r)
     return r->role == RF_ROLE_LEADER && !r->transfer_target ? r->lease_until_ns : 0;
 }
 
+uint64_t rf_raft_votes_refused_until_ns(const rf_raft *r)
+{
+    if (r->role == RF_ROLE_LEADER || r->contact_untimed || !r->started)
+        return UINT64_MAX;
+    return r->leader_contact ? r->leader_contact_ns + r->cfg.election_timeout_ns : 0;
+}
+
 uint64_t rf_raft_applied_index(const rf_raft *r)
 {
     return r->applied;

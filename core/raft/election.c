@@ -218,6 +218,19 @@ static void recv_vote_resp(rf_raft *r, const rf_msg *m, bool pre)
     check_votes(r);
 }
 
+/* A message from the leader of this member's term: no vote for another
+ * candidate for an election timeout (rf_rft_election_in_lease), since the
+ * answer may count toward that leader's lease. r->now may be stale (inputs
+ * stepped long after the last tick): the next tick stamps this contact
+ * with its fresh time, so the vote refusal never ends before the lease
+ * (§6.4.1). */
+static void leader_contact(rf_raft *r)
+{
+    r->leader_contact = true;
+    r->leader_contact_ns = r->now;
+    r->contact_untimed = true;
+}
+
 /* The term rules of Raft paper Figure 2, plus pre-vote and lease. Returns
  * false when the message is to be dropped. */
 static bool term_gate(rf_raft *r, const rf_msg *m)
@@ -230,6 +243,8 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
         if (m->type == RF_MSG_VOTE && !(m->flags & RF_MSG_FLAG_TRANSFER) && rf_rft_election_in_lease(r))
             return false;
         rf_rft_election_become_follower(r, m->term, from_leader ? m->from : 0);
+        if (from_leader)
+            leader_contact(r); /* its acknowledgement may extend that leader's lease */
         return true;
     }
     if (m->term < r->term) {
@@ -251,12 +266,7 @@ static bool term_gate(rf_raft *r, const rf_msg *m)
         if (r->role != RF_ROLE_FOLLOWER)
             rf_rft_election_become_follower(r, r->term, m->from);
         rf_rft_election_set_leader(r, m->from);
-        r->leader_contact = true;
-        r->leader_contact_ns = r->now;
-        /* r->now may be stale (inputs stepped long after the last tick):
-         * the next tick stamps this contact with its fresh time, so the
-         * vote refusal never ends before the leader's lease (§6.4.1). */
-        r->contact_untimed = true;
+        leader_contact(r);
         rf_rft_election_reset_timer(r);
     }
     return true;

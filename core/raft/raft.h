@@ -453,6 +453,13 @@ uint64_t rf_raft_snapshot_index(const rf_raft *r);
 /* A leader's lease end on its own clock (Raft thesis §6.4.1): before it, a
  * read is answered without a round. 0 when not leader or holding no lease. */
 uint64_t rf_raft_lease_until_ns(const rf_raft *r);
+/* Until when, on its own clock, this member refuses (pre-)votes to
+ * candidates a transfer did not send (it heard from a leader within the
+ * election timeout, §4.2.3): the other side of a leader's lease. 0 when it
+ * has heard from no leader; UINT64_MAX for a leader (it votes for nobody),
+ * for a contact not yet stamped and for a member not ticked since its
+ * start (the next tick dates either, and comes before any input). */
+uint64_t rf_raft_votes_refused_until_ns(const rf_raft *r);
 
 /* The entry at index (first_index..last_index): RF_OK and *out (data valid
  * until the next input), RF_ECOMPACTED below first_index, RF_ENOTFOUND

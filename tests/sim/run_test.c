@@ -377,7 +377,7 @@ START_TEST(test_a_lease_without_its_drift_margin_is_caught)
         int rc = fleet_sim(args, out, sizeof out);
         if (i == 0) {
             ck_assert_msg(rc == 1, "%s", out);
-            ck_assert_msg(strstr(out, "leader lease: n") != NULL && strstr(out, "held its lease") != NULL,
+            ck_assert_msg(strstr(out, "leader lease: n") != NULL,
                           "%s", out);
         } else {
             ck_assert_msg(rc == 0, "%s", out);

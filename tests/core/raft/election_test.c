@@ -169,6 +169,37 @@ START_TEST(test_vote_granted_to_up_to_date_candidate_once_per_term)
 }
 END_TEST
 
+/* Thesis §6.4.1: a member whose answer to a leader may extend that
+ * leader's lease refuses other candidates for an election timeout, also
+ * when the leader's first message brings a newer term (that acknowledgement
+ * counts toward the lease like any other; fuzz seed 26). */
+START_TEST(test_append_of_a_newer_term_is_a_leader_contact)
+{
+    rf_raft *r = voter_with_log(1); /* term 2, no leader heard for a while */
+    uint64_t now = 1000 * TNET_MS;
+    rf_msg m, resp;
+    memset(&m, 0, sizeof(m));
+    m.type = RF_MSG_APPEND;
+    m.group_id = 77;
+    m.from = 2;
+    m.to = 1;
+    m.term = 3;
+    m.index = 3; /* prev index and term: the member's last entry */
+    m.log_term = 2;
+    ck_assert(step_and_find(r, &m, RF_MSG_APPEND_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 0);
+    ck_assert_uint_eq(rf_raft_leader(r), 2);
+    rf_raft_tick(r, now + 10 * TNET_MS); /* dates the contact */
+    ck_assert_uint_eq(rf_raft_votes_refused_until_ns(r), now + 10 * TNET_MS + 100 * TNET_MS);
+    /* An up-to-date candidate of a newer term, within the timeout: no vote. */
+    m = vote_req(3, 4, 3, 2);
+    ck_assert_int_eq(rf_raft_receive(r, &m), RF_OK);
+    ck_assert_uint_eq(rf_raft_term(r), 3);
+    ck_assert_uint_ne(rf_raft_vote(r), 3);
+    rf_raft_close(r);
+}
+END_TEST
+
 START_TEST(test_prevote_does_not_disrupt_healthy_leader)
 {
     tnet t;
@@ -289,6 +320,7 @@ Suite *raft_election_suite(void)
     tcase_add_test(tc, test_three_members_elect_exactly_one_leader);
     tcase_add_test(tc, test_vote_refused_to_candidate_with_older_last_term);
     tcase_add_test(tc, test_vote_refused_to_candidate_with_shorter_log_same_term);
+    tcase_add_test(tc, test_append_of_a_newer_term_is_a_leader_contact);
     tcase_add_test(tc, test_vote_granted_to_up_to_date_candidate_once_per_term);
     tcase_add_test(tc, test_prevote_does_not_disrupt_healthy_leader);
     tcase_add_test(tc, test_leader_steps_down_without_quorum);
