@@ -30,6 +30,15 @@ node_pending *rf_node__pending(rf_node *n, uint64_t token)
                                                                                     : NULL;
 }
 
+/* The name and payload a request owns: one block when it has a name
+ * (submit_via), else the payload alone. */
+void rf_node__pending_free_copies(node_pending *p)
+{
+    free(p->name != NULL ? (void *)p->name : (void *)p->payload);
+    p->payload = NULL;
+    p->name = NULL;
+}
+
 /* A dropped entry stays in place as dead, so that dropping is O(1)
  * instead of moving the entries after it (requests finish roughly in
  * token order: that was a move of the whole table per request); the dead
@@ -40,10 +49,7 @@ void rf_node__pending_drop(rf_node *n, uint64_t token)
     if (p == NULL)
         return;
     rf_node__session_done(n, p);
-    free(p->payload);
-    free(p->name);
-    p->payload = NULL;
-    p->name = NULL;
+    rf_node__pending_free_copies(p);
     p->role = NODE_PEND_DEAD;
     n->pending_dead++;
 }
@@ -255,7 +261,8 @@ static bool await_first_leader(rf_node *n, node_pending *p, int status, const ui
     if (p->role != NODE_PEND_USER || p->meta_op != RF_META_OP_ADD_GROUP || status != RF_OK ||
         gid == 0)
         return false;
-    free(p->payload);
+    if (p->name == NULL) /* else the payload lives in the name's block */
+        free(p->payload);
     p->payload = NULL;
     p->len = 0;
     p->meta_op = 0;
@@ -441,21 +448,22 @@ static int submit_via(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kin
             rf_node__reply(n, request_id, RF_EFULL, NULL, 0);
         return RF_EFULL;
     }
-    uint8_t *copy = len > 0 ? malloc(len) : NULL;
+    /* One block for both copies (a malloc and a free less per request):
+     * the name first, then the payload; without a name, the payload alone. */
     size_t nl = name == NULL ? 0 : strlen(name) + 1;
-    char *nm = nl > 0 ? malloc(nl) : NULL;
-    if ((len > 0 && copy == NULL) || (nl > 0 && nm == NULL)) {
-        free(copy);
-        free(nm);
+    uint8_t *block = nl + len > 0 ? malloc(nl + len) : NULL;
+    if (nl + len > 0 && block == NULL) {
         rf_node__pending_drop(n, p->token);
         if (role == NODE_PEND_USER)
             rf_node__reply(n, request_id, RF_ENOMEM, NULL, 0);
         return RF_ENOMEM;
     }
-    if (len > 0)
-        memcpy(copy, payload, len);
+    char *nm = nl > 0 ? (char *)block : NULL;
+    uint8_t *copy = len > 0 ? block + nl : NULL;
     if (nl > 0)
         memcpy(nm, name, nl);
+    if (len > 0)
+        memcpy(copy, payload, len);
     p->kind = kind;
     p->request_id = request_id;
     p->group_id = group_id;
