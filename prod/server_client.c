@@ -414,15 +414,24 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
         return; /* its client is gone */
     srv_client *c = p->client;
     srv_reply *r = p->reply;
-    rf_resp_out *o = &s->scratch;
-    rf_resp_out_reset(o);
+    /* The first reply awaited goes straight behind the replies ready to
+     * send (they all come before it); a later one waits in its slot. */
+    bool in_order = r == c->head;
+    rf_resp_out *o = in_order ? &c->out : &s->scratch;
+    if (!in_order)
+        rf_resp_out_reset(o);
     bool data_reply = p->kind == RF_CMD_FLEET_CMD || p->kind == RF_CMD_FLEET_QUERY;
     if (nr->status == RF_OK && !data_reply)
         rf_resp_simple(o, "OK");
     else
         rf_client_reply_status(o, nr->status, nr->data, nr->len);
     memset(p, 0, sizeof *p);
-    if (!reply_set(r, o->buf, o->len)) {
+    if (in_order) {
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        reply_free(s, r);
+    } else if (!reply_set(r, o->buf, o->len)) {
         r->done = true; /* freed with the client */
         if (!c->closing)
             client_close(c);
