@@ -88,7 +88,8 @@ typedef struct node_pending {
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;
-    char *name;         /* the group's name (USER and INTERNAL), owned; the payload shares its block */
+    char *name;         /* the group's name (USER and INTERNAL), owned; with a name,
+                         * the payload lives in its block (rf_node__pending_free_copies) */
 } node_pending;
 
 /* The sequences of the commands to one group that await an outcome (and
