@@ -415,6 +415,7 @@ void rf_server_close(rf_server *s)
     OPENSSL_cleanse(s->secret, sizeof s->secret);
     OPENSSL_cleanse(s->cfg.password, sizeof s->cfg.password);
     free(s->pending);
+    srv_client_free_spares(s);
     rf_resp_out_close(&s->scratch);
     free(s);
 }

@@ -18,11 +18,29 @@ typedef struct srv_write {
 static void client_process(srv_client *c);
 static void flush_soon(srv_client *c);
 
-static void reply_free(srv_reply *r)
+/* A reply goes back to the server's spares while there are few of them:
+ * each request would otherwise cost a malloc and a free. */
+static void reply_free(rf_server *s, srv_reply *r)
 {
     if (r->bytes != r->small)
         free(r->bytes);
-    free(r);
+    if (s->n_spare >= SRV_REPLY_SPARE_MAX) {
+        free(r);
+        return;
+    }
+    r->next = s->spare;
+    s->spare = r;
+    s->n_spare++;
+}
+
+void srv_client_free_spares(rf_server *s)
+{
+    while (s->spare != NULL) {
+        srv_reply *r = s->spare;
+        s->spare = r->next;
+        free(r);
+    }
+    s->n_spare = 0;
 }
 
 /* Copies a finished reply's bytes into r; false when out of memory. */
@@ -50,7 +68,7 @@ static void on_client_closed(uv_handle_t *h)
             if (p->request_id == r->request_id)
                 memset(p, 0, sizeof *p);
         }
-        reply_free(r);
+        reply_free(s, r);
         r = next;
     }
     rf_resp_parser_close(&c->parser);
@@ -147,7 +165,7 @@ static void client_flush(srv_client *c)
         c->head = r->next;
         if (c->head == NULL)
             c->tail = NULL;
-        reply_free(r);
+        reply_free(c->srv, r);
     }
     if (c->out.overflow) {
         rf_log_warn("client %s: over %u bytes of replies at once, closing", c->addr,
@@ -177,9 +195,15 @@ static void client_flush(srv_client *c)
 
 static srv_reply *reply_append(srv_client *c)
 {
-    srv_reply *r = calloc(1, sizeof *r);
-    if (r == NULL)
+    rf_server *s = c->srv;
+    srv_reply *r = s->spare;
+    if (r != NULL) {
+        s->spare = r->next;
+        s->n_spare--;
+        memset(r, 0, sizeof *r);
+    } else if ((r = calloc(1, sizeof *r)) == NULL) {
         return NULL;
+    }
     if (c->tail)
         c->tail->next = r;
     else
@@ -390,15 +414,24 @@ void srv_client_node_reply(rf_server *s, const rf_node_reply *nr)
         return; /* its client is gone */
     srv_client *c = p->client;
     srv_reply *r = p->reply;
-    rf_resp_out *o = &s->scratch;
-    rf_resp_out_reset(o);
+    /* The first reply awaited goes straight behind the replies ready to
+     * send (they all come before it); a later one waits in its slot. */
+    bool in_order = r == c->head;
+    rf_resp_out *o = in_order ? &c->out : &s->scratch;
+    if (!in_order)
+        rf_resp_out_reset(o);
     bool data_reply = p->kind == RF_CMD_FLEET_CMD || p->kind == RF_CMD_FLEET_QUERY;
     if (nr->status == RF_OK && !data_reply)
         rf_resp_simple(o, "OK");
     else
         rf_client_reply_status(o, nr->status, nr->data, nr->len);
     memset(p, 0, sizeof *p);
-    if (!reply_set(r, o->buf, o->len)) {
+    if (in_order) {
+        c->head = r->next;
+        if (c->head == NULL)
+            c->tail = NULL;
+        reply_free(s, r);
+    } else if (!reply_set(r, o->buf, o->len)) {
         r->done = true; /* freed with the client */
         if (!c->closing)
             client_close(c);

@@ -27,6 +27,7 @@ typedef struct srv_client srv_client;
 typedef struct srv_peer srv_peer;
 
 #define SRV_REPLY_SMALL_BYTES 32u /* a reply this short lives in its srv_reply */
+#define SRV_REPLY_SPARE_MAX 4096u /* freed srv_reply kept for reuse, per server */
 
 /* One reply in a client's queue, in request order. */
 struct srv_reply {
@@ -121,6 +122,8 @@ struct rf_server {
     rf_client_config client_cfg;
     srv_client *clients;
     srv_client *flush_list; /* clients with replies to send at the end of srv_drain */
+    srv_reply *spare;       /* freed replies kept for the next requests (one malloc less each) */
+    uint32_t n_spare;
     uint32_t n_clients, n_resume;
     uint64_t next_client_id, next_request_id;
     srv_peer *peers;
@@ -144,6 +147,8 @@ void srv_peer_authenticated(rf_server *s, srv_peer *p);
 /* server_client.c */
 int srv_client_listen(rf_server *s, char *err, size_t cap);
 void srv_client_close_all(rf_server *s);
+/* Frees the spare replies (server close). */
+void srv_client_free_spares(rf_server *s);
 void srv_client_node_reply(rf_server *s, const rf_node_reply *r);
 void srv_client_resume_pending(rf_server *s);
 /* Sends the replies completed during this drain, one write per client. */

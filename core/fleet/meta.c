@@ -33,6 +33,7 @@ void rf_meta_free(rf_meta *m)
     free(m->nodes);
     free(m->by_id);
     free(m->by_name);
+    free(m->name_keys);
     free(m->removed);
     free(m);
 }
@@ -64,17 +65,25 @@ size_t rf_meta__node_lower(const rf_meta *m, const char *name)
     return lo;
 }
 
+/* The name index's key: FNV-1a (64 bits) of the name. Only an in-memory
+ * order, never stored or sent. */
+static uint64_t group_name_key(const char *name)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (const unsigned char *c = (const unsigned char *)name; *c != 0; c++)
+        h = (h ^ *c) * 0x100000001b3ull;
+    return h;
+}
+
+/* by_name is ordered by (key, name): the packed keys narrow the search
+ * down, names compare only among equal keys. */
 size_t rf_meta__group_name_lower(const rf_meta *m, const char *name)
 {
-    size_t lo = 0, hi = m->n_groups;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (strcmp(m->by_name[mid]->name, name) < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    uint64_t key = group_name_key(name);
+    size_t at = rf_lower_u64(m->name_keys, m->n_groups, sizeof *m->name_keys, key);
+    while (at < m->n_groups && m->name_keys[at] == key && strcmp(m->by_name[at]->name, name) < 0)
+        at++;
+    return at;
 }
 
 size_t rf_meta__group_id_lower(const rf_meta *m, uint64_t id)
@@ -114,8 +123,10 @@ int rf_meta_insert_group(rf_meta *m, const rf_meta_group *g)
     size_t cap_id = m->cap_groups, cap_name = m->cap_groups;
     if (!meta_reserve((void **)&m->by_id, &cap_id, m->n_groups, sizeof *m->by_id))
         return RF_ENOMEM;
-    if (!meta_reserve((void **)&m->by_name, &cap_name, m->n_groups, sizeof *m->by_name)) {
-        /* by_id grew alone: keep the smaller capacity, which both have. */
+    size_t cap_key = m->cap_groups;
+    if (!meta_reserve((void **)&m->by_name, &cap_name, m->n_groups, sizeof *m->by_name) ||
+        !meta_reserve((void **)&m->name_keys, &cap_key, m->n_groups, sizeof *m->name_keys)) {
+        /* Some grew alone: keep the smaller capacity, which all have. */
         return RF_ENOMEM;
     }
     m->cap_groups = cap_id;
@@ -126,8 +137,10 @@ int rf_meta_insert_group(rf_meta *m, const rf_meta_group *g)
     size_t ai = rf_meta__group_id_lower(m, g->id), an = rf_meta__group_name_lower(m, g->name);
     memmove(&m->by_id[ai + 1], &m->by_id[ai], (m->n_groups - ai) * sizeof *m->by_id);
     memmove(&m->by_name[an + 1], &m->by_name[an], (m->n_groups - an) * sizeof *m->by_name);
+    memmove(&m->name_keys[an + 1], &m->name_keys[an], (m->n_groups - an) * sizeof *m->name_keys);
     m->by_id[ai] = copy;
     m->by_name[an] = copy;
+    m->name_keys[an] = group_name_key(g->name);
     m->n_groups++;
     m->groups_sum += rf_meta_group_hash(copy);
     return RF_OK;
@@ -152,6 +165,8 @@ void rf_meta__remove_group(rf_meta *m, const rf_meta_group *g)
     ASSERT(an < m->n_groups && m->by_name[an] == g);
     memmove(&m->by_id[ai], &m->by_id[ai + 1], (m->n_groups - ai - 1) * sizeof *m->by_id);
     memmove(&m->by_name[an], &m->by_name[an + 1], (m->n_groups - an - 1) * sizeof *m->by_name);
+    memmove(&m->name_keys[an], &m->name_keys[an + 1],
+            (m->n_groups - an - 1) * sizeof *m->name_keys);
     m->n_groups--;
     m->groups_sum -= rf_meta_group_hash(g);
     free((void *)g);

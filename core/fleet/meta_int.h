@@ -16,7 +16,9 @@ struct rf_meta {
     rf_meta_node *nodes; /* sorted by name */
     size_t n_nodes, cap_nodes;
     rf_meta_group **by_id;   /* one allocation per group, sorted by id */
-    rf_meta_group **by_name; /* the same pointers, sorted by name */
+    rf_meta_group **by_name; /* the same pointers, sorted by (name key, name) */
+    uint64_t *name_keys;     /* by_name's name keys (meta.c), 8 to a cache line: a
+                              * lookup by name reads one group, not one per probe */
     size_t n_groups, cap_groups;
     uint64_t groups_sum; /* sum of rf_meta_group_hash over the groups (the digest) */
     rf_meta_removed *removed; /* sorted by id */

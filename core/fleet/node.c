@@ -102,10 +102,8 @@ void rf_node_close(rf_node *n)
     for (size_t i = 0; i < n->n_groups; i++)
         rf_raft_close(n->groups[i].raft);
     node_pending *p = n->pending.p;
-    for (size_t i = 0; i < n->pending.n; i++) {
-        free(p[i].payload);
-        free(p[i].name);
-    }
+    for (size_t i = 0; i < n->pending.n; i++)
+        rf_node__pending_free_copies(&p[i]);
     rf_node__frames_free(n);
     free(n->groups);
     free(n->hosted.p);

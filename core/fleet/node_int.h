@@ -88,7 +88,8 @@ typedef struct node_pending {
     uint32_t attempts, hops;
     uint8_t *payload;
     uint32_t len;
-    char *name;         /* the group's name (USER and INTERNAL), owned */
+    char *name;         /* the group's name (USER and INTERNAL), owned; with a name,
+                         * the payload lives in its block (rf_node__pending_free_copies) */
 } node_pending;
 
 /* The sequences of the commands to one group that await an outcome (and
@@ -329,6 +330,7 @@ static inline uint64_t rf_node__get(const uint8_t *p, int bytes)
 /* node_req.c */
 node_pending *rf_node__pending(rf_node *n, uint64_t token);
 void rf_node__pending_drop(rf_node *n, uint64_t token);
+void rf_node__pending_free_copies(node_pending *p);
 node_pending *rf_node__pending_new(rf_node *n, uint8_t role);
 void rf_node__dispatch(rf_node *n, node_pending *p);
 void rf_node__on_result(rf_node *n, uint64_t token, uint64_t from, int status, uint64_t hint,

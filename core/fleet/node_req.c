@@ -10,17 +10,33 @@
 /* ---- the pending table (sorted by token; tokens only grow) ----------------- */
 
 _Static_assert(offsetof(node_pending, token) == 0, "rf_lower_u64 key");
-static size_t pending_lower(const rf_node *n, uint64_t token)
-{
-    return rf_lower_u64(n->pending.p, n->pending.n, sizeof(node_pending), token);
-}
-
+/* Tokens are distinct, sorted and grow by one per entry, so token t sits
+ * at most t - first entries after the first and at most last - t before
+ * the last: the search runs in that window, which is exact until dead
+ * entries are swept out (the common lookup is one probe instead of a
+ * binary search over the 144-byte entries, a cache miss each). */
 node_pending *rf_node__pending(rf_node *n, uint64_t token)
 {
-    size_t at = pending_lower(n, token);
     node_pending *p = n->pending.p;
+    size_t count = n->pending.n;
+    if (count == 0 || token < p[0].token || token > p[count - 1].token)
+        return NULL;
+    uint64_t after_first = token - p[0].token, before_last = p[count - 1].token - token;
+    size_t lo = before_last < count ? count - 1 - (size_t)before_last : 0;
+    size_t hi = after_first < count ? (size_t)after_first + 1 : count;
+    ASSERT(lo < hi);
+    size_t at = lo + rf_lower_u64(&p[lo], hi - lo, sizeof(node_pending), token);
     return at < n->pending.n && p[at].token == token && p[at].role != NODE_PEND_DEAD ? &p[at]
                                                                                     : NULL;
+}
+
+/* The name and payload a request owns: one block when it has a name
+ * (submit_via), else the payload alone. */
+void rf_node__pending_free_copies(node_pending *p)
+{
+    free(p->name != NULL ? (void *)p->name : (void *)p->payload);
+    p->payload = NULL;
+    p->name = NULL;
 }
 
 /* A dropped entry stays in place as dead, so that dropping is O(1)
@@ -33,10 +49,7 @@ void rf_node__pending_drop(rf_node *n, uint64_t token)
     if (p == NULL)
         return;
     rf_node__session_done(n, p);
-    free(p->payload);
-    free(p->name);
-    p->payload = NULL;
-    p->name = NULL;
+    rf_node__pending_free_copies(p);
     p->role = NODE_PEND_DEAD;
     n->pending_dead++;
 }
@@ -248,7 +261,8 @@ static bool await_first_leader(rf_node *n, node_pending *p, int status, const ui
     if (p->role != NODE_PEND_USER || p->meta_op != RF_META_OP_ADD_GROUP || status != RF_OK ||
         gid == 0)
         return false;
-    free(p->payload);
+    if (p->name == NULL) /* else the payload lives in the name's block */
+        free(p->payload);
     p->payload = NULL;
     p->len = 0;
     p->meta_op = 0;
@@ -434,21 +448,22 @@ static int submit_via(rf_node *n, uint8_t role, uint64_t request_id, uint8_t kin
             rf_node__reply(n, request_id, RF_EFULL, NULL, 0);
         return RF_EFULL;
     }
-    uint8_t *copy = len > 0 ? malloc(len) : NULL;
+    /* One block for both copies (a malloc and a free less per request):
+     * the name first, then the payload; without a name, the payload alone. */
     size_t nl = name == NULL ? 0 : strlen(name) + 1;
-    char *nm = nl > 0 ? malloc(nl) : NULL;
-    if ((len > 0 && copy == NULL) || (nl > 0 && nm == NULL)) {
-        free(copy);
-        free(nm);
+    uint8_t *block = nl + len > 0 ? malloc(nl + len) : NULL;
+    if (nl + len > 0 && block == NULL) {
         rf_node__pending_drop(n, p->token);
         if (role == NODE_PEND_USER)
             rf_node__reply(n, request_id, RF_ENOMEM, NULL, 0);
         return RF_ENOMEM;
     }
-    if (len > 0)
-        memcpy(copy, payload, len);
+    char *nm = nl > 0 ? (char *)block : NULL;
+    uint8_t *copy = len > 0 ? block + nl : NULL;
     if (nl > 0)
         memcpy(nm, name, nl);
+    if (len > 0)
+        memcpy(copy, payload, len);
     p->kind = kind;
     p->request_id = request_id;
     p->group_id = group_id;

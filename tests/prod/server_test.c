@@ -230,6 +230,34 @@ START_TEST(test_server_resp_pipelined_commands_in_order)
 }
 END_TEST
 
+/* Replies of two groups complete in group order within one drain (g1
+ * first), not in request order: each still goes out in request order,
+ * whether it is sent at once (the first awaited) or waits in its slot. */
+START_TEST(test_server_replies_of_several_groups_keep_request_order)
+{
+    node n1;
+    node_start(&n1, "n1", SECRET, 0, NULL);
+    int fd = dial(rf_server_client_port(n1.srv));
+    char out[4096];
+    until(fd, "FLEET.ADD g1 1 int\r\n", "+OK");
+    until(fd, "FLEET.ADD g2 1 int\r\n", "+OK");
+    until(fd, "FLEET.CMD g2 set 100\r\n", "0");
+    for (int round = 0; round < 20; round++) {
+        send_str(fd, "FLEET.CMD g2 inc\r\nFLEET.CMD g1 inc\r\nPING\r\nFLEET.CMD g2 inc\r\n"
+                     "FLEET.CMD g1 inc\r\n");
+        out[0] = '\0';
+        for (int i = 0; i < 5; i++)
+            read_reply(fd, out, sizeof out);
+        char want[128];
+        snprintf(want, sizeof want, "%d %d +PONG %d %d ", 100 + 2 * round, 2 * round,
+                 101 + 2 * round, 2 * round + 1);
+        ck_assert_str_eq(out, want);
+    }
+    close(fd);
+    node_stop(&n1, NULL);
+}
+END_TEST
+
 START_TEST(test_server_garbage_closes_only_that_connection)
 {
     node n1;
@@ -488,6 +516,7 @@ Suite *prod_server_suite(void)
     tcase_add_checked_fixture(tc, quiet, loud);
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, test_server_resp_pipelined_commands_in_order);
+    tcase_add_test(tc, test_server_replies_of_several_groups_keep_request_order);
     tcase_add_test(tc, test_server_garbage_closes_only_that_connection);
     tcase_add_test(tc, test_server_password_requires_auth);
     tcase_add_test(tc, test_server_wrong_secret_cannot_join);

@@ -149,6 +149,65 @@ START_TEST(test_meta_add_group_assigns_increasing_ids_and_reports_errors)
 }
 END_TEST
 
+enum { NAMED = 200 };
+
+/* Group i's name: short ones, and long ones that share their first 40 bytes. */
+static void group_name(char *out, size_t cap, int i)
+{
+    if (i % 2 == 0)
+        snprintf(out, cap, "g%d", i);
+    else
+        snprintf(out, cap, "a-long-shared-prefix-for-many-group-names-%d", i);
+}
+
+/* Each group present is found by its name, the removed and never-added
+ * names are not, before and after a round trip through the encoding. */
+static void check_names(const rf_meta *m, const bool *present)
+{
+    char name[64];
+    for (int i = 0; i < NAMED + 20; i++) {
+        group_name(name, sizeof name, i);
+        const rf_meta_group *g = rf_meta_group_by_name(m, name);
+        if (i < NAMED && present[i]) {
+            ck_assert_ptr_nonnull(g);
+            ck_assert_str_eq(g->name, name);
+            ck_assert_ptr_eq(rf_meta_group_by_id(m, g->id), g);
+        } else {
+            ck_assert_ptr_null(g);
+        }
+    }
+}
+
+START_TEST(test_meta_group_by_name_finds_each_group_across_adds_and_removals)
+{
+    rf_meta *m = M->create();
+    static bool present[NAMED];
+    char name[64];
+    ck_assert_int_eq(activate(m, "n1", "z1", 1), RF_OK);
+    for (int i = 0; i < NAMED; i++) {
+        group_name(name, sizeof name, i);
+        ck_assert_int_eq(add_group(m, name, 1, NULL), RF_OK);
+        present[i] = true;
+    }
+    check_names(m, present);
+    for (int i = 0; i < NAMED; i += 3) {
+        group_name(name, sizeof name, i);
+        ck_assert_int_eq(remove_group(m, name), RF_OK);
+        present[i] = false;
+    }
+    ck_assert_uint_eq(rf_meta_group_count(m), NAMED - (NAMED + 2) / 3);
+    check_names(m, present);
+    size_t len = 0;
+    uint8_t *enc = encode(m, &len);
+    rf_meta *copy = M->decode(enc, len);
+    ck_assert_ptr_nonnull(copy);
+    check_names(copy, present);
+    free(enc);
+    M->destroy(copy);
+    M->destroy(m);
+}
+END_TEST
+
 START_TEST(test_meta_remove_group_waits_for_every_node_to_clean_up)
 {
     rf_meta *m = M->create();
@@ -457,6 +516,7 @@ Suite *fleet_meta_suite(void)
     tcase_add_test(tc, test_meta_activate_registers_nodes_and_refuses_twice);
     tcase_add_test(tc, test_meta_deactivate_and_remove_node_follow_raftfleet_errors);
     tcase_add_test(tc, test_meta_add_group_assigns_increasing_ids_and_reports_errors);
+    tcase_add_test(tc, test_meta_group_by_name_finds_each_group_across_adds_and_removals);
     tcase_add_test(tc, test_meta_remove_group_waits_for_every_node_to_clean_up);
     tcase_add_test(tc, test_meta_rejects_bad_names_without_crashing);
     tcase_add_test(tc, test_meta_encoding_round_trips_and_digest_tracks_state);
