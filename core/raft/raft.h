@@ -450,8 +450,9 @@ uint64_t rf_raft_applied_index(const rf_raft *r);
 uint64_t rf_raft_first_index(const rf_raft *r); /* snapshot index + 1 */
 uint64_t rf_raft_last_index(const rf_raft *r);
 uint64_t rf_raft_snapshot_index(const rf_raft *r);
-/* A leader's lease end, on its own clock (Raft thesis §6.4.1): before it, a
- * read is answered without a round. 0 when not leader or holding no lease. */
+/* Raft thesis §6.4.1: a leader's lease end, as its own clock reads it;
+ * before it, a read is answered without a round. 0 when not leader or
+ * holding no lease. */
 uint64_t rf_raft_lease_until_ns(const rf_raft *r);
 /* Until when, on its own clock, this member refuses (pre-)votes to
  * candidates a transfer did not send (it heard from a leader within the
