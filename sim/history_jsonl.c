@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/rf_err.h"
+#include "base/rf_hash.h"
 
 /* ---- writing ------------------------------------------------------------- */
 
@@ -124,14 +125,6 @@ int rf_history_jsonl_write(FILE *out, const rf_history *h)
 
 /* ---- sets of histories --------------------------------------------------- */
 
-static uint64_t jsonl_name_hash(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-    for (; *s != '\0'; s++)
-        h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
-    return h;
-}
-
 void rf_history_set_init(rf_history_set *set)
 {
     memset(set, 0, sizeof *set);
@@ -151,7 +144,7 @@ rf_history *rf_history_set_find(const rf_history_set *set, const char *group)
     if (set->index_len == 0)
         return NULL;
     size_t mask = set->index_len - 1;
-    for (size_t i = jsonl_name_hash(group) & mask; set->index[i] != 0; i = (i + 1) & mask)
+    for (size_t i = rf_fnv1a64(group) & mask; set->index[i] != 0; i = (i + 1) & mask)
         if (strcmp(set->groups[set->index[i] - 1].group, group) == 0)
             return &set->groups[set->index[i] - 1];
     return NULL;
@@ -163,7 +156,7 @@ static int jsonl_reindex(rf_history_set *set, size_t len)
     if (index == NULL)
         return RF_ENOMEM;
     for (size_t g = 0; g < set->count; g++) {
-        size_t i = jsonl_name_hash(set->groups[g].group) & (len - 1);
+        size_t i = rf_fnv1a64(set->groups[g].group) & (len - 1);
         while (index[i] != 0)
             i = (i + 1) & (len - 1);
         index[i] = g + 1;
@@ -203,7 +196,7 @@ rf_history *rf_history_set_get(rf_history_set *set, const char *group, int *rc)
             return NULL;
         }
     } else {
-        size_t mask = set->index_len - 1, i = jsonl_name_hash(group) & mask;
+        size_t mask = set->index_len - 1, i = rf_fnv1a64(group) & mask;
         while (set->index[i] != 0)
             i = (i + 1) & mask;
         set->index[i] = set->count;

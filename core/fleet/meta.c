@@ -5,6 +5,7 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_hash.h"
 #include "base/rf_lower.h"
 #include "fleet/meta_int.h"
 
@@ -65,21 +66,12 @@ size_t rf_meta__node_lower(const rf_meta *m, const char *name)
     return lo;
 }
 
-/* The name index's key: FNV-1a (64 bits) of the name. Only an in-memory
- * order, never stored or sent. */
-static uint64_t group_name_key(const char *name)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (const unsigned char *c = (const unsigned char *)name; *c != 0; c++)
-        h = (h ^ *c) * 0x100000001b3ull;
-    return h;
-}
-
-/* by_name is ordered by (key, name): the packed keys narrow the search
+/* by_name is ordered by (key, name), the key being rf_fnv1a64 of the name
+ * (memory only, never stored or sent): the packed keys narrow the search
  * down, names compare only among equal keys. */
 size_t rf_meta__group_name_lower(const rf_meta *m, const char *name)
 {
-    uint64_t key = group_name_key(name);
+    uint64_t key = rf_fnv1a64(name);
     size_t at = rf_lower_u64(m->name_keys, m->n_groups, sizeof *m->name_keys, key);
     while (at < m->n_groups && m->name_keys[at] == key && strcmp(m->by_name[at]->name, name) < 0)
         at++;
@@ -140,7 +132,7 @@ int rf_meta_insert_group(rf_meta *m, const rf_meta_group *g)
     memmove(&m->name_keys[an + 1], &m->name_keys[an], (m->n_groups - an) * sizeof *m->name_keys);
     m->by_id[ai] = copy;
     m->by_name[an] = copy;
-    m->name_keys[an] = group_name_key(g->name);
+    m->name_keys[an] = rf_fnv1a64(g->name);
     m->n_groups++;
     m->groups_sum += rf_meta_group_hash(copy);
     return RF_OK;
