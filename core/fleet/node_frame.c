@@ -140,7 +140,7 @@ static int frame_check(uint64_t from, const uint8_t *buf, size_t len, uint32_t *
         if (type == NODE_REC_FWD ? rl < NODE_FWD_HEAD
             : type == NODE_REC_FWD_REPLY ? rl < NODE_FWD_REPLY_HEAD
             : type == NODE_REC_STOP ? rl != NODE_STOP_LEN
-            : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN
+            : type == NODE_REC_QUIESCE ? rl != NODE_QUIESCE_LEN && rl != NODE_QUIESCE_LEN_OLD
             : type == NODE_REC_HB || type == NODE_REC_EVICT ? rl != 0
             : type == NODE_REC_META ? rl <= NODE_META_HEAD
             : type == NODE_REC_META_ACK ? rl != NODE_META_ACK_LEN
@@ -158,6 +158,13 @@ _Static_assert(offsetof(node_tomb, group) == 0, "rf_lower_u64 key");
 static size_t tomb_lower(const rf_node *n, uint64_t group)
 {
     return rf_lower_u64(n->tombs.p, n->tombs.n, sizeof(node_tomb), group);
+}
+
+uint64_t rf_node__tomb_term(const rf_node *n, uint64_t group)
+{
+    size_t at = tomb_lower(n, group);
+    const node_tomb *t = n->tombs.p;
+    return at < n->tombs.n && t[at].group == group ? t[at].term : 0;
 }
 
 /* A member stopped here knew this term: the node remembers it, so that a
@@ -178,19 +185,25 @@ void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term)
 }
 
 /* May this node start a member for a group a peer addresses in term?
- * Only for a group the local metadata says exists (the metadata group
- * always does), and, if a member of it was stopped here, only for a term
- * at least the one that member knew. A member starts empty and adopts the
+ * Only for a leader's message (an append, heartbeat or snapshot: a member
+ * created empty has no vote to give, and one started for a candidate's
+ * pre-vote, whose term it does not take, then followed a deposed leader's
+ * older term), only for a group the local metadata says exists (the
+ * metadata group always does), and, if a member of it was stopped here,
+ * only for a term at least the one that member knew; the new member starts
+ * in that term (rf_node__start_group). A member starts empty and adopts the
  * term it is sent: started for a deposed leader's older term (a node that
  * had been removed from the group by a newer leader, and had dropped its
  * log), it followed that leader, which counted it in its old
  * configuration and answered a read from its stale state (fuzz seed
  * 205876); committing entries that way would break agreement. */
-static bool may_start(const rf_node *n, uint64_t group, uint64_t term)
+static bool may_start(const rf_node *n, const rf_msg *msg)
 {
-    size_t at = tomb_lower(n, group);
-    const node_tomb *t = n->tombs.p;
-    if (at < n->tombs.n && t[at].group == group && term < t[at].term)
+    if (msg->type != RF_MSG_APPEND && msg->type != RF_MSG_HEARTBEAT &&
+        msg->type != RF_MSG_SNAPSHOT)
+        return false;
+    uint64_t group = msg->group_id;
+    if (msg->term < rf_node__tomb_term(n, group))
         return false;
     if (group == RF_META_GROUP_ID)
         return true;
@@ -220,7 +233,7 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
     }
     maybe_evict(n, from, msg.group_id, told);
     node_group *g = rf_node__group(n, msg.group_id);
-    if (g == NULL && msg.to == n->cfg.node_id && may_start(n, msg.group_id, msg.term)) {
+    if (g == NULL && msg.to == n->cfg.node_id && may_start(n, &msg)) {
         if (rf_node__start_group(n, msg.group_id, false, RF_NODE_REASON_REBALANCE) == RF_OK)
             g = rf_node__group(n, msg.group_id);
     }
@@ -284,7 +297,7 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
         else if (type == NODE_REC_STOP)
             recv_stop(n, rec);
         else if (type == NODE_REC_QUIESCE)
-            rf_node__on_quiesce(n, from, rec);
+            rf_node__on_quiesce(n, from, rec, rl);
         else if (type == NODE_REC_FWD_REPLY)
             recv_fwd_reply(n, from, rec, rl);
         else if (type == NODE_REC_HB) /* the frame was the news; and who sent it? */

@@ -107,6 +107,11 @@ void rf_node__raft_config(const rf_node *n, uint64_t id, const rf_model *model,
     rc->group_id = id;
     rc->node_id = n->cfg.node_id;
     rc->model = model;
+    /* Only the metadata's followers are read (each node's view of the
+     * cluster): a user group's followers learn a commit with the next
+     * append, heartbeat or quiet notice, one message fewer per follower
+     * and commit. */
+    rc->lazy_commit = id != RF_META_GROUP_ID;
     uint64_t life = n->incarnation > 1 ? (n->incarnation - 1) << 32 : 0;
     rf_pcg32_derive(&rc->rng, (n->cfg.seed ^ n->cfg.node_id) + life, "group", id);
 }
@@ -140,6 +145,8 @@ int rf_node__start_group(rf_node *n, uint64_t id, bool bootstrap, uint8_t reason
         err = rf_raft_bootstrap(&rc, &m, &r);
     } else {
         err = rf_raft_create(&rc, &r);
+        if (err == RF_OK) /* a member stopped here knew this term */
+            rf_raft_resume_term(r, rf_node__tomb_term(n, id));
     }
     if (err != RF_OK)
         return err;

@@ -13,14 +13,15 @@
 #define NODE_REC_FWD 2u       /* u64 token, u8 kind, u64 group, u64 client, seq, floor, payload */
 #define NODE_REC_FWD_REPLY 3u /* u64 token, u32 status, u64 leader hint, payload */
 #define NODE_REC_STOP 4u      /* u64 group, u64 index of the config that removed the addressee */
-#define NODE_REC_QUIESCE 5u   /* u64 group, u64 term: the leader went quiet */
+#define NODE_REC_QUIESCE 5u   /* u64 group, u64 term[, u64 commit]: the leader went quiet */
 #define NODE_REC_HB 6u        /* empty: the node-pair heartbeat */
 #define NODE_REC_EVICT 7u     /* empty: "the metadata I know has no node of yours" */
 #define NODE_REC_META 8u      /* u64 index, then the metadata state's encoding */
 #define NODE_REC_META_ACK 9u  /* u64 index: the pushed state this node holds */
 #define NODE_META_HEAD 8u
 #define NODE_META_ACK_LEN 8u
-#define NODE_QUIESCE_LEN 16u
+#define NODE_QUIESCE_LEN 24u     /* with the commit index */
+#define NODE_QUIESCE_LEN_OLD 16u /* without (builds before the commit was sent) */
 #define NODE_FWD_HEAD 41u
 #define NODE_STOP_LEN 16u
 #define NODE_FWD_REPLY_HEAD 20u
@@ -347,7 +348,7 @@ void rf_node__touch(rf_node *n, node_group *g);
 void rf_node__wake(rf_node *n, node_group *g);
 void rf_node__quiet_tick(rf_node *n);
 void rf_node__heard(rf_node *n, uint64_t peer);
-void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec);
+void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
 void rf_node__wake_led_by(rf_node *n, uint64_t peer);
 void rf_node__clock(rf_node *n, node_group *g);
 void rf_node__due_update(rf_node *n, node_group *g);
@@ -359,6 +360,8 @@ void rf_node__sort_ids(uint64_t *ids, size_t n); /* ascending */
 void rf_node__round(rf_node *n);
 void rf_node__self_check(rf_node *n, uint64_t from);
 void rf_node__tomb_set(rf_node *n, uint64_t group, uint64_t term);
+/* The term a member of group stopped here knew, 0 when none was. */
+uint64_t rf_node__tomb_term(const rf_node *n, uint64_t group);
 void rf_node__evict(rf_node *n);
 void rf_node__meta_changed(rf_node *n);
 void rf_node__rebal_followups(rf_node *n);

@@ -7,10 +7,16 @@
 #include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
-/* How it works. A group whose leader has seen nothing but heartbeats for
- * quiesce_after_ns, with everything committed and applied and no learner,
- * goes quiet: the leader tells each follower (QUIESCE record with its
- * term), and every quiet member stops being ticked. Its clock stops too:
+/* How it works. A leader goes quiet at its next tick once it is settled
+ * (rf_raft_settled: every follower holds every entry, all committed and
+ * applied), or once it has seen nothing but heartbeats for
+ * quiesce_after_ns with everything committed and applied and no learner
+ * (a follower may be down or behind). It tells each follower (QUIESCE
+ * record with its term, and when settled its commit index, which the
+ * follower takes as from a heartbeat and applies), and every quiet member
+ * stops being ticked. So a client operation on an idle group costs its own
+ * round trips and one notice per follower, not the heartbeats of an idle
+ * timeout. Its clock stops too:
  * the node keeps an offset per group, so when the group wakes, its
  * timers resume where they stopped and nobody times out on waking.
  *
@@ -86,23 +92,32 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer)
  * node is unreachable: that news has already woken it and will not come
  * again, so a notice still in flight when the node died would stop the
  * clock that must time out (fuzz seed 20237). */
-void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec)
+void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec, size_t len)
 {
     node_group *g = rf_node__group(n, rf_node__get(rec, 8));
     uint64_t term = rf_node__get(rec + 8, 8);
     if (g == NULL || g->quiet || rf_raft_role(g->raft) != RF_ROLE_FOLLOWER ||
         rf_raft_term(g->raft) != term || rf_raft_leader(g->raft) != from || rf_node__peer_down(n, from))
         return;
+    rf_node__clock(n, g); /* an input follows */
+    if (len >= NODE_QUIESCE_LEN)
+        rf_raft_leader_commit(g->raft, from, term, rf_node__get(rec + 16, 8));
     g->quiet = true;
-    rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
     g->frozen_at = n->now - g->clock_offset;
+    if (rf_raft_has_ready(g->raft))
+        rf_node__dirty(n, g); /* entries to apply: rf_node_advance frees the buffers after */
+    else
+        rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
 }
 
 static bool may_quiesce(const rf_node *n, const node_group *g)
 {
     const rf_raft *r = g->raft;
-    if (g->quiet || g->rebal_token != 0 || rf_raft_role(r) != RF_ROLE_LEADER ||
-        n->now - g->last_active < n->cfg.quiesce_after_ns)
+    if (g->quiet || g->rebal_token != 0 || rf_raft_role(r) != RF_ROLE_LEADER)
+        return false;
+    if (rf_raft_settled(r))
+        return true;
+    if (n->now - g->last_active < n->cfg.quiesce_after_ns)
         return false;
     if (rf_raft_commit_index(r) != rf_raft_last_index(r) ||
         rf_raft_applied_index(r) != rf_raft_commit_index(r))
@@ -117,6 +132,9 @@ static void quiesce(rf_node *n, node_group *g)
     uint8_t rec[NODE_QUIESCE_LEN];
     rf_node__put(rec, g->id, 8);
     rf_node__put(rec + 8, rf_raft_term(g->raft), 8);
+    /* The commit only when every follower holds it (a follower's log past
+     * its match may differ from ours); 0 tells nothing. */
+    rf_node__put(rec + 16, rf_raft_settled(g->raft) ? rf_raft_commit_index(g->raft) : 0, 8);
     for (uint32_t i = 0; i < m->count; i++)
         if (m->members[i].id != n->cfg.node_id)
             (void)rf_node__frame_append(n, m->members[i].id, NODE_REC_QUIESCE, rec, sizeof rec,
@@ -317,8 +335,11 @@ static uint64_t group_due(const rf_node *n, const node_group *g)
     } else if (!g->leaderless_told) {
         due = at_least(due, g->leaderless_since + 2 * n->cfg.raft.election_timeout_ns);
     }
-    /* may_quiesce: a leader with everything applied and no learner, once idle. */
-    if (n->cfg.quiesce_after_ns != 0 && rf_raft_role(r) == RF_ROLE_LEADER &&
+    /* may_quiesce: a settled leader at once; one with everything applied
+     * and no learner, once idle. */
+    if (n->cfg.quiesce_after_ns != 0 && g->rebal_token == 0 && rf_raft_settled(r))
+        due = 0;
+    else if (n->cfg.quiesce_after_ns != 0 && rf_raft_role(r) == RF_ROLE_LEADER &&
         rf_raft_commit_index(r) == rf_raft_last_index(r) &&
         rf_raft_applied_index(r) == rf_raft_commit_index(r) &&
         rf_membership_voters(rf_raft_membership(r)) == rf_raft_membership(r)->count)

@@ -219,6 +219,8 @@ void rf_node_advance(rf_node *n)
         ASSERT(g != NULL && g->in_ready); /* no group stops during a batch */
         rf_raft_advance(g->raft);
         g->in_ready = false;
+        if (g->quiet) /* a follower that went quiet with entries to apply */
+            rf_raft_release_memory(g->raft);
         if (rf_raft_has_ready(g->raft)) {
             /* Output left behind: the next tick looks at it again. */
             bool ok = rf_node__vec_reserve(&n->carry, sizeof(uint64_t), 1);

@@ -243,6 +243,16 @@ int rf_raft_restore(const rf_raft_config *cfg, const rf_raft_state *st, rf_raft 
     return RF_OK;
 }
 
+void rf_raft_resume_term(rf_raft *r, uint64_t term)
+{
+    ASSERT(!r->started && !r->in_ready && rf_rft_log_last(&r->log) == 0);
+    if (term <= r->term)
+        return;
+    r->term = term;
+    r->vote = r->cfg.node_id;
+    r->pending_write = true;
+}
+
 void rf_raft_close(rf_raft *r)
 {
     if (!r)

@@ -187,6 +187,8 @@ typedef struct rf_raft_config {
     uint32_t snapshot_chunk_bytes_max; /* per SNAPSHOT message, >= 1 */
     uint32_t dedup_sessions_max;    /* client sessions remembered for de-dup, >= 1 */
     uint64_t transfer_timeout_ns;   /* a transfer not done by then is aborted */
+    bool lazy_commit;               /* followers learn a new commit index with the next
+                                     * append or heartbeat, not from an append at once */
     const rf_model *model;          /* the group's data model */
     const rf_allocator *allocator;  /* NULL: libc */
     rf_pcg32 rng;                   /* seeded by the driver; copied */
@@ -320,6 +322,13 @@ int rf_raft_remove(rf_raft *r, uint64_t request_id, uint64_t node_id);
  * RF_ETIMEDOUT after transfer_timeout_ns (the transfer is aborted). */
 int rf_raft_transfer(rf_raft *r, uint64_t request_id, uint64_t target);
 
+/* Before any input: a member created empty (rf_raft_create) where a member
+ * of the group was stopped resumes the term that one knew, as having voted
+ * in it (for itself). It then ignores every older term, and never votes a
+ * second time in a term its predecessor may have voted in. The first
+ * rf_ready persists the term. */
+void rf_raft_resume_term(rf_raft *r, uint64_t term);
+
 /* The writes of every rf_ready whose persist_token <= token are durable.
  * Tokens count from 1 per rf_raft: after a restart (rf_raft_restore) never
  * report a token handed out by the previous incarnation. A token above the
@@ -330,6 +339,18 @@ void rf_raft_persisted(rf_raft *r, uint64_t token);
  * not count as live for removal checks; reachable restores it. */
 void rf_raft_peer_unreachable(rf_raft *r, uint64_t node_id);
 void rf_raft_peer_reachable(rf_raft *r, uint64_t node_id);
+
+/* Quiet groups (a host that stops ticking idle members, fleet/node_quiet.c).
+ * rf_raft_settled: this leader has nothing left to do but heartbeats: every
+ * entry is committed, applied and held by every other member, all voters
+ * (no learner), with no read, proposal, write, transfer or snapshot under
+ * way. rf_raft_leader_commit: a follower takes a commit index its leader
+ * sent outside a message (with the notice that the group went quiet), by a
+ * heartbeat's rule: only from the leader it follows in its current term,
+ * and never past its own last entry. The leader sends at most the
+ * follower's match, whose prefix is the leader's own log. */
+bool rf_raft_settled(const rf_raft *r);
+void rf_raft_leader_commit(rf_raft *r, uint64_t leader, uint64_t term, uint64_t commit);
 
 /* ---- outputs ----------------------------------------------------------- */
 

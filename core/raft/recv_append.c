@@ -173,14 +173,31 @@ int rf_rft_repl_recv_append_resp(rf_raft *r, const rf_msg *m)
     return RF_OK;
 }
 
+/* A follower's commit from its leader's word. The leader sends
+ * min(commit, our match): that prefix matches its log. */
+static void follower_commit(rf_raft *r, uint64_t commit)
+{
+    uint64_t last = rf_rft_log_last(&r->log);
+    uint64_t c = commit < last ? commit : last;
+    if (c > r->commit)
+        r->commit = c;
+}
+
+void rf_raft_leader_commit(rf_raft *r, uint64_t leader, uint64_t term, uint64_t commit)
+{
+    ASSERT(!r->in_ready);
+    if (r->role != RF_ROLE_FOLLOWER || r->term != term || r->leader != leader || leader == 0)
+        return;
+    follower_commit(r, commit);
+    if (r->commit > r->applied)
+        rf_rft_apply_committed(r); /* as rf_raft_receive does */
+}
+
 int rf_rft_repl_recv_heartbeat(rf_raft *r, const rf_msg *m)
 {
     ASSERT(r->role == RF_ROLE_FOLLOWER);
     ASSERT(m->term == r->term);
-    /* The leader sends min(commit, our match): that prefix matches its log. */
-    uint64_t c = m->commit < rf_rft_log_last(&r->log) ? m->commit : rf_rft_log_last(&r->log);
-    if (c > r->commit)
-        r->commit = c;
+    follower_commit(r, m->commit);
     rf_msg resp;
     rf_rft_msg_init(r, &resp, RF_MSG_HEARTBEAT_RESP, m->from);
     resp.ctx = m->ctx;

@@ -128,6 +128,21 @@ void rf_rft_repl_flush(rf_raft *r)
     r->bcast = false;
 }
 
+bool rf_raft_settled(const rf_raft *r)
+{
+    uint64_t last = rf_rft_log_last(&r->log);
+    if (r->role != RF_ROLE_LEADER || !r->self_voter || r->commit != last || r->applied != last ||
+        r->durable_index != last || r->pending_write || r->props_n != 0 || r->reads_n != 0 ||
+        r->transfer_target != 0 || r->snap_pending || r->held_n != 0 || rf_raft_has_ready(r))
+        return false;
+    for (uint32_t i = 0; i < r->n_peers; i++) {
+        const raft_peer *p = &r->peers[i];
+        if (!p->voter || p->match != last || p->state != PEER_REPLICATE)
+            return false;
+    }
+    return true;
+}
+
 /* Leader only: a new heartbeat round, the unit of ReadIndex confirmation
  * and of the lease (thesis §6.4). */
 void rf_rft_repl_heartbeat(rf_raft *r)
@@ -212,7 +227,7 @@ void rf_rft_repl_maybe_commit(rf_raft *r)
         return;
     ASSERT(idx <= rf_rft_log_last(&r->log));
     r->commit = idx;
-    for (uint32_t i = 0; i < r->n_peers; i++)
+    for (uint32_t i = 0; i < r->n_peers && !r->cfg.lazy_commit; i++)
         r->peers[i].need_send = true; /* tell followers the new commit index */
     rf_rft_apply_reads(r);
 }

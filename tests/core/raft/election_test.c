@@ -310,6 +310,50 @@ START_TEST(test_same_seeds_give_the_same_messages_byte_for_byte)
 }
 END_TEST
 
+/* A member created empty where one of the group was stopped resumes the
+ * term that one knew, as having voted in it: the first ready persists
+ * term and vote, older terms are ignored, and no candidate of that term
+ * gets its vote. */
+START_TEST(test_resumed_member_keeps_its_predecessor_term_and_vote)
+{
+    rf_raft_config c;
+    tnet_config(&c, 1);
+    rf_raft *r = NULL;
+    ck_assert_int_eq(rf_raft_create(&c, &r), RF_OK);
+    rf_raft_resume_term(r, 5);
+    rf_raft_resume_term(r, 3); /* never back */
+    ck_assert_uint_eq(rf_raft_term(r), 5);
+    ck_assert_uint_eq(rf_raft_vote(r), 1);
+    rf_raft_tick(r, 0);
+    ck_assert(rf_raft_has_ready(r));
+    rf_ready rd;
+    rf_raft_ready(r, &rd);
+    ck_assert(rd.has_hard_state);
+    ck_assert_uint_eq(rd.term, 5);
+    ck_assert_uint_eq(rd.vote, 1);
+    uint64_t token = rd.persist_token;
+    rf_raft_advance(r);
+    rf_raft_persisted(r, token);
+    /* A leader of term 4: stale. */
+    rf_msg m, resp;
+    memset(&m, 0, sizeof(m));
+    m.type = RF_MSG_HEARTBEAT;
+    m.group_id = 77;
+    m.from = 2;
+    m.to = 1;
+    m.term = 4;
+    ck_assert_int_eq(rf_raft_receive(r, &m), RF_OK);
+    ck_assert_uint_eq(rf_raft_term(r), 5);
+    ck_assert_uint_eq(rf_raft_leader(r), 0);
+    /* A candidate of term 5: refused. */
+    m = vote_req(3, 5, 10, 5);
+    ck_assert(step_and_find(r, &m, RF_MSG_VOTE_RESP, &resp));
+    ck_assert_uint_eq(resp.reject, 1);
+    ck_assert_uint_eq(rf_raft_vote(r), 1);
+    rf_raft_close(r);
+}
+END_TEST
+
 Suite *raft_election_suite(void)
 {
     Suite *s = suite_create("raft_election");
@@ -326,6 +370,7 @@ Suite *raft_election_suite(void)
     tcase_add_test(tc, test_leader_steps_down_without_quorum);
     tcase_add_test(tc, test_election_timeouts_are_randomized_per_member);
     tcase_add_test(tc, test_same_seeds_give_the_same_messages_byte_for_byte);
+    tcase_add_test(tc, test_resumed_member_keeps_its_predecessor_term_and_vote);
     suite_add_tcase(s, tc);
     return s;
 }

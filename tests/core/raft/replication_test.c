@@ -441,6 +441,93 @@ START_TEST(test_replication_commits_many_commands_on_all_members)
 }
 END_TEST
 
+static void lazy(rf_raft_config *c)
+{
+    c->lazy_commit = true;
+}
+
+static uint64_t other_follower(uint64_t l, uint64_t not)
+{
+    for (uint64_t id = 1; id <= 3; id++)
+        if (id != l && id != not)
+            return id;
+    return 0;
+}
+
+/* With lazy_commit a new commit index reaches the followers with the next
+ * heartbeat, not with an append of its own; without, at once. */
+START_TEST(test_lazy_commit_rides_on_the_next_heartbeat)
+{
+    for (int on = 0; on < 2; on++) {
+        tnet t;
+        memset(&t, 0, sizeof(t));
+        tnet_init(&t, 3, on ? lazy : NULL);
+        uint64_t l = tnet_wait_leader(&t, 1000);
+        tnet_run(&t, 30);
+        uint64_t appends = t.msgs_by_type[RF_MSG_APPEND];
+        ck_assert_int_eq(tnet_propose(&t, l, 1, 9, 1, "inc"), RF_OK);
+        uint64_t last = rf_raft_last_index(t.r[l]);
+        ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), last);
+        uint64_t f = other_follower(l, 0);
+        if (on) {
+            ck_assert_uint_eq(t.msgs_by_type[RF_MSG_APPEND] - appends, 2); /* the entry only */
+            ck_assert_uint_lt(rf_raft_commit_index(t.r[f]), last);
+            tnet_run(&t, 11); /* a heartbeat interval */
+        } else {
+            ck_assert_uint_eq(t.msgs_by_type[RF_MSG_APPEND] - appends, 4);
+        }
+        ck_assert_uint_eq(rf_raft_commit_index(t.r[f]), last);
+        ck_assert_uint_eq(rf_raft_applied_index(t.r[f]), last);
+        tnet_free(&t);
+    }
+}
+END_TEST
+
+/* rf_raft_settled holds once every follower holds every entry and all is
+ * applied; a follower that misses an entry keeps it false. A follower
+ * takes a commit from rf_raft_leader_commit only from its leader, in its
+ * term, and never past its last entry. */
+START_TEST(test_settled_leader_and_the_commit_it_hands_out)
+{
+    tnet t;
+    memset(&t, 0, sizeof(t));
+    tnet_init(&t, 3, lazy);
+    uint64_t l = tnet_wait_leader(&t, 1000);
+    tnet_run(&t, 30);
+    ck_assert(rf_raft_settled(t.r[l]));
+    uint64_t a = other_follower(l, 0), b = other_follower(l, a);
+    ck_assert(!rf_raft_settled(t.r[a]));
+    /* b misses an entry: committed by l and a, but not settled. */
+    t.cut[l][b] = true;
+    ck_assert_int_eq(tnet_propose(&t, l, 1, 9, 1, "inc"), RF_OK);
+    uint64_t last = rf_raft_last_index(t.r[l]);
+    ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), last);
+    ck_assert(!rf_raft_settled(t.r[l]));
+    t.cut[l][b] = false;
+    ck_assert_int_eq(tnet_propose(&t, l, 2, 9, 2, "inc"), RF_OK);
+    last = rf_raft_last_index(t.r[l]);
+    ck_assert_uint_eq(rf_raft_last_index(t.r[b]), last);
+    ck_assert(rf_raft_settled(t.r[l]));
+    ck_assert_uint_lt(rf_raft_commit_index(t.r[b]), last);
+    /* Not from another member, nor of another term. */
+    uint64_t term = rf_raft_term(t.r[l]);
+    rf_raft_leader_commit(t.r[b], a, term, last);
+    rf_raft_leader_commit(t.r[b], l, term + 1, last);
+    ck_assert_uint_lt(rf_raft_commit_index(t.r[b]), last);
+    /* From its leader: taken, but never past its own last entry. */
+    rf_raft_leader_commit(t.r[b], l, term, last + 5);
+    ck_assert_uint_eq(rf_raft_commit_index(t.r[b]), last);
+    tnet_settle(&t);
+    ck_assert_uint_eq(rf_raft_applied_index(t.r[b]), last);
+    /* A proposal in flight unsettles the leader. */
+    ck_assert_int_eq(rf_raft_propose(t.r[l], 3, 9, 3, 3, (const uint8_t *)"inc", 3), RF_OK);
+    ck_assert(!rf_raft_settled(t.r[l]));
+    tnet_settle(&t);
+    ck_assert(rf_raft_settled(t.r[l]));
+    tnet_free(&t);
+}
+END_TEST
+
 Suite *raft_replication_suite(void)
 {
     Suite *s = suite_create("raft_replication");
@@ -457,6 +544,8 @@ Suite *raft_replication_suite(void)
     tcase_add_test(tc, test_held_ack_dropped_when_term_moves_on_before_persist);
     tcase_add_test(tc, test_acks_keep_the_pipeline_moving_between_heartbeats);
     tcase_add_test(tc, test_lost_append_acks_are_recovered_without_new_proposals);
+    tcase_add_test(tc, test_lazy_commit_rides_on_the_next_heartbeat);
+    tcase_add_test(tc, test_settled_leader_and_the_commit_it_hands_out);
     suite_add_tcase(s, tc);
     return s;
 }
