@@ -288,8 +288,14 @@ void rf_node_peer_unreachable(rf_node *n, uint64_t peer)
     rf_node__wake_led_by(n, peer);
     n->all_dirty = true;
     for (size_t i = 0; i < n->n_groups; i++) {
-        rf_node__clock(n, &n->groups[i]);
-        rf_raft_peer_unreachable(n->groups[i].raft, peer);
+        node_group *g = &n->groups[i];
+        /* A quiet leader that lost a follower looks again: without a
+         * majority it must stay awake for check-quorum to step it down. */
+        if (g->quiet && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+            rf_membership_find(rf_raft_membership(g->raft), peer) != NULL)
+            rf_node__wake(n, g);
+        rf_node__clock(n, g);
+        rf_raft_peer_unreachable(g->raft, peer);
     }
 }
 

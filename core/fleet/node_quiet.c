@@ -8,13 +8,13 @@
 #include "fleet/node_int.h"
 
 /* How it works. A leader goes quiet at its next tick once it is settled
- * (rf_raft_settled: every follower holds every entry, all committed and
- * applied), or once it has seen nothing but heartbeats for
- * quiesce_after_ns with everything committed and applied and no learner
- * (a follower may be down or behind). It tells each follower (QUIESCE
- * record with its term, and when settled its commit index, which the
- * follower takes as from a heartbeat and applies), and every quiet member
- * stops being ticked. So a client operation on an idle group costs its own
+ * (rf_raft_settled: every follower not reported unreachable holds every
+ * entry, all committed and applied), or once it has seen nothing but
+ * heartbeats for quiesce_after_ns with everything committed and applied
+ * and no learner (a follower may be behind). It tells each follower
+ * (QUIESCE record with its term and the commit index a heartbeat would
+ * carry, which the follower takes as from a heartbeat and applies), and
+ * every quiet member stops being ticked. So a client operation on an idle group costs its own
  * round trips and one notice per follower, not the heartbeats of an idle
  * timeout. Its clock stops too:
  * the node keeps an offset per group, so when the group wakes, its
@@ -117,8 +117,8 @@ static bool may_quiesce(const rf_node *n, const node_group *g)
         return false;
     if (rf_raft_settled(r))
         return true;
-    if (n->now - g->last_active < n->cfg.quiesce_after_ns)
-        return false;
+    if (n->now - g->last_active < n->cfg.quiesce_after_ns || !rf_raft_quorum_reachable(r))
+        return false; /* without a majority: awake, for check-quorum to step it down */
     if (rf_raft_commit_index(r) != rf_raft_last_index(r) ||
         rf_raft_applied_index(r) != rf_raft_commit_index(r))
         return false;
@@ -132,13 +132,14 @@ static void quiesce(rf_node *n, node_group *g)
     uint8_t rec[NODE_QUIESCE_LEN];
     rf_node__put(rec, g->id, 8);
     rf_node__put(rec + 8, rf_raft_term(g->raft), 8);
-    /* The commit only when every follower holds it (a follower's log past
-     * its match may differ from ours); 0 tells nothing. */
-    rf_node__put(rec + 16, rf_raft_settled(g->raft) ? rf_raft_commit_index(g->raft) : 0, 8);
-    for (uint32_t i = 0; i < m->count; i++)
-        if (m->members[i].id != n->cfg.node_id)
-            (void)rf_node__frame_append(n, m->members[i].id, NODE_REC_QUIESCE, rec, sizeof rec,
-                                        NULL, 0);
+    for (uint32_t i = 0; i < m->count; i++) {
+        uint64_t to = m->members[i].id;
+        if (to == n->cfg.node_id)
+            continue;
+        /* As a heartbeat: up to its match (past it, its log may differ). */
+        rf_node__put(rec + 16, rf_raft_commit_for(g->raft, to), 8);
+        (void)rf_node__frame_append(n, to, NODE_REC_QUIESCE, rec, sizeof rec, NULL, 0);
+    }
     g->quiet = true;
     rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
     g->frozen_at = n->now - g->clock_offset;
@@ -340,6 +341,7 @@ static uint64_t group_due(const rf_node *n, const node_group *g)
     if (n->cfg.quiesce_after_ns != 0 && g->rebal_token == 0 && rf_raft_settled(r))
         due = 0;
     else if (n->cfg.quiesce_after_ns != 0 && rf_raft_role(r) == RF_ROLE_LEADER &&
+             rf_raft_quorum_reachable(r) &&
         rf_raft_commit_index(r) == rf_raft_last_index(r) &&
         rf_raft_applied_index(r) == rf_raft_commit_index(r) &&
         rf_membership_voters(rf_raft_membership(r)) == rf_raft_membership(r)->count)

@@ -342,14 +342,19 @@ void rf_raft_peer_reachable(rf_raft *r, uint64_t node_id);
 
 /* Quiet groups (a host that stops ticking idle members, fleet/node_quiet.c).
  * rf_raft_settled: this leader has nothing left to do but heartbeats: every
- * entry is committed, applied and held by every other member, all voters
- * (no learner), with no read, proposal, write, transfer or snapshot under
- * way. rf_raft_leader_commit: a follower takes a commit index its leader
- * sent outside a message (with the notice that the group went quiet), by a
- * heartbeat's rule: only from the leader it follows in its current term,
- * and never past its own last entry. The leader sends at most the
- * follower's match, whose prefix is the leader's own log. */
+ * entry is committed, applied and held by every other member not reported
+ * unreachable, which are a majority with it, all voters (no learner), with
+ * no read, proposal, write, transfer or snapshot under way. rf_raft_commit_for: the commit index a
+ * heartbeat to peer would carry, min(commit, its match); 0 when not
+ * leader. rf_raft_leader_commit: a follower takes a commit index its
+ * leader sent outside a message (with the notice that the group went
+ * quiet), by a heartbeat's rule: only from the leader it follows in its
+ * current term, and never past its own last entry. */
 bool rf_raft_settled(const rf_raft *r);
+/* A majority of the voters (this member among them) is not reported
+ * unreachable. */
+bool rf_raft_quorum_reachable(const rf_raft *r);
+uint64_t rf_raft_commit_for(const rf_raft *r, uint64_t peer);
 void rf_raft_leader_commit(rf_raft *r, uint64_t leader, uint64_t term, uint64_t commit);
 
 /* ---- outputs ----------------------------------------------------------- */

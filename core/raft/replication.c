@@ -135,12 +135,40 @@ bool rf_raft_settled(const rf_raft *r)
         r->durable_index != last || r->pending_write || r->props_n != 0 || r->reads_n != 0 ||
         r->transfer_target != 0 || r->snap_pending || r->held_n != 0 || rf_raft_has_ready(r))
         return false;
+    /* A follower reported unreachable catches up when it is back: its
+     * member, not hearing from us, times out and its pre-vote wakes us.
+     * But a majority must be reachable and hold it all: a leader without
+     * one has to stay awake, so that check-quorum steps it down. */
+    uint32_t held = 1;
     for (uint32_t i = 0; i < r->n_peers; i++) {
         const raft_peer *p = &r->peers[i];
-        if (!p->voter || p->match != last || p->state != PEER_REPLICATE)
+        if (!p->voter)
             return false;
+        if (p->unreachable)
+            continue;
+        if (p->match != last || p->state != PEER_REPLICATE)
+            return false;
+        held++;
     }
-    return true;
+    return held >= rf_rft_quorum(r);
+}
+
+bool rf_raft_quorum_reachable(const rf_raft *r)
+{
+    uint32_t n = r->self_voter ? 1 : 0;
+    for (uint32_t i = 0; i < r->n_peers; i++)
+        n += r->peers[i].voter && !r->peers[i].unreachable;
+    return n >= rf_rft_quorum(r);
+}
+
+uint64_t rf_raft_commit_for(const rf_raft *r, uint64_t peer)
+{
+    for (uint32_t i = 0; i < r->n_peers && r->role == RF_ROLE_LEADER; i++) {
+        const raft_peer *p = &r->peers[i];
+        if (p->id == peer)
+            return r->commit < p->match ? r->commit : p->match;
+    }
+    return 0;
 }
 
 /* Leader only: a new heartbeat round, the unit of ReadIndex confirmation

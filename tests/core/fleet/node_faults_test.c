@@ -215,6 +215,43 @@ static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
     return sum;
 }
 
+/* A quiet leader whose followers both die is not left believing it leads:
+ * the node-pair heartbeats wake it, check-quorum steps it down, and the
+ * group is listed as leaderless, with no request to stir it. */
+START_TEST(test_node_quiet_leader_that_loses_its_majority_is_listed_leaderless)
+{
+    static const char *const zones[] = {"a", "b", "c"};
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, 3);
+    cfg.seed = 29;
+    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    activate_all(f, zones, 3);
+    add_groups(f, 0, 1, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    int li = rf_sim_fleet_leader(f, gid);
+    ck_assert_int_ge(li, 0);
+    uint32_t l = (uint32_t)li;
+    const rf_node *n = rf_sim_fleet_node(f, l);
+    ck_assert_uint_ge(rf_node_quiet_count(n), 1); /* consensus1's leader is quiet */
+    for (uint32_t i = 0; i < 3; i++)
+        if (i != l)
+            rf_sim_fleet_kill(f, i);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 10 * SEC);
+    ck_assert_uint_eq(rf_raft_leader(rf_node_group(n, gid)), 0);
+    uint64_t ids[4];
+    size_t k = rf_node_leaderless(n, ids, 4);
+    bool listed = false;
+    for (size_t i = 0; i < k && i < 4; i++)
+        listed = listed || ids[i] == gid;
+    ck_assert(listed);
+    fleet_done(f);
+}
+END_TEST
+
 /* Idle groups go quiet and send nothing; work wakes them; the death of a
  * quiet group's leader node is noticed by the node-pair heartbeats and a
  * new leader is elected. */
@@ -608,6 +645,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_group_whose_boot_node_died_is_booted_elsewhere);
     tcase_add_test(tc, test_node_zone_cut_off_past_the_purge_window_keeps_its_groups);
     tcase_add_test(tc, test_node_follower_of_a_leader_reported_down_never_goes_quiet);
+    tcase_add_test(tc, test_node_quiet_leader_that_loses_its_majority_is_listed_leaderless);
     suite_add_tcase(s, tc);
     return s;
 }

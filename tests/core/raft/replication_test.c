@@ -484,7 +484,8 @@ START_TEST(test_lazy_commit_rides_on_the_next_heartbeat)
 END_TEST
 
 /* rf_raft_settled holds once every follower holds every entry and all is
- * applied; a follower that misses an entry keeps it false. A follower
+ * applied; a follower that misses an entry keeps it false, unless it is
+ * reported unreachable and the others still make a majority. A follower
  * takes a commit from rf_raft_leader_commit only from its leader, in its
  * term, and never past its last entry. */
 START_TEST(test_settled_leader_and_the_commit_it_hands_out)
@@ -503,6 +504,21 @@ START_TEST(test_settled_leader_and_the_commit_it_hands_out)
     uint64_t last = rf_raft_last_index(t.r[l]);
     ck_assert_uint_eq(rf_raft_commit_index(t.r[l]), last);
     ck_assert(!rf_raft_settled(t.r[l]));
+    /* The heartbeat's commit for b stops at b's match. */
+    ck_assert_uint_eq(rf_raft_commit_for(t.r[l], a), last);
+    ck_assert_uint_eq(rf_raft_commit_for(t.r[l], b), rf_raft_last_index(t.r[b]));
+    ck_assert_uint_lt(rf_raft_commit_for(t.r[l], b), last);
+    ck_assert_uint_eq(rf_raft_commit_for(t.r[a], l), 0); /* not a leader */
+    /* b reported unreachable: a and l, a majority, hold it all. */
+    rf_raft_peer_unreachable(t.r[l], b);
+    ck_assert(rf_raft_quorum_reachable(t.r[l]));
+    ck_assert(rf_raft_settled(t.r[l]));
+    /* a too: no majority left, neither settled nor reachable. */
+    rf_raft_peer_unreachable(t.r[l], a);
+    ck_assert(!rf_raft_quorum_reachable(t.r[l]));
+    ck_assert(!rf_raft_settled(t.r[l]));
+    rf_raft_peer_reachable(t.r[l], a);
+    rf_raft_peer_reachable(t.r[l], b);
     t.cut[l][b] = false;
     ck_assert_int_eq(tnet_propose(&t, l, 2, 9, 2, "inc"), RF_OK);
     last = rf_raft_last_index(t.r[l]);
