@@ -224,10 +224,10 @@ static void on_tick(void *ctx, rf_sim_engine *e, const rf_sim_event *ev)
     fleet_node *fn = &f->nodes[ev->node];
     if (fn->node == NULL || ev->arg != fn->incarnation)
         return; /* a crash ended this incarnation's ticks */
-    if (!fn->paused) {
-        rf_node_tick(fn->node, node_clock(fn, e->now_ns));
+    /* A tick with nothing due only moves the node's clock: no output, and
+     * nothing for the checkers to look at (every input was drained). */
+    if (!fn->paused && rf_node_tick(fn->node, node_clock(fn, e->now_ns)))
         fleet_drain(f, ev->node);
-    }
     int rc = rf_sim_engine_after(e, f->cfg.tick_ns, FK_TICK, ev->node, fn->incarnation, NULL);
     ASSERT(rc == RF_OK);
 }

@@ -105,6 +105,9 @@ static void outcome_of(const rf_sim_run_result *res, rf_fuzz_outcome *out)
     }
 }
 
+/* The determinism rerun (compare set) also ticks every node timer in
+ * full: a tick rf_node_tick skips as having nothing due must change
+ * nothing, so the two runs agree event for event. */
 static int run_once(rf_fuzz_runner *r, uint64_t seed, rf_sim_run_trail *trail,
                     const rf_sim_run_trail *compare, rf_sim_run_result *res)
 {
@@ -120,6 +123,7 @@ static int run_once(rf_fuzz_runner *r, uint64_t seed, rf_sim_run_trail *trail,
     o.log = r->log;
     o.trail = trail;
     o.compare = compare;
+    o.full_ticks = compare != NULL;
     return rf_sim_run(&o, res);
 }
 

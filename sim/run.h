@@ -67,6 +67,8 @@ typedef struct rf_sim_run_opts {
     rf_sim_run_trail *trail;     /* when set, every event is appended (record) */
     const rf_sim_run_trail *compare; /* when set, the run stops at the first event
                                         that differs from this trail */
+    bool full_ticks;             /* every node tick runs every timer (rf_node_config):
+                                    must give the same run */
 } rf_sim_run_opts;
 
 typedef struct rf_sim_run_result {

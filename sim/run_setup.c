@@ -73,6 +73,7 @@ int run_build_fleet(rf_sim_runner *r)
     cfg.node.raft.heartbeat_interval_ns = s->heartbeat_ns;
     cfg.node.raft.election_timeout_ns = s->election.lo;
     cfg.node.raft.transfer_timeout_ns = s->election.lo;
+    cfg.node.full_ticks = r->opts->full_ticks;
     cfg.node.rebalance_interval_ns = s->rebalance_ns;
     cfg.node.purge_window_ns = s->purge_ns;
     cfg.node.attempt_timeout_ns = defaults.attempt_timeout_ns;

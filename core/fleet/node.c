@@ -215,11 +215,27 @@ static void clock_starts(rf_node *n)
     n->clock_known = true;
 }
 
-void rf_node_tick(rf_node *n, uint64_t now)
+/* The node time of the next tick with work: a tick before it would do
+ * nothing but move the clock. Each part mirrors what rf_node_tick runs;
+ * any part may answer early (a stale entry of the due wheel), never late. */
+static uint64_t tick_due(rf_node *n)
+{
+    if (!n->clock_known || n->evicted || !n->meta_synced || n->meta_dirty)
+        return 0;
+    uint64_t due = rf_node__groups_due(n), at = rf_node__pending_due(n);
+    due = at < due ? at : due;
+    at = rf_node__push_due(n);
+    due = at < due ? at : due;
+    return n->next_round < due ? n->next_round : due;
+}
+
+bool rf_node_tick(rf_node *n, uint64_t now)
 {
     ASSERT(!n->in_ready);
     if (now > n->now)
         n->now = now;
+    if (n->clock_known && !n->cfg.full_ticks && n->now < tick_due(n))
+        return false; /* only the clock moved */
     if (!n->clock_known)
         clock_starts(n);
     rf_node__tick_groups(n); /* the groups whose timers have work (node_quiet.c) */
@@ -231,7 +247,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
     /* Nothing acts on a restored metadata view before it caught up. */
     rf_node__meta_sync_tick(n);
     if (!n->meta_synced)
-        return;
+        return true;
     if (n->meta_dirty) {
         n->meta_dirty = false;
         rf_node__meta_changed(n);
@@ -241,6 +257,7 @@ void rf_node_tick(rf_node *n, uint64_t now)
         rf_node__round(n);
     }
     rf_node__rebal_followups(n);
+    return true;
 }
 
 void rf_node_rebalance_now(rf_node *n)

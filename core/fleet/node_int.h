@@ -159,6 +159,8 @@ typedef struct node_wheel {
     uint64_t cursor;   /* the slot of the last tick: earlier ones are empty */
     node_vec far;      /* node_due beyond the slots' reach */
     uint64_t far_min;  /* the earliest time in far */
+    uint64_t next;     /* a bound: no entry is due before it (valid when next_ok) */
+    bool next_ok;
 } node_wheel;
 
 struct rf_node {
@@ -291,6 +293,7 @@ void rf_node__session_free(rf_node *n);
 
 /* node_push.c */
 void rf_node__push_tick(rf_node *n);
+uint64_t rf_node__push_due(rf_node *n); /* the next push_tick with work (n->now: at once) */
 void rf_node__on_meta(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
 void rf_node__on_meta_ack(rf_node *n, uint64_t from, const uint8_t *rec);
 void rf_node__push_free(rf_node *n);
@@ -338,6 +341,7 @@ void rf_node__on_result(rf_node *n, uint64_t token, uint64_t from, int status, u
                         const uint8_t *data, size_t len);
 void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
 void rf_node__pending_tick(rf_node *n);
+uint64_t rf_node__pending_due(const rf_node *n); /* the next pending_tick with work */
 void rf_node__cache_set(rf_node *n, uint64_t group, uint64_t leader, uint64_t term);
 const node_cache *rf_node__cache_get(const rf_node *n, uint64_t group);
 int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const uint8_t *cmd,
@@ -347,6 +351,10 @@ int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const ui
 void rf_node__touch(rf_node *n, node_group *g);
 void rf_node__wake(rf_node *n, node_group *g);
 void rf_node__quiet_tick(rf_node *n);
+/* The node time of the next tick that has work for the groups or the
+ * node-pair heartbeats (tick_groups and quiet_tick); refreshes the due
+ * times of the groups inputs touched. */
+uint64_t rf_node__groups_due(rf_node *n);
 void rf_node__heard(rf_node *n, uint64_t peer);
 void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec, size_t len);
 void rf_node__wake_led_by(rf_node *n, uint64_t peer);

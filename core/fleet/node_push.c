@@ -96,6 +96,35 @@ void rf_node__push_tick(rf_node *n)
     free(state);
 }
 
+/* The node time of the next rf_node__push_tick with work (0: at once). */
+uint64_t rf_node__push_due(rf_node *n)
+{
+    const rf_raft *mr = rf_node__meta_raft(n);
+    if (mr != NULL && n->meta_pushed != NULL &&
+        rf_raft_applied_index(mr) >= n->meta_pushed_index)
+        return 0; /* a pushed state to drop */
+    if (mr == NULL || rf_raft_role(mr) != RF_ROLE_LEADER)
+        return n->pushes.n > 0 ? 0 : UINT64_MAX; /* the table to clear */
+    const rf_meta *m = rf_raft_model_state(mr);
+    const rf_membership *mem = rf_raft_membership(mr);
+    uint64_t applied = rf_raft_applied_index(mr), due = UINT64_MAX;
+    for (size_t i = 0; i < rf_meta_node_count(m); i++) {
+        uint64_t peer = rf_meta_node_at(m, i)->id;
+        if (peer == n->cfg.node_id || rf_membership_find(mem, peer) != NULL)
+            continue;
+        const node_push *p = push_find(n, peer, false);
+        if (p == NULL)
+            return 0;
+        if (p->acked >= applied)
+            continue;
+        if (p->sent < applied || n->now - p->sent_at >= n->cfg.raft.election_timeout_ns)
+            return 0;
+        uint64_t at = p->sent_at + n->cfg.raft.election_timeout_ns;
+        due = at < due ? at : due;
+    }
+    return due;
+}
+
 void rf_node__on_meta_ack(rf_node *n, uint64_t from, const uint8_t *rec)
 {
     node_push *p = push_find(n, from, false);

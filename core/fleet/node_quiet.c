@@ -239,6 +239,8 @@ static void due_push(rf_node *n, uint64_t at, uint64_t id)
         ASSERT(w->slots != NULL);
         w->far_min = UINT64_MAX;
     }
+    if (w->next_ok && at < w->next)
+        w->next = at;
     uint64_t slot = at >> NODE_WHEEL_SHIFT;
     if (slot < w->cursor)
         slot = w->cursor; /* due already: the next tick takes it */
@@ -280,6 +282,7 @@ static void due_collect(rf_node *n)
         return;
     uint64_t now_slot = n->now >> NODE_WHEEL_SHIFT;
     ASSERT(now_slot >= w->cursor); /* node time never goes back */
+    w->next_ok = false;
     uint64_t last = now_slot - w->cursor >= NODE_WHEEL_SLOTS ? w->cursor + NODE_WHEEL_SLOTS - 1
                                                              : now_slot;
     for (uint64_t s = w->cursor; s <= last; s++)
@@ -304,6 +307,31 @@ static void due_collect(rf_node *n)
     w->far.n = keep;
 }
 
+/* The earliest time of any entry (stale ones included: a bound). The slots
+ * hold their times in order, slot by slot; entries already due sit in the
+ * cursor's. Recounted after a collection, kept up by due_push. */
+static uint64_t wheel_next(rf_node *n)
+{
+    node_wheel *w = &n->due;
+    if (w->slots == NULL)
+        return UINT64_MAX;
+    if (w->next_ok)
+        return w->next;
+    uint64_t next = w->far.n > 0 ? w->far_min : UINT64_MAX;
+    for (uint64_t s = w->cursor; s < w->cursor + NODE_WHEEL_SLOTS; s++) {
+        const node_vec *v = wheel_slot(n, s);
+        if (v->n == 0)
+            continue;
+        const node_due *d = v->p;
+        for (size_t i = 0; i < v->n; i++)
+            next = d[i].at < next ? d[i].at : next;
+        break;
+    }
+    w->next = next;
+    w->next_ok = true;
+    return next;
+}
+
 void rf_node__due_free(rf_node *n)
 {
     for (size_t i = 0; n->due.slots != NULL && i < NODE_WHEEL_SLOTS; i++)
@@ -321,12 +349,16 @@ static uint64_t at_least(uint64_t a, uint64_t b)
 /* The node time of the next tick with work for g (UINT64_MAX: none). */
 static uint64_t group_due(const rf_node *n, const node_group *g)
 {
+    /* rf_node__rebal_followups: a follow-up step, quiet or not (the scan
+     * takes it, keeps it or drops it). */
+    uint64_t follow = g->rebal_soon ? g->rebal_soon_at : UINT64_MAX;
     if (g->quiet)
-        return UINT64_MAX;
+        return follow;
     const rf_raft *r = g->raft;
-    uint64_t due = rf_raft_tick_due_ns(r);
+    uint64_t due = rf_raft_tick_due_ns(r); /* group time */
     if (due != UINT64_MAX)
         due = due > UINT64_MAX - g->clock_offset ? UINT64_MAX : due + g->clock_offset;
+    due = at_least(due, follow);
     /* rf_node__watch_leader: a reset pending, or a leaderless episode to time. */
     if (rf_raft_leader(r) != 0 || rf_raft_membership(r)->count == 0) {
         if (g->leaderless_since != 0 || g->leaderless_told)
@@ -390,6 +422,22 @@ void rf_node__sort_ids(uint64_t *ids, size_t n)
             ids[j] = ids[j - 1];
         ids[j] = v;
     }
+}
+
+uint64_t rf_node__groups_due(rf_node *n)
+{
+    if (n->all_dirty || n->carry.n > 0)
+        return 0; /* every group to look at, or output left behind */
+    const uint64_t *ids = n->dirty.p;
+    for (size_t i = 0; i < n->dirty.n; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        if (g != NULL)
+            rf_node__due_update(n, g);
+    }
+    uint64_t due = wheel_next(n);
+    if (rf_node_meta(n) != NULL) /* heartbeats(): the rounds, and the silent peers with them */
+        due = at_least(due, n->next_hb);
+    return due;
 }
 
 /* The groups this tick looks at: those due and those carried, in id order. */

@@ -398,6 +398,30 @@ void rf_node__on_forward(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
     local_submit(n, g, p);
 }
 
+/* The node time of the next rf_node__pending_tick with work: an attempt's
+ * end, a retry, or giving up (UINT64_MAX: none). */
+uint64_t rf_node__pending_due(const rf_node *n)
+{
+    uint64_t due = UINT64_MAX;
+    const node_pending *p = n->pending.p;
+    for (size_t i = 0; i < n->pending.n; i++) {
+        uint64_t at;
+        if (p[i].role == NODE_PEND_DEAD)
+            continue;
+        if (p[i].role == NODE_PEND_SERVE || p[i].role == NODE_PEND_REBAL) {
+            at = p[i].deadline;
+        } else {
+            at = p[i].retry_at == 0 ? p[i].deadline : p[i].retry_at;
+            if (p[i].give_up_at != 0 && p[i].give_up_at < at)
+                at = p[i].give_up_at;
+            else if (p[i].give_up_at == 0 && p[i].attempts > n->cfg.retries_max)
+                at = 0;
+        }
+        due = at < due ? at : due;
+    }
+    return due;
+}
+
 /* Timeouts and scheduled retries (tick). */
 void rf_node__pending_tick(rf_node *n)
 {

@@ -159,6 +159,8 @@ typedef struct rf_node_config {
     uint64_t purge_window_ns;        /* unreachable this long: purged (0: never) */
     uint64_t quiesce_after_ns;       /* idle this long: a group goes quiet (0: never;
                                       * else >= the election timeout; turns leases off) */
+    bool full_ticks;                 /* every tick runs every timer, due or not: the same
+                                      * run, slower (checks what rf_node_tick skips) */
 } rf_node_config;
 
 /* RaftFleet's defaults (60 s rounds, 500 ms attempts, 3 retries, 1000 ms
@@ -174,7 +176,10 @@ void rf_node_close(rf_node *n);
 
 /* ---- inputs ---- */
 
-void rf_node_tick(rf_node *n, uint64_t now);
+/* The time is now: runs every timer due. False when none was (only the
+ * clock moved, nothing to output): a driver may tick as often as it likes,
+ * a tick with nothing due costs a few comparisons. */
+bool rf_node_tick(rf_node *n, uint64_t now);
 /* An envelope from peer node `from`. Returns RF_OK, or RF_EBADMSG /
  * RF_EVERSION for a malformed frame (nothing of it is applied). Records for
  * unknown groups are dropped and counted, not errors. */
