@@ -45,6 +45,8 @@ typedef enum node_role {
     NODE_PEND_REBAL = 4     /* a local membership change or transfer */
 } node_role;
 
+#define NODE_TARGET_KEPT 7u /* voters of a group's target kept with it (more: recomputed) */
+
 typedef struct node_group {
     uint64_t id;
     rf_raft *raft;
@@ -63,6 +65,11 @@ typedef struct node_group {
     bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
     uint64_t ticked_at;  /* node time of the member's last rf_raft_tick */
     uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
+    /* Its placement target (voters, desired leader first) for the nodes
+     * epoch tgt_epoch - 1 (0: none kept): rounds look at every group. */
+    uint64_t tgt_epoch;
+    uint8_t tgt_n;
+    uint64_t tgt[NODE_TARGET_KEPT];
 } node_group;
 
 /* An entry of the due wheel: group id is due at node time at. */

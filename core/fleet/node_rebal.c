@@ -39,10 +39,18 @@ static uint32_t zone_count(const rf_meta *m)
     return zones;
 }
 
-static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_target *t)
+/* A user group's target depends only on its name and replica count (fixed
+ * for its id) and on the nodes: it is kept per nodes epoch. */
+static bool group_target(const rf_node *n, const rf_meta *m, node_group *ng, node_target *t)
 {
-    uint64_t ids[RF_META_REPLICAS_MAX];
+    uint64_t ids[RF_META_REPLICAS_MAX], gid = ng->id;
     memset(t, 0, sizeof *t);
+    if (gid != RF_META_GROUP_ID && ng->tgt_epoch == rf_meta_nodes_epoch(m) + 1 &&
+        rf_meta_group_by_id(m, gid) != NULL) {
+        memcpy(t->voters, ng->tgt, ng->tgt_n * sizeof *t->voters);
+        t->n_voters = ng->tgt_n;
+        return true;
+    }
     const char *name = NODE_META_NAME;
     uint32_t replicas = n->cfg.meta_voters;
     if (gid == RF_META_GROUP_ID) {
@@ -60,8 +68,12 @@ static bool group_target(const rf_node *n, const rf_meta *m, uint64_t gid, node_
         return false;
     for (uint32_t i = 0; i < replicas && ids[i] != 0; i++)
         t->voters[t->n_voters++] = ids[i];
-    if (gid != RF_META_GROUP_ID)
+    if (gid != RF_META_GROUP_ID) {
+        ng->tgt_epoch = t->n_voters <= NODE_TARGET_KEPT ? rf_meta_nodes_epoch(m) + 1 : 0;
+        ng->tgt_n = (uint8_t)(t->n_voters <= NODE_TARGET_KEPT ? t->n_voters : 0);
+        memcpy(ng->tgt, t->voters, ng->tgt_n * sizeof *ng->tgt);
         return true;
+    }
     for (size_t i = 0; i < rf_meta_node_count(m); i++) {
         uint64_t id = rf_meta_node_at(m, i)->id;
         if (in_list(t->voters, t->n_voters, id) ||
@@ -185,7 +197,7 @@ static void stop_unwanted(rf_node *n, const rf_meta *m)
             continue;
         }
         node_target t;
-        if (rf_raft_role(g->raft) == RF_ROLE_LEADER || !group_target(n, m, g->id, &t))
+        if (rf_raft_role(g->raft) == RF_ROLE_LEADER || !group_target(n, m, g, &t))
             continue;
         if (rf_membership_find(rf_raft_membership(g->raft), self) == NULL &&
             !in_list(t.voters, t.n_voters, self))
@@ -338,7 +350,7 @@ void rf_node__meta_changed(rf_node *n)
     node_group *g = rf_node__group(n, RF_META_GROUP_ID);
     node_target t;
     if (g != NULL && g->rebal_token == 0 && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
-        group_target(n, m, RF_META_GROUP_ID, &t))
+        group_target(n, m, g, &t))
         rebalance_step(n, g, &t);
 }
 
@@ -386,7 +398,7 @@ void rf_node__rebal_followups(rf_node *n)
         }
         g->rebal_soon = false;
         node_target t;
-        if (group_target(n, m, g->id, &t))
+        if (group_target(n, m, g, &t))
             rebalance_step(n, g, &t);
     }
 }
@@ -404,7 +416,7 @@ void rf_node__round(rf_node *n)
         node_group *g = &n->groups[i];
         node_target t;
         if (g->rebal_token != 0 || rf_raft_role(g->raft) != RF_ROLE_LEADER ||
-            !group_target(n, m, g->id, &t))
+            !group_target(n, m, g, &t))
             continue;
         rebalance_step(n, g, &t);
     }
