@@ -241,7 +241,13 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
         n->ctr.records_unknown_group++;
         return;
     }
-    if (msg.type == RF_MSG_HEARTBEAT || msg.type == RF_MSG_HEARTBEAT_RESP)
+    bool beat = msg.type == RF_MSG_HEARTBEAT || msg.type == RF_MSG_HEARTBEAT_RESP;
+    if (!beat)
+        g->notice_term = 0; /* a member that is awake, or is being woken */
+    if (g->quiet && msg.type == RF_MSG_HEARTBEAT && msg.term == rf_raft_term(g->raft) &&
+        msg.from == rf_raft_leader(g->raft) && rf_raft_role(g->raft) == RF_ROLE_FOLLOWER)
+        ; /* its leader's round (a read): answered asleep, the clock stays stopped */
+    else if (beat)
         rf_node__wake(n, g); /* a live leader's heartbeat is not work */
     else
         rf_node__touch(n, g);

@@ -65,6 +65,10 @@ typedef struct node_group {
     bool leaderless_told; /* RF_NODE_OBS_LEADERLESS sent for this episode */
     uint64_t ticked_at;  /* node time of the member's last rf_raft_tick */
     uint64_t due_at;     /* 1 + node time of its entry in the due heap, 0: none */
+    /* Leader: the term and commit of the last QUIESCE notice, sent when
+     * settled with every follower in reach; cleared by any message but a
+     * heartbeat (or its answer) to or from a member since (notice_term 0). */
+    uint64_t notice_term, notice_commit;
     /* Its placement target (voters, desired leader first) for the nodes
      * epoch tgt_epoch - 1 (0: none kept): rounds look at every group. */
     uint64_t tgt_epoch;

@@ -87,6 +87,18 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer)
 }
 
 
+/* g stops: its clock (group time) and its ticks. Its output buffers are
+ * freed now, or after the batch that applies what it still has to apply. */
+static void go_quiet(rf_node *n, node_group *g)
+{
+    g->quiet = true;
+    g->frozen_at = n->now - g->clock_offset;
+    if (rf_raft_has_ready(g->raft))
+        rf_node__dirty(n, g); /* rf_node_advance frees the buffers after */
+    else
+        rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
+}
+
 /* A leader's notice that group went quiet in term: a follower of that
  * leader in that term goes quiet too, unless it was told that leader's
  * node is unreachable: that news has already woken it and will not come
@@ -102,12 +114,7 @@ void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
     rf_node__clock(n, g); /* an input follows */
     if (len >= NODE_QUIESCE_LEN)
         rf_raft_leader_commit(g->raft, from, term, rf_node__get(rec + 16, 8));
-    g->quiet = true;
-    g->frozen_at = n->now - g->clock_offset;
-    if (rf_raft_has_ready(g->raft))
-        rf_node__dirty(n, g); /* entries to apply: rf_node_advance frees the buffers after */
-    else
-        rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
+    go_quiet(n, g);
 }
 
 static bool may_quiesce(const rf_node *n, const node_group *g)
@@ -126,9 +133,26 @@ static bool may_quiesce(const rf_node *n, const node_group *g)
     return rf_membership_voters(m) == m->count; /* a learner is still catching up */
 }
 
+/* Do the followers already know, and sleep? Quiet followers answer their
+ * leader's heartbeats without waking (node_frame.c), so a leader woken for
+ * a read, whose round was heartbeats only, goes quiet again without a new
+ * notice. Any other message either way (an append, a follower's pre-vote:
+ * it woke) clears the record, and so does a follower out of reach. */
+static bool followers_told(const node_group *g)
+{
+    const rf_raft *r = g->raft;
+    return g->notice_term != 0 && g->notice_term == rf_raft_term(r) &&
+           g->notice_commit == rf_raft_commit_index(r) && rf_raft_settled(r);
+}
+
 static void quiesce(rf_node *n, node_group *g)
 {
+    if (followers_told(g)) {
+        go_quiet(n, g);
+        return;
+    }
     const rf_membership *m = rf_raft_membership(g->raft);
+    bool all = rf_raft_settled(g->raft);
     uint8_t rec[NODE_QUIESCE_LEN];
     rf_node__put(rec, g->id, 8);
     rf_node__put(rec + 8, rf_raft_term(g->raft), 8);
@@ -137,12 +161,15 @@ static void quiesce(rf_node *n, node_group *g)
         if (to == n->cfg.node_id)
             continue;
         /* As a heartbeat: up to its match (past it, its log may differ). */
-        rf_node__put(rec + 16, rf_raft_commit_for(g->raft, to), 8);
-        (void)rf_node__frame_append(n, to, NODE_REC_QUIESCE, rec, sizeof rec, NULL, 0);
+        uint64_t commit = rf_raft_commit_for(g->raft, to);
+        all = all && commit == rf_raft_commit_index(g->raft);
+        rf_node__put(rec + 16, commit, 8);
+        n->ctr.quiet_notices_sent +=
+            rf_node__frame_append(n, to, NODE_REC_QUIESCE, rec, sizeof rec, NULL, 0);
     }
-    g->quiet = true;
-    rf_raft_release_memory(g->raft); /* idle: no output buffers kept */
-    g->frozen_at = n->now - g->clock_offset;
+    g->notice_term = all ? rf_raft_term(g->raft) : 0;
+    g->notice_commit = rf_raft_commit_index(g->raft);
+    go_quiet(n, g);
 }
 
 /* Node-pair heartbeats to every other node of the metadata, and the

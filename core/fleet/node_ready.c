@@ -51,8 +51,10 @@ static void take_msgs(rf_node *n, node_group *g, const rf_ready *rd)
 {
     for (size_t i = 0; i < rd->n_msgs; i++) {
         const rf_send *s = &rd->msgs[i];
-        if (s->msg.type != RF_MSG_HEARTBEAT && s->msg.type != RF_MSG_HEARTBEAT_RESP)
+        if (s->msg.type != RF_MSG_HEARTBEAT && s->msg.type != RF_MSG_HEARTBEAT_RESP) {
             rf_node__touch(n, g); /* elections, appends, snapshots: not idle */
+            g->notice_term = 0;   /* and they wake the members they reach */
+        }
         size_t need = rf_msg_encoded_size(&s->msg), len = 0;
         uint8_t stack[512];
         uint8_t *buf = need <= sizeof stack ? stack : malloc(need);

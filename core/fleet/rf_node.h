@@ -309,6 +309,7 @@ typedef struct rf_node_counters {
     uint64_t requests_retried, requests_timed_out;
     uint64_t groups_started, groups_stopped, rebalance_steps;
     uint64_t peers_suspected; /* node-pair heartbeats missed for an election timeout */
+    uint64_t quiet_notices_sent; /* QUIESCE records (one per follower) */
     uint64_t meta_pushes_sent;    /* metadata states pushed (metadata leader) */
     uint64_t meta_pushes_applied; /* pushed states taken (nodes without a replica) */
     uint64_t meta_pushes_failed;  /* states that could not be encoded or were too big */

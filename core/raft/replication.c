@@ -172,10 +172,12 @@ uint64_t rf_raft_commit_for(const rf_raft *r, uint64_t peer)
 }
 
 /* Leader only: a new heartbeat round, the unit of ReadIndex confirmation
- * and of the lease (thesis §6.4). */
+ * and of the lease (thesis §6.4). A round sent for reads counts as the
+ * periodic one: the next is a heartbeat interval after it. */
 void rf_rft_repl_heartbeat(rf_raft *r)
 {
     ASSERT(r->role == RF_ROLE_LEADER);
+    r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
     r->round++;
     r->round_sent_ns[r->round % RAFT_ROUNDS_KEPT] = r->now;
     for (uint32_t i = 0; i < r->n_peers; i++) {
@@ -265,10 +267,8 @@ void rf_rft_repl_leader_tick(rf_raft *r)
     ASSERT(r->role == RF_ROLE_LEADER);
     if (r->reads_n)
         rf_rft_apply_lease_reads(r);
-    if (r->now >= r->heartbeat_due_ns) {
-        r->heartbeat_due_ns = r->now + r->cfg.heartbeat_interval_ns;
+    if (r->now >= r->heartbeat_due_ns)
         rf_rft_repl_heartbeat(r);
-    }
     if (r->now >= r->quorum_check_ns) {
         /* Thesis §6.2 check-quorum: step down without a live quorum. */
         r->quorum_check_ns = r->now + r->cfg.election_timeout_ns;

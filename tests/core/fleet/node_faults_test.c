@@ -252,6 +252,63 @@ START_TEST(test_node_quiet_leader_that_loses_its_majority_is_listed_leaderless)
 }
 END_TEST
 
+static uint64_t notices(rf_sim_fleet *f, uint32_t nodes)
+{
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < nodes; i++) {
+        rf_node_counters c;
+        rf_node_counters_get(rf_sim_fleet_node(f, i), &c);
+        sum += c.quiet_notices_sent;
+    }
+    return sum;
+}
+
+/* A write on a quiet group costs its own round trips and one notice per
+ * follower, whose commit the followers apply; a read's round is answered
+ * by followers that stay asleep, and the leader goes quiet again without a
+ * notice. */
+START_TEST(test_node_quiet_group_costs_a_notice_per_write_and_none_per_read)
+{
+    static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
+    rf_sim_fleet *f = fleet_new(4, 31);
+    char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
+    activate_all(f, zones, 4);
+    add_groups(f, 0, 2, 3);
+    ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + 3 * SEC);
+    uint64_t gid = rf_meta_group_by_name(rf_sim_fleet_meta(f), "consensus1")->id;
+    uint32_t l = (uint32_t)rf_sim_fleet_leader(f, gid);
+    size_t quiet = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
+    ck_assert_uint_eq(quiet, 6);
+    /* A write: two notices, and the followers apply it. */
+    uint64_t n0 = notices(f, 4);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_command(f, l, "consensus1", "inc"), text), RF_OK);
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + SEC);
+    ck_assert_uint_eq(notices(f, 4) - n0, 2);
+    const rf_membership *mm = rf_raft_membership(rf_node_group(rf_sim_fleet_node(f, l), gid));
+    uint64_t last = rf_raft_last_index(rf_node_group(rf_sim_fleet_node(f, l), gid));
+    for (uint32_t k = 0; k < mm->count; k++) {
+        const rf_raft *r = rf_node_group(rf_sim_fleet_node(f, (uint32_t)mm->members[k].id - 1), gid);
+        ck_assert_uint_eq(rf_raft_applied_index(r), last);
+    }
+    /* A read: a heartbeat round, no notice, everyone quiet again. */
+    uint64_t m0 = user_msgs(f, 4);
+    n0 = notices(f, 4);
+    ck_assert_int_eq(wait_status(f, rf_sim_fleet_query(f, l, "consensus1", "get"), text), RF_OK);
+    ck_assert_str_eq(text, "1");
+    rf_sim_fleet_run_until(f, rf_sim_fleet_now(f) + SEC);
+    ck_assert_uint_eq(notices(f, 4) - n0, 0);
+    ck_assert_uint_eq(user_msgs(f, 4) - m0, 4); /* two heartbeats, two answers */
+    quiet = 0;
+    for (uint32_t i = 0; i < 4; i++)
+        quiet += rf_node_quiet_count(rf_sim_fleet_node(f, i));
+    ck_assert_uint_eq(quiet, 6);
+    fleet_done(f);
+}
+END_TEST
+
 /* Idle groups go quiet and send nothing; work wakes them; the death of a
  * quiet group's leader node is noticed by the node-pair heartbeats and a
  * new leader is elected. */
@@ -646,6 +703,7 @@ Suite *fleet_node_faults_suite(void)
     tcase_add_test(tc, test_node_zone_cut_off_past_the_purge_window_keeps_its_groups);
     tcase_add_test(tc, test_node_follower_of_a_leader_reported_down_never_goes_quiet);
     tcase_add_test(tc, test_node_quiet_leader_that_loses_its_majority_is_listed_leaderless);
+    tcase_add_test(tc, test_node_quiet_group_costs_a_notice_per_write_and_none_per_read);
     suite_add_tcase(s, tc);
     return s;
 }
