@@ -279,7 +279,9 @@ static void runner_close(rf_sim_runner *r)
     free(r->req_map);
     rf_sim_u64map_close(&r->leaders);
     rf_sim_u64map_close(&r->group_index);
-    rf_sim_u64map_close(&r->applied);
+    for (size_t i = 0; i < r->applied_ids; i++)
+        free(r->applied[i].fp);
+    free(r->applied);
     rf_scenario_free(r->scn);
     free(r->text);
 }
@@ -311,8 +313,6 @@ int rf_sim_run(const rf_sim_run_opts *opts, rf_sim_run_result *res)
     }
     if (rc == RF_OK)
         rc = rf_sim_u64map_init(&r.leaders, 1u << 24);
-    if (rc == RF_OK)
-        rc = rf_sim_u64map_init(&r.applied, RUN_APPLIED_MAX);
     if (rc == RF_OK)
         rc = rf_sim_u64map_init(&r.group_index, RF_SCN_GROUPS_MAX);
     if (rc == RF_OK)

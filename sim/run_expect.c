@@ -2,6 +2,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/rf_assert.h"
@@ -313,6 +314,44 @@ void run_on_obs(void *ctx, uint32_t index, const rf_node_obs *o)
                             r->last_node_event);
 }
 
+/* The fingerprint slot of (group, index), grown as needed; NULL past the
+ * limits (the check then runs in part). */
+static uint64_t *applied_slot(rf_sim_runner *r, uint64_t group, uint64_t index)
+{
+    if (group >= RUN_APPLIED_IDS_MAX || index == 0 || index > RUN_APPLIED_MAX)
+        return NULL;
+    if (group >= r->applied_ids) {
+        size_t ids = r->applied_ids == 0 ? 64 : r->applied_ids;
+        while (ids <= group)
+            ids *= 2;
+        run_applied *p = realloc(r->applied, ids * sizeof *p);
+        if (p == NULL)
+            return NULL;
+        memset(p + r->applied_ids, 0, (ids - r->applied_ids) * sizeof *p);
+        r->applied = p;
+        r->applied_ids = ids;
+    }
+    run_applied *g = &r->applied[group];
+    if (index > g->n) {
+        if (index > g->cap) {
+            size_t cap = g->cap == 0 ? 64 : g->cap;
+            while (cap < index)
+                cap *= 2;
+            if (r->applied_kept + (cap - g->cap) > RUN_APPLIED_MAX)
+                return NULL;
+            uint64_t *fp = realloc(g->fp, cap * sizeof *fp);
+            if (fp == NULL)
+                return NULL;
+            memset(fp + g->cap, 0, (cap - g->cap) * sizeof *fp);
+            r->applied_kept += cap - g->cap;
+            g->fp = fp;
+            g->cap = cap;
+        }
+        g->n = index;
+    }
+    return &g->fp[index - 1];
+}
+
 /* Raft thesis §3.6.3 state machine safety: replicas that apply an index
  * apply the same entry with the same result (which also catches a data
  * model that is not deterministic). */
@@ -328,9 +367,14 @@ void run_on_applied(void *ctx, uint32_t index, const rf_node_applied *a)
     head[35] = 0;
     uint64_t fp = rf_sim_check_hash(head, sizeof head) ^
                   rf_sim_check_hash(a->a.reply, a->a.reply_len) * 0x9E3779B97F4A7C15ull;
-    uint64_t prev;
-    if (rf_sim_u64map_get(&r->applied, a->group_id, a->a.index, &prev)) {
-        if (prev != fp) {
+    fp += fp == 0; /* 0 marks an index nobody applied yet */
+    uint64_t *slot = applied_slot(r, a->group_id, a->a.index);
+    if (slot == NULL) {
+        r->applied_full = true;
+        return;
+    }
+    if (*slot != 0) {
+        if (*slot != fp) {
             run_fail(r, "safety: replicas of group %" PRIu64 " applied different entries or "
                         "results at index %" PRIu64 " (n%u differs; a model that is not "
                         "deterministic also shows here)",
@@ -340,8 +384,7 @@ void run_on_applied(void *ctx, uint32_t index, const rf_node_applied *a)
         }
         return;
     }
-    if (rf_sim_u64map_put(&r->applied, a->group_id, a->a.index, fp) != RF_OK)
-        r->applied_full = true;
+    *slot = fp;
 }
 
 /* ---- the end ---------------------------------------------------------------------------- */

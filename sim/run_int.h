@@ -25,7 +25,8 @@ enum {
 
 #define RUN_MONITOR_NS_MIN (10ull * 1000 * 1000)
 #define RUN_SETUP_NS_MAX (60ull * 1000 * 1000 * 1000)
-#define RUN_APPLIED_MAX (8u << 20) /* (group, index) pairs the agreement check keeps */
+#define RUN_APPLIED_MAX (64u << 20) /* (group, index) fingerprints the agreement check keeps */
+#define RUN_APPLIED_IDS_MAX (1u << 24) /* group ids the agreement check follows */
 #define RUN_NO_REQ UINT32_MAX
 #define RUN_REQUESTS_MAX (1u << 24) /* harness requests in one run (64 MiB of map) */
 
@@ -44,6 +45,14 @@ typedef struct run_inst {
     int32_t prev_ppm;       /* a `drift ... for`: the drift it undoes to */
     uint64_t disk_bytes;    /* a `disk ... full`: the disk's size when it filled */
 } run_inst;
+
+/* What the replicas of one group applied, index by index: a fingerprint
+ * per index (0: none yet), dense from index 1 on. Replicas apply the same
+ * index close together in time, so the end of the array stays in cache. */
+typedef struct run_applied {
+    uint64_t *fp;
+    size_t n, cap;
+} run_applied;
 
 typedef struct run_group {
     char name[RF_SCN_GROUP_NAME_MAX + 1];
@@ -155,7 +164,9 @@ typedef struct rf_sim_runner {
     rf_sim_u64map leaders;   /* (group, term) -> node id + 1 */
     rf_sim_u64map group_index; /* (group id, 0) -> index in groups */
     uint64_t monitor_lives;  /* rf_sim_fleet_lives when the monitor last looked */
-    rf_sim_u64map applied;   /* (group, index) -> entry fingerprint */
+    run_applied *applied;    /* by group id: the entry fingerprints applied */
+    size_t applied_ids;      /* ids 0 .. applied_ids - 1 have a slot */
+    uint64_t applied_kept;   /* fingerprints kept, all groups (RUN_APPLIED_MAX) */
     bool applied_full;
 
     rf_rec *rec;

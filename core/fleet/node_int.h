@@ -172,6 +172,7 @@ typedef struct node_wheel {
     uint64_t far_min;  /* the earliest time in far */
     uint64_t next;     /* a bound: no entry is due before it (valid when next_ok) */
     bool next_ok;
+    uint64_t used[NODE_WHEEL_SLOTS / 64]; /* bit s % SLOTS: slot s holds entries */
 } node_wheel;
 
 struct rf_node {

@@ -277,6 +277,7 @@ static void due_push(rf_node *n, uint64_t at, uint64_t id)
         return;
     }
     due_append(wheel_slot(n, slot), at, id);
+    w->used[(slot % NODE_WHEEL_SLOTS) / 64] |= (uint64_t)1 << (slot % 64);
 }
 
 /* Moves the entries of v due by now to the ticking list (if live), keeps
@@ -312,8 +313,12 @@ static void due_collect(rf_node *n)
     w->next_ok = false;
     uint64_t last = now_slot - w->cursor >= NODE_WHEEL_SLOTS ? w->cursor + NODE_WHEEL_SLOTS - 1
                                                              : now_slot;
-    for (uint64_t s = w->cursor; s <= last; s++)
-        due_take(n, wheel_slot(n, s));
+    for (uint64_t s = w->cursor; s <= last; s++) {
+        node_vec *v = wheel_slot(n, s);
+        due_take(n, v);
+        if (v->n == 0)
+            w->used[(s % NODE_WHEEL_SLOTS) / 64] &= ~((uint64_t)1 << (s % 64));
+    }
     w->cursor = now_slot;
     if (w->far.n == 0 || (w->far_min >> NODE_WHEEL_SHIFT) >= w->cursor + NODE_WHEEL_SLOTS)
         return;
@@ -326,6 +331,7 @@ static void due_collect(rf_node *n)
         uint64_t slot = d[i].at >> NODE_WHEEL_SHIFT;
         if (slot - w->cursor < NODE_WHEEL_SLOTS) {
             due_append(wheel_slot(n, slot), d[i].at, d[i].id);
+            w->used[(slot % NODE_WHEEL_SLOTS) / 64] |= (uint64_t)1 << (slot % 64);
             continue;
         }
         w->far_min = d[i].at < w->far_min ? d[i].at : w->far_min;
@@ -345,10 +351,17 @@ static uint64_t wheel_next(rf_node *n)
     if (w->next_ok)
         return w->next;
     uint64_t next = w->far.n > 0 ? w->far_min : UINT64_MAX;
-    for (uint64_t s = w->cursor; s < w->cursor + NODE_WHEEL_SLOTS; s++) {
-        const node_vec *v = wheel_slot(n, s);
-        if (v->n == 0)
+    /* The first slot in use from the cursor on, 64 slots per word. */
+    for (uint64_t s = w->cursor; s < w->cursor + NODE_WHEEL_SLOTS;) {
+        uint64_t word = w->used[(s % NODE_WHEEL_SLOTS) / 64] >> (s % 64);
+        if (word == 0) {
+            s += 64 - s % 64;
             continue;
+        }
+        s += (uint64_t)__builtin_ctzll(word);
+        if (s >= w->cursor + NODE_WHEEL_SLOTS)
+            break;
+        const node_vec *v = wheel_slot(n, s);
         const node_due *d = v->p;
         for (size_t i = 0; i < v->n; i++)
             next = d[i].at < next ? d[i].at : next;

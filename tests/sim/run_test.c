@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "base/rf_err.h"
+#include "model/rf_model.h"
 #include "sim/history_jsonl.h"
 #include "sim/run.h"
 #include "sim/scenario.h"
@@ -494,6 +495,43 @@ START_TEST(test_user_model_library_runs_under_faults)
 }
 END_TEST
 
+/* A model whose result depends on something outside its state (here a
+ * counter of the process, which every replica shares): replicas that
+ * apply the same index disagree. */
+static uint64_t g_flaky_calls;
+static int flaky_command(void *state, const uint8_t *cmd, size_t cmd_len, uint8_t *reply,
+                         size_t reply_cap, size_t *reply_len)
+{
+    int rc = rf_model_int.command(state, cmd, cmd_len, reply, reply_cap, reply_len);
+    if (rc == RF_OK && reply_cap > 0 && ++g_flaky_calls % 2 == 0)
+        reply[0] ^= 1;
+    return rc;
+}
+
+START_TEST(test_a_model_that_is_not_deterministic_is_reported_with_group_and_index)
+{
+    rf_model flaky = rf_model_int;
+    flaky.name = "flaky";
+    flaky.command = flaky_command;
+    const rf_model *models[] = {&flaky};
+    char scn[256];
+    write_file("flaky.scn",
+               "seed 3\nrun for 10s\nraft heartbeat 50ms election 300ms..600ms\n"
+               "nodes n{1..3} zones a b c\ngroups g{1..2} replicas 3 model flaky\n"
+               "workload all clients 1 rate 5/s mix inc 100%\nexpect safety\n",
+               scn, sizeof scn);
+    FILE *sink = fopen("/dev/null", "w");
+    rf_sim_run_opts o = {.scenario_path = scn, .out = sink, .models = models, .n_models = 1};
+    rf_sim_run_result res;
+    ck_assert_int_eq(rf_sim_run(&o, &res), RF_OK);
+    fclose(sink);
+    ck_assert_int_eq(res.exit_code, 1);
+    ck_assert_msg(strstr(res.violation, "applied different entries or results at index") != NULL,
+                  "%s", res.violation);
+    ck_assert_msg(strstr(res.violation, "group ") != NULL, "%s", res.violation);
+}
+END_TEST
+
 /* Every shipped scenario runs and passes, or is refused as a whole with
  * "not supported yet" (a directive the runner cannot execute): once the
  * runner learns a directive, the scenarios using it are held to their
@@ -580,6 +618,7 @@ Suite *run_suite(void)
     tcase_add_test(tc, test_a_lease_without_its_drift_margin_is_caught);
     tcase_add_test(tc, test_every_supported_directive_runs_and_repeats);
     tcase_add_test(tc, test_user_model_library_runs_under_faults);
+    tcase_add_test(tc, test_a_model_that_is_not_deterministic_is_reported_with_group_and_index);
     tcase_add_test(tc, test_shipped_scenarios_the_runner_supports_pass);
     tcase_add_test(tc, test_demo_writes_the_quickstart_report);
     suite_add_tcase(s, tc);
