@@ -87,10 +87,13 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer)
 }
 
 
+static void due_cancel(rf_node *n, node_group *g);
+
 /* g stops: its clock (group time) and its ticks. Its output buffers are
  * freed now, or after the batch that applies what it still has to apply. */
 static void go_quiet(rf_node *n, node_group *g)
 {
+    due_cancel(n, g); /* else a tick would run for it, to find it quiet */
     g->quiet = true;
     g->frozen_at = n->now - g->clock_offset;
     if (rf_raft_has_ready(g->raft))
@@ -278,6 +281,30 @@ static void due_push(rf_node *n, uint64_t at, uint64_t id)
     }
     due_append(wheel_slot(n, slot), at, id);
     w->used[(slot % NODE_WHEEL_SLOTS) / 64] |= (uint64_t)1 << (slot % 64);
+}
+
+/* Takes g's entry out of the wheel. It sits in its time's slot, or in the
+ * cursor's if it was due when pushed (the next tick takes those), or in
+ * far; one not found there is left, stale (due_take skips it). */
+static void due_cancel(rf_node *n, node_group *g)
+{
+    node_wheel *w = &n->due;
+    if (g->due_at == 0 || w->slots == NULL)
+        return;
+    uint64_t at = g->due_at - 1, slot = at >> NODE_WHEEL_SHIFT;
+    g->due_at = 0;
+    if (slot < w->cursor)
+        slot = w->cursor;
+    node_vec *v = slot - w->cursor < NODE_WHEEL_SLOTS ? wheel_slot(n, slot) : &w->far;
+    node_due *d = v->p;
+    for (size_t i = 0; i < v->n; i++) {
+        if (d[i].id != g->id || d[i].at != at)
+            continue;
+        d[i] = d[--v->n];
+        if (v->n == 0 && v != &w->far)
+            w->used[(slot % NODE_WHEEL_SLOTS) / 64] &= ~((uint64_t)1 << (slot % 64));
+        return;
+    }
 }
 
 /* Moves the entries of v due by now to the ticking list (if live), keeps

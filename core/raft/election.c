@@ -221,14 +221,17 @@ static void recv_vote_resp(rf_raft *r, const rf_msg *m, bool pre)
 /* A message from the leader of this member's term: no vote for another
  * candidate for an election timeout (rf_rft_election_in_lease), since the
  * answer may count toward that leader's lease. r->now may be stale (inputs
- * stepped long after the last tick): the next tick stamps this contact
- * with its fresh time, so the vote refusal never ends before the lease
- * (§6.4.1). */
+ * stepped long after the last tick): with leases on, the next tick stamps
+ * this contact with its fresh time, so the vote refusal never ends before
+ * the lease (§6.4.1). Without leases the refusal only protects a healthy
+ * leader from disruption, and the last tick's time will do: no tick is
+ * needed for it (most members of a quiet fleet would need one after every
+ * append). */
 static void leader_contact(rf_raft *r)
 {
     r->leader_contact = true;
     r->leader_contact_ns = r->now;
-    r->contact_untimed = true;
+    r->contact_untimed = rf_rft_leases_on(r);
 }
 
 /* The term rules of Raft paper Figure 2, plus pre-vote and lease. Returns

@@ -355,6 +355,14 @@ struct rf_raft {
     rf_raft_counters ctr;
 };
 
+/* Leader leases are on: the drift margin leaves some of the election
+ * timeout (raft.h lease_drift_ns). */
+static inline bool rf_rft_leases_on(const rf_raft *r)
+{
+    return r->cfg.lease_drift_ns < r->cfg.election_timeout_ns;
+}
+
+
 /* raft.c */
 uint32_t rf_rft_quorum(const rf_raft *r);
 raft_peer *rf_rft_peer_find(rf_raft *r, uint64_t id);

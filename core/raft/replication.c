@@ -220,7 +220,7 @@ void rf_rft_repl_round_acked(rf_raft *r)
     /* Thesis §6.4.1: no other leader can be elected within an election
      * timeout of the round's start, less the clock drift margin. */
     uint64_t t = r->cfg.election_timeout_ns;
-    if (!r->no_lease && r->cfg.lease_drift_ns < t && acked + RAFT_ROUNDS_KEPT > r->round) {
+    if (!r->no_lease && rf_rft_leases_on(r) && acked + RAFT_ROUNDS_KEPT > r->round) {
         uint64_t until = r->round_sent_ns[acked % RAFT_ROUNDS_KEPT] + t - r->cfg.lease_drift_ns;
         if (until > r->lease_until_ns)
             r->lease_until_ns = until;
