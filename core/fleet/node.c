@@ -117,6 +117,7 @@ void rf_node_close(rf_node *n)
     free(n->readied.p);
     rf_node__due_free(n);
     free(n->carry.p);
+    free(n->settling.p);
     free(n->ticking.p);
     free(n->replies.p);
     free(n->arena);

@@ -253,6 +253,9 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
         rf_node__touch(n, g);
     rf_node__dirty(n, g);
     (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
+    if (rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+        rf_node__vec_reserve(&n->settling, sizeof(uint64_t), 1))
+        ((uint64_t *)n->settling.p)[n->settling.n++] = g->id;
 }
 
 static void recv_fwd_reply(rf_node *n, uint64_t from, const uint8_t *rec, size_t len)
@@ -314,5 +317,8 @@ int rf_node_receive(rf_node *n, uint64_t from, const uint8_t *buf, size_t len)
             rf_node__on_meta_ack(n, from, rec);
         off += NODE_REC_HEAD + rl;
     }
+    /* A leader whose follower's answer left it settled, with nothing to
+     * send (no batch would follow), goes quiet now, not at the next tick. */
+    rf_node__quiet_settled(n);
     return RF_OK;
 }

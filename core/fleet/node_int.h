@@ -212,6 +212,7 @@ struct rf_node {
     node_vec readied;   /* u64 ids of groups in the batch under way */
     node_wheel due;     /* when each group's timers have work (node_quiet.c) */
     node_vec carry;     /* u64 ids of groups with output left after their batch */
+    node_vec settling;  /* u64 ids: leaders of the last batch that may now be settled */
     node_vec ticking;   /* u64 ids of the groups the tick under way looks at */
     uint64_t next_hb;   /* next node-pair heartbeat round */
 
@@ -363,6 +364,8 @@ int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const ui
 void rf_node__touch(rf_node *n, node_group *g);
 void rf_node__wake(rf_node *n, node_group *g);
 void rf_node__quiet_tick(rf_node *n);
+/* The settled leaders among n->settling go quiet (after a batch). */
+void rf_node__quiet_settled(rf_node *n);
 /* The node time of the next tick that has work for the groups or the
  * node-pair heartbeats (tick_groups and quiet_tick); refreshes the due
  * times of the groups inputs touched. */

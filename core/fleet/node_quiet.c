@@ -95,6 +95,7 @@ static void go_quiet(rf_node *n, node_group *g)
 {
     due_cancel(n, g); /* else a tick would run for it, to find it quiet */
     g->quiet = true;
+    rf_node__due_update(n, g); /* what a quiet group still has: a rebalancing follow-up */
     g->frozen_at = n->now - g->clock_offset;
     if (rf_raft_has_ready(g->raft))
         rf_node__dirty(n, g); /* rf_node_advance frees the buffers after */
@@ -199,6 +200,17 @@ static void heartbeats(rf_node *n)
         rf_node__down_since(n, peer, since);
         h = n->heard.p;
     }
+}
+
+void rf_node__quiet_settled(rf_node *n)
+{
+    const uint64_t *ids = n->settling.p;
+    for (size_t i = 0; i < n->settling.n && n->cfg.quiesce_after_ns != 0; i++) {
+        node_group *g = rf_node__group(n, ids[i]);
+        if (g != NULL && rf_raft_settled(g->raft) && may_quiesce(n, g))
+            quiesce(n, g);
+    }
+    n->settling.n = 0;
 }
 
 void rf_node__quiet_tick(rf_node *n)

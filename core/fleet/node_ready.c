@@ -237,6 +237,7 @@ void rf_node_advance(rf_node *n)
         for (size_t i = 0; i < n->n_groups; i++)
             rf_node__due_update(n, &n->groups[i]);
     ids = n->dirty.p;
+    n->settling.n = 0;
     for (size_t i = 0; i < n->dirty.n; i++) {
         node_group *g = rf_node__group(n, ids[i]);
         if (g == NULL)
@@ -244,6 +245,9 @@ void rf_node_advance(rf_node *n)
         g->dirty = false;
         if (!n->all_dirty)
             rf_node__due_update(n, g);
+        if (!g->quiet && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+            rf_node__vec_reserve(&n->settling, sizeof(uint64_t), 1))
+            ((uint64_t *)n->settling.p)[n->settling.n++] = g->id;
     }
     n->dirty.n = 0;
     n->all_dirty = false;
@@ -255,4 +259,7 @@ void rf_node_advance(rf_node *n)
     n->applied.n = 0;
     rf_node__journal_advance(n);
     n->in_ready = false;
+    /* A leader the batch left settled goes quiet now, not at the next
+     * tick: its notices leave with the next batch. */
+    rf_node__quiet_settled(n);
 }
