@@ -57,11 +57,12 @@
  * would leave fewer live voters than a quorum and a promotion of a lagging
  * learner, so no step puts a quorum at risk.
  *
- * Idle groups. With quiesce_after_ns set, a group idle that long goes
- * quiet: no per-group message at all until there is work or a failure
- * (fleet/node_quiet.c says how). Failures are then watched by one
- * heartbeat per node pair and heartbeat interval, whatever the number of
- * groups.
+ * Idle groups. With quiesce_after_ns set, a group goes quiet as soon as
+ * its leader is settled (every follower in reach holds every entry), or
+ * once idle that long: no per-group message at all until there is work or
+ * a failure (fleet/node_quiet.c says how). Failures are then watched by
+ * one heartbeat per node pair and heartbeat interval, whatever the number
+ * of groups.
  *
  * Failure handling. The driver reports peers it cannot reach
  * (rf_node_peer_unreachable), and a peer silent on the node-pair heartbeats
@@ -157,8 +158,9 @@ typedef struct rf_node_config {
     uint64_t retry_interval_ns;      /* pause before the next attempt */
     uint32_t retries_max;            /* attempts after the first */
     uint64_t purge_window_ns;        /* unreachable this long: purged (0: never) */
-    uint64_t quiesce_after_ns;       /* idle this long: a group goes quiet (0: never;
-                                      * else >= the election timeout; turns leases off) */
+    uint64_t quiesce_after_ns;       /* quiescence on (0: never; else >= the election
+                                      * timeout; turns leases off): settled groups go
+                                      * quiet at once, idle ones after this long */
     bool full_ticks;                 /* every tick runs every timer, due or not: the same
                                       * run, slower (checks what rf_node_tick skips) */
 } rf_node_config;
