@@ -89,6 +89,19 @@ static inline rf_sim_fleet *fleet_new_hinted(uint32_t nodes, uint64_t seed, uint
     return f;
 }
 
+/* A harness whose nodes learn of dead peers only from the node-pair
+ * heartbeats (no transport hints). */
+static inline rf_sim_fleet *fleet_new_unhinted(uint32_t nodes, uint64_t seed)
+{
+    rf_sim_fleet_config cfg;
+    rf_sim_fleet_config_defaults(&cfg, nodes);
+    cfg.seed = seed;
+    cfg.hint_unreachable = false;
+    rf_sim_fleet *f = NULL;
+    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    return f;
+}
+
 /* Activates nodes 0..n-1 in the zones given, the first one starting the
  * cluster and the others joining through it. */
 static inline void activate_all(rf_sim_fleet *f, const char *const *zones, uint32_t n)

@@ -221,12 +221,7 @@ static uint64_t user_msgs(rf_sim_fleet *f, uint32_t nodes)
 START_TEST(test_node_quiet_leader_that_loses_its_majority_is_listed_leaderless)
 {
     static const char *const zones[] = {"a", "b", "c"};
-    rf_sim_fleet_config cfg;
-    rf_sim_fleet_config_defaults(&cfg, 3);
-    cfg.seed = 29;
-    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
-    rf_sim_fleet *f = NULL;
-    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    rf_sim_fleet *f = fleet_new_unhinted(3, 29); /* the node-pair heartbeats must notice */
     activate_all(f, zones, 3);
     add_groups(f, 0, 1, 3);
     ck_assert(rf_sim_fleet_run_until_converged(f, 30 * SEC));
@@ -315,12 +310,7 @@ END_TEST
 START_TEST(test_node_idle_groups_quiesce_and_wake_on_work_or_failure)
 {
     static const char *const zones[] = {"zone1", "zone2", "zone1", "zone2"};
-    rf_sim_fleet_config cfg;
-    rf_sim_fleet_config_defaults(&cfg, 4);
-    cfg.seed = 23;
-    cfg.hint_unreachable = false; /* the node-pair heartbeats must notice */
-    rf_sim_fleet *f = NULL;
-    ck_assert_int_eq(rf_sim_fleet_create(&cfg, &f), RF_OK);
+    rf_sim_fleet *f = fleet_new_unhinted(4, 23); /* the node-pair heartbeats must notice */
     char text[RF_SIM_FLEET_REPLY_TEXT_MAX];
     activate_all(f, zones, 4);
     add_groups(f, 0, 5, 3);
