@@ -253,9 +253,7 @@ static void recv_raft(rf_node *n, uint64_t from, const uint8_t *rec, size_t len,
         rf_node__touch(n, g);
     rf_node__dirty(n, g);
     (void)rf_raft_receive(g->raft, &msg); /* rejects are counted by raft */
-    if (rf_raft_role(g->raft) == RF_ROLE_LEADER &&
-        rf_node__vec_reserve(&n->settling, sizeof(uint64_t), 1))
-        ((uint64_t *)n->settling.p)[n->settling.n++] = g->id;
+    rf_node__settling_add(n, g);
 }
 
 static void recv_fwd_reply(rf_node *n, uint64_t from, const uint8_t *rec, size_t len)

@@ -364,7 +364,10 @@ int rf_node__submit_meta(rf_node *n, uint8_t role, uint64_t request_id, const ui
 void rf_node__touch(rf_node *n, node_group *g);
 void rf_node__wake(rf_node *n, node_group *g);
 void rf_node__quiet_tick(rf_node *n);
-/* The settled leaders among n->settling go quiet (after a batch). */
+/* g, a leader an input or a batch touched, may be settled now: the next
+ * rf_node__quiet_settled (after the frame or the batch) looks. */
+void rf_node__settling_add(rf_node *n, const node_group *g);
+/* The settled leaders among them go quiet. */
 void rf_node__quiet_settled(rf_node *n);
 /* The node time of the next tick that has work for the groups or the
  * node-pair heartbeats (tick_groups and quiet_tick); refreshes the due

@@ -7,9 +7,10 @@
 #include "base/rf_lower.h"
 #include "fleet/node_int.h"
 
-/* How it works. A leader goes quiet at its next tick once it is settled
- * (rf_raft_settled: every follower not reported unreachable holds every
- * entry, all committed and applied), or once it has seen nothing but
+/* How it works. A leader goes quiet as soon as it is settled, after the
+ * batch or the answer that settled it (rf_raft_settled: every follower not
+ * reported unreachable holds every entry, all committed and applied), or
+ * at a tick once it has seen nothing but
  * heartbeats for quiesce_after_ns with everything committed and applied
  * and no learner (a follower may be behind). It tells each follower
  * (QUIESCE record with its term and the commit index a heartbeat would
@@ -200,6 +201,13 @@ static void heartbeats(rf_node *n)
         rf_node__down_since(n, peer, since);
         h = n->heard.p;
     }
+}
+
+void rf_node__settling_add(rf_node *n, const node_group *g)
+{
+    if (!g->quiet && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
+        rf_node__vec_reserve(&n->settling, sizeof(uint64_t), 1))
+        ((uint64_t *)n->settling.p)[n->settling.n++] = g->id;
 }
 
 void rf_node__quiet_settled(rf_node *n)

@@ -245,9 +245,7 @@ void rf_node_advance(rf_node *n)
         g->dirty = false;
         if (!n->all_dirty)
             rf_node__due_update(n, g);
-        if (!g->quiet && rf_raft_role(g->raft) == RF_ROLE_LEADER &&
-            rf_node__vec_reserve(&n->settling, sizeof(uint64_t), 1))
-            ((uint64_t *)n->settling.p)[n->settling.n++] = g->id;
+        rf_node__settling_add(n, g);
     }
     n->dirty.n = 0;
     n->all_dirty = false;
