@@ -10,16 +10,15 @@
 /* How it works. A leader goes quiet as soon as it is settled, after the
  * batch or the answer that settled it (rf_raft_settled: every follower not
  * reported unreachable holds every entry, all committed and applied), or
- * at a tick once it has seen nothing but
- * heartbeats for quiesce_after_ns with everything committed and applied
- * and no learner (a follower may be behind). It tells each follower
- * (QUIESCE record with its term and the commit index a heartbeat would
- * carry, which the follower takes as from a heartbeat and applies), and
- * every quiet member stops being ticked. So a client operation on an idle group costs its own
- * round trips and one notice per follower, not the heartbeats of an idle
- * timeout. Its clock stops too:
- * the node keeps an offset per group, so when the group wakes, its
- * timers resume where they stopped and nobody times out on waking.
+ * at a tick once it has seen nothing but heartbeats for quiesce_after_ns
+ * with everything committed and applied and no learner (a follower may be
+ * behind). It tells each follower (QUIESCE record with its term and the
+ * commit index a heartbeat would carry, which the follower takes as from a
+ * heartbeat and applies), and every quiet member stops being ticked. So a
+ * client operation on an idle group costs its own round trips and one
+ * notice per follower, not the heartbeats of an idle timeout. Its clock
+ * stops too: the node keeps an offset per group, so when the group wakes,
+ * its timers resume where they stopped and nobody times out on waking.
  *
  * Any message for the group, any request and any rebalancing step wakes
  * it; a follower that missed the QUIESCE record times out, and its
