@@ -84,7 +84,6 @@ struct rf_store {
     rf_fs fs;
     rf_store_config cfg;
     st_group **groups; /* sorted by id */
-    uint64_t *group_ids; /* groups[i]->id: searched without reading the groups */
     size_t ngroups;
     size_t capgroups;
     st_seg *segs; /* ascending seq; the last one is active */
