@@ -325,6 +325,44 @@ START_TEST(test_dropped_group_is_forgotten)
 }
 END_TEST
 
+/* The index finds a group through a packed array of the groups' ids kept
+ * in step with the groups: records of groups taking turns, and a group
+ * dropped then written again in the same run, each land in their own. */
+START_TEST(test_interleaved_groups_and_a_dropped_group_written_again)
+{
+    rf_store *st = open_ok(&cfg);
+    rf_batch b;
+    rf_batch_init(&b);
+    for (uint64_t i = 1; i <= 4; i++)
+        for (uint64_t g = 1; g <= 3; g++) {
+            char d[32];
+            int n = snprintf(d, sizeof d, "%llu:%llu", (unsigned long long)g,
+                             (unsigned long long)i);
+            ck_assert_int_eq(rf_batch_entry(&b, g, i, 1, d, (size_t)n), 0);
+        }
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_reset(&b);
+    ck_assert_int_eq(rf_batch_drop_group(&b, 2), 0);
+    ck_assert_int_eq(rf_store_commit(st, &b), 0);
+    rf_batch_close(&b);
+    rf_store_group_info gi;
+    ck_assert_int_eq(rf_store_group(st, 2, &gi), RF_ENOTFOUND);
+    ck_assert_int_eq(put_entries(st, 2, 1, 2, 3), 0);
+    for (uint64_t g = 1; g <= 3; g += 2)
+        for (uint64_t i = 1; i <= 4; i++)
+            expect_entry(st, g, i, 1);
+    expect_entry(st, 2, 1, 3);
+    expect_entry(st, 2, 2, 3);
+    ck_assert_int_eq(rf_store_group(st, 2, &gi), RF_OK);
+    ck_assert_uint_eq(gi.last_index, 2);
+    rf_store_close(st);
+    st = open_ok(&cfg);
+    expect_entry(st, 2, 2, 3);
+    expect_entry(st, 3, 4, 1);
+    rf_store_close(st);
+}
+END_TEST
+
 START_TEST(test_empty_batch_commits_without_writing)
 {
     rf_store *st = open_ok(&cfg);
@@ -427,6 +465,7 @@ Suite *storage_store_suite(void)
     tcase_add_test(tc, test_bootstrap_snapshot_at_index_zero_survives_reopen_and_compaction);
     tcase_add_test(tc, test_snapshot_and_truncation_rules_are_enforced);
     tcase_add_test(tc, test_dropped_group_is_forgotten);
+    tcase_add_test(tc, test_interleaved_groups_and_a_dropped_group_written_again);
     tcase_add_test(tc, test_empty_batch_commits_without_writing);
     tcase_add_test(tc, test_index_costs_24_bytes_per_entry_and_at_most_48);
     tcase_add_test(tc, test_groups_beyond_the_bound_are_refused);
