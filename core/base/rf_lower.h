@@ -11,24 +11,18 @@
  * sorted by that key. Callers assert that the key is at offset 0. */
 static inline size_t rf_lower_u64(const void *base, size_t n, size_t size, uint64_t key)
 {
-    /* Halving the window [lo, lo + n) with arithmetic, not a branch, on the
-     * comparison: the keys looked up (group names' hashes, ids) are
-     * unpredictable, and a mispredicted branch at every step cost more than
-     * the loads. Item lo + half stays in the window when it is below key,
-     * so the last comparison says whether the answer is lo or lo + 1. */
     const unsigned char *p = base;
-    uint64_t k;
-    size_t lo = 0;
-    if (n == 0)
-        return 0;
-    while (n > 1) {
-        size_t half = n / 2;
-        memcpy(&k, p + (lo + half) * size, sizeof k);
-        lo += (size_t)(k < key) * half;
-        n -= half;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        uint64_t k;
+        memcpy(&k, p + mid * size, sizeof k);
+        if (k < key)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    memcpy(&k, p + lo * size, sizeof k);
-    return lo + (size_t)(k < key);
+    return lo;
 }
 
 #endif
