@@ -41,20 +41,25 @@ static pid_t perf_spawn(char *const args[])
 
 /* With RF_BENCH_PERF_DIR set, `perf record` follows each node during the
  * measured run into DIR/nK.data (for finding where the CPU goes), with
- * call graphs by frame pointers, or by RF_BENCH_PERF_CALLGRAPH (dwarf).
+ * call graphs by frame pointers, or by RF_BENCH_PERF_CALLGRAPH (dwarf, or
+ * none), at RF_BENCH_PERF_FREQ samples a second (default 4000).
  * With RF_BENCH_PERF_STAT=DIR, `perf stat` counts PERF_STAT_EVENTS into
  * DIR/nK.stat, and perf_stat_print sums them per write. */
 static void perf_start(const pid_t *nodes)
 {
     const char *out = getenv("RF_BENCH_PERF_DIR"), *stat = getenv("RF_BENCH_PERF_STAT");
     for (int i = 0; i < NODES; i++) {
-        char pid[16], data[256], graph[64];
+        char pid[16], data[256], graph[64], freq[16];
+        snprintf(freq, sizeof freq, "%.12s",
+                 getenv("RF_BENCH_PERF_FREQ") ? getenv("RF_BENCH_PERF_FREQ") : "4000");
         snprintf(graph, sizeof graph, "--call-graph=%.40s",
                  getenv("RF_BENCH_PERF_CALLGRAPH") ? getenv("RF_BENCH_PERF_CALLGRAPH") : "fp");
         snprintf(pid, sizeof pid, "%d", (int)nodes[i]);
         if (out != NULL) {
             snprintf(data, sizeof data, "%.200s/n%d.data", out, i + 1);
-            char *args[] = {"perf", "record", graph, "-o", data, "-p", pid, NULL};
+            char *args[] = {"perf", "record", "-F", freq, "-o", data, "-p", pid, graph, NULL};
+            if (strcmp(graph, "--call-graph=none") == 0)
+                args[8] = NULL; /* self times only: more samples for the same cost */
             perf_pids[i] = perf_spawn(args);
         }
         if (stat != NULL) {
