@@ -23,8 +23,8 @@ struct rf_posix_fs {
  * append; the store's recovery reads them as the end of the log.
  * The zeros are flushed by the next commit's fdatasync, which waits for
  * them: 4 MiB at a time held that commit 10-28 ms (every write waiting on
- * it past fleetd's p99); 256 KiB costs one commit in about twenty 1-2 ms
- * more, within the spread of an fdatasync here. */
+ * it past fleetd's p99); 256 KiB holds one commit in about twenty, at
+ * most 6 ms under fleetd's bench (prod/README.md, round 3). */
 #define PREALLOC_BYTES RF_POSIX_FS_PREALLOC_BYTES
 #define ZERO_CHUNK_BYTES (256u << 10)
 
