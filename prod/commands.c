@@ -17,46 +17,47 @@
 #define WRITE RF_CMDF_WRITE
 #define READONLY RF_CMDF_READONLY
 #define ADMIN RF_CMDF_ADMIN
+#define CMD_NAME(s) s, (uint8_t)(sizeof(s) - 1)
 
 /* RaftFleet's API (DESIGN.md section 4) plus what standard clients send on
  * connect: redis-cli (AUTH, COMMAND DOCS, SELECT with -n), redis-benchmark
  * (CONFIG GET save / appendonly), client libraries (HELLO, CLIENT SETNAME,
  * CLIENT SETINFO, PING). */
 static const rf_cmd_spec cmd_table[] = {
-    {"PING", RF_CMD_PING, 1, 2, READONLY, "[message]", "PONG, or the message"},
-    {"ECHO", RF_CMD_ECHO, 2, 2, READONLY, "message", "the message"},
-    {"QUIT", RF_CMD_QUIT, 1, -1, NOAUTH, "", "close the connection"},
-    {"AUTH", RF_CMD_AUTH, 2, 3, NOAUTH, "[username] password", "authenticate (user: default)"},
-    {"HELLO", RF_CMD_HELLO, 1, 7, NOAUTH, "[2 [AUTH username password] [SETNAME name]]",
+    {CMD_NAME("PING"), RF_CMD_PING, 1, 2, READONLY, "[message]", "PONG, or the message"},
+    {CMD_NAME("ECHO"), RF_CMD_ECHO, 2, 2, READONLY, "message", "the message"},
+    {CMD_NAME("QUIT"), RF_CMD_QUIT, 1, -1, NOAUTH, "", "close the connection"},
+    {CMD_NAME("AUTH"), RF_CMD_AUTH, 2, 3, NOAUTH, "[username] password", "authenticate (user: default)"},
+    {CMD_NAME("HELLO"), RF_CMD_HELLO, 1, 7, NOAUTH, "[2 [AUTH username password] [SETNAME name]]",
      "handshake; RESP2 only"},
-    {"INFO", RF_CMD_INFO, 1, -1, READONLY, "[section ...]", "server information, no secrets"},
-    {"COMMAND", RF_CMD_COMMAND, 1, -1, READONLY, "[COUNT | INFO name ... | DOCS ...]",
+    {CMD_NAME("INFO"), RF_CMD_INFO, 1, -1, READONLY, "[section ...]", "server information, no secrets"},
+    {CMD_NAME("COMMAND"), RF_CMD_COMMAND, 1, -1, READONLY, "[COUNT | INFO name ... | DOCS ...]",
      "the command table"},
-    {"CONFIG", RF_CMD_CONFIG, 2, -1, READONLY, "GET parameter", "read-only: save, appendonly"},
-    {"SELECT", RF_CMD_SELECT, 2, 2, READONLY, "0", "database 0 is the only one"},
-    {"CLIENT", RF_CMD_CLIENT, 2, -1, READONLY, "SETNAME name | SETINFO key value | ID",
+    {CMD_NAME("CONFIG"), RF_CMD_CONFIG, 2, -1, READONLY, "GET parameter", "read-only: save, appendonly"},
+    {CMD_NAME("SELECT"), RF_CMD_SELECT, 2, 2, READONLY, "0", "database 0 is the only one"},
+    {CMD_NAME("CLIENT"), RF_CMD_CLIENT, 2, -1, READONLY, "SETNAME name | SETINFO key value | ID",
      "connection settings"},
-    {"FLEET.ADD", RF_CMD_FLEET_ADD, 4, 4, FLEET | WRITE | ADMIN, "name replicas model",
+    {CMD_NAME("FLEET.ADD"), RF_CMD_FLEET_ADD, 4, 4, FLEET | WRITE | ADMIN, "name replicas model",
      "add a consensus group"},
-    {"FLEET.REMOVE", RF_CMD_FLEET_REMOVE, 2, 2, FLEET | WRITE | ADMIN, "name",
+    {CMD_NAME("FLEET.REMOVE"), RF_CMD_FLEET_REMOVE, 2, 2, FLEET | WRITE | ADMIN, "name",
      "remove a consensus group"},
-    {"FLEET.GROUPS", RF_CMD_FLEET_GROUPS, 1, 1, FLEET | READONLY, "",
+    {CMD_NAME("FLEET.GROUPS"), RF_CMD_FLEET_GROUPS, 1, 1, FLEET | READONLY, "",
      "the consensus groups: name, replicas, model"},
-    {"FLEET.NODES", RF_CMD_FLEET_NODES, 1, 1, FLEET | READONLY, "", "the nodes: name, zone, state"},
-    {"FLEET.CMD", RF_CMD_FLEET_CMD, 3, -1, FLEET | WRITE, "name args...",
+    {CMD_NAME("FLEET.NODES"), RF_CMD_FLEET_NODES, 1, 1, FLEET | READONLY, "", "the nodes: name, zone, state"},
+    {CMD_NAME("FLEET.CMD"), RF_CMD_FLEET_CMD, 3, -1, FLEET | WRITE, "name args...",
      "a command to a group's data model, through its leader"},
-    {"FLEET.QUERY", RF_CMD_FLEET_QUERY, 3, -1, FLEET | READONLY, "name args...",
+    {CMD_NAME("FLEET.QUERY"), RF_CMD_FLEET_QUERY, 3, -1, FLEET | READONLY, "name args...",
      "a linearizable query to a group's data model"},
-    {"FLEET.LEADER", RF_CMD_FLEET_LEADER, 2, 2, FLEET | READONLY, "name",
+    {CMD_NAME("FLEET.LEADER"), RF_CMD_FLEET_LEADER, 2, 2, FLEET | READONLY, "name",
      "the group's leader as this node knows it"},
-    {"FLEET.STATUS", RF_CMD_FLEET_STATUS, 1, 2, FLEET | READONLY, "[name]",
+    {CMD_NAME("FLEET.STATUS"), RF_CMD_FLEET_STATUS, 1, 2, FLEET | READONLY, "[name]",
      "this node's status, or one group's"},
-    {"FLEET.PLACEMENT", RF_CMD_FLEET_PLACEMENT, 1, 1, FLEET | READONLY, "",
+    {CMD_NAME("FLEET.PLACEMENT"), RF_CMD_FLEET_PLACEMENT, 1, 1, FLEET | READONLY, "",
      "nodes (name, zone, state, id, reachable) and groups (name, id, replicas, model, leader, "
      "term, hosted, members, target) as this node knows them"},
-    {"FLEET.ACTIVATE", RF_CMD_FLEET_ACTIVATE, 2, 2, FLEET | WRITE | ADMIN, "zone",
+    {CMD_NAME("FLEET.ACTIVATE"), RF_CMD_FLEET_ACTIVATE, 2, 2, FLEET | WRITE | ADMIN, "zone",
      "activate this node in a zone"},
-    {"FLEET.DEACTIVATE", RF_CMD_FLEET_DEACTIVATE, 1, 1, FLEET | WRITE | ADMIN, "",
+    {CMD_NAME("FLEET.DEACTIVATE"), RF_CMD_FLEET_DEACTIVATE, 1, 1, FLEET | WRITE | ADMIN, "",
      "drain this node and leave the cluster"},
 };
 
@@ -66,14 +67,13 @@ const rf_cmd_spec *rf_cmd_lookup(const char *name, size_t len)
 {
     if (len == 0)
         return NULL;
-    /* The first letter rules most names out before a full compare (this
-     * runs for every request). */
+    /* The length and the first letter rule most names out before a full
+     * compare (this runs for every request). */
     char first = (char)toupper((unsigned char)name[0]);
     for (size_t i = 0; i < CMD_COUNT; i++) {
-        const char *n = cmd_table[i].name;
-        if (toupper((unsigned char)n[0]) == first && strlen(n) == len &&
-            strncasecmp(n, name, len) == 0)
-            return &cmd_table[i];
+        const rf_cmd_spec *c = &cmd_table[i];
+        if (c->name_len == len && c->name[0] == first && strncasecmp(c->name, name, len) == 0)
+            return c;
     }
     return NULL;
 }
@@ -229,7 +229,7 @@ bool rf_cmd_fleet_args(const rf_cmd_spec *spec, const rf_resp_cmd *cmd, uint8_t 
 void rf_cmd_write_info(rf_resp_out *o, const rf_cmd_spec *spec)
 {
     char lower[32];
-    size_t n = strlen(spec->name);
+    size_t n = spec->name_len;
     ASSERT(n < sizeof lower);
     for (size_t i = 0; i <= n; i++) {
         char c = spec->name[i];

@@ -42,6 +42,7 @@ enum {
 
 typedef struct rf_cmd_spec {
     const char *name; /* upper case, as documented */
+    uint8_t name_len; /* strlen(name): most names are ruled out by length */
     rf_cmd_id id;
     int arity_min;    /* counting the command name itself, as Redis */
     int arity_max;    /* -1: unbounded */

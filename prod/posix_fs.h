@@ -11,6 +11,10 @@
  * state besides the append offset, which only the appending thread uses. */
 typedef struct rf_posix_fs rf_posix_fs;
 
+/* A log segment ("*.log") grows by this many bytes of zeros at a time,
+ * written just ahead of the appends (posix_fs.c says why). */
+#define RF_POSIX_FS_PREALLOC_BYTES (256u << 10)
+
 /* Opens (with create, mkdir first) the directory at path. Returns 0, or
  * RF_EIO / RF_ENOTFOUND / RF_ENOMEM with *out left NULL. */
 int rf_posix_fs_open(rf_posix_fs **out, const char *path, bool create);

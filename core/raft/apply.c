@@ -64,17 +64,17 @@ static void apply_command(rf_raft *r, const log_ent *e, uint64_t index, out_appl
         o->a.reply_len = kept->len;
         return;
     }
-    int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
-                          r->arena_len + RF_MODEL_REPLY_MAX, 1);
-    ASSERT(rc == RF_OK);
+    /* The model may write its maximum; the arena keeps only what it wrote
+     * (reserving the maximum there made every busy group's arena 128 KiB,
+     * allocated again each time an idle group's buffers are freed). */
+    uint8_t out[RF_MODEL_REPLY_MAX];
     size_t rlen = 0;
-    uint8_t *out = r->arena + r->arena_len;
     o->a.status = r->cfg.model->command(r->model_state, rf_rft_log_data(&r->log, e), e->len, out,
-                                        RF_MODEL_REPLY_MAX, &rlen);
-    ASSERT(rlen <= RF_MODEL_REPLY_MAX);
-    o->off = r->arena_len;
+                                        sizeof out, &rlen);
+    ASSERT(rlen <= sizeof out);
+    int rc = rf_rft_arena_put(r, out, rlen, &o->off);
+    ASSERT(rc == RF_OK);
     o->a.reply_len = (uint32_t)rlen;
-    r->arena_len += rlen;
     if (e->client_id) {
         rc = rf_rft_dedup_store(r, e->client_id, e->sequence, e->floor, index, o->a.status, out,
                                 (uint32_t)rlen);

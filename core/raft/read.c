@@ -79,16 +79,13 @@ static bool serve(rf_raft *r, const pending_read *p)
 {
     if (p->round > r->confirmed_round || p->read_index == 0 || r->applied < p->read_index)
         return false;
-    int rc = rf_rft_reserve(r->a, (void **)&r->arena, &r->arena_cap,
-                          r->arena_len + RF_MODEL_REPLY_MAX, 1);
-    ASSERT(rc == RF_OK);
-    size_t rlen = 0;
+    uint8_t out[RF_MODEL_REPLY_MAX]; /* the arena keeps only what is written (apply.c) */
+    size_t rlen = 0, off;
     const uint8_t *q = p->len ? r->read_buf + p->off : NULL;
-    int status = r->cfg.model->query(r->model_state, q, p->len, r->arena + r->arena_len,
-                                     RF_MODEL_REPLY_MAX, &rlen);
-    ASSERT(rlen <= RF_MODEL_REPLY_MAX);
-    size_t off = r->arena_len;
-    r->arena_len += rlen;
+    int status = r->cfg.model->query(r->model_state, q, p->len, out, sizeof out, &rlen);
+    ASSERT(rlen <= sizeof out);
+    int rc = rf_rft_arena_put(r, out, rlen, &off);
+    ASSERT(rc == RF_OK);
     rf_rft_reply_off(r, p->request_id, status, off, rlen);
     return true;
 }

@@ -4,31 +4,24 @@
 
 #include "base/rf_assert.h"
 #include "base/rf_err.h"
+#include "base/rf_lower.h"
 #include "storage/store_internal.h"
 
 static size_t group_pos(const rf_store *st, uint64_t id)
 {
-    size_t lo = 0, hi = st->ngroups;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (st->groups[mid]->id < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
+    return rf_lower_u64(st->group_ids, st->ngroups, sizeof *st->group_ids, id);
 }
 
 st_group *rf_st_group_find(const rf_store *st, uint64_t id)
 {
     size_t pos = group_pos(st, id);
-    return pos < st->ngroups && st->groups[pos]->id == id ? st->groups[pos] : NULL;
+    return pos < st->ngroups && st->group_ids[pos] == id ? st->groups[pos] : NULL;
 }
 
 int rf_st_group_get(rf_store *st, uint64_t id, st_group **out)
 {
     size_t pos = group_pos(st, id);
-    if (pos < st->ngroups && st->groups[pos]->id == id) {
+    if (pos < st->ngroups && st->group_ids[pos] == id) {
         *out = st->groups[pos];
         return RF_OK;
     }
@@ -40,6 +33,10 @@ int rf_st_group_get(rf_store *st, uint64_t id, st_group **out)
         if (p == NULL)
             return RF_ENOMEM;
         st->groups = p;
+        uint64_t *ids = realloc(st->group_ids, cap * sizeof *ids);
+        if (ids == NULL)
+            return RF_ENOMEM; /* groups grew alone: capgroups, which both have, stays */
+        st->group_ids = ids;
         st->capgroups = cap;
     }
     st_group *g = calloc(1, sizeof *g);
@@ -48,7 +45,10 @@ int rf_st_group_get(rf_store *st, uint64_t id, st_group **out)
     g->id = id;
     g->first = 1;
     memmove(&st->groups[pos + 1], &st->groups[pos], (st->ngroups - pos) * sizeof *st->groups);
+    memmove(&st->group_ids[pos + 1], &st->group_ids[pos],
+            (st->ngroups - pos) * sizeof *st->group_ids);
     st->groups[pos] = g;
+    st->group_ids[pos] = id;
     st->ngroups++;
     *out = g;
     return RF_OK;
@@ -66,6 +66,8 @@ void rf_st_group_forget_if_empty(rf_store *st, uint64_t id)
     free(g->memb);
     free(g);
     memmove(&st->groups[pos], &st->groups[pos + 1], (st->ngroups - pos - 1) * sizeof *st->groups);
+    memmove(&st->group_ids[pos], &st->group_ids[pos + 1],
+            (st->ngroups - pos - 1) * sizeof *st->group_ids);
     st->ngroups--;
 }
 
@@ -77,7 +79,9 @@ void rf_st_groups_free(rf_store *st)
         free(st->groups[i]);
     }
     free(st->groups);
+    free(st->group_ids);
     st->groups = NULL;
+    st->group_ids = NULL;
     st->ngroups = st->capgroups = 0;
 }
 

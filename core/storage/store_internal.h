@@ -84,6 +84,7 @@ struct rf_store {
     rf_fs fs;
     rf_store_config cfg;
     st_group **groups; /* sorted by id */
+    uint64_t *group_ids; /* groups[i]->id, packed: searched without a miss per probe */
     size_t ngroups;
     size_t capgroups;
     st_seg *segs; /* ascending seq; the last one is active */

@@ -21,6 +21,8 @@
 #define REQUESTS 300000
 #define WAIT_MS_MAX 60000
 
+#include "prod_bench_perf.h"
+
 static pid_t pids[NODES];
 static int client_port[NODES];
 static char dir[64];
@@ -313,42 +315,6 @@ static double children_cpu_s(void)
            (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-/* With RF_BENCH_PERF_DIR set, `perf record` follows each node during the
- * measured run into DIR/nK.data (for finding where the CPU goes), with
- * call graphs by frame pointers, or by RF_BENCH_PERF_CALLGRAPH (dwarf). */
-static pid_t perf_pids[NODES];
-
-static void perf_start(void)
-{
-    const char *out = getenv("RF_BENCH_PERF_DIR");
-    for (int i = 0; out != NULL && i < NODES; i++) {
-        char pid[16], data[256], graph[64];
-        snprintf(graph, sizeof graph, "--call-graph=%.40s",
-                 getenv("RF_BENCH_PERF_CALLGRAPH") ? getenv("RF_BENCH_PERF_CALLGRAPH") : "fp");
-        snprintf(pid, sizeof pid, "%d", (int)pids[i]);
-        snprintf(data, sizeof data, "%.200s/n%d.data", out, i + 1);
-        perf_pids[i] = fork();
-        if (perf_pids[i] == 0) {
-            if (freopen("/dev/null", "w", stderr) == NULL)
-                _exit(126);
-            char *args[] = {"perf", "record", graph, "-o", data, "-p", pid, NULL};
-            execvp("perf", args);
-            _exit(127);
-        }
-    }
-    if (out != NULL)
-        sleep_ms(500); /* perf attached before the load starts */
-}
-
-static void perf_stop(void)
-{
-    for (int i = 0; i < NODES; i++)
-        if (perf_pids[i] > 0) {
-            kill(perf_pids[i], SIGINT);
-            waitpid(perf_pids[i], NULL, 0);
-        }
-}
-
 int main(void)
 {
     const char *build = getenv("RF_BUILD") ? getenv("RF_BUILD") : "build";
@@ -394,9 +360,9 @@ int main(void)
              "redis-benchmark -p %d -c 50 -P 16 -n %d -r %d --csv FLEET.CMD g__rand_int__ inc "
              "2>/dev/null",
              client_port[0], REQUESTS, GROUPS);
-    perf_start();
+    perf_start(pids);
     double nodes_cpu0 = nodes_sum(proc_cpu_s), client_cpu0 = children_cpu_s();
-    double calls0 = nodes_sum(proc_syscalls);
+    double calls0 = nodes_sum(proc_syscalls), switches0 = nodes_sum(proc_switches);
     FILE *p = popen(cmd, "r");
     char line[512];
     double rps = 0, p50 = 0, p99 = 0;
@@ -413,6 +379,7 @@ int main(void)
     double client_cpu = children_cpu_s() - client_cpu0;
     double nodes_cpu = nodes_sum(proc_cpu_s) - nodes_cpu0;
     double calls = nodes_sum(proc_syscalls) - calls0;
+    double switches = nodes_sum(proc_switches) - switches0;
     perf_stop();
     long sum = sum_values();
     stop_all();
@@ -434,6 +401,11 @@ int main(void)
         printf("bench prod.syscalls_per_write %.3f (reads and writes of the 3 fleetd, sockets "
                "and files, per write sent, same run)\n",
                calls / REQUESTS);
+    if (switches0 >= 0 && switches >= 0)
+        printf("bench prod.switches_per_write %.3f (context switches of the 3 fleetd, every "
+               "thread, per write sent, same run)\n",
+               switches / REQUESTS);
+    perf_stat_print(REQUESTS);
     if (getenv("RF_BENCH_NO_ETCD") != NULL)
         return 0;
     if (system("command -v etcd >/dev/null 2>&1") != 0) {

@@ -1,5 +1,6 @@
 /* Tests of prod/client.c and prod/commands.c: the command table, AUTH, argument checks, RESP errors. */
 #include <check.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -252,6 +253,21 @@ START_TEST(test_commands_table_lookup)
         const rf_cmd_spec *s = rf_cmd_lookup(must[i], strlen(must[i]));
         ck_assert_ptr_nonnull(s);
         ck_assert_int_eq(!!(s->flags & RF_CMDF_FLEET), strncmp(must[i], "FLEET.", 6) == 0);
+    }
+    /* Every name is found by itself, in any case: its recorded length and
+     * its upper case first letter, which the lookup compares first, hold. */
+    for (size_t i = 0; i < rf_cmd_count(); i++) {
+        const rf_cmd_spec *c = rf_cmd_at(i);
+        char lower[32];
+        size_t n = strlen(c->name);
+        ck_assert_uint_eq(c->name_len, n);
+        ck_assert_uint_lt(n, sizeof lower);
+        ck_assert_uint_gt(n, 1);
+        for (size_t k = 0; k <= n; k++)
+            lower[k] = (char)tolower((unsigned char)c->name[k]);
+        ck_assert_ptr_eq(rf_cmd_lookup(c->name, n), c);
+        ck_assert_ptr_eq(rf_cmd_lookup(lower, n), c);
+        ck_assert(rf_cmd_lookup(c->name, n - 1) != c); /* a prefix is another name or none */
     }
 }
 END_TEST

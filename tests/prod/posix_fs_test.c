@@ -82,6 +82,48 @@ START_TEST(test_posix_fs_append_read_truncate_rename_list)
 }
 END_TEST
 
+/* A log segment grows by zeros written at most RF_POSIX_FS_PREALLOC_BYTES
+ * ahead of its appends (the commit whose fdatasync flushes them waits for
+ * all of them); other files get none. */
+START_TEST(test_log_segment_zeros_stay_a_step_ahead)
+{
+    rf_posix_fs *p;
+    ck_assert_int_eq(rf_posix_fs_open(&p, dir, false), 0);
+    rf_fs fs = rf_posix_fs_fs(p);
+    rf_fs_file *f;
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "s.log", true, &f), 0);
+    static char data[300000];
+    memset(data, 'x', sizeof data);
+    uint64_t appended = 0, size;
+    size_t steps[] = {1000, 1, sizeof data, 4096, sizeof data, 77};
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        ck_assert_int_eq(fs.ops->append(fs.ctx, f, data, steps[i]), 0);
+        appended += steps[i];
+        ck_assert_int_eq(fs.ops->size(fs.ctx, f, &size), 0);
+        ck_assert_uint_ge(size, appended);
+        ck_assert_uint_lt(size, appended + RF_POSIX_FS_PREALLOC_BYTES);
+        /* The latency budget: a commit never flushes more than 256 KiB of
+         * zeros (4 MiB held one for 10-28 ms). */
+        ck_assert_uint_le(size - appended, 256u << 10);
+        ck_assert_uint_eq(size % RF_POSIX_FS_PREALLOC_BYTES, 0);
+    }
+    char tail[64], zeros[64] = {0};
+    size_t got;
+    ck_assert_int_eq(fs.ops->read(fs.ctx, f, appended, tail, sizeof tail, &got), 0);
+    ck_assert_uint_eq(got, sizeof tail);
+    ck_assert(memcmp(tail, zeros, sizeof tail) == 0);
+    ck_assert_int_eq(fs.ops->read(fs.ctx, f, appended - 1, tail, 1, &got), 0);
+    ck_assert_int_eq(tail[0], 'x');
+    fs.ops->close(fs.ctx, f);
+    ck_assert_int_eq(fs.ops->open_file(fs.ctx, "s.snap", true, &f), 0);
+    ck_assert_int_eq(fs.ops->append(fs.ctx, f, data, 1000), 0);
+    ck_assert_int_eq(fs.ops->size(fs.ctx, f, &size), 0);
+    ck_assert_uint_eq(size, 1000);
+    fs.ops->close(fs.ctx, f);
+    rf_posix_fs_close(p);
+}
+END_TEST
+
 START_TEST(test_store_on_posix_files_survives_reopen)
 {
     rf_posix_fs *p;
@@ -185,6 +227,7 @@ Suite *posix_fs_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 20);
     tcase_add_test(tc, test_posix_fs_append_read_truncate_rename_list);
+    tcase_add_test(tc, test_log_segment_zeros_stay_a_step_ahead);
     tcase_add_test(tc, test_store_on_posix_files_survives_reopen);
     tcase_add_test(tc, test_commit_io_on_a_worker_thread_while_the_owner_reads);
     suite_add_tcase(s, tc);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "base/rf_err.h"
+#include "model/rf_model.h"
 #include "raft/raft.h"
 #include "tests/core/raft/tnet.h"
 
@@ -134,6 +135,34 @@ static void no_lease(rf_raft_config *c)
 {
     c->lease_drift_ns = c->election_timeout_ns; /* disables the lease */
 }
+
+/* A command's or a read's reply takes its own bytes in the output arena, not
+ * the model's maximum: a driver frees an idle member's buffers, and each
+ * wake-up would otherwise allocate (and fault in) 128 KiB per member. */
+START_TEST(test_replies_take_only_their_bytes_in_the_arena)
+{
+    tnet t;
+    uint64_t l = leader_holding_41(&t, NULL);
+    size_t before[TNET_NODES + 1];
+    for (uint64_t i = 1; i <= 3; i++) {
+        ck_assert(!rf_raft_has_ready(t.r[i]));
+        rf_raft_release_memory(t.r[i]);
+        before[i] = rf_raft_memory(t.r[i]);
+    }
+    ck_assert_int_eq(tnet_propose(&t, l, 2, 1, 2, "inc"), RF_OK);
+    tnet_run(&t, 15); /* the followers learn the commit and apply it too */
+    ck_assert_str_eq(tnet_reply_for(&t, 2)->data, "41"); /* the old value */
+    ck_assert_int_eq(rf_raft_read(t.r[l], 3, (const uint8_t *)"get", 3), RF_OK);
+    tnet_run(&t, 15);
+    ck_assert_str_eq(tnet_reply_for(&t, 3)->data, "42");
+    for (uint64_t i = 1; i <= 3; i++) {
+        ck_assert_uint_eq(rf_raft_applied_index(t.r[i]), rf_raft_applied_index(t.r[l]));
+        size_t after = rf_raft_memory(t.r[i]);
+        ck_assert_uint_lt(after > before[i] ? after - before[i] : 0, RF_MODEL_REPLY_MAX / 4);
+    }
+    tnet_free(&t);
+}
+END_TEST
 
 START_TEST(test_read_without_lease_waits_for_quorum_round)
 {
@@ -345,6 +374,7 @@ Suite *raft_client_suite(void)
     tcase_add_test(tc, test_new_member_joins_from_snapshot);
     tcase_add_test(tc, test_read_within_lease_answers_without_a_heartbeat_round);
     tcase_add_test(tc, test_release_memory_keeps_the_outputs_not_taken_yet);
+    tcase_add_test(tc, test_replies_take_only_their_bytes_in_the_arena);
     tcase_add_test(tc, test_read_without_lease_waits_for_quorum_round);
     tcase_add_test(tc, test_stale_leader_in_minority_serves_no_lease_read_after_new_election);
     tcase_add_test(tc, test_lease_read_after_a_pause_is_not_answered_from_a_stale_clock);
