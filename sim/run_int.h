@@ -25,6 +25,7 @@ enum {
 
 #define RUN_MONITOR_NS_MIN (10ull * 1000 * 1000)
 #define RUN_SETUP_NS_MAX (60ull * 1000 * 1000 * 1000)
+#define RUN_GROWN_POLL_NS (50ull * 1000 * 1000) /* a loss waiting for the groups to grow */
 #define RUN_APPLIED_MAX (64u << 20) /* (group, index) fingerprints the agreement check keeps */
 #define RUN_APPLIED_IDS_MAX (1u << 24) /* group ids the agreement check follows */
 #define RUN_NO_REQ UINT32_MAX
@@ -156,6 +157,7 @@ typedef struct rf_sim_runner {
 
     run_expect expects[RF_SCN_EXPECTS_MAX];
     uint64_t monitor_ns;
+    uint64_t setup_end_ns;   /* when run_setup was done */
     int64_t last_node_event; /* history id of the latest node event, RF_REC_NONE */
     int64_t last_moves_min;  /* minimal moves of the latest node event, -1 unknown */
     uint64_t cause_epoch;    /* metadata nodes epoch when last_node_event happened */

@@ -261,6 +261,7 @@ int run_setup(rf_sim_runner *r)
     if (rc != RF_OK)
         return rc;
     learn_group_ids(r);
+    r->setup_end_ns = rf_sim_fleet_now(r->fleet);
     run_log(r, "setup done: %u nodes active, %u groups", s->node_count, r->n_groups);
     return RF_OK;
 }

@@ -384,10 +384,31 @@ static void fire_group(rf_sim_runner *r, const rf_scn_event *e)
     }
 }
 
+/* A node lost (removed, or crashed with no `for`) by a line timed before
+ * the setup ended waits until the header's groups have their replicas (at
+ * most RUN_SETUP_NS_MAX more): a group still growing from one voter to
+ * three has two, and losing one of them loses its majority for good, which
+ * no scenario means by a loss timed before its cluster even stood (fuzz
+ * seed 608495). True when the line is put off. */
+static bool loss_waits_for_growth(rf_sim_runner *r, uint32_t i, const run_inst *in,
+                                  const rf_scn_event *e)
+{
+    bool loss = e->kind == RF_SCN_EV_REMOVE_NODE || (e->kind == RF_SCN_EV_CRASH && in->for_ns == 0);
+    uint64_t now = rf_sim_fleet_now(r->fleet);
+    if (!loss || in->at_ns >= r->setup_end_ns || now >= r->setup_end_ns + RUN_SETUP_NS_MAX ||
+        rf_sim_fleet_converged(r->fleet))
+        return false;
+    int rc = rf_sim_engine_after(r->eng, RUN_GROWN_POLL_NS, RK_TIMELINE, 0, i, NULL);
+    ASSERT(rc == RF_OK);
+    return true;
+}
+
 void run_timeline_fire(rf_sim_runner *r, uint32_t i)
 {
     run_inst *in = &r->insts[i];
     const rf_scn_event *e = &r->scn->events[in->event];
+    if (loss_waits_for_growth(r, i, in, e))
+        return;
     switch (e->kind) {
     case RF_SCN_EV_PARTITION:
     case RF_SCN_EV_CUT:
