@@ -107,8 +107,8 @@ void rf_node__raft_config(const rf_node *n, uint64_t id, const rf_model *model,
     rc->group_id = id;
     rc->node_id = n->cfg.node_id;
     rc->model = model;
-    /* Only the metadata's followers are read (each node's view of the
-     * cluster): a user group's followers learn a commit with the next
+    /* Only the metadata's follower replicas are consulted, as each node's
+     * view of the cluster: a user group's followers learn a commit with the next
      * append, heartbeat or quiet notice, one message fewer per follower
      * and commit. */
     rc->lazy_commit = id != RF_META_GROUP_ID;

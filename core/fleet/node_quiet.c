@@ -89,7 +89,7 @@ void rf_node__wake_led_by(rf_node *n, uint64_t peer)
 
 static void due_cancel(rf_node *n, node_group *g);
 
-/* g stops: its clock (group time) and its ticks. Its output buffers are
+/* g stops: its group time and its ticks. Its output buffers are
  * freed now, or after the batch that applies what it still has to apply. */
 static void go_quiet(rf_node *n, node_group *g)
 {
