@@ -27,6 +27,7 @@
 #define NODE_FWD_REPLY_HEAD 20u
 
 #define NODE_GROUP_HINTS 1024u /* entries of the group lookup memo */
+#define NODE_TOKEN_LIFE_SHIFT 40u /* tokens of incarnation i start at i << 40 */
 #define NODE_FRAME_KEEP_BYTES 65536u /* frame buffers up to this size are kept between batches */
 #define NODE_GROUP_SEEN_BITS 4096u /* bits of the map of ids ever inserted */
 #define NODE_META_NAME "fleet-meta" /* the metadata group's placement name */

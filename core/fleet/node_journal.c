@@ -67,6 +67,11 @@ int rf_node__journal_incarnation(rf_node *n, uint64_t incarnation)
         return RF_ENOMEM;
     n->incarnation = incarnation;
     n->incarnation_durable = false;
+    /* Request tokens are unique across incarnations: a peer may still
+     * answer a forward of the last life (held while it was paused or cut
+     * off), and a token that life had used would take that answer for
+     * another request's (fuzz seed 718757: a put got a get's reply). */
+    n->next_token = (incarnation << NODE_TOKEN_LIFE_SHIFT) + 1;
     return RF_OK;
 }
 
