@@ -71,7 +71,6 @@ int rf_node__new(const rf_node_config *cfg, rf_node **out)
     if (cfg->quiesce_after_ns != 0) /* see node_quiet.c: no lease over a stopped clock */
         n->cfg.raft.lease_drift_ns = cfg->raft.election_timeout_ns;
     memcpy(n->name, cfg->name, strlen(cfg->name) + 1);
-    n->next_token = 1;
     n->scratch_entries = malloc(RF_MSG_ENTRIES_MAX * sizeof *n->scratch_entries);
     if (n->scratch_entries == NULL) {
         free(n);

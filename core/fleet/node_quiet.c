@@ -121,20 +121,28 @@ void rf_node__on_quiesce(rf_node *n, uint64_t from, const uint8_t *rec, size_t l
     go_quiet(n, g);
 }
 
-static bool may_quiesce(const rf_node *n, const node_group *g)
+/* The node time from which g's leader may go quiet: at once (0, and
+ * *settled) when settled; once idle for quiesce_after_ns with everything
+ * committed and applied, no learner and a reachable majority (a follower
+ * may be behind; without a majority it stays awake, for check-quorum to
+ * step it down); else never (UINT64_MAX). */
+static uint64_t quiesce_at(const rf_node *n, const node_group *g, bool *settled)
 {
     const rf_raft *r = g->raft;
-    if (g->quiet || g->rebal_token != 0 || rf_raft_role(r) != RF_ROLE_LEADER)
-        return false;
-    if (rf_raft_settled(r))
-        return true;
-    if (n->now - g->last_active < n->cfg.quiesce_after_ns || !rf_raft_quorum_reachable(r))
-        return false; /* without a majority: awake, for check-quorum to step it down */
-    if (rf_raft_commit_index(r) != rf_raft_last_index(r) ||
-        rf_raft_applied_index(r) != rf_raft_commit_index(r))
-        return false;
+    *settled = false;
+    if (n->cfg.quiesce_after_ns == 0 || g->quiet || g->rebal_token != 0 ||
+        rf_raft_role(r) != RF_ROLE_LEADER)
+        return UINT64_MAX;
+    if (rf_raft_settled(r)) {
+        *settled = true;
+        return 0;
+    }
     const rf_membership *m = rf_raft_membership(r);
-    return rf_membership_voters(m) == m->count; /* a learner is still catching up */
+    if (!rf_raft_quorum_reachable(r) || rf_raft_commit_index(r) != rf_raft_last_index(r) ||
+        rf_raft_applied_index(r) != rf_raft_commit_index(r) ||
+        rf_membership_voters(m) != m->count) /* a learner is still catching up */
+        return UINT64_MAX;
+    return g->last_active + n->cfg.quiesce_after_ns;
 }
 
 /* Do the followers already know, and sleep? Quiet followers answer their
@@ -142,21 +150,22 @@ static bool may_quiesce(const rf_node *n, const node_group *g)
  * a read, whose round was heartbeats only, goes quiet again without a new
  * notice. Any other message either way (an append, a follower's pre-vote:
  * it woke) clears the record, and so does a follower out of reach. */
-static bool followers_told(const node_group *g)
+static bool followers_told(const node_group *g, bool settled)
 {
     const rf_raft *r = g->raft;
-    return g->notice_term != 0 && g->notice_term == rf_raft_term(r) &&
-           g->notice_commit == rf_raft_commit_index(r) && rf_raft_settled(r);
+    return settled && g->notice_term != 0 && g->notice_term == rf_raft_term(r) &&
+           g->notice_commit == rf_raft_commit_index(r);
 }
 
-static void quiesce(rf_node *n, node_group *g)
+/* settled: rf_raft_settled, as quiesce_at found it. */
+static void quiesce(rf_node *n, node_group *g, bool settled)
 {
-    if (followers_told(g)) {
+    if (followers_told(g, settled)) {
         go_quiet(n, g);
         return;
     }
     const rf_membership *m = rf_raft_membership(g->raft);
-    bool all = rf_raft_settled(g->raft);
+    bool all = settled;
     uint8_t rec[NODE_QUIESCE_LEN];
     rf_node__put(rec, g->id, 8);
     rf_node__put(rec + 8, rf_raft_term(g->raft), 8);
@@ -212,12 +221,20 @@ void rf_node__settling_add(rf_node *n, const node_group *g)
 void rf_node__quiet_settled(rf_node *n)
 {
     const uint64_t *ids = n->settling.p;
-    for (size_t i = 0; i < n->settling.n && n->cfg.quiesce_after_ns != 0; i++) {
+    for (size_t i = 0; i < n->settling.n; i++) {
         node_group *g = rf_node__group(n, ids[i]);
-        if (g != NULL && rf_raft_settled(g->raft) && may_quiesce(n, g))
-            quiesce(n, g);
+        bool settled;
+        if (g != NULL && quiesce_at(n, g, &settled) == 0)
+            quiesce(n, g, true);
     }
     n->settling.n = 0;
+}
+
+static void maybe_quiesce(rf_node *n, node_group *g)
+{
+    bool settled;
+    if (quiesce_at(n, g, &settled) <= n->now)
+        quiesce(n, g, settled);
 }
 
 void rf_node__quiet_tick(rf_node *n)
@@ -228,8 +245,7 @@ void rf_node__quiet_tick(rf_node *n)
     if (n->all_dirty) {
         /* A peer hint touched every group: look at them all. */
         for (size_t i = 0; i < n->n_groups; i++)
-            if (may_quiesce(n, &n->groups[i]))
-                quiesce(n, &n->groups[i]);
+            maybe_quiesce(n, &n->groups[i]);
         return;
     }
     /* A group may go quiet only once it is due (group_due): the groups
@@ -237,8 +253,8 @@ void rf_node__quiet_tick(rf_node *n)
     const uint64_t *ids = n->ticking.p;
     for (size_t i = 0; i < n->ticking.n; i++) {
         node_group *g = rf_node__group(n, ids[i]);
-        if (g != NULL && may_quiesce(n, g))
-            quiesce(n, g);
+        if (g != NULL)
+            maybe_quiesce(n, g);
     }
 }
 
@@ -454,17 +470,8 @@ static uint64_t group_due(const rf_node *n, const node_group *g)
     } else if (!g->leaderless_told) {
         due = at_least(due, g->leaderless_since + 2 * n->cfg.raft.election_timeout_ns);
     }
-    /* may_quiesce: a settled leader at once; one with everything applied
-     * and no learner, once idle. */
-    if (n->cfg.quiesce_after_ns != 0 && g->rebal_token == 0 && rf_raft_settled(r))
-        due = 0;
-    else if (n->cfg.quiesce_after_ns != 0 && rf_raft_role(r) == RF_ROLE_LEADER &&
-             rf_raft_quorum_reachable(r) &&
-        rf_raft_commit_index(r) == rf_raft_last_index(r) &&
-        rf_raft_applied_index(r) == rf_raft_commit_index(r) &&
-        rf_membership_voters(rf_raft_membership(r)) == rf_raft_membership(r)->count)
-        due = at_least(due, g->last_active + n->cfg.quiesce_after_ns);
-    return due;
+    bool settled; /* maybe_quiesce */
+    return at_least(due, quiesce_at(n, g, &settled));
 }
 
 void rf_node__due_update(rf_node *n, node_group *g)
